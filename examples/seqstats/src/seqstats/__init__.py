@@ -1,0 +1,9 @@
+__version__ = "1.0.0"
+
+
+def gc_content(sequence: str) -> float:
+    """Fraction of G and C bases in a DNA sequence."""
+    if not sequence:
+        return 0.0
+    gc = sum(1 for base in sequence if base in "GC")
+    return gc / len(sequence)

@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Builds a Debian bookworm image with Python, pip, setuptools, wheel and venv, offline from
+# Debian's packages (debootstrap, then docker import). Reused when it already exists.
+# Usage: scripts/base-image.sh [IMAGE]   (default nfhot/debian-python:bookworm)
+set -euo pipefail
+image=${1:-nfhot/debian-python:bookworm}
+mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
+
+if docker image inspect "$image" >/dev/null 2>&1; then exit 0; fi
+exec 9>"/tmp/nfhot-base-image.lock"
+flock 9 # tests and examples may ask at the same time
+if docker image inspect "$image" >/dev/null 2>&1; then exit 0; fi
+
+root=$(mktemp -d /tmp/nfhot-rootfs.XXXXXX)
+trap 'rm -rf "$root"' EXIT
+printf 'base-image: debootstrap bookworm into %s (about a minute)\n' "$root" >&2
+debootstrap --variant=minbase --include=python3-pip,python3-setuptools,python3-wheel,python3-venv \
+  bookworm "$root" "$mirror" >"$root.log" 2>&1 || { tail -20 "$root.log" >&2; exit 1; }
+rm -f "$root.log"
+rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*
+tar -C "$root" -c . | docker import - "$image" >/dev/null
+printf 'base-image: %s ready\n' "$image" >&2

@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# Makes this machine ready for nfhot's example and tests: a running Docker daemon, debootstrap and
+# git (Debian packages, installed when missing and run as root), then the project's npm packages
+# and build. Safe to run again: every step checks first.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+say() { printf 'setup: %s\n' "$*" >&2; }
+
+need_apt=()
+command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
+command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" != 0 ]; then
+    say "missing ${need_apt[*]}; run this as root, or install them (apt-get install ${need_apt[*]})"
+    exit 1
+  fi
+  say "installing ${need_apt[*]} from Debian's packages"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq "${need_apt[@]}" >/dev/null
+fi
+
+if ! docker info >/dev/null 2>&1; then
+  if [ "$(id -u)" != 0 ]; then
+    say "the Docker daemon is not running; start it (as root: dockerd &) and run this again"
+    exit 1
+  fi
+  say "starting dockerd (log: /var/log/nfhot-dockerd.log)"
+  nohup dockerd >/var/log/nfhot-dockerd.log 2>&1 &
+  for _ in $(seq 1 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
+  docker info >/dev/null 2>&1 || { say "dockerd did not start; see /var/log/nfhot-dockerd.log"; tail -20 /var/log/nfhot-dockerd.log >&2; exit 1; }
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  say "installing npm packages"
+  npm ci --no-audit --no-fund --loglevel=error >&2
+fi
+if [ ! -f dist/cli.js ] || [ -n "$(find src -newer dist/cli.js -print -quit)" ]; then
+  say "building"
+  npm run --silent build >&2
+fi
+say "ready"

@@ -1,0 +1,148 @@
+import { statSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import type { Context } from '../context.js';
+import { build, reuse } from '../core/apply.js';
+import { throwIfInterrupted, UsageError, UserError } from '../core/errors.js';
+import { reap } from '../core/lock.js';
+import { lineage, planPatch, type PatchPlan, type Target } from '../core/plan.js';
+import { probeImage } from '../core/probe.js';
+import { chooseInterpreter, repositoryOf } from '../core/python.js';
+import { fromLabels, normalizeName, type PatchRecord } from '../core/record.js';
+import { isNfhotRef, parseImageRef } from '../core/reference.js';
+import { resolveSource } from '../core/resolve-source.js';
+import { describeSource, parseSource, type ResolvedSource } from '../core/source.js';
+import { mapLimit } from '../core/util.js';
+
+export interface PatchOptions {
+  source: string;
+  images: string[];
+  repo?: string;
+  python?: string;
+  noDeps?: boolean;
+  dryRun?: boolean;
+}
+
+export interface ImagePatchResult {
+  image: string;
+  /** built: a new derivative; reused: an existing one re-tagged; unchanged: the tag already had it; planned: --dry-run. */
+  action: 'built' | 'reused' | 'unchanged' | 'planned';
+  derivative: string;
+  original: string;
+  python: string;
+  pythonReason: string;
+  replaces?: string;
+  /** The patch set of the result (for a dry run: the patches kept, the new one not yet known). */
+  patches: PatchRecord[];
+  seconds: number;
+}
+
+export interface PatchResult {
+  source: string;
+  commit?: string;
+  images: ImagePatchResult[];
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+async function findTarget(ctx: Context, input: string): Promise<Target> {
+  if (isNfhotRef(input)) throw new UserError(`${input} is one of nfhot's own references`, 'patch the image by the tag your pipeline uses');
+  const ref = parseImageRef(input);
+  const current = await ctx.engine.inspectImage(ref.familiar);
+  if (!current) throw new UserError(`image ${ref.familiar} is not in the local Docker daemon`, `pull or build it first (docker pull ${ref.familiar})`);
+  const { originalId, active } = lineage(current);
+  const original = originalId === current.id ? current : await ctx.engine.inspectImage(originalId);
+  if (!original) {
+    throw new UserError(`the original image of ${ref.familiar} (${originalId.slice(7, 19)}) is gone`, `rebuild or pull ${ref.familiar}; nfhot will take the new image as the original`);
+  }
+  return { ref, current, original, active };
+}
+
+/** A file:// repository recorded inside an image may not exist on this machine. */
+function reachable(url: string): boolean {
+  return !url.startsWith('file://') || isDirectory(fileURLToPath(url));
+}
+
+/** NAME@REF without --repo: the repository recorded by the distribution installed in the images. */
+async function discoverRepository(ctx: Context, targets: Target[], name: string, python: string | undefined): Promise<string> {
+  for (const t of targets) {
+    // The tagged image first: a patched one records where its patch came from.
+    for (const imageId of new Set([t.current.id, t.original.id])) {
+      for (const env of await probeImage(ctx.engine, imageId, t.ref.familiar, normalizeName(name), python)) {
+        const url = env.dist && repositoryOf(env.dist);
+        if (url && reachable(url)) {
+          ctx.report.info(`${name}: repository ${url} (from its metadata in ${t.ref.familiar})`);
+          return url;
+        }
+      }
+    }
+  }
+  throw new UserError(
+    `cannot tell where ${name}'s repository is: its metadata in ${targets.map((t) => t.ref.familiar).join(', ')} names none that nfhot can reach`,
+    `give it: nfhot patch ${name}@REF --repo URL, or nfhot patch git+URL@REF`,
+  );
+}
+
+async function patchOne(ctx: Context, target: Target, source: ResolvedSource, options: PatchOptions, at: string): Promise<ImagePatchResult> {
+  const started = performance.now();
+  const envs = await probeImage(ctx.engine, target.original.id, target.ref.familiar, source.package, options.python);
+  const interpreter = chooseInterpreter(envs, target.ref.familiar, source.package, options.python);
+  const plan = planPatch(target, source, interpreter, options.noDeps ?? false);
+  const existing = await ctx.engine.inspectImage(plan.derivative);
+  const reusable = existing && fromLabels(existing.labels)?.original === plan.originalId ? existing : undefined;
+  const result = (action: ImagePatchResult['action'], patches: PatchRecord[]): ImagePatchResult => ({
+    image: plan.image,
+    action,
+    derivative: plan.derivative,
+    original: plan.originalId,
+    python: plan.python,
+    pythonReason: plan.pythonReason,
+    ...(plan.replaces ? { replaces: `${plan.replaces.package} ${plan.replaces.version} from ${plan.replaces.source}` } : {}),
+    patches,
+    seconds: (performance.now() - started) / 1000,
+  });
+  describePlan(ctx, plan, reusable !== undefined);
+  if (options.dryRun) return result('planned', reusable ? (fromLabels(reusable.labels)?.patches ?? []) : plan.keeps);
+  if (reusable) {
+    const patches = fromLabels(reusable.labels)?.patches ?? [];
+    if (target.current.id === reusable.id) return result('unchanged', patches);
+    await reuse(ctx, plan, target, reusable.id);
+    return result('reused', patches);
+  }
+  throwIfInterrupted(ctx.signal);
+  if (plan.externallyManaged) ctx.report.warn(`${plan.python} in ${plan.image} is EXTERNALLY-MANAGED (PEP 668); patching it anyway, as it is your image`);
+  const record = await build(ctx, plan, target, source, at);
+  return result('built', record.patches);
+}
+
+function describePlan(ctx: Context, plan: PatchPlan, reusable: boolean): void {
+  ctx.report.info(`${plan.image}: Python ${plan.pythonVersion} at ${plan.python} (${plan.pythonReason})`);
+  if (plan.replaces) ctx.report.info(`${plan.image}: replaces the patch of ${plan.replaces.package} ${plan.replaces.version} (${plan.replaces.source})`);
+  for (const k of plan.keeps) ctx.report.info(`${plan.image}: keeps the patch of ${k.package} ${k.version} (${k.source})`);
+  if (reusable) ctx.report.info(`${plan.image}: ${plan.derivative} already holds this patch set; pip will not run`);
+}
+
+export async function patch(options: PatchOptions, ctx: Context): Promise<PatchResult> {
+  const spec = parseSource(options.source, isDirectory);
+  if (options.images.length === 0) throw new UsageError('no image to patch', 'name it with --image IMAGE (repeatable)');
+  if (options.repo !== undefined && spec.kind !== 'name') throw new UsageError('--repo applies to a NAME@REF source only');
+  await ctx.engine.ping();
+  await reap(ctx.engine);
+  const targets: Target[] = [];
+  for (const input of options.images) {
+    const target = await findTarget(ctx, input);
+    if (!targets.some((t) => t.ref.familiar === target.ref.familiar)) targets.push(target);
+  }
+  const repository = spec.kind === 'name' ? (options.repo ?? (await discoverRepository(ctx, targets, spec.name, options.python))) : undefined;
+  const source = await ctx.report.step(`resolving ${describeSource(spec)}`, () => resolveSource(spec, ctx.git, repository));
+  ctx.report.info(`source: ${source.package ?? 'a Python project'} at ${source.kind === 'git' ? `commit ${source.commit}` : `tree ${source.tree.tree}${source.dirty ? ' (uncommitted changes included)' : ''}`}`);
+  const at = new Date().toISOString();
+  const images = await mapLimit(targets, availableParallelism(), (t) => patchOne(ctx, t, source, options, at));
+  return { source: source.display, ...(source.commit ? { commit: source.commit } : {}), images };
+}

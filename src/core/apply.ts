@@ -1,0 +1,134 @@
+import type { Context } from '../context.js';
+import type { WorkContainer } from '../docker/engine.js';
+import type { TreeRef } from '../git/git.js';
+import { installPy } from '../python/assets.js';
+import { throwIfInterrupted, UserError } from './errors.js';
+import { acquireLock } from './lock.js';
+import { directUrlOf, recordOf, type PatchPlan, type Target } from './plan.js';
+import { toLabels, type DerivativeRecord, type PatchRecord } from './record.js';
+import { keeperRef } from './reference.js';
+import type { ResolvedSource } from './source.js';
+
+const SOURCE_ROOT = '/tmp/nfhot-src';
+
+/** One thing to pip-install: the new source, or an active patch installed again. */
+interface Install {
+  tree: TreeRef;
+  directUrl: ReturnType<typeof directUrlOf>;
+  python: string;
+  noDeps: boolean;
+  /** The active patch this installs again; undefined for the new source. */
+  kept?: PatchRecord;
+}
+
+/** The tree of an active patch, from nfhot's cache or fetched again at its recorded commit. */
+async function treeOfKept(ctx: Context, record: PatchRecord, image: string): Promise<TreeRef> {
+  const near = record.kind === 'dir' ? record.path : undefined;
+  const cached = await ctx.git.available(record.tree, near);
+  if (cached) return cached;
+  if (record.kind === 'git' && record.url && record.commit) {
+    await ctx.git.fetch(record.url, record.commit).catch(() => undefined);
+    const tree = await ctx.git.treeOf(record.commit, record.subdirectory);
+    if (tree) return { tree };
+  }
+  throw new UserError(
+    `cannot keep the patch of ${record.package} in ${image}: its source (${record.source}) is not available on this machine`,
+    `patch ${record.package} again from its source, or roll it back first (nfhot rollback ${image})`,
+  );
+}
+
+/** Points the tag (and nfhot's keeper of the original) at `imageId`; the derivative tag goes first. */
+async function retag(ctx: Context, plan: PatchPlan, target: Target, imageId: string): Promise<void> {
+  await ctx.engine.tag(imageId, plan.derivative);
+  await ctx.engine.tag(plan.originalId, keeperRef(target.ref));
+  await ctx.engine.tag(imageId, plan.image);
+}
+
+/** The derivative already exists (same original, same patch set): only the tags move, pip never runs. */
+export async function reuse(ctx: Context, plan: PatchPlan, target: Target, imageId: string): Promise<void> {
+  const lock = await acquireLock(ctx.engine, plan.image, plan.originalId);
+  try {
+    await retag(ctx, plan, target, imageId);
+  } finally {
+    await lock.release();
+  }
+}
+
+async function install(ctx: Context, work: WorkContainer, plan: PatchPlan, installs: Install[]): Promise<Map<Install, { name: string; version: string }>> {
+  const found = new Map<Install, { name: string; version: string }>();
+  // One pip run per interpreter and deps setting: usually exactly one.
+  const groups = new Map<string, Install[]>();
+  for (const i of installs) groups.set(`${i.python}\0${i.noDeps}`, [...(groups.get(`${i.python}\0${i.noDeps}`) ?? []), i]);
+  for (const group of groups.values()) {
+    const job = {
+      root: SOURCE_ROOT,
+      noDeps: group[0]!.noDeps,
+      sources: group.map((i) => ({ dir: `${SOURCE_ROOT}/${installs.indexOf(i)}`, directUrl: i.directUrl })),
+    };
+    const result = await work.exec([group[0]!.python, '-c', installPy(), JSON.stringify(job)], {
+      user: '0',
+      onStderr: ctx.report.output('pip'),
+    });
+    throwIfInterrupted(ctx.signal);
+    if (result.exitCode !== 0) {
+      const tail = result.stderr.trim().split('\n').slice(-25).join('\n');
+      const cause = /^(ERROR: .*)$/m.exec(result.stderr)?.[1] ?? /(\w*Error: .*)$/m.exec(result.stderr)?.[1];
+      throw new UserError(`pip failed in ${plan.image} (exit ${result.exitCode})${cause ? `: ${cause}` : ''}`, 'pip\'s output is above; nothing was tagged', tail);
+    }
+    const report = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { installed?: { name: string; version: string; source: number | null }[] };
+    for (const item of report.installed ?? []) {
+      const i = item.source === null ? undefined : installs[item.source];
+      if (i) found.set(i, { name: item.name, version: item.version });
+    }
+  }
+  return found;
+}
+
+/** Installs the patch set into a container made from the original, commits one layer, tags it. */
+export async function build(ctx: Context, plan: PatchPlan, target: Target, source: ResolvedSource, at: string): Promise<DerivativeRecord> {
+  const installs: Install[] = [
+    { tree: source.tree, directUrl: directUrlOf(source), python: plan.python, noDeps: plan.noDeps },
+    ...(await Promise.all(
+      plan.keeps.map(async (kept) => ({ tree: await treeOfKept(ctx, kept, plan.image), directUrl: directUrlOf(kept), python: kept.python, noDeps: kept.noDeps, kept })),
+    )),
+  ];
+  const lock = await acquireLock(ctx.engine, plan.image, plan.originalId);
+  try {
+    throwIfInterrupted(ctx.signal);
+    const work = await ctx.engine.createWorkContainer({ name: lock.workName, image: plan.originalId, config: target.original.config, user: '0' });
+    const interrupt = () => void work.kill();
+    ctx.signal.addEventListener('abort', interrupt);
+    try {
+      await ctx.report.step(`${plan.image}: exporting the source`, () =>
+        Promise.all(
+          installs.map(async (i, n) => {
+            const { stream, done } = ctx.git.archive(i.tree, `nfhot-src/${n}/`);
+            await Promise.all([work.putArchive(stream, '/tmp'), done]);
+          }),
+        ),
+      );
+      throwIfInterrupted(ctx.signal);
+      const found = await ctx.report.step(`${plan.image}: pip install into ${plan.python}`, () => install(ctx, work, plan, installs));
+      const installed = found.get(installs[0]!);
+      if (!installed) throw new UserError(`pip reported success but installed nothing from ${source.display} in ${plan.image}`);
+      const record: DerivativeRecord = {
+        image: plan.image,
+        original: plan.originalId,
+        derivative: plan.derivative,
+        patches: [recordOf(source, installed, plan, at), ...plan.keeps],
+      };
+      const config = { ...target.original.config, Labels: { ...(target.original.config.Labels ?? {}), ...toLabels(record) } };
+      const comment = `nfhot: ${record.patches.map((p) => `${p.package} ${p.version} from ${p.source}${p.commit ? `@${p.commit.slice(0, 12)}` : ''}`).join(', ')}`;
+      throwIfInterrupted(ctx.signal);
+      const id = await ctx.report.step(`${plan.image}: commit`, () => work.commit(config, comment));
+      // From here on the new image is complete: finish the tags rather than stop half way.
+      await retag(ctx, plan, target, id);
+      return record;
+    } finally {
+      ctx.signal.removeEventListener('abort', interrupt);
+      await work.remove();
+    }
+  } finally {
+    await lock.release();
+  }
+}

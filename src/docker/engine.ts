@@ -1,0 +1,68 @@
+import type { Readable } from 'node:stream';
+
+/** The image config object as the daemon holds it (Cmd, Entrypoint, User, WorkingDir, Env, ...). */
+export type ImageConfig = Record<string, unknown> & { Labels?: Record<string, string> | null };
+
+export interface ImageInfo {
+  id: string;
+  repoTags: string[];
+  config: ImageConfig;
+  labels: Record<string, string>;
+  layers: number;
+  size: number;
+}
+
+export interface ImageSummary {
+  id: string;
+  repoTags: string[];
+  labels: Record<string, string>;
+}
+
+export interface ContainerSummary {
+  id: string;
+  name: string;
+  labels: Record<string, string>;
+}
+
+export interface RunResult {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface ExecOptions {
+  user: string;
+  env?: string[];
+  /** Called with each chunk the process writes to stderr, as it comes. */
+  onStderr?: (chunk: string) => void;
+}
+
+/** A container made from an image to install into; its changes become one layer. */
+export interface WorkContainer {
+  readonly id: string;
+  putArchive(tar: Readable, dir: string): Promise<void>;
+  exec(cmd: string[], options: ExecOptions): Promise<RunResult>;
+  /** Stops the container and commits its changes on top of its image with exactly `config`. */
+  commit(config: ImageConfig, comment: string): Promise<string>;
+  /** Kills whatever runs in it (used to interrupt). */
+  kill(): Promise<void>;
+  remove(): Promise<void>;
+}
+
+/** Docker as nfhot needs it. The core sees only this; the adapter speaks the Engine API. */
+export interface Engine {
+  /** Throws a UserError saying how to start the daemon when it does not answer. */
+  ping(): Promise<void>;
+  inspectImage(ref: string): Promise<ImageInfo | undefined>;
+  listImages(): Promise<ImageSummary[]>;
+  tag(imageId: string, ref: string): Promise<void>;
+  /** Removes one tag; the image stays when other tags or images need it. */
+  untag(ref: string): Promise<void>;
+  /** Runs a throwaway container from `image` with `argv` as its whole command; always removed. */
+  run(image: string, argv: string[], options: { user: string; labels: Record<string, string> }): Promise<RunResult>;
+  createWorkContainer(options: { name: string; image: string; config: ImageConfig; user: string }): Promise<WorkContainer>;
+  /** Creates (never starts) a named container; false when the name is taken. Names are unique per daemon: this is the lock. */
+  createMarker(name: string, image: string, labels: Record<string, string>): Promise<boolean>;
+  listContainers(namePrefix: string): Promise<ContainerSummary[]>;
+  removeContainer(nameOrId: string): Promise<void>;
+}

@@ -1,0 +1,34 @@
+import type { Readable } from 'node:stream';
+
+/** A git tree and where its objects are: nfhot's cache, plus the user's own repository for a snapshot. */
+export interface TreeRef {
+  tree: string;
+  /** Object directory to read from besides nfhot's cache. */
+  alternates?: string;
+}
+
+/** A local directory's working tree as it was at the moment of the snapshot. */
+export interface Snapshot extends TreeRef {
+  /** Absolute path of the directory. */
+  path: string;
+  /** The checkout's HEAD commit and branch, when the directory is in a git repository. */
+  commit?: string;
+  branch?: string;
+  /** True when the tree differs from HEAD's. */
+  dirty: boolean;
+}
+
+/** Git as nfhot needs it: all of it runs on the host, with the user's own credentials. */
+export interface Git {
+  /** Fetches `ref` (default: the remote's HEAD) of `url` into nfhot's cache and resolves it to a commit. */
+  fetch(url: string, ref: string | undefined): Promise<string>;
+  /** The tree of `commit` (or of its `subdirectory`), when the cache holds it. */
+  treeOf(commit: string, subdirectory?: string): Promise<string | undefined>;
+  /** Records a local directory's working tree, uncommitted edits included, without touching the user's repository. */
+  snapshot(dir: string): Promise<Snapshot>;
+  /** `tree` as a readable TreeRef when nfhot's cache (with the objects of the checkout at `near`) has it. */
+  available(tree: string, near?: string): Promise<TreeRef | undefined>;
+  readFile(tree: TreeRef, path: string): Promise<string | undefined>;
+  /** A tar stream of the tree, every path under `prefix`; `done` rejects when git fails. */
+  archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> };
+}

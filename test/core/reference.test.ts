@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import { derivativeRef, keeperRef, parseImageRef } from '../../src/core/reference.js';
+
+describe('parseImageRef', () => {
+  it.each([
+    ['org/tool:dev', { domain: '', path: 'org/tool', tag: 'dev', familiar: 'org/tool:dev' }],
+    ['ubuntu', { domain: '', path: 'ubuntu', tag: 'latest', familiar: 'ubuntu:latest' }],
+    ['docker.io/library/ubuntu:22.04', { domain: '', path: 'ubuntu', familiar: 'ubuntu:22.04' }],
+    ['docker.io/org/tool:1', { domain: '', familiar: 'org/tool:1' }],
+    ['quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0', { domain: 'quay.io', path: 'biocontainers/fastqc', tag: '0.12.1--hdfd78af_0' }],
+    ['localhost:5000/x:t', { domain: 'localhost:5000', path: 'x', tag: 't' }],
+    ['localhost/foo:tag', { domain: 'localhost', path: 'foo' }],
+    ['community.wave.seqera.io/library/fastqc:0.12.1--af7a5314d5015c29', { domain: 'community.wave.seqera.io', path: 'library/fastqc' }],
+  ])('reads %s as Docker does', (input, expected) => {
+    expect(parseImageRef(input)).toMatchObject(expected);
+  });
+
+  it.each([
+    ['', /empty/],
+    ['Org/Tool:dev', /not a valid repository name component/],
+    ['org//tool', /empty path component/],
+    ['org/tool:bad tag', /whitespace/],
+    ['org/tool:-bad', /tag "-bad" is not valid/],
+    [`org/${'a'.repeat(300)}`, /longer than 255/],
+    ['org/tool:x\ny', /whitespace or control/],
+  ])('refuses %j', (input, message) => {
+    expect(() => parseImageRef(input)).toThrow(message);
+  });
+
+  it('refuses a digest: it cannot be re-pointed', () => {
+    expect(() => parseImageRef('org/tool@sha256:' + 'a'.repeat(64))).toThrow(/digest/);
+  });
+});
+
+describe('nfhot references', () => {
+  const ref = parseImageRef('quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0');
+
+  it('are absolute for Nextflow and valid for Docker', () => {
+    for (const r of [derivativeRef(ref, 'ab'.repeat(32)), keeperRef(ref)]) {
+      expect(r.split('/')[0]).toMatch(/[.:]/);
+      expect(() => parseImageRef(r)).not.toThrow();
+    }
+    expect(derivativeRef(ref, 'ab'.repeat(32))).toBe('nfhot.local/quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0-abababababab');
+    expect(keeperRef(ref)).toBe('nfhot.local/quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0-original');
+  });
+
+  it('differ by key, and stay valid for the longest tags and registries with a port', () => {
+    const long = parseImageRef(`localhost:5000/x:${'t'.repeat(128)}`);
+    const a = derivativeRef(long, '1'.repeat(64));
+    const b = derivativeRef(long, '2'.repeat(64));
+    expect(a).not.toBe(b);
+    expect(a.split(':').pop()!.length).toBeLessThanOrEqual(128);
+    expect(() => parseImageRef(a)).not.toThrow();
+    expect(a.startsWith('nfhot.local/localhost-5000/x:')).toBe(true);
+    expect(() => parseImageRef(keeperRef(long))).not.toThrow();
+  });
+});

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { readState } from '../../src/core/state.js';
+import { toLabels, type PatchRecord } from '../../src/core/record.js';
+import type { ImageSummary } from '../../src/docker/engine.js';
+
+const id = (n: number) => `sha256:${String(n).repeat(64)}`;
+const patch: PatchRecord = { package: 'greet', version: '1.1.0', source: 's', kind: 'git', commit: 'c', tree: 't', noDeps: false, python: 'p', at: 'now' };
+const derivative = (n: number, image: string, original: string, tags: string[]): ImageSummary => ({
+  id: id(n),
+  repoTags: tags,
+  labels: toLabels({ image, original, derivative: tags.find((t) => t.startsWith('nfhot.local/')) ?? '', patches: [patch] }),
+});
+
+describe('readState', () => {
+  it('lists a patched image with its original and patches', () => {
+    const images = [
+      { id: id(1), repoTags: ['nfhot.local/org/tool:dev-original'], labels: {} },
+      derivative(2, 'org/tool:dev', id(1), ['org/tool:dev', 'nfhot.local/org/tool:dev-aaaaaaaaaaaa']),
+    ];
+    expect(readState(images)).toEqual([
+      { image: 'org/tool:dev', state: 'patched', originalId: id(1), currentId: id(2), derivative: 'nfhot.local/org/tool:dev-aaaaaaaaaaaa', patches: [patch] },
+    ]);
+  });
+
+  it('says when the tag was moved by something else, or removed', () => {
+    const keeper = { id: id(1), repoTags: ['nfhot.local/org/tool:dev-original'], labels: {} };
+    const old = derivative(2, 'org/tool:dev', id(1), ['nfhot.local/org/tool:dev-aaaaaaaaaaaa']);
+    const rebuilt = { id: id(3), repoTags: ['org/tool:dev'], labels: {} };
+    expect(readState([keeper, old, rebuilt])).toEqual([{ image: 'org/tool:dev', state: 'moved', originalId: id(1), currentId: id(3), patches: [] }]);
+    expect(readState([keeper, old])).toEqual([{ image: 'org/tool:dev', state: 'moved', originalId: id(1), patches: [] }]);
+  });
+
+  it('leaves out rolled-back images and labels that name no valid image', () => {
+    const rolledBack = [{ id: id(1), repoTags: ['org/tool:dev'], labels: {} }, derivative(2, 'org/tool:dev', id(1), ['nfhot.local/org/tool:dev-aaaaaaaaaaaa'])];
+    expect(readState(rolledBack)).toEqual([]);
+    expect(readState([derivative(2, 'Not A Ref', id(1), ['x:y'])])).toEqual([]);
+  });
+});

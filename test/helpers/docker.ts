@@ -1,0 +1,53 @@
+import { randomBytes } from 'node:crypto';
+import { execa } from 'execa';
+import { inject, onTestFinished } from 'vitest';
+import { lockKey } from '../../src/core/lock.js';
+
+export async function docker(...args: string[]): Promise<string> {
+  return (await execa('docker', args)).stdout;
+}
+
+export async function imageId(ref: string): Promise<string> {
+  return docker('image', 'inspect', '--format', '{{.Id}}', ref);
+}
+
+export async function exists(ref: string): Promise<boolean> {
+  return imageId(ref).then(() => true, () => false);
+}
+
+/** What `docker run --rm IMAGE ARGS` prints (stdout), for checking the patched behaviour. */
+export async function runIn(ref: string, ...args: string[]): Promise<string> {
+  return (await execa('docker', ['run', '--rm', ref, ...args])).stdout.trim();
+}
+
+export async function rawInspect(ref: string): Promise<{ Id: string; Config: Record<string, unknown>; RootFS: { Layers: string[] } }> {
+  return JSON.parse(await docker('image', 'inspect', ref))[0];
+}
+
+/** Every container nfhot left on the daemon for any reference: work, probe and lock containers. */
+export async function nfhotContainers(): Promise<string[]> {
+  const out = await docker('ps', '-a', '--format', '{{.Names}}');
+  return out.split('\n').filter((n) => n.startsWith('nfhot-'));
+}
+
+/**
+ * A fresh tag of a fixture image, unique to the test (its own repository, so that everything
+ * nfhot derives from it is easy to find), removed with all of nfhot's tags for it when the test ends.
+ */
+export async function fixtureTag(fixture: string, tag = 'dev'): Promise<string> {
+  const source = inject('images')[fixture];
+  if (!source) throw new Error(`no fixture image ${fixture}`);
+  const repo = `nfhot-test-${randomBytes(5).toString('hex')}/${fixture}`;
+  const ref = `${repo}:${tag}`;
+  await docker('tag', source, ref);
+  onTestFinished(() => cleanupRepo(repo, ref));
+  return ref;
+}
+
+export async function cleanupRepo(repo: string, ...refs: string[]): Promise<void> {
+  const key = new Set(refs.map((r) => lockKey(r)));
+  const containers = (await docker('ps', '-a', '--format', '{{.Names}}')).split('\n').filter((n) => [...key].some((k) => n.includes(k)));
+  if (containers.length) await execa('docker', ['rm', '-f', ...containers], { reject: false });
+  const tags = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}')).split('\n').filter((t) => t.startsWith(`${repo}:`) || t.startsWith(`nfhot.local/${repo}:`));
+  if (tags.length) await execa('docker', ['rmi', ...tags], { reject: false });
+}
