@@ -107,13 +107,16 @@ async function patchOne(ctx: Context, target: Target, source: ResolvedSource, op
     patches,
     seconds: (performance.now() - started) / 1000,
   });
+  const reusedPatches = reusable ? (fromLabels(reusable.labels)?.patches ?? []) : undefined;
+  if (reusable && target.current.id === reusable.id) {
+    ctx.report.info(`${plan.image}: already patched with this (${plan.derivative}); nothing to do`);
+    return result(options.dryRun ? 'planned' : 'unchanged', reusedPatches!);
+  }
   describePlan(ctx, plan, reusable !== undefined);
-  if (options.dryRun) return result('planned', reusable ? (fromLabels(reusable.labels)?.patches ?? []) : plan.keeps);
+  if (options.dryRun) return result('planned', reusedPatches ?? plan.keeps);
   if (reusable) {
-    const patches = fromLabels(reusable.labels)?.patches ?? [];
-    if (target.current.id === reusable.id) return result('unchanged', patches);
     await reuse(ctx, plan, target, reusable.id);
-    return result('reused', patches);
+    return result('reused', reusedPatches!);
   }
   throwIfInterrupted(ctx.signal);
   if (plan.externallyManaged) ctx.report.warn(`${plan.python} in ${plan.image} is EXTERNALLY-MANAGED (PEP 668); patching it anyway, as it is your image`);
@@ -133,7 +136,7 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
   if (options.images.length === 0) throw new UsageError('no image to patch', 'name it with --image IMAGE (repeatable)');
   if (options.repo !== undefined && spec.kind !== 'name') throw new UsageError('--repo applies to a NAME@REF source only');
   await ctx.engine.ping();
-  await reap(ctx.engine);
+  if (!options.dryRun) await reap(ctx.engine);
   const targets: Target[] = [];
   for (const input of options.images) {
     const target = await findTarget(ctx, input);

@@ -124,6 +124,9 @@ export async function build(ctx: Context, plan: PatchPlan, target: Target, sourc
       // From here on the new image is complete: finish the tags rather than stop half way.
       await retag(ctx, plan, target, id);
       return record;
+    } catch (err) {
+      throwIfInterrupted(ctx.signal); // a killed container fails the step it was in: say why
+      throw err;
     } finally {
       ctx.signal.removeEventListener('abort', interrupt);
       await work.remove();

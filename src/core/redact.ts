@@ -12,9 +12,10 @@ export function stripCredentials(url: string): string {
     const ssh = /^(ssh|git\+ssh):\/\//i.test(scheme);
     const [user = '', password] = userinfo.split(':', 2) as [string, string | undefined];
     if (password !== undefined) rememberSecret(password);
-    // An ssh user name (git@) is not a secret; an https user name is often a token.
+    // An ssh user name (git@) is not a secret. An https one is dropped from the URL, and redacted
+    // everywhere when it stands alone and is long enough to be a token rather than a name.
     if (ssh) return `${scheme}${user}@`;
-    rememberSecret(user);
+    if (password === undefined && user.length >= 16) rememberSecret(user);
     return scheme;
   });
 }

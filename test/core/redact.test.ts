@@ -4,7 +4,13 @@ import { redact, stripCredentials } from '../../src/core/redact.js';
 describe('credentials', () => {
   it('are stripped from https URLs, user name included (it is often a token)', () => {
     expect(stripCredentials('https://x-token-auth:abc123@host.org/r.git')).toBe('https://host.org/r.git');
-    expect(stripCredentials('https://ghp_TOKEN0123@github.com/o/r')).toBe('https://github.com/o/r');
+    expect(stripCredentials('https://ghp_TOKEN0123456789abcdef@github.com/o/r')).toBe('https://github.com/o/r');
+    expect(redact('token ghp_TOKEN0123456789abcdef')).toBe('token ***');
+  });
+
+  it('do not redact a short user name everywhere: it is a name, not a token', () => {
+    stripCredentials('https://git@host.org/r.git');
+    expect(redact('git+https://host.org/r.git')).toBe('git+https://host.org/r.git');
   });
 
   it('keep the ssh user, which is not a secret', () => {
