@@ -19,5 +19,6 @@ export function formatStatus(images: StatusEntry[]): string {
 }
 
 export function formatRollback(images: ImageRollbackResult[]): string {
-  return images.map((r) => `${r.image}\t${r.action === 'rolledBack' ? `restored ${short(r.original)}` : 'not patched'}`).join('\n');
+  const what = { rolledBack: (r: ImageRollbackResult) => `restored ${short(r.original)}`, unchanged: () => 'not patched', refused: () => 'refused: re-pointed since the patch' };
+  return images.map((r) => `${r.image}\t${what[r.action](r)}`).join('\n');
 }

@@ -94,8 +94,10 @@ async function patchOne(ctx: Context, target: Target, source: ResolvedSource, op
   const envs = await probeImage(ctx.engine, target.original.id, target.ref.familiar, source.package, options.python);
   const interpreter = chooseInterpreter(envs, target.ref.familiar, source.package, options.python);
   const plan = planPatch(target, source, interpreter, options.noDeps ?? false);
+  // The derivative of this exact patch set may exist already: then pip need not run again.
   const existing = await ctx.engine.inspectImage(plan.derivative);
-  const reusable = existing && fromLabels(existing.labels)?.original === plan.originalId ? existing : undefined;
+  const record = existing && fromLabels(existing.labels);
+  const reusable = existing && record?.original === plan.originalId ? { id: existing.id, patches: record.patches } : undefined;
   const result = (action: ImagePatchResult['action'], patches: PatchRecord[]): ImagePatchResult => ({
     image: plan.image,
     action,
@@ -107,21 +109,20 @@ async function patchOne(ctx: Context, target: Target, source: ResolvedSource, op
     patches,
     seconds: (performance.now() - started) / 1000,
   });
-  const reusedPatches = reusable ? (fromLabels(reusable.labels)?.patches ?? []) : undefined;
   if (reusable && target.current.id === reusable.id) {
     ctx.report.info(`${plan.image}: already patched with this (${plan.derivative}); nothing to do`);
-    return result(options.dryRun ? 'planned' : 'unchanged', reusedPatches!);
+    return result(options.dryRun ? 'planned' : 'unchanged', reusable.patches);
   }
   describePlan(ctx, plan, reusable !== undefined);
-  if (options.dryRun) return result('planned', reusedPatches ?? plan.keeps);
+  if (options.dryRun) return result('planned', reusable?.patches ?? plan.keeps);
   if (reusable) {
     await reuse(ctx, plan, target, reusable.id);
-    return result('reused', reusedPatches!);
+    return result('reused', reusable.patches);
   }
   throwIfInterrupted(ctx.signal);
   if (plan.externallyManaged) ctx.report.warn(`${plan.python} in ${plan.image} is EXTERNALLY-MANAGED (PEP 668); patching it anyway, as it is your image`);
-  const record = await build(ctx, plan, target, source, at);
-  return result('built', record.patches);
+  const built = await build(ctx, plan, target, source, at);
+  return result('built', built.patches);
 }
 
 function describePlan(ctx: Context, plan: PatchPlan, reusable: boolean): void {

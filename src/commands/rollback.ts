@@ -1,7 +1,8 @@
 import type { Context } from '../context.js';
 import { UsageError, UserError } from '../core/errors.js';
 import { acquireLock, reap } from '../core/lock.js';
-import { keeperRef, parseImageRef } from '../core/reference.js';
+import { fromLabels } from '../core/record.js';
+import { isNfhotRef, keeperRef, parseImageRef } from '../core/reference.js';
 import { readState } from '../core/state.js';
 
 export interface RollbackOptions {
@@ -12,20 +13,25 @@ export interface RollbackOptions {
 
 export interface ImageRollbackResult {
   image: string;
-  /** rolledBack: the tag points at the original again; unchanged: it was not patched. */
-  action: 'rolledBack' | 'unchanged';
+  /** rolledBack: the tag points at the original again; unchanged: it was not patched; refused: re-pointed since (see --force). */
+  action: 'rolledBack' | 'unchanged' | 'refused';
   original?: string;
 }
 
-/** Points each tag at its exact original image again; nfhot's keeper tag goes, the derivatives stay (a later patch may reuse them). */
+/**
+ * Points each tag at its exact original image again, and removes what nfhot made for it: the
+ * keeper tag of the original and the derivatives (unless something else still tags or runs them).
+ */
 export async function rollback(options: RollbackOptions, ctx: Context): Promise<{ images: ImageRollbackResult[] }> {
   if (options.all && options.images.length > 0) throw new UsageError('give images or --all, not both');
   if (!options.all && options.images.length === 0) throw new UsageError('no image to roll back', 'name images, or use --all for every patched image');
   await ctx.engine.ping();
   await reap(ctx.engine);
-  const states = readState(await ctx.engine.listImages());
+  const images = await ctx.engine.listImages();
+  const states = readState(images);
   const wanted = options.all ? states.map((s) => s.image) : [...new Set(options.images.map((i) => parseImageRef(i).familiar))];
   const results: ImageRollbackResult[] = [];
+  const refused: UserError[] = [];
   for (const image of wanted) {
     const state = states.find((s) => s.image === image);
     if (!state) {
@@ -34,20 +40,28 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
       continue;
     }
     if (state.state === 'moved' && !options.force) {
-      throw new UserError(
-        `${image} was re-pointed since nfhot patched it (it is now ${state.currentId?.slice(7, 19) ?? 'untagged'}); rolling back would overwrite that image`,
-        `to restore the original (${state.originalId.slice(7, 19)}) anyway: nfhot rollback ${image} --force`,
+      refused.push(
+        new UserError(
+          `${image} was re-pointed since nfhot patched it (it is now ${state.currentId?.slice(7, 19) ?? 'untagged'}); rolling back would overwrite that image`,
+          `to restore the original (${state.originalId.slice(7, 19)}) anyway: nfhot rollback ${image} --force`,
+        ),
       );
+      results.push({ image, action: 'refused' });
+      continue;
     }
+    const derivatives = images.filter((i) => fromLabels(i.labels)?.image === image).flatMap((i) => i.repoTags.filter(isNfhotRef));
     const lock = await acquireLock(ctx.engine, image, state.originalId);
     try {
       await ctx.engine.tag(state.originalId, image);
       await ctx.engine.untag(keeperRef(parseImageRef(image)));
+      for (const tag of derivatives) await ctx.engine.untag(tag);
     } finally {
       await lock.release();
     }
     ctx.report.info(`${image} → original ${state.originalId.slice(7, 19)}`);
     results.push({ image, action: 'rolledBack', original: state.originalId });
   }
+  for (const r of refused.slice(0, -1)) ctx.report.warn(r.message);
+  if (refused.length) throw refused.at(-1)!;
   return { images: results };
 }

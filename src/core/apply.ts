@@ -58,7 +58,10 @@ async function install(ctx: Context, work: WorkContainer, plan: PatchPlan, insta
   const found = new Map<Install, { name: string; version: string }>();
   // One pip run per interpreter and deps setting: usually exactly one.
   const groups = new Map<string, Install[]>();
-  for (const i of installs) groups.set(`${i.python}\0${i.noDeps}`, [...(groups.get(`${i.python}\0${i.noDeps}`) ?? []), i]);
+  for (const i of installs) {
+    const key = `${i.python}\0${i.noDeps}`;
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  }
   for (const group of groups.values()) {
     const job = {
       root: SOURCE_ROOT,
@@ -95,7 +98,7 @@ export async function build(ctx: Context, plan: PatchPlan, target: Target, sourc
   const lock = await acquireLock(ctx.engine, plan.image, plan.originalId);
   try {
     throwIfInterrupted(ctx.signal);
-    const work = await ctx.engine.createWorkContainer({ name: lock.workName, image: plan.originalId, config: target.original.config, user: '0' });
+    const work = await ctx.engine.createWorkContainer({ name: lock.workName, image: plan.originalId, config: target.original.config });
     const interrupt = () => void work.kill();
     ctx.signal.addEventListener('abort', interrupt);
     try {

@@ -140,7 +140,7 @@ export class DockerodeEngine implements Engine {
     try {
       await this.docker.getImage(ref).remove({ noprune: true });
     } catch (err) {
-      if (statusOf(err) === 404) return;
+      if (statusOf(err) === 404 || statusOf(err) === 409) return; // gone, or a container still uses it: leave it
       throw explain(err, `cannot remove tag ${ref}`);
     }
   }
@@ -169,20 +169,14 @@ export class DockerodeEngine implements Engine {
     }
   }
 
-  async createWorkContainer(options: { name: string; image: string; config: ImageConfig; user: string }): Promise<WorkContainer> {
-    // The container idles in a shell waiting on stdin while nfhot execs into it. Its Cmd and
-    // Entrypoint are chosen so that commit's merge gives back the original's (see commit()).
+  async createWorkContainer(options: { name: string; image: string; config: ImageConfig }): Promise<WorkContainer> {
+    // The container idles in a shell waiting on stdin while nfhot execs into it (as root). Its
+    // Cmd and Entrypoint are chosen so that commit's merge gives back the original's (see
+    // commit()); nothing else is set on it, since commit would copy that too.
     const keepAlive = isEmpty(options.config.Entrypoint) ? { Cmd: ['/bin/sh'] } : { Entrypoint: ['/bin/sh'], Cmd: null };
     let container: Docker.Container;
     try {
-      container = await this.docker.createContainer({
-        name: options.name,
-        Image: options.image,
-        ...keepAlive,
-        OpenStdin: true,
-        // Setting User when the image has none would leak it into the commit.
-        ...(options.config.User ? { User: options.user } : {}),
-      } as Docker.ContainerCreateOptions);
+      container = await this.docker.createContainer({ name: options.name, Image: options.image, ...keepAlive, OpenStdin: true } as Docker.ContainerCreateOptions);
     } catch (err) {
       throw explain(err, `cannot create a container from ${options.image.slice(0, 19)}`);
     }

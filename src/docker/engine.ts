@@ -56,11 +56,11 @@ export interface Engine {
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
   listImages(): Promise<ImageSummary[]>;
   tag(imageId: string, ref: string): Promise<void>;
-  /** Removes one tag; the image stays when other tags or images need it. */
+  /** Removes one tag; the image goes with its last tag, unless a container still uses it (then the tag stays). */
   untag(ref: string): Promise<void>;
   /** Runs a throwaway container from `image` with `argv` as its whole command; always removed. */
   run(image: string, argv: string[], options: { user: string; labels: Record<string, string> }): Promise<RunResult>;
-  createWorkContainer(options: { name: string; image: string; config: ImageConfig; user: string }): Promise<WorkContainer>;
+  createWorkContainer(options: { name: string; image: string; config: ImageConfig }): Promise<WorkContainer>;
   /** Creates (never starts) a named container; false when the name is taken. Names are unique per daemon: this is the lock. */
   createMarker(name: string, image: string, labels: Record<string, string>): Promise<boolean>;
   listContainers(namePrefix: string): Promise<ContainerSummary[]>;

@@ -17,8 +17,8 @@ describe('nfhot rollback', () => {
     const image = await fixtureTag('venv');
     const originalId = await imageId(image);
     const repo = await greetRepo();
-    await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
-    await patch({ source: `git+${repo.url}@v1.1.0`, images: [image] }, testContext());
+    const first = await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
+    const second = await patch({ source: `git+${repo.url}@main`, images: [image] }, testContext());
     // Only the keeper tag still names the original now; prune must not take it.
     await docker('image', 'prune', '-f');
     await docker('system', 'prune', '-f');
@@ -27,7 +27,10 @@ describe('nfhot rollback', () => {
     expect(result.images).toEqual([{ image, action: 'rolledBack', original: originalId }]);
     expect(await imageId(image)).toBe(originalId);
     expect(await runIn(image, 'greet')).toBe('greet 1.0.0 original');
+    // What nfhot made for the image goes with the rollback.
     expect(await exists(keeperRef(parseImageRef(image)))).toBe(false);
+    expect(await exists(first.images[0]!.derivative)).toBe(false);
+    expect(await exists(second.images[0]!.derivative)).toBe(false);
 
     const again = await rollback({ images: [image] }, testContext());
     expect(again.images).toEqual([{ image, action: 'unchanged' }]);

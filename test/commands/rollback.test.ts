@@ -46,9 +46,19 @@ describe('rollback', () => {
     const ctx: Context = { engine, git: undefined as never, report: silentReporter, signal: new AbortController().signal };
     const result = await rollback({ images: [], all: true }, ctx);
     expect(result.images.map((r) => r.action)).toEqual(['rolledBack', 'rolledBack']);
-    expect(engine.tags()).toMatchObject({ 'org/a:dev': id(1), 'org/b:dev': id(3) });
-    expect(Object.keys(engine.tags()).filter((t) => t.endsWith('-original'))).toEqual([]);
+    expect(engine.tags()).toEqual({ 'org/a:dev': id(1), 'org/b:dev': id(3) }); // keepers and derivatives gone
     expect(await engine.listContainers('nfhot-')).toEqual([]);
+  });
+
+  it('rolls back the others before refusing a tag re-pointed since its patch', async () => {
+    const images = [...patched(1, 'org/a:dev'), ...patched(3, 'org/b:dev'), { id: id(5), repoTags: [], labels: {} }];
+    const engine = fakeEngine(images);
+    await engine.tag(id(5), 'org/a:dev'); // someone rebuilt org/a:dev
+    const ctx: Context = { engine, git: undefined as never, report: silentReporter, signal: new AbortController().signal };
+    await expect(rollback({ images: [], all: true }, ctx)).rejects.toThrow(/org\/a:dev was re-pointed since nfhot patched it/);
+    expect(engine.tags()).toMatchObject({ 'org/a:dev': id(5), 'org/b:dev': id(3) });
+    await rollback({ images: ['org/a:dev'], force: true }, ctx);
+    expect(engine.tags()).toMatchObject({ 'org/a:dev': id(1) });
   });
 
   it('wants images or --all, not both and not neither', async () => {
