@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { UsageError, UserError } from '../core/errors.js';
-import { acquireLock, reap } from '../core/lock.js';
+import { reap, withLock } from '../core/lock.js';
 import { fromLabels } from '../core/record.js';
 import { isNfhotRef, keeperRef, parseImageRef } from '../core/reference.js';
 import { readState } from '../core/state.js';
@@ -34,7 +34,17 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
   const refused: UserError[] = [];
   for (const image of wanted) {
     const state = states.find((s) => s.image === image);
+    const derivatives = images.filter((i) => fromLabels(i.labels)?.image === image);
+    const removeLeftovers = async () => {
+      await ctx.engine.untag(keeperRef(parseImageRef(image)));
+      for (const tag of derivatives.flatMap((d) => d.repoTags.filter(isNfhotRef))) await ctx.engine.untag(tag);
+    };
     if (!state) {
+      // Not patched, but nfhot's images may be left from before (the tag was rebuilt, or put back
+      // by hand): remove them. The lock is made from the tagged image: one made from a derivative
+      // would keep that derivative in use.
+      const current = images.find((i) => i.repoTags.includes(image));
+      if (derivatives.length) await (current ? withLock(ctx.engine, image, current.id, removeLeftovers) : removeLeftovers());
       ctx.report.info(`${image} is not patched; nothing to roll back`);
       results.push({ image, action: 'unchanged' });
       continue;
@@ -49,15 +59,10 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
       results.push({ image, action: 'refused' });
       continue;
     }
-    const derivatives = images.filter((i) => fromLabels(i.labels)?.image === image).flatMap((i) => i.repoTags.filter(isNfhotRef));
-    const lock = await acquireLock(ctx.engine, image, state.originalId);
-    try {
+    await withLock(ctx.engine, image, state.originalId, async () => {
       await ctx.engine.tag(state.originalId, image);
-      await ctx.engine.untag(keeperRef(parseImageRef(image)));
-      for (const tag of derivatives) await ctx.engine.untag(tag);
-    } finally {
-      await lock.release();
-    }
+      await removeLeftovers();
+    });
     ctx.report.info(`${image} → original ${state.originalId.slice(7, 19)}`);
     results.push({ image, action: 'rolledBack', original: state.originalId });
   }

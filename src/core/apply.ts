@@ -3,7 +3,7 @@ import type { WorkContainer } from '../docker/engine.js';
 import type { TreeRef } from '../git/git.js';
 import { installPy } from '../python/assets.js';
 import { throwIfInterrupted, UserError } from './errors.js';
-import { acquireLock } from './lock.js';
+import { withLock } from './lock.js';
 import { directUrlOf, recordOf, type PatchPlan, type Target } from './plan.js';
 import { toLabels, type DerivativeRecord, type PatchRecord } from './record.js';
 import { keeperRef } from './reference.js';
@@ -46,12 +46,7 @@ async function retag(ctx: Context, plan: PatchPlan, target: Target, imageId: str
 
 /** The derivative already exists (same original, same patch set): only the tags move, pip never runs. */
 export async function reuse(ctx: Context, plan: PatchPlan, target: Target, imageId: string): Promise<void> {
-  const lock = await acquireLock(ctx.engine, plan.image, plan.originalId);
-  try {
-    await retag(ctx, plan, target, imageId);
-  } finally {
-    await lock.release();
-  }
+  await withLock(ctx.engine, plan.image, plan.originalId, () => retag(ctx, plan, target, imageId));
 }
 
 async function install(ctx: Context, work: WorkContainer, plan: PatchPlan, installs: Install[]): Promise<Map<Install, { name: string; version: string }>> {
@@ -95,8 +90,7 @@ export async function build(ctx: Context, plan: PatchPlan, target: Target, sourc
       plan.keeps.map(async (kept) => ({ tree: await treeOfKept(ctx, kept, plan.image), directUrl: directUrlOf(kept), python: kept.python, noDeps: kept.noDeps, kept })),
     )),
   ];
-  const lock = await acquireLock(ctx.engine, plan.image, plan.originalId);
-  try {
+  return withLock(ctx.engine, plan.image, plan.originalId, async (lock) => {
     throwIfInterrupted(ctx.signal);
     const work = await ctx.engine.createWorkContainer({ name: lock.workName, image: plan.originalId, config: target.original.config });
     const interrupt = () => void work.kill();
@@ -134,7 +128,5 @@ export async function build(ctx: Context, plan: PatchPlan, target: Target, sourc
       ctx.signal.removeEventListener('abort', interrupt);
       await work.remove();
     }
-  } finally {
-    await lock.release();
-  }
+  });
 }

@@ -42,6 +42,16 @@ function gone(host: string | undefined, pid: string | undefined): boolean {
   return host === HOST && Number.isInteger(n) && n > 0 && !alive(n);
 }
 
+/** Runs `work` holding the image's lock; the lock goes when it ends, however it ends. */
+export async function withLock<T>(engine: Engine, familiarRef: string, image: string, work: (lock: Lock) => Promise<T>): Promise<T> {
+  const lock = await acquireLock(engine, familiarRef, image);
+  try {
+    return await work(lock);
+  } finally {
+    await lock.release();
+  }
+}
+
 /** Labels that let a later run tell whether the process that made a container is gone. */
 export function holderLabels(): Record<string, string> {
   return { [HOLDER.host]: HOST, [HOLDER.pid]: String(process.pid), [HOLDER.since]: new Date().toISOString() };

@@ -37,6 +37,19 @@ describe('nfhot rollback', () => {
     expect(await imageId(image)).toBe(originalId);
   });
 
+  it('removes what nfhot left for an image whose tag was put back by hand', async () => {
+    const image = await fixtureTag('venv');
+    const originalId = await imageId(image);
+    const repo = await greetRepo();
+    const result = await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
+    await docker('tag', originalId, image);
+    expect((await status(testContext())).images.find((s) => s.image === image)).toBeUndefined();
+    expect((await rollback({ images: [image] }, testContext())).images).toEqual([{ image, action: 'unchanged' }]);
+    expect(await exists(result.images[0]!.derivative)).toBe(false);
+    expect(await exists(keeperRef(parseImageRef(image)))).toBe(false);
+    expect(await imageId(image)).toBe(originalId);
+  });
+
   it('refuses to overwrite a tag re-pointed since the patch, unless forced', async () => {
     const image = await fixtureTag('venv');
     const originalId = await imageId(image);

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { rollback } from '../../src/commands/rollback.js';
 import { silentReporter } from '../../src/core/report.js';
 import { toLabels } from '../../src/core/record.js';
+import { isNfhotRef } from '../../src/core/reference.js';
 import type { Context } from '../../src/context.js';
 import type { Engine, ImageSummary } from '../../src/docker/engine.js';
 
@@ -59,6 +60,15 @@ describe('rollback', () => {
     expect(engine.tags()).toMatchObject({ 'org/a:dev': id(5), 'org/b:dev': id(3) });
     await rollback({ images: ['org/a:dev'], force: true }, ctx);
     expect(engine.tags()).toMatchObject({ 'org/a:dev': id(1) });
+  });
+
+  it('removes derivatives left for an image that is no longer patched', async () => {
+    const [, derivative] = patched(1, 'org/a:dev');
+    const leftover = { ...derivative!, repoTags: derivative!.repoTags.filter(isNfhotRef) }; // the tag was rebuilt as id(1)
+    const engine = fakeEngine([{ id: id(1), repoTags: ['org/a:dev'], labels: {} }, leftover]);
+    const ctx: Context = { engine, git: undefined as never, report: silentReporter, signal: new AbortController().signal };
+    expect((await rollback({ images: ['org/a:dev'] }, ctx)).images).toEqual([{ image: 'org/a:dev', action: 'unchanged' }]);
+    expect(engine.tags()).toEqual({ 'org/a:dev': id(1) });
   });
 
   it('wants images or --all, not both and not neither', async () => {
