@@ -1,84 +1,13 @@
-import { createHash } from 'node:crypto';
-import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { UserError } from '../core/errors.js';
-import type { ContainerSummary, Engine, ExecOptions, ImageConfig, ImageInfo, ImageSummary, RunResult, WorkContainer } from './engine.js';
-import { historyFromApi, type HistoryItem } from './history.js';
-import { tarOf } from './tar.js';
-
-interface DockerError extends Error {
-  statusCode?: number;
-  code?: string;
-  json?: { message?: string } | null;
-}
-
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'EPERM', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'ECONNRESET', 'EPIPE']);
-
-function daemonAddress(): string {
-  return process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
-}
-
-function unreachable(cause: string): UserError {
-  return new UserError(
-    `cannot reach the Docker daemon at ${daemonAddress()} (${cause})`,
-    process.env.DOCKER_HOST
-      ? 'check DOCKER_HOST, or unset it to use the local socket'
-      : 'start it (as root: `dockerd >/var/log/dockerd.log 2>&1 &`, or `systemctl start docker`) and check that you may use /var/run/docker.sock',
-  );
-}
-
-/** Turns what dockerode throws into one line a user can read. */
-function explain(err: unknown, what: string): Error {
-  const e = err as DockerError;
-  if (e instanceof UserError) return e;
-  if (e?.code && UNREACHABLE.has(e.code)) return unreachable(e.code);
-  const message = e?.json?.message ?? (typeof e?.json === 'string' ? e.json : undefined) ?? e?.message ?? String(err);
-  return new UserError(`${what}: ${String(message).trim()}`);
-}
-
-function statusOf(err: unknown): number | undefined {
-  return (err as DockerError)?.statusCode;
-}
+import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, RunResult, WorkContainer } from './engine.js';
+import { demux, explain, isEmpty, statusOf, unreachable } from './io.js';
+import { DockerWorkContainer } from './work-container.js';
 
 function splitRef(ref: string): { repo: string; tag: string } {
   const colon = ref.lastIndexOf(':');
   return colon > ref.lastIndexOf('/') ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repo: ref, tag: 'latest' };
 }
-
-function collect(stream: NodeJS.ReadableStream): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    stream.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
-    stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
-    stream.on('error', reject);
-  });
-}
-
-/** Splits Docker's multiplexed stdout/stderr stream; resolves when it ends. */
-function demux(docker: Docker, stream: NodeJS.ReadableStream, onStderr?: (chunk: string) => void): Promise<{ stdout: string; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  const stdout = collect(out);
-  const stderr: string[] = [];
-  err.on('data', (c: Buffer) => {
-    const text = c.toString('utf8');
-    stderr.push(text);
-    onStderr?.(text);
-  });
-  docker.modem.demuxStream(stream, out, err);
-  return new Promise((resolve, reject) => {
-    const finish = () => {
-      out.end();
-      err.end();
-      stdout.then((s) => resolve({ stdout: s, stderr: stderr.join('') }), reject);
-    };
-    stream.on('end', finish);
-    stream.on('close', finish);
-    stream.on('error', reject);
-  });
-}
-
-const isEmpty = (v: unknown) => v == null || (Array.isArray(v) && v.length === 0);
 
 export class DockerodeEngine implements Engine {
   private readonly docker = new Docker();
@@ -222,86 +151,5 @@ export class DockerodeEngine implements Engine {
       if (statusOf(err) === 404 || statusOf(err) === 409) return; // gone, or already being removed
       throw explain(err, `cannot remove container ${nameOrId}`);
     }
-  }
-}
-
-class DockerWorkContainer implements WorkContainer {
-  constructor(
-    private readonly docker: Docker,
-    private readonly container: Docker.Container,
-  ) {}
-
-  get id(): string {
-    return this.container.id;
-  }
-
-  async putArchive(tar: Readable, dir: string): Promise<void> {
-    try {
-      await this.container.putArchive(tar, { path: dir });
-    } catch (err) {
-      throw explain(err, 'cannot copy the source into the container');
-    }
-  }
-
-  async exec(cmd: string[], options: ExecOptions): Promise<RunResult> {
-    try {
-      const exec = await this.container.exec({ Cmd: cmd, User: options.user, Env: options.env ?? [], AttachStdout: true, AttachStderr: true });
-      const stream = await exec.start({ hijack: true, stdin: false });
-      const { stdout, stderr } = await demux(this.docker, stream, options.onStderr);
-      const { ExitCode } = await exec.inspect();
-      return { exitCode: ExitCode ?? -1, stdout, stderr };
-    } catch (err) {
-      throw explain(err, 'cannot run a command in the container');
-    }
-  }
-
-  async kill(): Promise<void> {
-    await this.container.kill().catch(() => undefined);
-  }
-
-  async commit(config: ImageConfig, comment: string): Promise<string> {
-    try {
-      await this.kill();
-      await this.container.wait();
-      const { Id } = (await this.container.commit({ _query: { container: this.id, comment, pause: false }, _body: config })) as { Id: string };
-      // Commit fills an empty Cmd and Entrypoint from the container's; only a config written
-      // over the same layers gives such an image back exactly.
-      if (isEmpty(config.Cmd) && isEmpty(config.Entrypoint)) return await this.rewriteConfig(Id, config);
-      return Id;
-    } catch (err) {
-      throw explain(err, 'cannot commit the patch');
-    }
-  }
-
-  /** Writes `config` over the layers of `imageId` (docker load reuses layers it has) and drops `imageId`. */
-  private async rewriteConfig(imageId: string, config: ImageConfig): Promise<string> {
-    const image = this.docker.getImage(imageId);
-    const data = await image.inspect();
-    const diffIds = data.RootFS?.Layers ?? [];
-    const history = historyFromApi((await image.history()) as HistoryItem[], diffIds.length);
-    const raw = JSON.stringify({
-      architecture: data.Architecture,
-      os: data.Os,
-      ...((data as { Variant?: string }).Variant ? { variant: (data as { Variant?: string }).Variant } : {}),
-      created: data.Created,
-      config,
-      rootfs: { type: 'layers', diff_ids: diffIds },
-      history,
-    });
-    const hex = createHash('sha256').update(raw).digest('hex');
-    const manifest = [{ Config: `${hex}.json`, RepoTags: null, Layers: diffIds.map((_, i) => `layer-${i}.tar`) }];
-    const tar = tarOf({ 'manifest.json': JSON.stringify(manifest), [`${hex}.json`]: raw });
-    const response = await this.docker.loadImage(tar as unknown as string, { quiet: true });
-    const text = await collect(response as NodeJS.ReadableStream);
-    const failure = /"error(?:Detail)?"\s*:\s*(?:\{"message":)?"([^"]+)"/.exec(text);
-    if (failure) throw new Error(`docker load refused the patched config: ${failure[1]}`);
-    await image.remove({ noprune: true }).catch(() => undefined);
-    return `sha256:${hex}`;
-  }
-
-  async remove(): Promise<void> {
-    await this.container.remove({ force: true, v: true }).catch((err: unknown) => {
-      if (statusOf(err) !== 404 && statusOf(err) !== 409) throw explain(err, 'cannot remove the work container');
-    });
   }
 }

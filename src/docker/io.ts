@@ -1,0 +1,73 @@
+// What the dockerode adapter and its work container share: error wording and stream handling.
+import type Docker from 'dockerode';
+import { PassThrough } from 'node:stream';
+import { UserError } from '../core/errors.js';
+
+interface DockerError extends Error {
+  statusCode?: number;
+  code?: string;
+  json?: { message?: string } | null;
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'EPERM', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'ECONNRESET', 'EPIPE']);
+
+function daemonAddress(): string {
+  return process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+}
+
+export function unreachable(cause: string): UserError {
+  return new UserError(
+    `cannot reach the Docker daemon at ${daemonAddress()} (${cause})`,
+    process.env.DOCKER_HOST
+      ? 'check DOCKER_HOST, or unset it to use the local socket'
+      : 'start it (as root: `dockerd >/var/log/dockerd.log 2>&1 &`, or `systemctl start docker`) and check that you may use /var/run/docker.sock',
+  );
+}
+
+/** Turns what dockerode throws into one line a user can read. */
+export function explain(err: unknown, what: string): Error {
+  const e = err as DockerError;
+  if (e instanceof UserError) return e;
+  if (e?.code && UNREACHABLE.has(e.code)) return unreachable(e.code);
+  const message = e?.json?.message ?? (typeof e?.json === 'string' ? e.json : undefined) ?? e?.message ?? String(err);
+  return new UserError(`${what}: ${String(message).trim()}`);
+}
+
+export function statusOf(err: unknown): number | undefined {
+  return (err as DockerError)?.statusCode;
+}
+
+export function collect(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
+    stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stream.on('error', reject);
+  });
+}
+
+/** Splits Docker's multiplexed stdout/stderr stream; resolves when it ends. */
+export function demux(docker: Docker, stream: NodeJS.ReadableStream, onStderr?: (chunk: string) => void): Promise<{ stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const stdout = collect(out);
+  const stderr: string[] = [];
+  err.on('data', (c: Buffer) => {
+    const text = c.toString('utf8');
+    stderr.push(text);
+    onStderr?.(text);
+  });
+  docker.modem.demuxStream(stream, out, err);
+  return new Promise((resolve, reject) => {
+    const finish = () => {
+      out.end();
+      err.end();
+      stdout.then((s) => resolve({ stdout: s, stderr: stderr.join('') }), reject);
+    };
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', reject);
+  });
+}
+
+export const isEmpty = (v: unknown) => v == null || (Array.isArray(v) && v.length === 0);
