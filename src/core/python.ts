@@ -1,3 +1,4 @@
+import semver from 'semver';
 import { UserError } from './errors.js';
 
 /** One Python environment found in an image (one line of probe.py's output). */
@@ -27,6 +28,8 @@ export interface Interpreter {
   /** Why this one: shown to the user. */
   reason: string;
 }
+
+const MIN_PYTHON = '3.8.0';
 
 export const SEARCHED = 'PATH, /opt/venv, /venv, /opt/conda/envs/*, /opt/conda, /opt/*/bin, /usr/local/bin, /usr/bin';
 
@@ -71,6 +74,10 @@ export function chooseInterpreter(envs: PythonEnv[], image: string, dist: string
   }
   if (!chosen) {
     throw new UserError(`no Python interpreter found in ${image}`, `nfhot looked in ${SEARCHED}; name one with --python PATH`);
+  }
+  // install.py reads installed metadata with importlib.metadata, new in 3.8.
+  if (semver.lt(semver.coerce(chosen.env.version) ?? '0.0.0', MIN_PYTHON)) {
+    throw new UserError(`${chosen.env.executable} in ${image} is Python ${chosen.env.version}; nfhot needs Python ${MIN_PYTHON} or newer`, 'choose another interpreter with --python');
   }
   if (!chosen.env.pip) {
     throw new UserError(

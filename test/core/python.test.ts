@@ -37,9 +37,10 @@ describe('chooseInterpreter', () => {
     expect(() => chooseInterpreter(envs, 'img', 'greet', '/nope/python')).toThrow(/no working Python at \/nope\/python in img/);
   });
 
-  it('fails clearly with no Python or no pip', () => {
+  it('fails clearly with no Python, no pip, or a Python too old', () => {
     expect(() => chooseInterpreter([], 'img', 'greet', undefined)).toThrow(/no Python interpreter found in img/);
     expect(() => chooseInterpreter([env('/usr/bin/python3', { pip: null })], 'img', undefined, undefined)).toThrow(/pip is not installed/);
+    expect(() => chooseInterpreter([env('/usr/bin/python3', { version: '3.7.17' })], 'img', undefined, undefined)).toThrow(/is Python 3\.7\.17; nfhot needs Python 3\.8\.0 or newer/);
   });
 });
 
