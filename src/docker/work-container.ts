@@ -57,27 +57,30 @@ export class DockerWorkContainer implements WorkContainer {
   /** Writes `config` over the layers of `imageId` (docker load reuses layers it has) and drops `imageId`. */
   private async rewriteConfig(imageId: string, config: ImageConfig): Promise<string> {
     const image = this.docker.getImage(imageId);
-    const data = await image.inspect();
-    const diffIds = data.RootFS?.Layers ?? [];
-    const history = historyFromApi((await image.history()) as HistoryItem[], diffIds.length);
-    const raw = JSON.stringify({
-      architecture: data.Architecture,
-      os: data.Os,
-      ...((data as { Variant?: string }).Variant ? { variant: (data as { Variant?: string }).Variant } : {}),
-      created: data.Created,
-      config,
-      rootfs: { type: 'layers', diff_ids: diffIds },
-      history,
-    });
-    const hex = createHash('sha256').update(raw).digest('hex');
-    const manifest = [{ Config: `${hex}.json`, RepoTags: null, Layers: diffIds.map((_, i) => `layer-${i}.tar`) }];
-    const tar = tarOf({ 'manifest.json': JSON.stringify(manifest), [`${hex}.json`]: raw });
-    const response = await this.docker.loadImage(tar as unknown as string, { quiet: true });
-    const text = await collect(response as NodeJS.ReadableStream);
-    const failure = /"error(?:Detail)?"\s*:\s*(?:\{"message":)?"([^"]+)"/.exec(text);
-    if (failure) throw new Error(`docker load refused the patched config: ${failure[1]}`);
-    await image.remove({ noprune: true }).catch(() => undefined);
-    return `sha256:${hex}`;
+    try {
+      const data = (await image.inspect()) as Docker.ImageInspectInfo & { Variant?: string };
+      const diffIds = data.RootFS?.Layers ?? [];
+      const history = historyFromApi((await image.history()) as HistoryItem[], diffIds.length);
+      const raw = JSON.stringify({
+        architecture: data.Architecture,
+        os: data.Os,
+        ...(data.Variant ? { variant: data.Variant } : {}),
+        created: data.Created,
+        config,
+        rootfs: { type: 'layers', diff_ids: diffIds },
+        history,
+      });
+      const hex = createHash('sha256').update(raw).digest('hex');
+      const manifest = [{ Config: `${hex}.json`, RepoTags: null, Layers: diffIds.map((_, i) => `layer-${i}.tar`) }];
+      const tar = tarOf({ 'manifest.json': JSON.stringify(manifest), [`${hex}.json`]: raw });
+      const text = await collect((await this.docker.loadImage(tar as unknown as string, { quiet: true })) as NodeJS.ReadableStream);
+      const failure = /"error(?:Detail)?"\s*:\s*(?:\{"message":)?"([^"]+)"/.exec(text);
+      if (failure) throw new Error(`docker load refused the patched config: ${failure[1]}`);
+      return `sha256:${hex}`;
+    } finally {
+      // The commit's own image only carried the layer; the loaded one holds it now.
+      await image.remove({ noprune: true }).catch(() => undefined);
+    }
   }
 
   async remove(): Promise<void> {

@@ -61,29 +61,32 @@ export class ExecaGit implements Git {
     if (/^[0-9a-f]{40}$/.test(want) && (await this.commitOf(want))) return want;
     const tmp = `refs/nfhot/fetch/${randomBytes(6).toString('hex')}`;
     try {
+      const notFound = new UserError(redact(`ref ${JSON.stringify(want)} not found in ${url}`), 'give an existing branch, tag or commit');
       try {
         await this.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', '--', url, `+${want}:${tmp}`]);
         const commit = await this.commitOf(tmp);
         if (commit) return commit;
-      } catch {
-        // Dumb HTTP cannot fetch shallow, and servers may refuse a commit that no ref advertises:
-        // fall back to fetching every branch and tag, then resolve the ref locally.
+      } catch (err) {
+        // A name the server does not have is not found; but dumb HTTP cannot fetch shallow, and
+        // servers may refuse a commit no ref advertises: for those, fetch every branch and tag
+        // and resolve the ref here.
+        if (/couldn't find remote ref/i.test(String((err as ExecaError).stderr)) && !/^[0-9a-f]{4,40}$/.test(want)) throw notFound;
       }
       const ns = `refs/nfhot/remote/${randomBytes(6).toString('hex')}`;
       try {
-        await this.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--', url, `+refs/heads/*:${ns}/heads/*`, `+refs/tags/*:${ns}/tags/*`]);
+        await this.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--', url, `+HEAD:${ns}/HEAD`, `+refs/heads/*:${ns}/heads/*`, `+refs/tags/*:${ns}/tags/*`]);
       } catch (err) {
         throw gitError(err, `cannot fetch ${url}`, 'check the URL and that your git credentials (ssh key, credential helper) give access to it');
       }
       try {
-        for (const candidate of [`${ns}/heads/${want}`, `${ns}/tags/${want}`, want]) {
+        for (const candidate of want === 'HEAD' ? [`${ns}/HEAD`] : [`${ns}/heads/${want}`, `${ns}/tags/${want}`, want]) {
           const commit = await this.commitOf(candidate);
           if (commit) return commit;
         }
       } finally {
         await this.deleteRefs(ns);
       }
-      throw new UserError(redact(`ref ${JSON.stringify(want)} not found in ${url}`), 'give an existing branch, tag or commit');
+      throw notFound;
     } finally {
       await this.git(['update-ref', '-d', tmp]).catch(() => undefined);
     }

@@ -1,5 +1,5 @@
 # Installs exported sources with pip inside the work container, then leaves only pip's
-# own changes behind. argv[1]: JSON {"sources": [{"dir", "directUrl"}], "noDeps": bool}.
+# own changes behind. argv[1]: JSON {"root": dir, "sources": [{"dir", "directUrl"}], "noDeps": bool}.
 # pip's output goes to stderr; the one JSON result line goes to stdout.
 import base64, hashlib, json, os, re, shutil, subprocess, sys
 
@@ -14,37 +14,30 @@ except ImportError:
     import importlib_metadata as metadata
 
 
-def pip_version():
+def installed_version(name):
     try:
-        import pip
-        return tuple(int(x) for x in re.findall(r"\d+", pip.__version__)[:2])
+        return tuple(int(x) for x in re.findall(r"\d+", metadata.version(name))[:2])
     except Exception:
-        return (0, 0)
-
-
-def installed(name):
-    try:
-        metadata.distribution(name)
-        return True
-    except Exception:
-        return False
+        return None
 
 
 def build_requirements(src):
     """The build-system requirements of a source, or setuptools for a legacy project."""
     path = os.path.join(src, "pyproject.toml")
-    if not os.path.exists(path):
-        return ["setuptools"]
-    text = open(path, encoding="utf-8").read()
-    try:
-        import tomllib
-        requires = tomllib.loads(text).get("build-system", {}).get("requires")
-    except Exception:
-        m = re.search(r"^\[build-system\][^\[]*?requires\s*=\s*\[(.*?)\]", text, re.S | re.M)
-        requires = re.findall(r"['\"]([^'\"]+)['\"]", m.group(1)) if m else None
-    if requires is None:
-        return ["setuptools"]
-    return [re.match(r"[A-Za-z0-9._-]+", r.strip()).group(0) for r in requires if r.strip()]
+    requires = None
+    if os.path.exists(path):
+        text = open(path, encoding="utf-8").read()
+        try:
+            import tomllib
+            requires = tomllib.loads(text).get("build-system", {}).get("requires")
+        except Exception:
+            m = re.search(r"^\[build-system\][^\[]*?requires\s*=\s*\[(.*?)\]", text, re.S | re.M)
+            requires = re.findall(r"['\"]([^'\"]+)['\"]", m.group(1)) if m else None
+    names = [m.group(0) for m in (re.match(r"[A-Za-z0-9._-]+", r.strip()) for r in requires or ["setuptools"]) if m]
+    # setuptools before 70.1 builds wheels with the separate wheel package.
+    if "setuptools" in names and (installed_version("setuptools") or (0, 0)) < (70, 1):
+        names.append("wheel")
+    return names
 
 
 def cleanup():
@@ -52,8 +45,8 @@ def cleanup():
 
 
 # Offline images can build only with the backend they already have; use it when it is there.
-no_isolation = all(installed(r) for s in sources for r in build_requirements(s["dir"]))
-version = pip_version()
+no_isolation = all(installed_version(r) is not None for s in sources for r in build_requirements(s["dir"]))
+version = installed_version("pip") or (0, 0)
 cmd = [sys.executable, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--no-input"]
 if no_isolation:
     cmd.append("--no-build-isolation")

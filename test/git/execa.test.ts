@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { ExecaGit } from '../../src/git/execa.js';
+import { serveRepo } from '../helpers/git-http.js';
 import { git, greetRepo, tempDir } from '../helpers/repos.js';
 
 async function listArchive(g: ExecaGit, tree: Parameters<ExecaGit['archive']>[0]): Promise<string[]> {
@@ -29,6 +30,18 @@ describe('ExecaGit', () => {
     await expect(g.fetch(repo.url, 'nope')).rejects.toThrow(/ref "nope" not found/);
     await expect(g.fetch('file:///no/such/repo', 'main')).rejects.toThrow(/cannot fetch file:\/\/\/no\/such\/repo/);
   });
+
+  for (const mode of ['smart', 'dumb'] as const) {
+    it(`fetches over ${mode} HTTP with credentials: default branch, branch, short commit, and says what is missing`, async () => {
+      const repo = await greetRepo();
+      const server = await serveRepo(repo.dir, 'token-for-fetch', mode);
+      const g = new ExecaGit();
+      expect(await g.fetch(server.url, undefined)).toBe(await repo.commit('main'));
+      expect(await g.fetch(server.url, 'feature')).toBe(await repo.commit('feature'));
+      expect(await g.fetch(server.url, (await repo.commit('broken')).slice(0, 10))).toBe(await repo.commit('broken'));
+      await expect(g.fetch(server.url, 'nope')).rejects.toThrow(/ref "nope" not found in http:\/\/127\.0\.0\.1:\d+\/repo\.git/);
+    });
+  }
 
   it('snapshots a checkout as it is now without touching its index', async () => {
     const repo = await greetRepo();
