@@ -1,29 +1,35 @@
 #!/usr/bin/env bash
-# nfhot end to end on the built-in example: build the example pipeline image offline, patch the
-# package inside it from a branch, see the changed behaviour through the same tag, roll back.
+# nfhot end to end on the example pipeline: build its image offline, patch the package inside it
+# from a branch (nfhot finds the image from the pipeline and writes nfhot.config), run a task the
+# way Nextflow's Docker executor does and see the fix, roll back.
 # Needs a running Docker daemon and the built project (scripts/setup.sh does both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-IMAGE=${IMAGE:-nfhot-example/seqstats:dev}
+# The image the pipeline's modules name (biocontainers/seqstats:...), as Nextflow names it with
+# the pipeline's docker.registry = 'quay.io'.
+IMAGE=quay.io/biocontainers/seqstats:1.0.0--nfhot0
 nfhot() { node bin/nfhot.js "$@"; }
 step() { printf '\n\033[1m== %s\033[0m\n' "$*" >&2; }
-expect_gc() {
+expect_gc() { # the GC line of ACGTacgt in what the replayed task wrote
   local got
-  got=$(docker run --rm "$IMAGE" seqstats ACGTacgt)
-  printf '$ docker run --rm %s seqstats ACGTacgt\n%s\n' "$IMAGE" "$got" >&2
+  got=$(bash examples/replay-task.sh NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC | head -1)
+  printf '%s\n' "$got" >&2
   [ "$got" = "$(printf 'ACGTacgt\tGC=%s' "$1")" ] || { echo "demo: expected GC=$1" >&2; exit 1; }
 }
 
 step "1. Build the example image offline (Debian base from debootstrap, then docker build)"
 scripts/base-image.sh
 docker build -q -t "$IMAGE" examples >/dev/null
-nfhot rollback "$IMAGE" >/dev/null # a previous run of this demo may have left it patched
+nfhot rollback "$IMAGE" --pipeline examples >/dev/null # a previous run of this demo may have left it patched
 
-step "2. The bug: lowercase bases are not counted (GC of ACGTacgt should be 0.50)"
+step "2. The pipeline as nfhot reads it: each process and the image it runs under Docker"
+nfhot config --pipeline examples
+
+step "3. The bug: SEQSTATS_GC does not count lowercase bases (GC of ACGTacgt should be 0.50)"
 expect_gc 0.25
 
-step "3. The fix lives on a branch of the package's repository"
+step "4. The fix lives on a branch of the package's repository"
 repo=$(mktemp -d /tmp/nfhot-demo-seqstats.XXXXXX)
 trap 'rm -rf "$repo"' EXIT
 cp -r examples/seqstats/. "$repo"
@@ -34,13 +40,17 @@ git_ apply "$PWD/examples/seqstats-fix-lowercase.patch"
 git_ commit -qam "count lowercase bases"
 printf 'branch fix-lowercase at %s\n' "$(git_ rev-parse --short HEAD)" >&2
 
-step "4. nfhot patch: install the branch into the image, same tag, seconds not an hour"
-time nfhot patch "git+file://$repo@fix-lowercase" --image "$IMAGE"
+step "5. nfhot patch, no --image: it finds the pipeline's images that have seqstats, patches them, writes nfhot.config"
+time nfhot patch "git+file://$repo@fix-lowercase" --pipeline examples
+sed -n '/^process/,$p' examples/nfhot.config >&2
 expect_gc 0.50
+printf '$ docker run --rm %s seqstats ACGTacgt   (the same tag runs the fix too)\n' "$IMAGE" >&2
+docker run --rm "$IMAGE" seqstats ACGTacgt >&2
 nfhot status
 
-step "5. nfhot rollback: the exact original image again"
-nfhot rollback "$IMAGE"
+step "6. nfhot rollback: the exact original image again, and nfhot.config overrides nothing"
+nfhot rollback "$IMAGE" --pipeline examples
 expect_gc 0.25
+tail -1 examples/nfhot.config >&2
 
-step "Done: patched from a branch, saw the fix through the same tag, rolled back."
+step "Done: patched from a branch, the replayed task saw the fix, rolled back."

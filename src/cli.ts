@@ -3,7 +3,8 @@ import yargs, { type Argv } from 'yargs';
 import type { Context } from './context.js';
 import { UsageError, UserError } from './core/errors.js';
 import { redact } from './core/redact.js';
-import { formatRollback, formatStatus } from './format.js';
+import { fileURLToPath } from 'node:url';
+import { formatModel, formatRollback, formatStatus } from './format.js';
 
 export const VERSION = (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -24,6 +25,11 @@ function fail(err: unknown, json: boolean): number {
 }
 
 const jsonOption = { json: { type: 'boolean', default: false, describe: 'print one JSON document on stdout' } } as const;
+const pipelineOptions = {
+  pipeline: { type: 'string', describe: 'the pipeline directory whose nfhot.config to keep (default: the current directory when it has main.nf or nextflow.config)' },
+  profile: { type: 'string', describe: 'config profile(s) to read the pipeline with, comma-separated, as for nextflow run -profile (default: docker, when defined)' },
+} as const;
+const profilesOf = (profile: string | undefined) => (profile === undefined ? undefined : profile.split(',').map((p) => p.trim()).filter(Boolean));
 
 function commands(cli: Argv, context: () => Promise<Context>): Argv {
   return cli
@@ -34,20 +40,35 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
         y
           .positional('source', { type: 'string', demandOption: true, describe: 'git+URL@REF, a local directory (its working tree as it is now), or NAME@REF' })
           .options({
-            image: { type: 'string', array: true, default: [] as string[], describe: 'image to patch (repeatable)' },
+            image: { type: 'string', array: true, default: [] as string[], describe: 'image to patch (repeatable; default: the images of the pipeline that have the package)' },
             repo: { type: 'string', describe: 'repository of a NAME@REF source' },
             python: { type: 'string', describe: 'interpreter inside the image to install with' },
             'no-deps': { type: 'boolean', default: false, describe: 'install the package alone, not its dependencies' },
+            'keep-tag': { type: 'boolean', default: false, describe: 'leave the image\'s own tag on the original: only the immutable reference, the include and the docker shim run the patch' },
+            'add-include': { type: 'boolean', default: false, describe: `add includeConfig 'nfhot.config' to the pipeline's nextflow.config if missing` },
             'dry-run': { type: 'boolean', default: false, describe: 'show what would happen; change nothing' },
+            ...pipelineOptions,
             ...jsonOption,
           })
+          .example('$0 patch ./pkg', 'in a pipeline directory: patch its images that have the package, write nfhot.config')
           .example('$0 patch git+https://github.com/org/pkg.git@fix --image org/tool:dev', '')
           .example('$0 patch ./pkg --image org/tool:dev', 'the working tree, uncommitted edits included')
           .example('$0 patch pkg@fix --image org/tool:dev', 'repository from the package metadata in the image'),
       async (args) => {
         const { patch } = await import('./commands/patch.js');
         const result = await patch(
-          { source: args.source, images: args.image, repo: args.repo, python: args.python, noDeps: args['no-deps'], dryRun: args['dry-run'] },
+          {
+            source: args.source,
+            images: args.image,
+            repo: args.repo,
+            python: args.python,
+            noDeps: args['no-deps'],
+            dryRun: args['dry-run'],
+            keepTag: args['keep-tag'],
+            addInclude: args['add-include'],
+            pipeline: args.pipeline,
+            profiles: profilesOf(args.profile),
+          },
           await context(),
         );
         if (args.json) return out(JSON.stringify(result, null, 2));
@@ -66,11 +87,12 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
           .options({
             all: { type: 'boolean', default: false, describe: 'every patched image' },
             force: { type: 'boolean', default: false, describe: 'roll back even when the tag was re-pointed since the patch' },
+            ...pipelineOptions,
             ...jsonOption,
           }),
       async (args) => {
         const { rollback } = await import('./commands/rollback.js');
-        const result = await rollback({ images: args.images, all: args.all, force: args.force }, await context());
+        const result = await rollback({ images: args.images, all: args.all, force: args.force, pipeline: args.pipeline, profiles: profilesOf(args.profile) }, await context());
         out(args.json ? JSON.stringify(result, null, 2) : formatRollback(result.images));
       },
     )
@@ -85,6 +107,29 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
         if (result.images.length === 0) return void process.stderr.write('nfhot: no patched images\n');
         out(formatStatus(result.images));
       },
+    )
+    .command(
+      'config',
+      'show the pipeline\'s processes and the image each runs under Docker, and rewrite nfhot.config from what is patched',
+      (y) =>
+        y.options({
+          check: { type: 'boolean', default: false, describe: 'compare with what `nextflow inspect` reports (needs nextflow on PATH)' },
+          'add-include': { type: 'boolean', default: false, describe: `add includeConfig 'nfhot.config' to nextflow.config if missing` },
+          'dry-run': { type: 'boolean', default: false, describe: 'do not write nfhot.config' },
+          ...pipelineOptions,
+          ...jsonOption,
+        }),
+      async (args) => {
+        const { config } = await import('./commands/config.js');
+        const result = await config({ pipeline: args.pipeline, profiles: profilesOf(args.profile), check: args.check, addInclude: args['add-include'], dryRun: args['dry-run'] }, await context());
+        out(args.json ? JSON.stringify(result, null, 2) : formatModel(result.model, result.include));
+      },
+    )
+    .command(
+      'shim',
+      'print the line that puts nfhot\'s docker shim first on PATH, for runners other than Nextflow',
+      (y) => y,
+      () => out(`export PATH="${fileURLToPath(new URL('../shims', import.meta.url))}:$PATH"`),
     )
     .command(
       'resolve <image>',

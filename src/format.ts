@@ -1,5 +1,7 @@
 import type { ImageRollbackResult } from './commands/rollback.js';
 import type { StatusEntry } from './commands/status.js';
+import type { PipelineModel } from './pipeline/model.js';
+import type { IncludeResult } from './pipeline/refresh.js';
 
 const short = (id: string | undefined) => (id ? id.replace(/^sha256:/, '').slice(0, 12) : 'none');
 
@@ -21,4 +23,20 @@ export function formatStatus(images: StatusEntry[]): string {
 export function formatRollback(images: ImageRollbackResult[]): string {
   const what = { rolledBack: (r: ImageRollbackResult) => `restored ${short(r.original)}`, unchanged: () => 'not patched', refused: () => 'refused: re-pointed since the patch' };
   return images.map((r) => `${r.image}\t${what[r.action](r)}`).join('\n');
+}
+
+/** `nfhot config` for people: each process, the image it runs, and where the include points it. */
+export function formatModel(model: PipelineModel, include: IncludeResult): string {
+  const rows = model.instances.map((i) => {
+    const name = i.fqn ?? i.alias;
+    const override = include.overrides.find((o) => o.processes.includes(name));
+    const c = i.container;
+    const image = !c ? '(no container)' : c.kind === 'image' ? c.image : `? ${c.why}: ${c.text.replace(/\s+/g, ' ')}`;
+    return [name, image, override ? `→ ${override.reference}` : ''];
+  });
+  const width = Math.max(7, ...rows.map((r) => r[0]!.length));
+  const lines = [`pipeline ${model.dir}  profiles: ${model.profiles.join(',') || '(none)'}${model.registry ? `  docker.registry: ${model.registry}` : ''}`];
+  for (const [name, image, override] of rows) lines.push(`${name!.padEnd(width)}  ${image}${override ? `  ${override}` : ''}`);
+  lines.push(`${include.path}: ${include.overrides.length ? `${include.overrides.length} override(s)` : 'overrides nothing'}${include.written ? '' : ' (not written)'}${include.included ? '' : '; not yet included by nextflow.config'}`);
+  return lines.join('\n');
 }

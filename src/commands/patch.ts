@@ -9,10 +9,12 @@ import { lineage, planPatch, type PatchPlan, type Target } from '../core/plan.js
 import { probeImage } from '../core/probe.js';
 import { chooseInterpreter, repositoryOf } from '../core/python.js';
 import { fromLabels, normalizeName, type PatchRecord } from '../core/record.js';
-import { isNfhotRef, parseImageRef } from '../core/reference.js';
+import { activeRef, isNfhotRef, parseImageRef } from '../core/reference.js';
 import { resolveSource } from '../core/resolve-source.js';
 import { describeSource, parseSource, type ResolvedSource } from '../core/source.js';
 import { mapLimit } from '../core/util.js';
+import { pipelineDir, scanPipeline, type PipelineModel } from '../pipeline/model.js';
+import { updateInclude, type IncludeResult } from '../pipeline/refresh.js';
 
 export interface PatchOptions {
   source: string;
@@ -21,7 +23,22 @@ export interface PatchOptions {
   python?: string;
   noDeps?: boolean;
   dryRun?: boolean;
+  /** Leave the image's own tag on the original: only the immutable reference (and the include) run the patch. */
+  keepTag?: boolean;
+  /** The pipeline whose nfhot.config to keep (default: the current directory when it is a pipeline). */
+  pipeline?: string;
+  /** Config profiles the pipeline is read with (default: `docker` when it defines one). */
+  profiles?: string[];
+  /** Add `includeConfig 'nfhot.config'` to nextflow.config when it is missing. */
+  addInclude?: boolean;
 }
+
+export interface SkippedImage {
+  image: string;
+  why: string;
+}
+
+
 
 export interface ImagePatchResult {
   image: string;
@@ -41,6 +58,9 @@ export interface PatchResult {
   source: string;
   commit?: string;
   images: ImagePatchResult[];
+  /** The pipeline's images that were not patched, and why. */
+  skipped?: SkippedImage[];
+  include?: IncludeResult;
 }
 
 function isDirectory(path: string): boolean {
@@ -54,14 +74,14 @@ function isDirectory(path: string): boolean {
 async function findTarget(ctx: Context, input: string): Promise<Target> {
   if (isNfhotRef(input)) throw new UserError(`${input} is one of nfhot's own references`, 'patch the image by the tag your pipeline uses');
   const ref = parseImageRef(input);
-  const current = await ctx.engine.inspectImage(ref.familiar);
+  const [current, activeImage] = await Promise.all([ctx.engine.inspectImage(ref.familiar), ctx.engine.inspectImage(activeRef(ref))]);
   if (!current) throw new UserError(`image ${ref.familiar} is not in the local Docker daemon`, `pull or build it first (docker pull ${ref.familiar})`);
-  const { originalId, active } = lineage(current);
+  const { originalId, active } = lineage(ref.familiar, current, activeImage);
   const original = originalId === current.id ? current : await ctx.engine.inspectImage(originalId);
   if (!original) {
     throw new UserError(`the original image of ${ref.familiar} (${originalId.slice(7, 19)}) is gone`, `rebuild or pull ${ref.familiar}; nfhot will take the new image as the original`);
   }
-  return { ref, current, original, active };
+  return { ref, current, original, active, ...(activeImage ? { activeId: activeImage.id } : {}) };
 }
 
 /** A file:// repository recorded inside an image may not exist on this machine. */
@@ -109,19 +129,23 @@ async function patchOne(ctx: Context, target: Target, source: ResolvedSource, op
     patches,
     seconds: (performance.now() - started) / 1000,
   });
-  if (reusable && target.current.id === reusable.id) {
+  // Already in place: the tag (or, with --keep-tag, nfhot's active reference) names this derivative.
+  const inPlace = options.keepTag
+    ? target.activeId === reusable?.id && target.current.id === target.original.id
+    : target.current.id === reusable?.id && target.activeId === undefined;
+  if (reusable && inPlace) {
     ctx.report.info(`${plan.image}: already patched with this (${plan.derivative}); nothing to do`);
     return result(options.dryRun ? 'planned' : 'unchanged', reusable.patches);
   }
   describePlan(ctx, plan, reusable !== undefined);
   if (options.dryRun) return result('planned', reusable?.patches ?? plan.keeps);
   if (reusable) {
-    await reuse(ctx, plan, target, reusable.id);
+    await reuse(ctx, plan, target, reusable.id, options.keepTag ?? false);
     return result('reused', reusable.patches);
   }
   throwIfInterrupted(ctx.signal);
   if (plan.externallyManaged) ctx.report.warn(`${plan.python} in ${plan.image} is EXTERNALLY-MANAGED (PEP 668); patching it anyway, as it is your image`);
-  const built = await build(ctx, plan, target, source, at);
+  const built = await build(ctx, plan, target, source, at, options.keepTag ?? false);
   return result('built', built.patches);
 }
 
@@ -132,21 +156,62 @@ function describePlan(ctx: Context, plan: PatchPlan, reusable: boolean): void {
   if (reusable) ctx.report.info(`${plan.image}: ${plan.derivative} already holds this patch set; pip will not run`);
 }
 
+/** The pipeline's images that hold `dist`; the others are named with the reason they were skipped. */
+async function pipelineTargets(ctx: Context, model: PipelineModel, dist: string, python: string | undefined): Promise<{ targets: Target[]; skipped: SkippedImage[] }> {
+  for (const i of model.instances) {
+    if (i.container?.kind === 'unresolved') {
+      ctx.report.warn(`${i.fqn ?? i.alias}: container ${i.container.text.replace(/\s+/g, ' ')} (${i.container.from}): ${i.container.why}; if it runs ${dist}, name its image with --image`);
+    }
+  }
+  const images = [...new Set(model.instances.flatMap((i) => (i.container?.kind === 'image' ? [i.container.image] : [])))].sort();
+  const skipped: SkippedImage[] = [];
+  const found = await mapLimit(images, availableParallelism(), async (image): Promise<Target | undefined> => {
+    if (!(await ctx.engine.inspectImage(image))) {
+      skipped.push({ image, why: 'not in the local Docker daemon (pull or build it to patch it)' });
+      return undefined;
+    }
+    const target = await findTarget(ctx, image);
+    const envs = await probeImage(ctx.engine, target.original.id, target.ref.familiar, dist, python);
+    if (envs.some((e) => e.dist)) return target;
+    skipped.push({ image, why: `it has no ${dist}` });
+    return undefined;
+  });
+  for (const s of skipped) ctx.report.info(`skipped ${s.image}: ${s.why}`);
+  const targets = found.filter((t): t is Target => t !== undefined);
+  if (targets.length === 0) {
+    throw new UserError(`none of the pipeline's images has ${dist} (${images.length} looked at)`, 'build or pull the images first, or name one with --image');
+  }
+  return { targets, skipped };
+}
+
 export async function patch(options: PatchOptions, ctx: Context): Promise<PatchResult> {
   const spec = parseSource(options.source, isDirectory);
-  if (options.images.length === 0) throw new UsageError('no image to patch', 'name it with --image IMAGE (repeatable)');
   if (options.repo !== undefined && spec.kind !== 'name') throw new UsageError('--repo applies to a NAME@REF source only');
+  const dir = pipelineDir(options.pipeline);
+  if (options.images.length === 0 && !dir) {
+    throw new UsageError('no image to patch', 'name it with --image IMAGE, or run in (or point --pipeline at) the pipeline, whose images nfhot then finds');
+  }
   await ctx.engine.ping();
   if (!options.dryRun) await reap(ctx.engine);
-  const targets: Target[] = [];
+  const model = dir ? await ctx.report.step(`reading the pipeline in ${dir}`, () => scanPipeline(dir, options.profiles)) : undefined;
+  let targets: Target[] = [];
+  let skipped: SkippedImage[] = [];
   for (const input of options.images) {
     const target = await findTarget(ctx, input);
     if (!targets.some((t) => t.ref.familiar === target.ref.familiar)) targets.push(target);
   }
+  // Without --image, the images are the pipeline's that hold the package: known from NAME@REF, else once the source is read.
+  if (!targets.length && spec.kind === 'name') ({ targets, skipped } = await pipelineTargets(ctx, model!, normalizeName(spec.name), options.python));
   const repository = spec.kind === 'name' ? (options.repo ?? (await discoverRepository(ctx, targets, spec.name, options.python))) : undefined;
   const source = await ctx.report.step(`resolving ${describeSource(spec)}`, () => resolveSource(spec, ctx.git, repository));
   ctx.report.info(`source: ${source.package ?? 'a Python project'} at ${source.kind === 'git' ? `commit ${source.commit}` : `tree ${source.tree.tree}${source.dirty ? ' (uncommitted changes included)' : ''}`}`);
+  if (!targets.length) {
+    if (!source.package) throw new UserError(`cannot tell which of the pipeline's images to patch: ${source.display} does not name its package statically`, 'name the images with --image');
+    ({ targets, skipped } = await pipelineTargets(ctx, model!, source.package, options.python));
+  }
+  throwIfInterrupted(ctx.signal);
   const at = new Date().toISOString();
   const images = await mapLimit(targets, availableParallelism(), (t) => patchOne(ctx, t, source, options, at));
-  return { source: source.display, ...(source.commit ? { commit: source.commit } : {}), images };
+  const include = model && (await updateInclude(ctx, model, options));
+  return { source: source.display, ...(source.commit ? { commit: source.commit } : {}), images, ...(skipped.length ? { skipped } : {}), ...(include ? { include } : {}) };
 }

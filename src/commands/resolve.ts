@@ -1,12 +1,15 @@
 import type { Context } from '../context.js';
-import { fromLabels } from '../core/record.js';
-import { parseImageRef } from '../core/reference.js';
+import { activeRef, keeperRef, parseImageRef } from '../core/reference.js';
+import { readState } from '../core/state.js';
 
-/** The reference a runner should use: the immutable derivative when the image is patched, else the image itself. */
+/**
+ * The reference a runner should use: the immutable derivative when the image is patched (its
+ * tag moved, or --keep-tag), else the image itself. One call to the daemon.
+ */
 export async function resolve(image: string, ctx: Context): Promise<string> {
   if (image.includes('@')) return image; // a digest already names exact content
   const ref = parseImageRef(image);
-  const info = await ctx.engine.inspectImage(ref.familiar);
-  const record = info && fromLabels(info.labels);
-  return record && record.image === ref.familiar ? record.derivative : image;
+  const images = await ctx.engine.listImages([ref.familiar, keeperRef(ref), activeRef(ref)]);
+  const state = readState(images).find((s) => s.image === ref.familiar);
+  return state?.state === 'patched' && state.derivative ? state.derivative : image;
 }

@@ -4,11 +4,16 @@ import { reap, withLock } from '../core/lock.js';
 import { fromLabels } from '../core/record.js';
 import { isNfhotRef, keeperRef, parseImageRef } from '../core/reference.js';
 import { readState } from '../core/state.js';
+import { pipelineDir, scanPipeline } from '../pipeline/model.js';
+import { updateInclude, type IncludeResult } from '../pipeline/refresh.js';
 
 export interface RollbackOptions {
   images: string[];
   all?: boolean;
   force?: boolean;
+  /** The pipeline whose nfhot.config to rewrite (default: the current directory when it is one). */
+  pipeline?: string;
+  profiles?: string[];
 }
 
 export interface ImageRollbackResult {
@@ -22,9 +27,10 @@ export interface ImageRollbackResult {
  * Points each tag at its exact original image again, and removes what nfhot made for it: the
  * keeper tag of the original and the derivatives (unless something else still tags or runs them).
  */
-export async function rollback(options: RollbackOptions, ctx: Context): Promise<{ images: ImageRollbackResult[] }> {
+export async function rollback(options: RollbackOptions, ctx: Context): Promise<{ images: ImageRollbackResult[]; include?: IncludeResult }> {
   if (options.all && options.images.length > 0) throw new UsageError('give images or --all, not both');
   if (!options.all && options.images.length === 0) throw new UsageError('no image to roll back', 'name images, or use --all for every patched image');
+  const dir = pipelineDir(options.pipeline);
   await ctx.engine.ping();
   await reap(ctx.engine);
   const images = await ctx.engine.listImages();
@@ -66,7 +72,8 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
     ctx.report.info(`${image} → original ${state.originalId.slice(7, 19)}`);
     results.push({ image, action: 'rolledBack', original: state.originalId });
   }
+  const include = dir ? await updateInclude(ctx, await scanPipeline(dir, options.profiles)) : undefined;
   for (const r of refused.slice(0, -1)) ctx.report.warn(r.message);
   if (refused.length) throw refused.at(-1)!;
-  return { images: results };
+  return { images: results, ...(include ? { include } : {}) };
 }

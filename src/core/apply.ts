@@ -6,7 +6,7 @@ import { throwIfInterrupted, UserError } from './errors.js';
 import { withLock } from './lock.js';
 import { directUrlOf, recordOf, type PatchPlan, type Target } from './plan.js';
 import { toLabels, type DerivativeRecord, type PatchRecord } from './record.js';
-import { keeperRef } from './reference.js';
+import { activeRef, keeperRef } from './reference.js';
 import type { ResolvedSource } from './source.js';
 
 const SOURCE_ROOT = '/tmp/nfhot-src';
@@ -37,16 +37,26 @@ async function treeOfKept(ctx: Context, record: PatchRecord, image: string): Pro
   );
 }
 
-/** Points the tag (and nfhot's keeper of the original) at `imageId`; the derivative tag goes first. */
-async function retag(ctx: Context, plan: PatchPlan, target: Target, imageId: string): Promise<void> {
+/**
+ * Makes `imageId` the active derivative: its immutable reference first, then nfhot's keeper of the
+ * original, then the image's own tag — or, with keepTag, nfhot's active reference, the tag staying
+ * on (or going back to) the original.
+ */
+async function retag(ctx: Context, plan: PatchPlan, target: Target, imageId: string, keepTag: boolean): Promise<void> {
   await ctx.engine.tag(imageId, plan.derivative);
   await ctx.engine.tag(plan.originalId, keeperRef(target.ref));
-  await ctx.engine.tag(imageId, plan.image);
+  if (keepTag) {
+    await ctx.engine.tag(imageId, activeRef(target.ref));
+    if (target.current.id !== plan.originalId) await ctx.engine.tag(plan.originalId, plan.image);
+  } else {
+    await ctx.engine.tag(imageId, plan.image);
+    if (target.activeId) await ctx.engine.untag(activeRef(target.ref));
+  }
 }
 
 /** The derivative already exists (same original, same patch set): only the tags move, pip never runs. */
-export async function reuse(ctx: Context, plan: PatchPlan, target: Target, imageId: string): Promise<void> {
-  await withLock(ctx.engine, plan.image, plan.originalId, () => retag(ctx, plan, target, imageId));
+export async function reuse(ctx: Context, plan: PatchPlan, target: Target, imageId: string, keepTag: boolean): Promise<void> {
+  await withLock(ctx.engine, plan.image, plan.originalId, () => retag(ctx, plan, target, imageId, keepTag));
 }
 
 async function install(ctx: Context, work: WorkContainer, plan: PatchPlan, installs: Install[]): Promise<Map<Install, { name: string; version: string }>> {
@@ -83,7 +93,7 @@ async function install(ctx: Context, work: WorkContainer, plan: PatchPlan, insta
 }
 
 /** Installs the patch set into a container made from the original, commits one layer, tags it. */
-export async function build(ctx: Context, plan: PatchPlan, target: Target, source: ResolvedSource, at: string): Promise<DerivativeRecord> {
+export async function build(ctx: Context, plan: PatchPlan, target: Target, source: ResolvedSource, at: string, keepTag: boolean): Promise<DerivativeRecord> {
   const installs: Install[] = [
     { tree: source.tree, directUrl: directUrlOf(source), python: plan.python, noDeps: plan.noDeps },
     ...(await Promise.all(
@@ -119,7 +129,7 @@ export async function build(ctx: Context, plan: PatchPlan, target: Target, sourc
       throwIfInterrupted(ctx.signal);
       const id = await ctx.report.step(`${plan.image}: commit`, () => work.commit(config, comment));
       // From here on the new image is complete: finish the tags rather than stop half way.
-      await retag(ctx, plan, target, id);
+      await retag(ctx, plan, target, id, keepTag);
       return record;
     } catch (err) {
       throwIfInterrupted(ctx.signal); // a killed container fails the step it was in: say why

@@ -9,7 +9,9 @@ export interface Target {
   ref: ImageRef;
   current: ImageInfo;
   original: ImageInfo;
-  /** Patches active in `current`: empty when the tag points at an unpatched image. */
+  /** The image nfhot's active reference names, when there is one. */
+  activeId?: string;
+  /** Patches active now: empty when the image is not patched. */
   active: PatchRecord[];
 }
 
@@ -31,10 +33,16 @@ export interface PatchPlan {
   keeps: PatchRecord[];
 }
 
-/** The original is the image under nfhot's labels, or the tagged image itself when it is not a derivative. */
-export function lineage(current: ImageInfo): { originalId: string; active: PatchRecord[] } {
+/**
+ * The original is the image under nfhot's labels, or the tagged image itself when it is not a
+ * derivative. The patches active are the tagged derivative's, or (--keep-tag: the tag still on
+ * the original) those of the derivative nfhot's active reference names.
+ */
+export function lineage(image: string, current: ImageInfo, active?: ImageInfo): { originalId: string; active: PatchRecord[] } {
   const record = fromLabels(current.labels);
-  return record ? { originalId: record.original, active: record.patches } : { originalId: current.id, active: [] };
+  if (record) return { originalId: record.original, active: record.patches };
+  const kept = active && fromLabels(active.labels);
+  return { originalId: current.id, active: kept && kept.original === current.id && kept.image === image ? kept.patches : [] };
 }
 
 interface Identity {

@@ -101,6 +101,12 @@ export function keeperRef(ref: ImageRef): string {
   return `${nfhotRepository(ref)}:${suffixTag(ref.tag, '-original')}`;
 }
 
+/** With --keep-tag, the image's own tag stays on the original: this tag names the active derivative instead. */
+export function activeRef(ref: ImageRef): string {
+  return `${nfhotRepository(ref)}:${suffixTag(ref.tag, '-active')}`;
+}
+
+/** One of nfhot's references: in its namespace, or under a registry that Nextflow maps onto it. */
 export function isNfhotRef(input: string): boolean {
-  return input.startsWith(`${NFHOT_HOST}/`);
+  return input.startsWith(`${NFHOT_HOST}/`) || input.includes(`/${NFHOT_HOST}/`);
 }

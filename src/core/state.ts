@@ -1,12 +1,14 @@
 import type { ImageSummary } from '../docker/engine.js';
 import { fromLabels, type PatchRecord } from './record.js';
-import { keeperRef, parseImageRef } from './reference.js';
+import { activeRef, keeperRef, parseImageRef } from './reference.js';
 
 /** What nfhot knows of one image reference it has patched, read from the daemon alone. */
 export interface ImageState {
   image: string;
-  /** patched: the tag points at nfhot's derivative; moved: something else re-pointed the tag since. */
+  /** patched: the tag (or, with --keep-tag, nfhot's active reference) points at the derivative; moved: something else re-pointed the tag since. (Put back on the original by hand: not listed.) */
   state: 'patched' | 'moved';
+  /** tag: the image's own tag points at the derivative; keep-tag: it still points at the original. */
+  mode?: 'tag' | 'keep-tag';
   originalId: string;
   /** What the tag points at now; undefined when the tag was removed. */
   currentId?: string;
@@ -28,21 +30,27 @@ export function readState(images: ImageSummary[]): ImageState[] {
   }
   const states: ImageState[] = [];
   for (const image of [...refs].sort()) {
-    let keeper: ImageSummary | undefined;
+    let ref;
     try {
-      keeper = byTag.get(keeperRef(parseImageRef(image)));
+      ref = parseImageRef(image);
     } catch {
       continue; // a label naming no valid reference is not ours to act on
     }
+    const keeper = byTag.get(keeperRef(ref));
     if (!keeper) continue; // rolled back, or never finished a patch
     const current = byTag.get(image);
-    if (current?.id === keeper.id) continue;
-    const record = current && fromLabels(current.labels);
-    if (record && record.original === keeper.id && record.image === image) {
-      states.push({ image, state: 'patched', originalId: keeper.id, currentId: current.id, derivative: record.derivative, patches: record.patches });
-    } else {
-      states.push({ image, state: 'moved', originalId: keeper.id, ...(current ? { currentId: current.id } : {}), patches: [] });
-    }
+    const ours = (i: ImageSummary | undefined) => {
+      const r = i && fromLabels(i.labels);
+      return r && r.original === keeper.id && r.image === image ? r : undefined;
+    };
+    // The tag names the derivative; or, with --keep-tag, the tag stays on the original and nfhot's
+    // active reference names the derivative.
+    const active = byTag.get(activeRef(ref));
+    const tagged = ours(current);
+    const kept = current?.id === keeper.id ? ours(active) : undefined;
+    const record = tagged ?? kept;
+    if (record) states.push({ image, state: 'patched', mode: tagged ? 'tag' : 'keep-tag', originalId: keeper.id, currentId: current!.id, derivative: record.derivative, patches: record.patches });
+    else if (current?.id !== keeper.id) states.push({ image, state: 'moved', originalId: keeper.id, ...(current ? { currentId: current.id } : {}), patches: [] });
   }
   return states;
 }

@@ -44,9 +44,9 @@ export class DockerodeEngine implements Engine {
     }
   }
 
-  async listImages(): Promise<ImageSummary[]> {
+  async listImages(references?: string[]): Promise<ImageSummary[]> {
     try {
-      const list = await this.docker.listImages();
+      const list = await this.docker.listImages(references ? { filters: { reference: references } } : {});
       return list.map((i) => ({
         id: i.Id,
         repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),

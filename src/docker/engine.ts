@@ -54,7 +54,8 @@ export interface Engine {
   /** Throws a UserError saying how to start the daemon when it does not answer. */
   ping(): Promise<void>;
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
-  listImages(): Promise<ImageSummary[]>;
+  /** Every image, or only those with one of `references` (exact names). */
+  listImages(references?: string[]): Promise<ImageSummary[]>;
   tag(imageId: string, ref: string): Promise<void>;
   /** Removes one tag; the image goes with its last tag, unless a container still uses it (then the tag stays). */
   untag(ref: string): Promise<void>;

@@ -51,11 +51,14 @@ describe('lineage', () => {
   it('reads the original and active patches of a derivative from its labels', () => {
     const patches = [record('greet', 'a'.repeat(40))];
     const labels = toLabels({ image: 'org/tool:dev', original: ORIGINAL, derivative: 'nfhot.local/org/tool:dev-x', patches });
-    expect(lineage(image(`sha256:${'1'.repeat(64)}`, labels))).toEqual({ originalId: ORIGINAL, active: patches });
+    expect(lineage('org/tool:dev', image(`sha256:${'1'.repeat(64)}`, labels))).toEqual({ originalId: ORIGINAL, active: patches });
+    // --keep-tag: the tag is on the original, the active reference on the derivative.
+    expect(lineage('org/tool:dev', image(ORIGINAL), image(`sha256:${'1'.repeat(64)}`, labels))).toEqual({ originalId: ORIGINAL, active: patches });
+    expect(lineage('org/other:dev', image(ORIGINAL), image(`sha256:${'1'.repeat(64)}`, labels))).toEqual({ originalId: ORIGINAL, active: [] });
   });
 
   it('takes an image without trustworthy labels as its own original', () => {
     const id = `sha256:${'2'.repeat(64)}`;
-    expect(lineage(image(id, { 'io.nfhot.schema': '1', 'io.nfhot.patches': '{not json' }))).toEqual({ originalId: id, active: [] });
+    expect(lineage('org/tool:dev', image(id, { 'io.nfhot.schema': '1', 'io.nfhot.patches': '{not json' }))).toEqual({ originalId: id, active: [] });
   });
 });

@@ -8,7 +8,7 @@ const patch: PatchRecord = { package: 'greet', version: '1.1.0', source: 's', ki
 const derivative = (n: number, image: string, original: string, tags: string[]): ImageSummary => ({
   id: id(n),
   repoTags: tags,
-  labels: toLabels({ image, original, derivative: tags.find((t) => t.startsWith('nfhot.local/')) ?? '', patches: [patch] }),
+  labels: toLabels({ image, original, derivative: tags.find((t) => /-[0-9a-f]{12}$/.test(t)) ?? '', patches: [patch] }),
 });
 
 describe('readState', () => {
@@ -18,7 +18,18 @@ describe('readState', () => {
       derivative(2, 'org/tool:dev', id(1), ['org/tool:dev', 'nfhot.local/org/tool:dev-aaaaaaaaaaaa']),
     ];
     expect(readState(images)).toEqual([
-      { image: 'org/tool:dev', state: 'patched', originalId: id(1), currentId: id(2), derivative: 'nfhot.local/org/tool:dev-aaaaaaaaaaaa', patches: [patch] },
+      { image: 'org/tool:dev', state: 'patched', mode: 'tag', originalId: id(1), currentId: id(2), derivative: 'nfhot.local/org/tool:dev-aaaaaaaaaaaa', patches: [patch] },
+    ]);
+  });
+
+  it('knows a --keep-tag patch: the tag stays on the original, nfhot\'s active reference names the derivative', () => {
+    const images = [
+      { id: id(1), repoTags: ['org/tool:dev', 'nfhot.local/org/tool:dev-original'], labels: {} },
+      derivative(2, 'org/tool:dev', id(1), ['nfhot.local/org/tool:dev-active', 'nfhot.local/org/tool:dev-aaaaaaaaaaaa']),
+      derivative(3, 'org/tool:dev', id(1), ['nfhot.local/org/tool:dev-bbbbbbbbbbbb']),
+    ];
+    expect(readState(images)).toEqual([
+      { image: 'org/tool:dev', state: 'patched', mode: 'keep-tag', originalId: id(1), currentId: id(1), derivative: 'nfhot.local/org/tool:dev-aaaaaaaaaaaa', patches: [patch] },
     ]);
   });
 

@@ -1,0 +1,49 @@
+import { execa } from 'execa';
+import type { Context } from '../context.js';
+import { UsageError, UserError } from '../core/errors.js';
+import { readState } from '../core/state.js';
+import { compareWithNextflow, parseInspect, type CheckResult } from '../pipeline/check.js';
+import { planInclude } from '../pipeline/include.js';
+import { pipelineDir, scanPipeline, type PipelineModel } from '../pipeline/model.js';
+import { updateInclude, type IncludeResult } from '../pipeline/refresh.js';
+
+export interface ConfigOptions {
+  pipeline?: string;
+  profiles?: string[];
+  dryRun?: boolean;
+  addInclude?: boolean;
+  /** Compare the model with what `nextflow inspect` reports. */
+  check?: boolean;
+}
+
+export interface ConfigResult {
+  model: PipelineModel;
+  include: IncludeResult;
+  check?: CheckResult;
+}
+
+/** Reads the pipeline, shows each process's image, and rewrites nfhot.config from what is patched now. */
+export async function config(options: ConfigOptions, ctx: Context): Promise<ConfigResult> {
+  const dir = pipelineDir(options.pipeline);
+  if (!dir) throw new UsageError('no pipeline here', 'run in the pipeline directory, or point --pipeline at it');
+  const model = await scanPipeline(dir, options.profiles);
+  for (const note of model.notes) ctx.report.warn(note);
+  await ctx.engine.ping();
+  const include = await updateInclude(ctx, model, options);
+  if (!options.check) return { model, include };
+  return { model, include, check: await checkWithNextflow(ctx, model) };
+}
+
+async function checkWithNextflow(ctx: Context, model: PipelineModel): Promise<CheckResult> {
+  const args = ['inspect', '-format', 'json', ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []), model.dir];
+  const run = await execa('nextflow', args, { reject: false, cwd: model.dir });
+  if ((run as { code?: string }).code === 'ENOENT' || run.failed && /ENOENT/.test(String(run.message))) {
+    throw new UserError('nextflow is not on PATH: --check compares nfhot\'s model with what `nextflow inspect` reports', 'install Nextflow, or leave out --check');
+  }
+  if (run.exitCode !== 0) throw new UserError(`nextflow inspect failed (exit ${run.exitCode})`, 'run it yourself to see why: nextflow ' + args.join(' '), run.stderr);
+  const plan = planInclude(model, readState(await ctx.engine.listImages()));
+  const result = compareWithNextflow(model, plan, parseInspect(run.stdout));
+  for (const d of result.differences) ctx.report.warn(d);
+  ctx.report.info(`nextflow inspect agrees on ${result.agree} process(es); ${result.differences.length} difference(s)`);
+  return result;
+}

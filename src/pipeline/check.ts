@@ -1,0 +1,48 @@
+import type { IncludePlan } from './include.js';
+import type { PipelineModel } from './model.js';
+
+/** One process as `nextflow inspect -format json` lists it. */
+export interface InspectedProcess {
+  name: string;
+  container: string | null;
+}
+
+export interface CheckResult {
+  /** Processes on which nfhot and Nextflow agree. */
+  agree: number;
+  /** Where they differ, one line each. */
+  differences: string[];
+}
+
+/** Reads `nextflow inspect -format json` output: `{"processes": [{"name", "container"}]}`, maybe after log lines. */
+export function parseInspect(stdout: string): InspectedProcess[] {
+  const start = stdout.indexOf('{');
+  const parsed = JSON.parse(start >= 0 ? stdout.slice(start) : stdout) as { processes?: InspectedProcess[] };
+  return parsed.processes ?? [];
+}
+
+/**
+ * Compares nfhot's model with what Nextflow reports. A patched process may show either its own
+ * image or the reference the include gives it (Nextflow reports the include when it is active).
+ */
+export function compareWithNextflow(model: PipelineModel, plan: IncludePlan, inspected: InspectedProcess[]): CheckResult {
+  const result: CheckResult = { agree: 0, differences: [] };
+  const seen = new Set<string>();
+  for (const p of inspected) {
+    const mine = model.instances.find((i) => (i.fqn ?? i.alias) === p.name);
+    if (!mine) {
+      result.differences.push(`${p.name}: Nextflow runs it, nfhot's model does not have it`);
+      continue;
+    }
+    seen.add(p.name);
+    const override = plan.overrides.find((o) => o.instances.includes(mine));
+    const expected = mine.container?.kind === 'image' ? [mine.container.image, ...(override ? [override.reference] : [])] : [];
+    if (mine.container?.kind === 'unresolved') result.differences.push(`${p.name}: Nextflow says ${p.container ?? 'no container'}; nfhot could not resolve it (${mine.container.why})`);
+    else if (expected.includes(p.container ?? '') || (!mine.container && !p.container)) result.agree++;
+    else result.differences.push(`${p.name}: Nextflow says ${p.container ?? 'no container'}, nfhot says ${expected[0] ?? 'no container'}`);
+  }
+  for (const i of model.instances) {
+    if (i.fqn && !seen.has(i.fqn)) result.differences.push(`${i.fqn}: in nfhot's model, not in what Nextflow runs`);
+  }
+  return result;
+}

@@ -1,0 +1,139 @@
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { describe, expect, it } from 'vitest';
+import { config } from '../../src/commands/config.js';
+import { patch } from '../../src/commands/patch.js';
+import { resolve } from '../../src/commands/resolve.js';
+import { rollback } from '../../src/commands/rollback.js';
+import { status } from '../../src/commands/status.js';
+import { testContext } from '../helpers/context.js';
+import { fixtureTag, imageId, runIn } from '../helpers/docker.js';
+import { writePipeline } from '../helpers/pipeline.js';
+import { greetRepo, tempDir } from '../helpers/repos.js';
+
+const include = (dir: string) => readFileSync(join(dir, 'nfhot.config'), 'utf8');
+/** The reference nfhot.config gives a process's selector block, or undefined. */
+const referenceIn = (text: string) => /\? '([^']+)' :/.exec(text)?.[1];
+
+/** A task run the way Nextflow's DockerBuilder runs it, as a non-root uid, with a .command.sh. */
+async function replayTask(image: string, script: string): Promise<string> {
+  const root = tempDir('nfhot-task-');
+  const wd = join(root, 'work', 'ab', 'cdef0123456789');
+  mkdirSync(wd, { recursive: true });
+  writeFileSync(join(wd, '.command.sh'), `#!/bin/bash -ue\n${script}\n`);
+  chmodSync(root, 0o777);
+  for (const d of [join(root, 'work'), join(root, 'work', 'ab'), wd]) chmodSync(d, 0o777);
+  const name = `nxf-${Math.random().toString(16).slice(2, 18)}`;
+  try {
+    const run = await execa('docker', ['run', '-i', '-e', 'NXF_TASK_WORKDIR', '-v', `${wd}:${wd}`, '-w', wd, '-u', '4242:4242', '--name', name, image, '/bin/bash', '-ue', join(wd, '.command.sh')], {
+      env: { NXF_TASK_WORKDIR: wd },
+      input: '',
+    });
+    return run.stdout.trim();
+  } finally {
+    await execa('docker', ['rm', '-f', name], { reject: false });
+  }
+}
+
+describe('nfhot and a pipeline', () => {
+  it('patches, with no --image, the pipeline\'s images that have the package, and says why it skipped the others', async () => {
+    const venv = await fixtureTag('venv');
+    const conda = await fixtureTag('conda');
+    const nopython = await fixtureTag('nopython');
+    const dir = writePipeline(
+      { GREET: venv, CONDA_GREET: conda, NO_PYTHON: nopython, MISSING: 'nfhot-test-missing/none:1', DYNAMIC: '"${params.registry}/greet:1"' },
+      { GREET_AGAIN: 'GREET' },
+    );
+    const repo = await greetRepo();
+    const ctx = testContext();
+    const result = await patch({ source: `git+${repo.url}@feature`, images: [], pipeline: dir }, ctx);
+
+    expect(result.images.map((r) => r.image).sort()).toEqual([conda, venv].sort());
+    expect(result.skipped).toEqual(
+      expect.arrayContaining([
+        { image: nopython, why: 'it has no greet' },
+        { image: 'nfhot-test-missing/none:1', why: expect.stringMatching(/not in the local Docker daemon/) },
+      ]),
+    );
+    expect(ctx.lines.join('')).toMatch(/PIPE:DYNAMIC: container "\$\{params.registry\}\/greet:1" .*: it interpolates values known only at run time; if it runs greet, name its image with --image/);
+    expect(await runIn(venv, 'greet')).toBe('greet 1.1.0 feature');
+
+    const text = include(dir);
+    const venvRef = result.images.find((r) => r.image === venv)!.derivative;
+    expect(text).toContain(`withName: '(?:.*:)?(?:GREET|GREET_AGAIN)' {`);
+    expect(text).toContain(`? '${venvRef}' : '${venv}' }`);
+    expect(text).toContain(`withName: '(?:.*:)?(?:CONDA_GREET)' {`);
+    expect(text).not.toContain('NO_PYTHON');
+    expect(ctx.lines.join('')).toMatch(/add once at the end of nextflow.config: {2}includeConfig 'nfhot.config'/);
+    expect(result.include).toMatchObject({ written: true, included: false });
+  });
+
+  it('gives a task, run as Nextflow runs it, the patched code: as a non-root uid, through the image\'s entrypoint', async () => {
+    const image = await fixtureTag('nonroot');
+    const dir = writePipeline({ GREET: image });
+    const repo = await greetRepo();
+    await patch({ source: `git+${repo.url}@feature`, images: [], pipeline: dir }, testContext());
+    const reference = referenceIn(include(dir))!;
+    expect(reference).toMatch(/^nfhot\.local\//);
+    expect(await replayTask(reference, 'id -u; greet; python3 -c "import greet, os; print(os.access(greet.__file__, os.R_OK))"')).toBe('entry as 4242:\n4242\ngreet 1.1.0 feature\nTrue');
+  });
+
+  it('keeps -resume exact: the reference changes when, and only when, the patch set does', async () => {
+    const image = await fixtureTag('venv');
+    const dir = writePipeline({ GREET: image });
+    const repo = await greetRepo();
+    const refs: (string | undefined)[] = [];
+    for (const ref of ['feature', 'feature', 'main', 'feature']) {
+      await patch({ source: `git+${repo.url}@${ref}`, images: [], pipeline: dir }, testContext());
+      refs.push(referenceIn(include(dir)));
+    }
+    expect(refs[0]).toBeDefined();
+    expect(refs[1]).toBe(refs[0]); // the same commit again: the cached results are reused
+    expect(refs[2]).not.toBe(refs[0]); // a new commit: the process re-runs
+    expect(refs[3]).toBe(refs[0]); // back to the first: its cached results again
+    await rollback({ images: [image], pipeline: dir }, testContext());
+    expect(referenceIn(include(dir))).toBeUndefined(); // the original name: the original results
+    expect(include(dir)).toContain('this file overrides nothing');
+  });
+
+  it('adds the include line to nextflow.config once, when asked', async () => {
+    const image = await fixtureTag('venv');
+    const dir = writePipeline({ GREET: image });
+    await config({ pipeline: dir, addInclude: true }, testContext());
+    await config({ pipeline: dir, addInclude: true }, testContext());
+    const text = readFileSync(join(dir, 'nextflow.config'), 'utf8');
+    expect(text.match(/includeConfig 'nfhot.config'/g)).toHaveLength(1);
+    expect(text.trimEnd().endsWith("includeConfig 'nfhot.config'")).toBe(true);
+    expect(include(dir)).toContain('this file overrides nothing');
+  });
+
+  it('with --keep-tag leaves the tag on the original: the include, resolve and the docker shim run the patch', async () => {
+    const image = await fixtureTag('venv');
+    const originalId = await imageId(image);
+    const dir = writePipeline({ GREET: image });
+    const repo = await greetRepo();
+    const result = await patch({ source: `git+${repo.url}@feature`, images: [], pipeline: dir, keepTag: true }, testContext());
+    const reference = result.images[0]!.derivative;
+    expect(await imageId(image)).toBe(originalId);
+    expect(await runIn(image, 'greet')).toBe('greet 1.0.0 original');
+    expect(referenceIn(include(dir))).toBe(reference);
+    expect(await resolve(image, testContext())).toBe(reference);
+    expect((await status(testContext())).images.find((s) => s.image === image)).toMatchObject({ state: 'patched', mode: 'keep-tag', currentId: originalId, derivative: reference });
+
+    // Another runner, calling plain `docker run`, through the shim.
+    const { stdout: shim } = await execa('node', ['bin/nfhot.js', 'shim']);
+    const path = /export PATH="([^"]+):\$PATH"/.exec(shim)![1]!;
+    const runner = await execa('sh', ['-c', `docker run --rm -e X=1 --name "nfhot-test-runner-$$" ${image} greet`], { env: { PATH: `${path}:${process.env.PATH}` } });
+    expect(runner.stdout).toBe('greet 1.1.0 feature');
+    const exit = await execa('sh', ['-c', `docker run --rm ${image} sh -c 'exit 7'`], { env: { PATH: `${path}:${process.env.PATH}` }, reject: false });
+    expect(exit.exitCode).toBe(7);
+
+    // Patching without --keep-tag afterwards moves the tag; rolling back restores everything.
+    await patch({ source: `git+${repo.url}@feature`, images: [], pipeline: dir }, testContext());
+    expect(await runIn(image, 'greet')).toBe('greet 1.1.0 feature');
+    await rollback({ images: [image], pipeline: dir }, testContext());
+    expect(await imageId(image)).toBe(originalId);
+    expect(await resolve(image, testContext())).toBe(image);
+  });
+});
