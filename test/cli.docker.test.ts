@@ -1,7 +1,9 @@
 import { execa, type Options } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { fixtureTag, imageId, nfhotContainers, runIn } from './helpers/docker.js';
-import { greetRepo } from './helpers/repos.js';
+import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { greetRepo, tempDir } from './helpers/repos.js';
 import { lockKey } from '../src/core/lock.js';
 
 /** Runs the installed entry point, as a user would. */
@@ -96,5 +98,29 @@ describe('the nfhot command', () => {
     expect(await imageId(image)).toBe(originalId);
     const key = lockKey(image);
     expect((await nfhotContainers()).filter((n) => n.includes(key))).toEqual([]);
+  });
+
+  it('checks its model against what `nextflow inspect` reports', async () => {
+    const bin = tempDir('nfhot-fake-nextflow-');
+    // A stand-in nextflow that prints what `nextflow inspect -format json` prints, and records how it was called.
+    writeFileSync(
+      join(bin, 'nextflow'),
+      `#!/bin/sh\nprintf '%s\\n' "$*" > "${bin}/args"\necho 'N E X T F L O W  ~  version 25.10.0'\necho '{"processes": [{"name": "NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC", "container": "quay.io/biocontainers/seqstats:1.0.0--nfhot0"}, {"name": "NFHOT_EXAMPLE:SEQSTATS:COUNT_LINES", "container": "quay.io/other:1"}]}'\n`,
+    );
+    chmodSync(join(bin, 'nextflow'), 0o755);
+    const result = await nfhot(['config', '--pipeline', 'examples', '--check', '--dry-run', '--json'], { env: { PATH: `${bin}:${process.env.PATH}` } });
+    expect(result.exitCode, result.stderr).toBe(0);
+    expect(readFileSync(join(bin, 'args'), 'utf8')).toMatch(/^inspect -format json -profile docker \S*examples\n$/);
+    expect(JSON.parse(result.stdout).check).toEqual({
+      agree: 1,
+      differences: [
+        'NFHOT_EXAMPLE:SEQSTATS:COUNT_LINES: Nextflow says quay.io/other:1, nfhot says quay.io/biocontainers/coreutils:9.1--nfhot0',
+        "NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC_UPPER: in nfhot's model, not in what Nextflow runs",
+        "NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_VERSION: in nfhot's model, not in what Nextflow runs",
+      ],
+    });
+    const missing = await nfhot(['config', '--pipeline', 'examples', '--check', '--dry-run'], { env: { PATH: '/usr/bin:/bin' } });
+    expect(missing.exitCode).toBe(1);
+    expect(missing.stderr).toMatch(/nextflow is not on PATH/);
   });
 });

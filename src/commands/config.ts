@@ -37,7 +37,7 @@ export async function config(options: ConfigOptions, ctx: Context): Promise<Conf
 async function checkWithNextflow(ctx: Context, model: PipelineModel): Promise<CheckResult> {
   const args = ['inspect', '-format', 'json', ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []), model.dir];
   const run = await execa('nextflow', args, { reject: false, cwd: model.dir });
-  if ((run as { code?: string }).code === 'ENOENT' || run.failed && /ENOENT/.test(String(run.message))) {
+  if (run.exitCode === undefined) {
     throw new UserError('nextflow is not on PATH: --check compares nfhot\'s model with what `nextflow inspect` reports', 'install Nextflow, or leave out --check');
   }
   if (run.exitCode !== 0) throw new UserError(`nextflow inspect failed (exit ${run.exitCode})`, 'run it yourself to see why: nextflow ' + args.join(' '), run.stderr);

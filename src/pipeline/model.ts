@@ -159,7 +159,7 @@ export async function scanPipeline(dir: string, profiles?: string[]): Promise<Pi
       const target = modulePath(file, inc.from);
       const component = target && scopes.get(target)?.get(inc.name);
       if (component) scopes.get(file)!.set(inc.alias, component);
-      else if (!target) notes.push(`${relative(root, file)}: include of ${inc.name} from '${inc.from}' not followed`);
+      else if (!target && !inc.from.startsWith('plugin/')) notes.push(`${relative(root, file)}: include of ${inc.name} from '${inc.from}' not followed`);
     }
   }
 
