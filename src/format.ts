@@ -8,7 +8,8 @@ const short = (id: string | undefined) => (id ? id.replace(/^sha256:/, '').slice
 /** `nfhot status` for people: one block per image. */
 export function formatStatus(images: StatusEntry[]): string {
   const blocks = images.map((s) => {
-    const lines = [`${s.image}  ${s.state}  original ${short(s.originalId)}  now ${short(s.currentId)}`];
+    const mode = s.mode === 'keep-tag' ? ' (--keep-tag: the tag stays on the original)' : '';
+    const lines = [`${s.image}  ${s.state}${mode}  original ${short(s.originalId)}  now ${short(s.currentId)}`];
     if (s.derivative) lines.push(`  reference  ${s.derivative}`);
     for (const p of s.patches) {
       const where = p.commit ? `commit ${p.commit.slice(0, 12)}${p.dirty ? ' + uncommitted changes' : ''}` : `tree ${p.tree.slice(0, 12)}`;

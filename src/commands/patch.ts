@@ -38,8 +38,6 @@ export interface SkippedImage {
   why: string;
 }
 
-
-
 export interface ImagePatchResult {
   image: string;
   /** built: a new derivative; reused: an existing one re-tagged; unchanged: the tag already had it; planned: --dry-run. */
