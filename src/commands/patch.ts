@@ -190,18 +190,21 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
     throw new UsageError('no image to patch', 'name it with --image IMAGE, or run in (or point --pipeline at) the pipeline, whose images nfhot then finds');
   }
   await ctx.engine.ping();
-  if (!options.dryRun) await reap(ctx.engine);
+  // The source is fetched on the host while the daemon is asked about the images (NAME@REF must wait for the images' metadata).
+  const resolving = (repository?: string) => ctx.report.step(`resolving ${describeSource(spec)}`, () => resolveSource(spec, ctx.git, repository));
+  const early = spec.kind === 'name' ? undefined : resolving();
+  early?.catch(() => undefined); // awaited below; an image error may come first
+  // What crashed runs left is removed alongside (a stale lock in our way is taken back by acquireLock itself).
+  const reaping = options.dryRun ? Promise.resolve([]) : reap(ctx.engine).catch(() => []);
   const model = dir ? await ctx.report.step(`reading the pipeline in ${dir}`, () => scanPipeline(dir, options.profiles)) : undefined;
   let targets: Target[] = [];
   let skipped: SkippedImage[] = [];
-  for (const input of options.images) {
-    const target = await findTarget(ctx, input);
+  for (const target of await Promise.all(options.images.map((input) => findTarget(ctx, input)))) {
     if (!targets.some((t) => t.ref.familiar === target.ref.familiar)) targets.push(target);
   }
   // Without --image, the images are the pipeline's that hold the package: known from NAME@REF, else once the source is read.
   if (!targets.length && spec.kind === 'name') ({ targets, skipped } = await pipelineTargets(ctx, model!, normalizeName(spec.name), options.python));
-  const repository = spec.kind === 'name' ? (options.repo ?? (await discoverRepository(ctx, targets, spec.name, options.python))) : undefined;
-  const source = await ctx.report.step(`resolving ${describeSource(spec)}`, () => resolveSource(spec, ctx.git, repository));
+  const source = spec.kind === 'name' ? await resolving(options.repo ?? (await discoverRepository(ctx, targets, spec.name, options.python))) : await early!;
   ctx.report.info(`source: ${source.package ?? 'a Python project'} at ${source.kind === 'git' ? `commit ${source.commit}` : `tree ${source.tree.tree}${source.dirty ? ' (uncommitted changes included)' : ''}`}`);
   if (!targets.length) {
     if (!source.package) throw new UserError(`cannot tell which of the pipeline's images to patch: ${source.display} does not name its package statically`, 'name the images with --image');
@@ -211,5 +214,6 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
   const at = new Date().toISOString();
   const images = await mapLimit(targets, availableParallelism(), (t) => patchOne(ctx, t, source, options, at));
   const include = model && (await updateInclude(ctx, model, options));
+  await reaping;
   return { source: source.display, ...(source.commit ? { commit: source.commit } : {}), images, ...(skipped.length ? { skipped } : {}), ...(include ? { include } : {}) };
 }

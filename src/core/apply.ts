@@ -1,5 +1,4 @@
 import type { Context } from '../context.js';
-import type { WorkContainer } from '../docker/engine.js';
 import type { TreeRef } from '../git/git.js';
 import { installPy } from '../python/assets.js';
 import { throwIfInterrupted, UserError } from './errors.js';
@@ -59,32 +58,32 @@ export async function reuse(ctx: Context, plan: PatchPlan, target: Target, image
   await withLock(ctx.engine, plan.image, plan.originalId, () => retag(ctx, plan, target, imageId, keepTag));
 }
 
-async function install(ctx: Context, work: WorkContainer, plan: PatchPlan, installs: Install[]): Promise<Map<Install, { name: string; version: string }>> {
-  const found = new Map<Install, { name: string; version: string }>();
-  // One pip run per interpreter and deps setting: usually exactly one.
+/**
+ * The work container's command: install.py under each interpreter in turn (usually one), each
+ * with its part of the job. A fixed shell loop over arguments: no user string is ever parsed.
+ */
+function installCommand(installs: Install[]): string[] {
   const groups = new Map<string, Install[]>();
   for (const i of installs) {
     const key = `${i.python}\0${i.noDeps}`;
     groups.set(key, [...(groups.get(key) ?? []), i]);
   }
-  for (const group of groups.values()) {
-    const job = {
+  const jobs = [...groups.values()].flatMap((group) => [
+    group[0]!.python,
+    JSON.stringify({
       root: SOURCE_ROOT,
       noDeps: group[0]!.noDeps,
       sources: group.map((i) => ({ dir: `${SOURCE_ROOT}/${installs.indexOf(i)}`, directUrl: i.directUrl })),
-    };
-    const result = await work.exec([group[0]!.python, '-c', installPy(), JSON.stringify(job)], {
-      user: '0',
-      onStderr: ctx.report.output('pip'),
-    });
-    throwIfInterrupted(ctx.signal);
-    if (result.exitCode !== 0) {
-      const tail = result.stderr.trim().split('\n').slice(-25).join('\n');
-      const cause = /^(ERROR: .*)$/m.exec(result.stderr)?.[1] ?? /(\w*Error: .*)$/m.exec(result.stderr)?.[1];
-      throw new UserError(`pip failed in ${plan.image} (exit ${result.exitCode})${cause ? `: ${cause}` : ''}`, 'pip\'s output is above; nothing was tagged', tail);
-    }
-    const report = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}') as { installed?: { name: string; version: string; source: number | null }[] };
-    for (const item of report.installed ?? []) {
+    }),
+  ]);
+  return ['/bin/sh', '-c', 'script=$1; shift; while [ $# -gt 0 ]; do "$1" -c "$script" "$2" || exit $?; shift 2; done', 'nfhot-install', installPy(), ...jobs];
+}
+
+/** What pip installed from which source, as install.py reports it (one JSON line per interpreter). */
+function installedBy(stdout: string, installs: Install[]): Map<Install, { name: string; version: string }> {
+  const found = new Map<Install, { name: string; version: string }>();
+  for (const line of stdout.split('\n').filter((l) => l.startsWith('{'))) {
+    for (const item of (JSON.parse(line) as { installed?: { name: string; version: string; source: number | null }[] }).installed ?? []) {
       const i = item.source === null ? undefined : installs[item.source];
       if (i) found.set(i, { name: item.name, version: item.version });
     }
@@ -102,7 +101,7 @@ export async function build(ctx: Context, plan: PatchPlan, target: Target, sourc
   ];
   return withLock(ctx.engine, plan.image, plan.originalId, async (lock) => {
     throwIfInterrupted(ctx.signal);
-    const work = await ctx.engine.createWorkContainer({ name: lock.workName, image: plan.originalId, config: target.original.config });
+    const work = await ctx.engine.createWorkContainer({ name: lock.workName, image: plan.originalId, config: target.original.config, argv: installCommand(installs) });
     const interrupt = () => void work.kill();
     ctx.signal.addEventListener('abort', interrupt);
     try {
@@ -115,8 +114,14 @@ export async function build(ctx: Context, plan: PatchPlan, target: Target, sourc
         ),
       );
       throwIfInterrupted(ctx.signal);
-      const found = await ctx.report.step(`${plan.image}: pip install into ${plan.python}`, () => install(ctx, work, plan, installs));
-      const installed = found.get(installs[0]!);
+      const result = await ctx.report.step(`${plan.image}: pip install into ${plan.python}`, () => work.run(ctx.report.output('pip')));
+      throwIfInterrupted(ctx.signal);
+      if (result.exitCode !== 0) {
+        const tail = result.stderr.trim().split('\n').slice(-25).join('\n');
+        const cause = /^(ERROR: .*)$/m.exec(result.stderr)?.[1] ?? /(\w*Error: .*)$/m.exec(result.stderr)?.[1];
+        throw new UserError(`pip failed in ${plan.image} (exit ${result.exitCode})${cause ? `: ${cause}` : ''}`, "pip's output is above; nothing was tagged", tail);
+      }
+      const installed = installedBy(result.stdout, installs).get(installs[0]!);
       if (!installed) throw new UserError(`pip reported success but installed nothing from ${source.display} in ${plan.image}`);
       const record: DerivativeRecord = {
         image: plan.image,
@@ -128,8 +133,9 @@ export async function build(ctx: Context, plan: PatchPlan, target: Target, sourc
       const comment = `nfhot: ${record.patches.map((p) => `${p.package} ${p.version} from ${p.source}${p.commit ? `@${p.commit.slice(0, 12)}` : ''}`).join(', ')}`;
       throwIfInterrupted(ctx.signal);
       const id = await ctx.report.step(`${plan.image}: commit`, () => work.commit(config, comment));
-      // From here on the new image is complete: finish the tags rather than stop half way.
-      await retag(ctx, plan, target, id, keepTag);
+      // From here on the new image is complete: finish the tags rather than stop half way
+      // (the container, no longer needed, goes meanwhile).
+      await Promise.all([retag(ctx, plan, target, id, keepTag), work.remove()]);
       return record;
     } catch (err) {
       throwIfInterrupted(ctx.signal); // a killed container fails the step it was in: say why

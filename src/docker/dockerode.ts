@@ -1,5 +1,4 @@
 import Docker from 'dockerode';
-import { UserError } from '../core/errors.js';
 import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, RunResult, WorkContainer } from './engine.js';
 import { demux, explain, isEmpty, statusOf, unreachable } from './io.js';
 import { DockerWorkContainer } from './work-container.js';
@@ -98,29 +97,18 @@ export class DockerodeEngine implements Engine {
     }
   }
 
-  async createWorkContainer(options: { name: string; image: string; config: ImageConfig }): Promise<WorkContainer> {
-    // The container idles in a shell waiting on stdin while nfhot execs into it (as root). Its
-    // Cmd and Entrypoint are chosen so that commit's merge gives back the original's (see
-    // commit()); nothing else is set on it, since commit would copy that too.
-    const keepAlive = isEmpty(options.config.Entrypoint) ? { Cmd: ['/bin/sh'] } : { Entrypoint: ['/bin/sh'], Cmd: null };
-    let container: Docker.Container;
+  async createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[] }): Promise<WorkContainer> {
+    // Commit fills an empty Cmd or Entrypoint of the config it is given from the container's: the
+    // command goes where the original has one (or, when it has none, in Cmd, fixed at commit).
+    const command = isEmpty(options.config.Entrypoint) ? { Cmd: options.argv } : { Entrypoint: options.argv, Cmd: null };
     try {
-      container = await this.docker.createContainer({ name: options.name, Image: options.image, ...keepAlive, OpenStdin: true } as Docker.ContainerCreateOptions);
+      // Root runs pip; set only when the image names another user (an empty User would be committed as '0').
+      const user = options.config.User ? { User: '0' } : {};
+      const container = await this.docker.createContainer({ name: options.name, Image: options.image, ...command, ...user } as Docker.ContainerCreateOptions);
+      return new DockerWorkContainer(this.docker, container);
     } catch (err) {
       throw explain(err, `cannot create a container from ${options.image.slice(0, 19)}`);
     }
-    const work = new DockerWorkContainer(this.docker, container);
-    try {
-      await container.start();
-    } catch (err) {
-      await work.remove();
-      const message = explain(err, 'cannot start a container').message;
-      if (/no such file or directory|executable file not found/i.test(message)) {
-        throw new UserError('the image has no /bin/sh, which nfhot (and Nextflow) need', undefined, message);
-      }
-      throw new UserError(message);
-    }
-    return work;
   }
 
   async createMarker(name: string, image: string, labels: Record<string, string>): Promise<boolean> {

@@ -30,21 +30,19 @@ export interface RunResult {
   stderr: string;
 }
 
-export interface ExecOptions {
-  user: string;
-  env?: string[];
-  /** Called with each chunk the process writes to stderr, as it comes. */
-  onStderr?: (chunk: string) => void;
-}
-
-/** A container made from an image to install into; its changes become one layer. */
+/**
+ * A container made from an image to install into: created with its command, given files, run
+ * once as root; its changes become one layer.
+ */
 export interface WorkContainer {
   readonly id: string;
+  /** Copies a tar stream into the container (before it runs). */
   putArchive(tar: Readable, dir: string): Promise<void>;
-  exec(cmd: string[], options: ExecOptions): Promise<RunResult>;
-  /** Stops the container and commits its changes on top of its image with exactly `config`. */
+  /** Runs the container's command to its end; `onStderr` gets what it writes to stderr as it comes. */
+  run(onStderr?: (chunk: string) => void): Promise<RunResult>;
+  /** Commits the container's changes on top of its image with exactly `config`. */
   commit(config: ImageConfig, comment: string): Promise<string>;
-  /** Kills whatever runs in it (used to interrupt). */
+  /** Kills its process (used to interrupt). */
   kill(): Promise<void>;
   remove(): Promise<void>;
 }
@@ -61,7 +59,8 @@ export interface Engine {
   untag(ref: string): Promise<void>;
   /** Runs a throwaway container from `image` with `argv` as its whole command; always removed. */
   run(image: string, argv: string[], options: { user: string; labels: Record<string, string> }): Promise<RunResult>;
-  createWorkContainer(options: { name: string; image: string; config: ImageConfig }): Promise<WorkContainer>;
+  /** A container from `image` (whose config is `config`) that will run `argv` as root. */
+  createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[] }): Promise<WorkContainer>;
   /** Creates (never starts) a named container; false when the name is taken. Names are unique per daemon: this is the lock. */
   createMarker(name: string, image: string, labels: Record<string, string>): Promise<boolean>;
   listContainers(namePrefix: string): Promise<ContainerSummary[]>;

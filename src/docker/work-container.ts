@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import type { ExecOptions, ImageConfig, RunResult, WorkContainer } from './engine.js';
+import { UserError } from '../core/errors.js';
+import type { ImageConfig, RunResult, WorkContainer } from './engine.js';
 import { historyFromApi, type HistoryItem } from './history.js';
 import { collect, demux, explain, isEmpty, statusOf } from './io.js';
 import { tarOf } from './tar.js';
@@ -24,15 +25,18 @@ export class DockerWorkContainer implements WorkContainer {
     }
   }
 
-  async exec(cmd: string[], options: ExecOptions): Promise<RunResult> {
+  async run(onStderr?: (chunk: string) => void): Promise<RunResult> {
     try {
-      const exec = await this.container.exec({ Cmd: cmd, User: options.user, Env: options.env ?? [], AttachStdout: true, AttachStderr: true });
-      const stream = await exec.start({ hijack: true, stdin: false });
-      const { stdout, stderr } = await demux(this.docker, stream, options.onStderr);
-      const { ExitCode } = await exec.inspect();
-      return { exitCode: ExitCode ?? -1, stdout, stderr };
+      const stream = await this.container.attach({ stream: true, stdout: true, stderr: true });
+      const output = demux(this.docker, stream, onStderr);
+      await this.container.start();
+      const { StatusCode } = (await this.container.wait()) as { StatusCode: number };
+      const { stdout, stderr } = await output;
+      return { exitCode: StatusCode, stdout, stderr };
     } catch (err) {
-      throw explain(err, 'cannot run a command in the container');
+      const message = explain(err, 'cannot run the container').message;
+      if (/no such file or directory|executable file not found/i.test(message)) throw new UserError('the image has no such interpreter or /bin/sh', undefined, message);
+      throw new UserError(message);
     }
   }
 
@@ -42,8 +46,6 @@ export class DockerWorkContainer implements WorkContainer {
 
   async commit(config: ImageConfig, comment: string): Promise<string> {
     try {
-      await this.kill();
-      await this.container.wait();
       const { Id } = (await this.container.commit({ _query: { container: this.id, comment, pause: false }, _body: config })) as { Id: string };
       // Commit fills an empty Cmd and Entrypoint from the container's; only a config written
       // over the same layers gives such an image back exactly.

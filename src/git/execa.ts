@@ -88,7 +88,7 @@ export class ExecaGit implements Git {
       }
       throw notFound;
     } finally {
-      await this.git(['update-ref', '-d', tmp]).catch(() => undefined);
+      void this.git(['update-ref', '-d', tmp]).catch(() => undefined); // tidying only: no need to wait
     }
   }
 
@@ -159,8 +159,32 @@ export class ExecaGit implements Git {
     return ok ? ref : undefined;
   }
 
-  async readFile(tree: TreeRef, path: string): Promise<string | undefined> {
-    return this.git(['cat-file', 'blob', `${tree.tree}:${path}`], { env: this.baseEnv(tree) }).catch(() => undefined);
+  async readFiles(tree: TreeRef, paths: string[]): Promise<(string | undefined)[]> {
+    // One `cat-file --batch` answers every path: "<sha> blob <size>\n<content>\n", or "<name> missing\n".
+    const { stdout } = await execa('git', ['cat-file', '--batch'], {
+      cwd: this.repo,
+      env: this.baseEnv(tree),
+      input: paths.map((p) => `${tree.tree}:${p}`).join('\n') + '\n',
+      encoding: 'buffer',
+      stripFinalNewline: false,
+    });
+    const out = Buffer.from(stdout);
+    const texts: (string | undefined)[] = [];
+    let at = 0;
+    for (let i = 0; i < paths.length; i++) {
+      const eol = out.indexOf(10, at);
+      const header = out.subarray(at, eol).toString();
+      at = eol + 1;
+      const m = / blob (\d+)$/.exec(header);
+      if (!m) {
+        texts.push(undefined);
+        continue;
+      }
+      const size = Number(m[1]);
+      texts.push(out.subarray(at, at + size).toString('utf8'));
+      at += size + 1;
+    }
+    return texts;
   }
 
   archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> } {

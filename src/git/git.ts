@@ -28,7 +28,8 @@ export interface Git {
   snapshot(dir: string): Promise<Snapshot>;
   /** `tree` as a readable TreeRef when nfhot's cache (with the objects of the checkout at `near`) has it. */
   available(tree: string, near?: string): Promise<TreeRef | undefined>;
-  readFile(tree: TreeRef, path: string): Promise<string | undefined>;
+  /** The text of each path in the tree (undefined for a path it does not have), read in one go. */
+  readFiles(tree: TreeRef, paths: string[]): Promise<(string | undefined)[]>;
   /** A tar stream of the tree, every path under `prefix`; `done` rejects when git fails. */
   archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> };
 }

@@ -1,7 +1,7 @@
 # Installs exported sources with pip inside the work container, then leaves only pip's
 # own changes behind. argv[1]: JSON {"root": dir, "sources": [{"dir", "directUrl"}], "noDeps": bool}.
 # pip's output goes to stderr; the one JSON result line goes to stdout.
-import base64, hashlib, json, os, re, shutil, subprocess, sys
+import base64, hashlib, json, os, re, shutil, sys
 
 sys.dont_write_bytecode = True
 os.umask(0o022)  # tasks run as the caller's uid: everything installed must be world-readable
@@ -58,8 +58,28 @@ if version >= (22, 2):
 cmd += [s["dir"] for s in sources]
 sys.stderr.write("$ %s\n" % " ".join(["pip"] + cmd[3:]))
 sys.stderr.flush()
-env = dict(os.environ, PIP_BREAK_SYSTEM_PACKAGES="1", PIP_ROOT_USER_ACTION="ignore", PYTHONDONTWRITEBYTECODE="1")
-rc = subprocess.call(cmd, stdout=sys.stderr, env=env)
+os.environ.update(PIP_BREAK_SYSTEM_PACKAGES="1", PIP_ROOT_USER_ACTION="ignore", PYTHONDONTWRITEBYTECODE="1")
+
+
+def run_pip():
+    """`python -m pip ...` in this process (one interpreter start less), its stdout sent to stderr."""
+    import runpy
+    saved_argv, saved_stdout = sys.argv, os.dup(1)
+    sys.stdout.flush()
+    os.dup2(2, 1)
+    sys.argv = ["pip"] + cmd[3:]
+    try:
+        runpy.run_module("pip", run_name="__main__", alter_sys=True)
+        return 0
+    except SystemExit as e:
+        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
+    finally:
+        sys.stdout.flush()
+        os.dup2(saved_stdout, 1)
+        sys.argv = saved_argv
+
+
+rc = run_pip()
 if rc != 0:
     cleanup()
     sys.exit(rc)

@@ -84,7 +84,7 @@ describe('ExecaGit', () => {
     expect(snap.dirty).toBe(false);
     expect(await listArchive(g, snap)).toEqual(['src/', 'src/pkg/', 'src/pkg/__init__.py', 'src/pyproject.toml']);
     expect(statSync(dir).isDirectory()).toBe(true);
-    expect(await g.readFile(snap, 'pyproject.toml')).toBe('[project]\nname = "x"');
+    expect(await g.readFiles(snap, ['setup.py', 'pyproject.toml', 'pkg/__init__.py'])).toEqual([undefined, '[project]\nname = "x"\n', '']);
     expect(await g.available(snap.tree)).toEqual({ tree: snap.tree });
   });
 });
