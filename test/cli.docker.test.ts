@@ -4,6 +4,7 @@ import { fixtureTag, imageId, nfhotContainers, runIn } from './helpers/docker.js
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { greetRepo, tempDir } from './helpers/repos.js';
+import { writeSyntheticPipeline } from './fixtures/pipelines/synthetic.mjs';
 import { lockKey } from '../src/core/lock.js';
 
 /** Runs the installed entry point, as a user would. */
@@ -122,5 +123,13 @@ describe('the nfhot command', () => {
     const missing = await nfhot(['config', '--pipeline', 'examples', '--check', '--dry-run'], { env: { PATH: '/usr/bin:/bin' } });
     expect(missing.exitCode).toBe(1);
     expect(missing.stderr).toMatch(/nextflow is not on PATH/);
+  });
+
+  it('prints a large JSON document whole into a pipe', async () => {
+    const dir = tempDir('nfhot-500-');
+    writeSyntheticPipeline(dir, 500);
+    const result = await nfhot(['config', '--pipeline', dir, '--dry-run', '--json']);
+    expect(result.stdout.length).toBeGreaterThan(200_000);
+    expect(JSON.parse(result.stdout).model.instances).toHaveLength(500);
   });
 });

@@ -189,11 +189,11 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
   if (options.images.length === 0 && !dir) {
     throw new UsageError('no image to patch', 'name it with --image IMAGE, or run in (or point --pipeline at) the pipeline, whose images nfhot then finds');
   }
-  await ctx.engine.ping();
   // The source is fetched on the host while the daemon is asked about the images (NAME@REF must wait for the images' metadata).
   const resolving = (repository?: string) => ctx.report.step(`resolving ${describeSource(spec)}`, () => resolveSource(spec, ctx.git, repository));
   const early = spec.kind === 'name' ? undefined : resolving();
   early?.catch(() => undefined); // awaited below; an image error may come first
+  await ctx.engine.ping();
   // What crashed runs left is removed alongside (a stale lock in our way is taken back by acquireLock itself).
   const reaping = options.dryRun ? Promise.resolve([]) : reap(ctx.engine).catch(() => []);
   const model = dir ? await ctx.report.step(`reading the pipeline in ${dir}`, () => scanPipeline(dir, options.profiles)) : undefined;

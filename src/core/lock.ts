@@ -69,15 +69,10 @@ export async function acquireLock(engine: Engine, familiarRef: string, image: st
   const key = lockKey(familiarRef);
   const name = LOCK_PREFIX + key;
   const labels = { ...holderLabels(), [HOLDER.image]: familiarRef };
-  const release = async () => {
-    // Release only our own lock: a prune may have removed it, and another run taken the name.
-    const [current] = await engine.listContainers(name);
-    if (current && current.labels[HOLDER.pid] === labels[HOLDER.pid] && current.labels[HOLDER.since] === labels[HOLDER.since]) {
-      await engine.removeContainer(current.id);
-    }
-  };
   for (let attempt = 0; attempt < 3; attempt++) {
-    if (await engine.createMarker(name, image, labels)) return { workName: `${WORK_PREFIX}${key}-${HOST}-${process.pid}`, release };
+    const id = await engine.createMarker(name, image, labels);
+    // Released by ID: if a prune removed it meanwhile and another run took the name, that lock stays.
+    if (id) return { workName: `${WORK_PREFIX}${key}-${HOST}-${process.pid}`, release: () => engine.removeContainer(id) };
     const [holder] = await engine.listContainers(name);
     if (!holder) continue; // released between our two calls
     if (isStale(holder)) {

@@ -18,7 +18,7 @@ export function stderrReporter(write: (text: string) => void = (t) => process.st
       const started = performance.now();
       line(`nfhot: ${label} …`);
       const result = await work();
-      line(`nfhot: ${label} done (${((performance.now() - started) / 1000).toFixed(1)} s)`);
+      line(`nfhot: ${label} done (${((performance.now() - started) / 1000).toFixed(2)} s)`);
       return result;
     },
     output(prefix) {

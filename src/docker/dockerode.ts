@@ -111,12 +111,11 @@ export class DockerodeEngine implements Engine {
     }
   }
 
-  async createMarker(name: string, image: string, labels: Record<string, string>): Promise<boolean> {
+  async createMarker(name: string, image: string, labels: Record<string, string>): Promise<string | undefined> {
     try {
-      await this.docker.createContainer({ name, Image: image, Entrypoint: ['/nfhot-lock'], Cmd: [], Labels: labels, NetworkDisabled: true });
-      return true;
+      return (await this.docker.createContainer({ name, Image: image, Entrypoint: ['/nfhot-lock'], Cmd: [], Labels: labels, NetworkDisabled: true })).id;
     } catch (err) {
-      if (statusOf(err) === 409) return false;
+      if (statusOf(err) === 409) return undefined;
       throw explain(err, `cannot create lock ${name}`);
     }
   }

@@ -61,8 +61,8 @@ export interface Engine {
   run(image: string, argv: string[], options: { user: string; labels: Record<string, string> }): Promise<RunResult>;
   /** A container from `image` (whose config is `config`) that will run `argv` as root. */
   createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[] }): Promise<WorkContainer>;
-  /** Creates (never starts) a named container; false when the name is taken. Names are unique per daemon: this is the lock. */
-  createMarker(name: string, image: string, labels: Record<string, string>): Promise<boolean>;
+  /** Creates (never starts) a named container and returns its ID; undefined when the name is taken. Names are unique per daemon: this is the lock. */
+  createMarker(name: string, image: string, labels: Record<string, string>): Promise<string | undefined>;
   listContainers(namePrefix: string): Promise<ContainerSummary[]>;
   removeContainer(nameOrId: string): Promise<void>;
 }

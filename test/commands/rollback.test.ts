@@ -23,7 +23,7 @@ function fakeEngine(images: ImageSummary[]): Engine & { tags: () => Record<strin
     untag: async (ref) => {
       for (const i of images) i.repoTags = i.repoTags.filter((t) => t !== ref);
     },
-    createMarker: async (name, _image, labels) => !names.has(name) && Boolean(names.set(name, labels)),
+    createMarker: async (name, _image, labels) => (names.has(name) ? undefined : (names.set(name, labels), name)),
     listContainers: async (prefix) => [...names].filter(([n]) => n.startsWith(prefix)).map(([n, labels]) => ({ id: n, name: n, labels })),
     removeContainer: async (name) => void names.delete(name),
     inspectImage: unsupported,

@@ -1,9 +1,10 @@
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { classifyContainer, normalizeDockerName } from '../../src/pipeline/container.js';
 import { scanPipeline, type ProcessInstance } from '../../src/pipeline/model.js';
+import { writeSyntheticPipeline } from '../fixtures/pipelines/synthetic.mjs';
 
 const NFCORE = 'test/fixtures/pipelines/nfcore';
 const summary = (instances: ProcessInstance[]) =>
@@ -52,17 +53,7 @@ describe('scanPipeline on an nf-core shaped pipeline', () => {
   it('reads a synthetic pipeline of 500 modules', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'nfhot-500-'));
     try {
-      const includes: string[] = [];
-      const calls: string[] = [];
-      for (let n = 0; n < 500; n++) {
-        mkdirSync(join(dir, 'modules', `tool${n}`), { recursive: true });
-        const container = n % 2 ? `'biocontainers/tool${n}:1.0--0'` : `"\${ workflow.containerEngine == 'singularity' ? 'https://depot/tool${n}' : 'community.wave.seqera.io/library/tool${n}:1.0--abc' }"`;
-        writeFileSync(join(dir, 'modules', `tool${n}`, 'main.nf'), `process TOOL${n} {\n    label 'process_low'\n    container ${container}\n\n    input:\n    path x\n\n    script:\n    """\n    tool${n} \${x} > out.txt\n    """\n}\n`);
-        includes.push(`include { TOOL${n} } from './modules/tool${n}'`);
-        calls.push(`    TOOL${n}(ch)`);
-      }
-      writeFileSync(join(dir, 'main.nf'), `${includes.join('\n')}\n\nworkflow PIPE {\n    take: ch\n    main:\n${calls.join('\n')}\n}\n\nworkflow {\n    PIPE(Channel.of(1))\n}\n`);
-      writeFileSync(join(dir, 'nextflow.config'), "docker.registry = 'quay.io'\nprocess { withName: 'TOOL1' { container = 'biocontainers/override:2' } }\n");
+      writeSyntheticPipeline(dir, 500);
       const model = await scanPipeline(dir);
       expect(model.instances).toHaveLength(500);
       const s = summary(model.instances);

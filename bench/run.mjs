@@ -1,0 +1,275 @@
+// nfhot's benchmark: the developer loop against the manual docker-commit flow, the bare pip floor
+// and a full rebuild, plus start-up, scan, fan-out and growth. Every timed scenario runs several
+// times after a warm-up round, compared scenarios alternating within each round. Prints a table,
+// writes bench/results.json and bench/RESULTS.md. Usage: npm run bench [-- --rounds N] [-- --only PARTS]
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { execa } from 'execa';
+import { buildFixtureImages } from '../test/fixtures/images.mjs';
+import { writeSyntheticPipeline } from '../test/fixtures/pipelines/synthetic.mjs';
+
+const ROOT = resolve(new URL('..', import.meta.url).pathname);
+const arg = (name) => (process.argv.indexOf(name) > 0 ? process.argv[process.argv.indexOf(name) + 1] : undefined);
+const ROUNDS = Number(arg('--rounds') ?? 7);
+// --only loop,rebuild,startup,scan,fanout,growth: a part of the benchmark (for profiling); targets need them all.
+const ONLY = arg('--only')?.split(',');
+const part = (name) => !ONLY || ONLY.includes(name);
+const NFHOT = ['node', join(ROOT, 'bin/nfhot.js')];
+const BASE_TAG = 'nfhot-bench/seqstats:original';
+const IMG = 'nfhot-bench/seqstats:dev';
+const MANUAL = 'nfhot-bench/seqstats:manual';
+const PIP = ['pip', 'install', '-q', '--no-cache-dir', '--no-build-isolation', '--disable-pip-version-check'];
+const scratch = mkdtempSync(join(tmpdir(), 'nfhot-bench-'));
+process.env.NFHOT_CACHE = join(scratch, 'cache');
+
+const log = (...a) => process.stderr.write(`bench: ${a.join(' ')}\n`);
+const run = (cmd, args, opts = {}) => execa(cmd, args, { cwd: ROOT, ...opts });
+const nfhot = (args, opts) => run(NFHOT[0], [NFHOT[1], ...args], opts);
+const docker = (...args) => run('docker', args);
+async function timed(fn) {
+  const start = process.hrtime.bigint();
+  const value = await fn();
+  return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
+}
+const median = (xs) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+};
+const summary = (xs) => ({ runs: xs.map((x) => +x.toFixed(4)), median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+const rotate = (xs, n) => xs.map((_, i) => xs[(i + n) % xs.length]);
+
+// ---- set-up: the example image (built offline from the test harness's base), a repository of
+// its package with a branch, a working copy, and a synthetic pipeline.
+log('building nfhot and the images it needs');
+await run('npm', ['run', '--silent', 'build']);
+await buildFixtureImages();
+await docker('build', '-q', '-t', BASE_TAG, 'examples');
+const originalId = (await docker('image', 'inspect', '--format', '{{.Id}}', BASE_TAG)).stdout;
+const repo = join(scratch, 'seqstats');
+cpSync(join(ROOT, 'examples/seqstats'), repo, { recursive: true });
+const git = (...args) => run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.org', ...args], { cwd: repo });
+await git('init', '-q', '-b', 'main');
+await git('add', '-A');
+await git('commit', '-qm', '1.0.0');
+await git('checkout', '-qb', 'fix');
+await git('apply', join(ROOT, 'examples/seqstats-fix-lowercase.patch'));
+await git('commit', '-qam', 'fix');
+const workingCopy = join(scratch, 'working-copy');
+await run('git', ['clone', '-q', '--branch', 'fix', repo, workingCopy]);
+let edits = 0;
+const newCommit = async () => {
+  writeFileSync(join(repo, 'src/seqstats/_round.py'), `ROUND = ${++edits}\n`);
+  await git('add', '-A');
+  await git('commit', '-qm', `round ${edits}`);
+};
+const uncommittedEdit = () => writeFileSync(join(workingCopy, 'src/seqstats/_edit.py'), `EDIT = ${++edits}\n`);
+const source = `git+file://${repo}@fix`;
+const exported = async () => {
+  const dir = mkdtempSync(join(scratch, 'src-'));
+  await run('sh', ['-c', `git -C "${repo}" archive fix | tar -x -C "${dir}"`]);
+  return dir;
+};
+const reset = async (...tags) => {
+  await nfhot(['rollback', ...tags], { reject: false });
+  for (const t of tags) await docker('tag', originalId, t);
+};
+
+// ---- 1-5: the developer loop, alternating.
+const loop = { floor: [], manual: [], 'nfhot patch (git branch)': [], 'nfhot patch (working copy)': [], 'cache hit': [], rollback: [] };
+const phases = [];
+if (part('loop')) {
+  await reset(IMG, MANUAL);
+  for (let round = 0; round <= ROUNDS; round++) {
+    log(`developer loop, round ${round}/${ROUNDS}${round === 0 ? ' (warm-up)' : ''}`);
+    const times = {};
+    const scenarios = {
+      floor: async () => {
+        const dir = await exported();
+        times.floor = (await timed(() => docker('run', '--rm', '-v', `${dir}:/src`, originalId, ...PIP, '/src'))).seconds;
+      },
+      manual: async () => {
+        const dir = await exported();
+        const name = `nfhot-bench-manual-${round}`;
+        times.manual = (
+          await timed(async () => {
+            await docker('run', '--name', name, '-v', `${dir}:/src`, MANUAL, ...PIP, '/src');
+            await docker('commit', name, MANUAL);
+            await docker('rm', name);
+          })
+        ).seconds;
+        await docker('tag', originalId, MANUAL);
+      },
+      git: async () => {
+        await newCommit();
+        const r = await timed(() => nfhot(['patch', source, '--image', IMG]));
+        times['nfhot patch (git branch)'] = r.seconds;
+        phases.push({ total: r.seconds, ...Object.fromEntries([...r.value.stderr.matchAll(/nfhot: (?:\S+: )?(resolving|exporting|pip install|commit)\S*(?: [^\n]*?)? done \(([\d.]+) s\)/g)].map((m) => [m[1], Number(m[2])])) });
+        times['cache hit'] = (await timed(() => nfhot(['patch', source, '--image', IMG]))).seconds;
+      },
+      dir: async () => {
+        uncommittedEdit();
+        times['nfhot patch (working copy)'] = (await timed(() => nfhot(['patch', workingCopy, '--image', IMG]))).seconds;
+      },
+    };
+    for (const name of rotate(Object.keys(scenarios), round)) await scenarios[name]();
+    times.rollback = (await timed(() => nfhot(['rollback', IMG]))).seconds;
+    if (round > 0) for (const [k, v] of Object.entries(times)) loop[k].push(v);
+  }
+  await reset(IMG, MANUAL);
+}
+
+// ---- 6: full rebuild of the example image.
+const rebuild = [];
+if (part('rebuild')) {
+  log('full rebuild (docker build --no-cache), 3 runs');
+  for (let i = 0; i < 3; i++) rebuild.push((await timed(() => docker('build', '--no-cache', '-q', '-t', 'nfhot-bench/rebuild:x', 'examples'))).seconds);
+  await docker('rmi', 'nfhot-bench/rebuild:x');
+}
+
+// ---- 7: start-up, and the shim on a patched image.
+const startup = { 'node -e 0': [], 'nfhot --version': [], 'nfhot resolve': [], 'docker run --rm IMAGE true': [], 'shim: docker run --rm IMAGE true': [] };
+if (part('startup')) {
+  log('start-up and the docker shim');
+  await newCommit();
+  await nfhot(['patch', source, '--image', IMG]);
+  const shimPath = `${join(ROOT, 'shims')}:${process.env.PATH}`;
+  const startupRuns = {
+    'node -e 0': () => run('node', ['-e', '0']),
+    'nfhot --version': () => nfhot(['--version']),
+    'nfhot resolve': () => nfhot(['resolve', IMG]),
+    'docker run --rm IMAGE true': () => docker('run', '--rm', IMG, 'true'),
+    'shim: docker run --rm IMAGE true': () => run('docker', ['run', '--rm', IMG, 'true'], { env: { PATH: shimPath } }),
+  };
+  for (let round = 0; round <= ROUNDS * 2; round++) {
+    for (const name of rotate(Object.keys(startupRuns), round)) {
+      const t = (await timed(startupRuns[name])).seconds;
+      if (round > 0) startup[name].push(t);
+    }
+  }
+  await reset(IMG);
+}
+
+// ---- 8: scan of a synthetic pipeline of 500 modules.
+const scan = [];
+let scanned = 500;
+if (part('scan')) {
+  log('scan of a synthetic pipeline of 500 modules');
+  const pipeline = join(scratch, 'pipeline-500');
+  writeSyntheticPipeline(pipeline, 500);
+  for (let i = 0; i <= ROUNDS; i++) {
+    const t = (await timed(() => nfhot(['config', '--pipeline', pipeline, '--dry-run', '--json']))).seconds;
+    if (i > 0) scan.push(t);
+  }
+  scanned = JSON.parse((await nfhot(['config', '--pipeline', pipeline, '--dry-run', '--json'])).stdout).model.instances.length;
+}
+
+// ---- 9: fan-out, one package into N images.
+const fanout = { 1: [], 2: [], 4: [], 8: [] };
+if (part('fanout')) {
+  log('fan-out into 1, 2, 4, 8 images');
+  const fanTags = Array.from({ length: 8 }, (_, i) => `nfhot-bench/fan-${i}:dev`);
+  for (let round = 0; round <= 3; round++) {
+    for (const n of rotate([1, 2, 4, 8], round)) {
+      const tags = fanTags.slice(0, n);
+      await reset(...tags);
+      await newCommit();
+      const t = (await timed(() => nfhot(['patch', source, ...tags.flatMap((x) => ['--image', x])]))).seconds;
+      if (round > 0) fanout[n].push(t);
+    }
+  }
+  await reset(...fanTags);
+}
+
+// ---- 10: growth over 50 successive patches of one image.
+const growth = [];
+let installedBytes = 0;
+const base = JSON.parse((await docker('image', 'inspect', originalId)).stdout)[0];
+if (part('growth')) {
+  log('growth over 50 successive patches');
+  await reset(IMG);
+  for (let i = 1; i <= 50; i++) {
+    await newCommit();
+    await nfhot(['patch', source, '--image', IMG]);
+    const info = JSON.parse((await docker('image', 'inspect', IMG)).stdout)[0];
+    const top = (await docker('history', '--no-trunc', '--format', '{{.Size}}', '--human=false', IMG)).stdout.split('\n')[0];
+    growth.push({ patch: i, layers: info.RootFS.Layers.length, size: info.Size, patchLayer: Number(top) });
+  }
+  installedBytes = Number(
+    (
+      await docker('run', '--rm', IMG, 'python3', '-c', 'import importlib.metadata as m, os; print(sum(os.path.getsize(f.locate()) for f in m.distribution("seqstats").files if os.path.isfile(f.locate())))')
+    ).stdout,
+  );
+  await reset(IMG);
+}
+
+// ---- results.
+const S = Object.fromEntries(
+  Object.entries({
+    ...loop,
+    'full rebuild (docker build --no-cache)': rebuild,
+    ...startup,
+    [`scan: nfhot config, ${scanned} modules`]: scan,
+    ...Object.fromEntries(Object.entries(fanout).map(([n, v]) => [`fan-out: ${n} image${n === '1' ? '' : 's'}`, v])),
+  })
+    .filter(([, v]) => v.length)
+    .map(([k, v]) => [k, summary(v)]),
+);
+if (ONLY) {
+  // A part only: its table, no targets (they compare parts), nothing written.
+  for (const [k, v] of Object.entries(S)) process.stdout.write(`${k.padEnd(40)} median ${v.median.toFixed(3)}  min ${v.min.toFixed(3)}  max ${v.max.toFixed(3)}\n`);
+  if (phases.length > 1) process.stdout.write(`phases (medians): ${JSON.stringify(Object.fromEntries(['total', 'resolving', 'exporting', 'pip install', 'commit'].map((k) => [k, median(phases.slice(1).map((p) => p[k] ?? 0))])))}\n`);
+  rmSync(scratch, { recursive: true, force: true });
+  process.exit(0);
+}
+const m = (k) => S[k].median;
+const first = growth[0];
+const last = growth[growth.length - 1];
+const maxLayer = Math.max(...growth.map((g) => g.patchLayer));
+const targets = [
+  ['nfhot patch (git branch) / floor', m('nfhot patch (git branch)') / m('floor'), '≤ 1.25'],
+  ['nfhot patch (working copy) / floor', m('nfhot patch (working copy)') / m('floor'), '≤ 1.25'],
+  ['nfhot patch (git branch) / manual', m('nfhot patch (git branch)') / m('manual'), '≤ 1.00'],
+  ['nfhot patch (working copy) / manual', m('nfhot patch (working copy)') / m('manual'), '≤ 1.00'],
+  ['cache hit / docker run --rm IMAGE true', m('cache hit') / m('docker run --rm IMAGE true'), '≤ 1.00'],
+  ['rollback / docker run --rm IMAGE true', m('rollback') / m('docker run --rm IMAGE true'), '≤ 1.00'],
+  ['nfhot --version / node -e 0', m('nfhot --version') / m('node -e 0'), '≤ 3.00'],
+  ['shim: docker run --rm IMAGE true / docker run --rm IMAGE true', m('shim: docker run --rm IMAGE true') / m('docker run --rm IMAGE true'), '≤ 1.15'],
+  [`scan of ${scanned} modules (s)`, m(`scan: nfhot config, ${scanned} modules`), '≤ 0.50'],
+  ...[2, 4, 8].map((n) => [`fan-out ${n} images / (${n} × 1 image)`, m(`fan-out: ${n} images`) / (n * m('fan-out: 1 image')), '≤ 0.75']),
+  ['growth: layers after patch 50 − after patch 1', last.layers - first.layers, '≤ 0'],
+  ['growth: size after patch 50 / after patch 1', last.size / first.size, '≤ 1.00'],
+  ['patch layer (largest of 50) / files pip installed', maxLayer / installedBytes, '≤ 1.20'],
+].map(([what, value, target]) => ({ what, value: +value.toFixed(3), target, met: value <= Number(target.replace(/[^\d.]/g, '')) + 1e-9 }));
+const avgPhases = Object.fromEntries(['total', 'resolving', 'exporting', 'pip install', 'commit'].map((k) => [k, +median(phases.slice(1).map((p) => p[k] ?? 0)).toFixed(3)]));
+
+const machine = { cpus: cpus().length, node: process.version, docker: (await docker('version', '--format', '{{.Server.Version}}')).stdout, rounds: ROUNDS };
+writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify({ date: new Date().toISOString(), machine, scenarios: S, targets, phases: avgPhases, growth, installedBytes, originalLayers: base.RootFS.Layers.length, originalSize: base.Size }, null, 2) + '\n');
+
+const f = (x) => x.toFixed(3);
+const rows = Object.entries(S).map(([k, v]) => `| ${k} | ${f(v.median)} | ${f(v.min)} | ${f(v.max)} | ${v.runs.length} |`);
+const md = [
+  '# nfhot benchmark',
+  '',
+  `Written by \`npm run bench\` on ${new Date().toISOString().slice(0, 10)}: ${machine.cpus} cores, Node ${machine.node}, Docker ${machine.docker}, ${ROUNDS} rounds after a warm-up (compared scenarios alternate within each round). Wall times in seconds.`,
+  '',
+  '| scenario | median | min | max | runs |',
+  '| --- | ---: | ---: | ---: | ---: |',
+  ...rows,
+  '',
+  '## Targets',
+  '',
+  '| measure | value | target | met |',
+  '| --- | ---: | --- | --- |',
+  ...targets.map((t) => `| ${t.what} | ${t.value} | ${t.target} | ${t.met ? 'yes' : '**no**'} |`),
+  '',
+  `Where a patch from a branch spends its time (medians, s): ${Object.entries(avgPhases).map(([k, v]) => `${k} ${v}`).join(', ')}; the rest is Node's start-up and the Engine API calls around them.`,
+  '',
+  `Growth over 50 patches: layers ${first.layers} → ${last.layers} (original: ${base.RootFS.Layers.length}), image size ${first.size} → ${last.size} bytes, patch layer ${Math.min(...growth.map((g) => g.patchLayer))}–${maxLayer} bytes for ${installedBytes} bytes of installed files.`,
+  '',
+].join('\n');
+writeFileSync(join(ROOT, 'bench/RESULTS.md'), md);
+process.stdout.write(md);
+rmSync(scratch, { recursive: true, force: true });
+const missed = targets.filter((t) => !t.met).length;
+log(missed ? `${missed} target(s) missed: see bench/RESULTS.md` : 'every target met');
