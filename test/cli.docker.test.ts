@@ -51,6 +51,13 @@ describe('the nfhot command', () => {
     expect(result.stderr).not.toMatch(NO_STACK);
   });
 
+  it('says that an ssh:// DOCKER_HOST is not supported', async () => {
+    const result = await nfhot(['status'], { env: { DOCKER_HOST: 'ssh://user@127.0.0.1' } });
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toMatch(/ssh:\/\/ DOCKER_HOST .* not supported/);
+    expect(result.stderr).not.toMatch(NO_STACK);
+  });
+
   it('fails with exit 1 and a one-line reason for a missing image, and prints one JSON document with --json', async () => {
     const repo = await greetRepo();
     const result = await nfhot(['patch', `git+${repo.url}@feature`, '--image', 'nfhot-test-missing/none:dev', '--json']);
