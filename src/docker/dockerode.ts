@@ -1,6 +1,6 @@
 import Docker from 'dockerode';
 import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, RunResult, WorkContainer } from './engine.js';
-import { demux, explain, isEmpty, statusOf, unreachable } from './io.js';
+import { explain, isEmpty, runToEnd, statusOf, unreachable } from './io.js';
 import { DockerWorkContainer } from './work-container.js';
 
 function splitRef(ref: string): { repo: string; tag: string } {
@@ -84,12 +84,7 @@ export class DockerodeEngine implements Engine {
         Labels: options.labels,
         HostConfig: { NetworkMode: 'none' },
       });
-      const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-      const output = demux(this.docker, stream);
-      await container.start();
-      const { StatusCode } = (await container.wait()) as { StatusCode: number };
-      const { stdout, stderr } = await output;
-      return { exitCode: StatusCode, stdout, stderr };
+      return await runToEnd(this.docker, container);
     } catch (err) {
       throw explain(err, `cannot run a container from ${image.slice(0, 19)}`);
     } finally {

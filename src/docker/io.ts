@@ -71,3 +71,12 @@ export function demux(docker: Docker, stream: NodeJS.ReadableStream, onStderr?: 
 }
 
 export const isEmpty = (v: unknown) => v == null || (Array.isArray(v) && v.length === 0);
+
+/** Starts a created container and waits for its end, with its output (attached first, so none is lost). */
+export async function runToEnd(docker: Docker, container: Docker.Container, onStderr?: (chunk: string) => void): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+  const output = demux(docker, stream, onStderr);
+  await container.start();
+  const { StatusCode } = (await container.wait()) as { StatusCode: number };
+  return { exitCode: StatusCode, ...(await output) };
+}

@@ -4,7 +4,7 @@ import type Docker from 'dockerode';
 import { UserError } from '../core/errors.js';
 import type { ImageConfig, RunResult, WorkContainer } from './engine.js';
 import { historyFromApi, type HistoryItem } from './history.js';
-import { collect, demux, explain, isEmpty, statusOf } from './io.js';
+import { collect, explain, isEmpty, runToEnd, statusOf } from './io.js';
 import { tarOf } from './tar.js';
 
 export class DockerWorkContainer implements WorkContainer {
@@ -27,12 +27,7 @@ export class DockerWorkContainer implements WorkContainer {
 
   async run(onStderr?: (chunk: string) => void): Promise<RunResult> {
     try {
-      const stream = await this.container.attach({ stream: true, stdout: true, stderr: true });
-      const output = demux(this.docker, stream, onStderr);
-      await this.container.start();
-      const { StatusCode } = (await this.container.wait()) as { StatusCode: number };
-      const { stdout, stderr } = await output;
-      return { exitCode: StatusCode, stdout, stderr };
+      return await runToEnd(this.docker, this.container, onStderr);
     } catch (err) {
       const message = explain(err, 'cannot run the container').message;
       if (/no such file or directory|executable file not found/i.test(message)) throw new UserError('the image has no such interpreter or /bin/sh', undefined, message);
