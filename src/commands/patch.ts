@@ -69,17 +69,27 @@ function isDirectory(path: string): boolean {
   }
 }
 
-async function findTarget(ctx: Context, input: string): Promise<Target> {
+/** The image to patch as the daemon has it; undefined when the daemon does not have it. */
+async function inspectTarget(ctx: Context, input: string): Promise<Target | undefined> {
   if (isNfhotRef(input)) throw new UserError(`${input} is one of nfhot's own references`, 'patch the image by the tag your pipeline uses');
   const ref = parseImageRef(input);
   const [current, activeImage] = await Promise.all([ctx.engine.inspectImage(ref.familiar), ctx.engine.inspectImage(activeRef(ref))]);
-  if (!current) throw new UserError(`image ${ref.familiar} is not in the local Docker daemon`, `pull or build it first (docker pull ${ref.familiar})`);
+  if (!current) return undefined;
   const { originalId, active } = lineage(ref.familiar, current, activeImage);
   const original = originalId === current.id ? current : await ctx.engine.inspectImage(originalId);
   if (!original) {
     throw new UserError(`the original image of ${ref.familiar} (${originalId.slice(7, 19)}) is gone`, `rebuild or pull ${ref.familiar}; nfhot will take the new image as the original`);
   }
   return { ref, current, original, active, ...(activeImage ? { activeId: activeImage.id } : {}) };
+}
+
+async function findTarget(ctx: Context, input: string): Promise<Target> {
+  const target = await inspectTarget(ctx, input);
+  if (!target) {
+    const familiar = parseImageRef(input).familiar;
+    throw new UserError(`image ${familiar} is not in the local Docker daemon`, `pull or build it first (docker pull ${familiar})`);
+  }
+  return target;
 }
 
 /** A file:// repository recorded inside an image may not exist on this machine. */
@@ -164,11 +174,11 @@ async function pipelineTargets(ctx: Context, model: PipelineModel, dist: string,
   const images = [...new Set(model.instances.flatMap((i) => (i.container?.kind === 'image' ? [i.container.image] : [])))].sort();
   const skipped: SkippedImage[] = [];
   const found = await mapLimit(images, availableParallelism(), async (image): Promise<Target | undefined> => {
-    if (!(await ctx.engine.inspectImage(image))) {
+    const target = await inspectTarget(ctx, image);
+    if (!target) {
       skipped.push({ image, why: 'not in the local Docker daemon (pull or build it to patch it)' });
       return undefined;
     }
-    const target = await findTarget(ctx, image);
     const envs = await probeImage(ctx.engine, target.original.id, target.ref.familiar, dist, python);
     if (envs.some((e) => e.dist)) return target;
     skipped.push({ image, why: `it has no ${dist}` });
