@@ -1,9 +1,7 @@
 import { execa } from 'execa';
 import type { Context } from '../context.js';
 import { UsageError, UserError } from '../core/errors.js';
-import { readState } from '../core/state.js';
 import { compareWithNextflow, parseInspect, type CheckResult } from '../pipeline/check.js';
-import { planInclude } from '../pipeline/include.js';
 import { pipelineDir, scanPipeline, type PipelineModel } from '../pipeline/model.js';
 import { updateInclude, type IncludeResult } from '../pipeline/refresh.js';
 
@@ -31,18 +29,17 @@ export async function config(options: ConfigOptions, ctx: Context): Promise<Conf
   await ctx.engine.ping();
   const include = await updateInclude(ctx, model, options);
   if (!options.check) return { model, include };
-  return { model, include, check: await checkWithNextflow(ctx, model) };
+  return { model, include, check: await checkWithNextflow(ctx, model, include) };
 }
 
-async function checkWithNextflow(ctx: Context, model: PipelineModel): Promise<CheckResult> {
+async function checkWithNextflow(ctx: Context, model: PipelineModel, include: IncludeResult): Promise<CheckResult> {
   const args = ['inspect', '-format', 'json', ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []), model.dir];
   const run = await execa('nextflow', args, { reject: false, cwd: model.dir });
   if (run.exitCode === undefined) {
     throw new UserError('nextflow is not on PATH: --check compares nfhot\'s model with what `nextflow inspect` reports', 'install Nextflow, or leave out --check');
   }
   if (run.exitCode !== 0) throw new UserError(`nextflow inspect failed (exit ${run.exitCode})`, 'run it yourself to see why: nextflow ' + args.join(' '), run.stderr);
-  const plan = planInclude(model, readState(await ctx.engine.listImages()));
-  const result = compareWithNextflow(model, plan, parseInspect(run.stdout));
+  const result = compareWithNextflow(model, include.overrides, parseInspect(run.stdout));
   for (const d of result.differences) ctx.report.warn(d);
   ctx.report.info(`nextflow inspect agrees on ${result.agree} process(es); ${result.differences.length} difference(s)`);
   return result;

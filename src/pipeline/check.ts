@@ -1,4 +1,3 @@
-import type { IncludePlan } from './include.js';
 import type { PipelineModel } from './model.js';
 
 /** One process as `nextflow inspect -format json` lists it. */
@@ -25,7 +24,7 @@ export function parseInspect(stdout: string): InspectedProcess[] {
  * Compares nfhot's model with what Nextflow reports. A patched process may show either its own
  * image or the reference the include gives it (Nextflow reports the include when it is active).
  */
-export function compareWithNextflow(model: PipelineModel, plan: IncludePlan, inspected: InspectedProcess[]): CheckResult {
+export function compareWithNextflow(model: PipelineModel, overrides: { reference: string; processes: string[] }[], inspected: InspectedProcess[]): CheckResult {
   const result: CheckResult = { agree: 0, differences: [] };
   const seen = new Set<string>();
   for (const p of inspected) {
@@ -35,7 +34,7 @@ export function compareWithNextflow(model: PipelineModel, plan: IncludePlan, ins
       continue;
     }
     seen.add(p.name);
-    const override = plan.overrides.find((o) => o.instances.includes(mine));
+    const override = overrides.find((o) => o.processes.includes(p.name));
     const expected = mine.container?.kind === 'image' ? [mine.container.image, ...(override ? [override.reference] : [])] : [];
     if (mine.container?.kind === 'unresolved') result.differences.push(`${p.name}: Nextflow says ${p.container ?? 'no container'}; nfhot could not resolve it (${mine.container.why})`);
     else if (expected.includes(p.container ?? '') || (!mine.container && !p.container)) result.agree++;

@@ -24,7 +24,8 @@ describe('compareWithNextflow', () => {
   it('agrees where Nextflow reports the same image (or the include\'s reference) and lists the rest', async () => {
     const model = await scanPipeline('test/fixtures/pipelines/nfcore');
     const plan = planInclude(model, [{ image: 'quay.io/nfhot-example/seqstats:dev', state: 'patched', originalId: 'sha256:o', derivative: 'nfhot.local/quay.io/nfhot-example/seqstats:dev-aaaaaaaaaaaa', patches: [] }]);
-    const result = compareWithNextflow(model, plan, parseInspect(RECORDED));
+    const overrides = plan.overrides.map((o) => ({ reference: o.reference, processes: o.instances.map((i) => i.fqn ?? i.alias) }));
+    const result = compareWithNextflow(model, overrides, parseInspect(RECORDED));
     expect(result.agree).toBe(4);
     expect(result.differences).toEqual([
       'NFCORE_DEMO:DEMO:DYNAMIC: Nextflow says quay.io/tools/dynamic:1.0; nfhot could not resolve it (it interpolates values known only at run time)',
