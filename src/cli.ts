@@ -172,6 +172,11 @@ export async function main(argv: string[]): Promise<number> {
         throw err ?? new UsageError(message, 'see nfhot --help, or nfhot <command> --help');
       })
       .parseAsync();
+    // A signal that came once there was nothing left to stop: the command completed, but not with 0.
+    if (controller.signal.aborted) {
+      process.stderr.write(`nfhot: ${String(controller.signal.reason)} came too late to stop: the command completed\n`);
+      return controller.signal.reason === 'SIGTERM' ? 143 : 130;
+    }
     return 0;
   } catch (err) {
     return fail(err, json);

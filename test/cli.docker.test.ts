@@ -1,4 +1,3 @@
-import { execa, type Options } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { fixtureTag, imageId, nfhotContainers, runIn } from './helpers/docker.js';
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
@@ -6,13 +5,8 @@ import { join } from 'node:path';
 import { greetRepo, tempDir } from './helpers/repos.js';
 import { writeSyntheticPipeline } from './fixtures/pipelines/synthetic.mjs';
 import { lockKey } from '../src/core/lock.js';
+import { NO_STACK, nfhot } from './helpers/cli.js';
 
-/** Runs the installed entry point, as a user would. */
-function nfhot(args: string[], options: Options = {}) {
-  return execa('node', ['bin/nfhot.js', ...args], { reject: false, ...options });
-}
-
-const NO_STACK = /^\s+at /m;
 
 describe('the nfhot command', () => {
   it('answers --version and --help on every command', async () => {

@@ -14,7 +14,7 @@ import { resolveSource } from '../core/resolve-source.js';
 import { describeSource, parseSource, type ResolvedSource } from '../core/source.js';
 import { mapLimit } from '../core/util.js';
 import { pipelineDir, scanPipeline, type PipelineModel } from '../pipeline/model.js';
-import { updateInclude, type IncludeResult } from '../pipeline/refresh.js';
+import { checkIncludeWritable, updateInclude, type IncludeResult } from '../pipeline/refresh.js';
 
 export interface PatchOptions {
   source: string;
@@ -75,7 +75,9 @@ async function inspectTarget(ctx: Context, input: string): Promise<Target | unde
   const ref = parseImageRef(input);
   const [current, activeImage] = await Promise.all([ctx.engine.inspectImage(ref.familiar), ctx.engine.inspectImage(activeRef(ref))]);
   if (!current) return undefined;
-  const { originalId, active } = lineage(ref.familiar, current, activeImage);
+  const claimed = fromLabels(current.labels)?.derivative;
+  const derivative = claimed ? await ctx.engine.inspectImage(claimed).catch(() => undefined) : undefined;
+  const { originalId, active } = lineage(ref.familiar, current, activeImage, derivative?.id);
   const original = originalId === current.id ? current : await ctx.engine.inspectImage(originalId);
   if (!original) {
     throw new UserError(`the original image of ${ref.familiar} (${originalId.slice(7, 19)}) is gone`, `rebuild or pull ${ref.familiar}; nfhot will take the new image as the original`);
@@ -207,6 +209,7 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
   // What crashed runs left is removed alongside (a stale lock in our way is taken back by acquireLock itself).
   const reaping = options.dryRun ? Promise.resolve([]) : reap(ctx.engine).catch(() => []);
   const model = dir ? await ctx.report.step(`reading the pipeline in ${dir}`, () => scanPipeline(dir, options.profiles)) : undefined;
+  if (model && !options.dryRun) await checkIncludeWritable(model.dir);
   let targets: Target[] = [];
   let skipped: SkippedImage[] = [];
   for (const target of await Promise.all(options.images.map((input) => findTarget(ctx, input)))) {

@@ -4,8 +4,9 @@ import { reap, withLock } from '../core/lock.js';
 import { fromLabels } from '../core/record.js';
 import { isNfhotRef, keeperRef, parseImageRef } from '../core/reference.js';
 import { readState } from '../core/state.js';
+import { stopPoint } from '../core/stop-point.js';
 import { pipelineDir, scanPipeline } from '../pipeline/model.js';
-import { updateInclude, type IncludeResult } from '../pipeline/refresh.js';
+import { checkIncludeWritable, updateInclude, type IncludeResult } from '../pipeline/refresh.js';
 
 export interface RollbackOptions {
   images: string[];
@@ -31,6 +32,7 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
   if (options.all && options.images.length > 0) throw new UsageError('give images or --all, not both');
   if (!options.all && options.images.length === 0) throw new UsageError('no image to roll back', 'name images, or use --all for every patched image');
   const dir = pipelineDir(options.pipeline);
+  if (dir) await checkIncludeWritable(dir);
   await ctx.engine.ping();
   await reap(ctx.engine);
   const images = await ctx.engine.listImages();
@@ -43,7 +45,9 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
     const derivatives = images.filter((i) => fromLabels(i.labels)?.image === image);
     const removeLeftovers = async () => {
       await ctx.engine.untag(keeperRef(parseImageRef(image)));
-      for (const tag of derivatives.flatMap((d) => d.repoTags.filter(isNfhotRef))) await ctx.engine.untag(tag);
+      stopPoint('rollback:untag-keeper');
+      // An untagged one was committed by a run killed before it could tag it.
+      for (const tag of derivatives.flatMap((d) => (d.repoTags.length ? d.repoTags.filter(isNfhotRef) : [d.id]))) await ctx.engine.untag(tag);
     };
     if (!state) {
       // Not patched, but nfhot's images may be left from before (the tag was rebuilt, or put back
@@ -67,6 +71,7 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
     }
     await withLock(ctx.engine, image, state.originalId, async () => {
       await ctx.engine.tag(state.originalId, image);
+      stopPoint('rollback:tag');
       await removeLeftovers();
     });
     ctx.report.info(`${image} → original ${state.originalId.slice(7, 19)}`);

@@ -1,12 +1,13 @@
 import type { Context } from '../context.js';
 import type { TreeRef } from '../git/git.js';
 import { installPy } from '../python/assets.js';
-import { throwIfInterrupted, UserError } from './errors.js';
+import { BusyError, throwIfInterrupted, UserError } from './errors.js';
 import { withLock } from './lock.js';
 import { directUrlOf, recordOf, type PatchPlan, type Target } from './plan.js';
 import { toLabels, type DerivativeRecord, type PatchRecord } from './record.js';
 import { activeRef, keeperRef } from './reference.js';
 import type { ResolvedSource } from './source.js';
+import { stopPoint } from './stop-point.js';
 
 const SOURCE_ROOT = '/tmp/nfhot-src';
 
@@ -43,7 +44,9 @@ async function treeOfKept(ctx: Context, record: PatchRecord, image: string): Pro
  */
 async function retag(ctx: Context, plan: PatchPlan, target: Target, imageId: string, keepTag: boolean): Promise<void> {
   await ctx.engine.tag(imageId, plan.derivative);
+  stopPoint('patch:tag-derivative');
   await ctx.engine.tag(plan.originalId, keeperRef(target.ref));
+  stopPoint('patch:tag-keeper');
   if (keepTag) {
     await ctx.engine.tag(imageId, activeRef(target.ref));
     if (target.current.id !== plan.originalId) await ctx.engine.tag(plan.originalId, plan.image);
@@ -53,9 +56,23 @@ async function retag(ctx: Context, plan: PatchPlan, target: Target, imageId: str
   }
 }
 
+/**
+ * The plan was made from the tags as they were before the lock was taken. Had they moved since
+ * (another nfhot finished meanwhile, or a docker build), it would drop or undo that change.
+ */
+async function checkUnchanged(ctx: Context, target: Target): Promise<void> {
+  const [current, active] = await Promise.all([ctx.engine.inspectImage(target.ref.familiar), ctx.engine.inspectImage(activeRef(target.ref))]);
+  if (current?.id !== target.current.id || active?.id !== target.activeId) {
+    throw new BusyError(`busy: ${target.ref.familiar} changed while nfhot was preparing to patch it (another nfhot, or a docker build, tag or pull)`, 'run the patch again: it starts from the image as it is now');
+  }
+}
+
 /** The derivative already exists (same original, same patch set): only the tags move, pip never runs. */
 export async function reuse(ctx: Context, plan: PatchPlan, target: Target, imageId: string, keepTag: boolean): Promise<void> {
-  await withLock(ctx.engine, plan.image, plan.originalId, () => retag(ctx, plan, target, imageId, keepTag));
+  await withLock(ctx.engine, plan.image, plan.originalId, async () => {
+    await checkUnchanged(ctx, target);
+    await retag(ctx, plan, target, imageId, keepTag);
+  });
 }
 
 /**
@@ -100,19 +117,23 @@ export async function build(ctx: Context, plan: PatchPlan, target: Target, sourc
     )),
   ];
   return withLock(ctx.engine, plan.image, plan.originalId, async (lock) => {
+    await checkUnchanged(ctx, target);
     throwIfInterrupted(ctx.signal);
     const work = await ctx.engine.createWorkContainer({ name: lock.workName, image: plan.originalId, config: target.original.config, argv: installCommand(installs) });
     const interrupt = () => void work.kill();
     ctx.signal.addEventListener('abort', interrupt);
     try {
       await ctx.report.step(`${plan.image}: exporting the source`, () =>
-        Promise.all(
+      {
+        const exporting = Promise.all(
           installs.map(async (i, n) => {
             const { stream, done } = ctx.git.archive(i.tree, `nfhot-src/${n}/`);
             await Promise.all([work.putArchive(stream, '/tmp'), done]);
           }),
-        ),
-      );
+        );
+        stopPoint('patch:export');
+        return exporting;
+      });
       throwIfInterrupted(ctx.signal);
       const result = await ctx.report.step(`${plan.image}: pip install into ${plan.python}`, () => work.run(ctx.report.output('pip')));
       throwIfInterrupted(ctx.signal);
@@ -132,7 +153,9 @@ export async function build(ctx: Context, plan: PatchPlan, target: Target, sourc
       const config = { ...target.original.config, Labels: { ...(target.original.config.Labels ?? {}), ...toLabels(record) } };
       const comment = `nfhot: ${record.patches.map((p) => `${p.package} ${p.version} from ${p.source}${p.commit ? `@${p.commit.slice(0, 12)}` : ''}`).join(', ')}`;
       throwIfInterrupted(ctx.signal);
+      stopPoint('patch:commit');
       const id = await ctx.report.step(`${plan.image}: commit`, () => work.commit(config, comment));
+      stopPoint('patch:committed');
       // From here on the new image is complete: finish the tags rather than stop half way
       // (the container, no longer needed, goes meanwhile).
       await Promise.all([retag(ctx, plan, target, id, keepTag), work.remove()]);

@@ -27,7 +27,8 @@ export function lockKey(familiarRef: string): string {
   return hashHex('lock', familiarRef).slice(0, 20);
 }
 
-function alive(pid: number): boolean {
+/** Whether a process of this machine still runs. */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

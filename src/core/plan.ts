@@ -37,10 +37,14 @@ export interface PatchPlan {
  * The original is the image under nfhot's labels, or the tagged image itself when it is not a
  * derivative. The patches active are the tagged derivative's, or (--keep-tag: the tag still on
  * the original) those of the derivative nfhot's active reference names.
+ *
+ * A derivative is one only while its labels name this reference and its immutable reference
+ * (whose image ID is `derivativeId`) still names it: an image built FROM a derivative inherits
+ * its labels, but is a new original.
  */
-export function lineage(image: string, current: ImageInfo, active?: ImageInfo): { originalId: string; active: PatchRecord[] } {
+export function lineage(image: string, current: ImageInfo, active?: ImageInfo, derivativeId?: string): { originalId: string; active: PatchRecord[] } {
   const record = fromLabels(current.labels);
-  if (record) return { originalId: record.original, active: record.patches };
+  if (record && record.image === image && derivativeId === current.id) return { originalId: record.original, active: record.patches };
   const kept = active && fromLabels(active.labels);
   return { originalId: current.id, active: kept && kept.original === current.id && kept.image === image ? kept.patches : [] };
 }

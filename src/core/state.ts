@@ -41,7 +41,8 @@ export function readState(images: ImageSummary[]): ImageState[] {
     const current = byTag.get(image);
     const ours = (i: ImageSummary | undefined) => {
       const r = i && fromLabels(i.labels);
-      return r && r.original === keeper.id && r.image === image ? r : undefined;
+      // Built FROM a derivative, an image inherits its labels: ours only while its reference names it.
+      return r && r.original === keeper.id && r.image === image && byTag.get(r.derivative)?.id === i.id ? r : undefined;
     };
     // The tag names the derivative; or, with --keep-tag, the tag stays on the original and nfhot's
     // active reference names the derivative.

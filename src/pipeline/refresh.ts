@@ -1,9 +1,11 @@
 import { existsSync, statSync } from 'node:fs';
-import { readFile, rename, rm, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import type { Context } from '../context.js';
 import { UserError } from '../core/errors.js';
+import { alive } from '../core/lock.js';
 import { readState } from '../core/state.js';
+import { stopPoint } from '../core/stop-point.js';
 import { INCLUDE_FILE, INCLUDE_LINE, planInclude, renderInclude } from './include.js';
 import type { PipelineModel } from './model.js';
 
@@ -25,17 +27,40 @@ export async function addIncludeLine(dir: string): Promise<boolean> {
   return true;
 }
 
-/** Writes the file whole or not at all: a run of Nextflow never reads half of it. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  if (existsSync(path) && !statSync(path).isFile()) throw new UserError(`cannot write ${path}: it is not a file`, `remove or rename it; nfhot keeps its include there`);
+/**
+ * Writes the file whole or not at all: a run of Nextflow never reads half of it. With `text`
+ * undefined, only finds out whether it could, so that a command fails before it changes anything.
+ */
+async function writeAtomically(path: string, text?: string): Promise<void> {
+  const stat = existsSync(path) ? statSync(path) : undefined;
+  if (stat && !stat.isFile()) throw new UserError(`cannot write ${path}: it is not a file`, 'remove or rename it; nfhot keeps its include there');
+  // Root may write anything: a file made read-only says not to, for nfhot too.
+  if (stat && (stat.mode & 0o222) === 0) throw new UserError(`cannot write ${path}: it is read-only`, `make it writable (chmod u+w ${path}) to let nfhot keep it`);
   const tmp = `${path}.tmp-${process.pid}`;
   try {
-    await writeFile(tmp, text);
+    await writeFile(tmp, text ?? '');
+    if (text === undefined) return await rm(tmp);
+    stopPoint('include:write');
     await rename(tmp, path);
+    await removeLeftTemporaries(path);
   } catch (err) {
     await rm(tmp, { force: true });
     throw new UserError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check that the pipeline directory is writable');
   }
+}
+
+/** Temporary files of runs killed before they could rename them. */
+async function removeLeftTemporaries(path: string): Promise<void> {
+  const prefix = `${basename(path)}.tmp-`;
+  for (const name of await readdir(dirname(path))) {
+    const pid = Number(name.slice(prefix.length));
+    if (name.startsWith(prefix) && Number.isInteger(pid) && !alive(pid)) await rm(join(dirname(path), name), { force: true });
+  }
+}
+
+/** Fails now, before images change, when the pipeline's include could not be written afterwards. */
+export async function checkIncludeWritable(dir: string): Promise<void> {
+  await writeAtomically(join(dir, INCLUDE_FILE));
 }
 
 export interface IncludeResult {

@@ -51,7 +51,8 @@ describe('lineage', () => {
   it('reads the original and active patches of a derivative from its labels', () => {
     const patches = [record('greet', 'a'.repeat(40))];
     const labels = toLabels({ image: 'org/tool:dev', original: ORIGINAL, derivative: 'nfhot.local/org/tool:dev-x', patches });
-    expect(lineage('org/tool:dev', image(`sha256:${'1'.repeat(64)}`, labels))).toEqual({ originalId: ORIGINAL, active: patches });
+    const derivativeId = `sha256:${'1'.repeat(64)}`;
+    expect(lineage('org/tool:dev', image(derivativeId, labels), undefined, derivativeId)).toEqual({ originalId: ORIGINAL, active: patches });
     // --keep-tag: the tag is on the original, the active reference on the derivative.
     expect(lineage('org/tool:dev', image(ORIGINAL), image(`sha256:${'1'.repeat(64)}`, labels))).toEqual({ originalId: ORIGINAL, active: patches });
     expect(lineage('org/other:dev', image(ORIGINAL), image(`sha256:${'1'.repeat(64)}`, labels))).toEqual({ originalId: ORIGINAL, active: [] });
@@ -60,5 +61,14 @@ describe('lineage', () => {
   it('takes an image without trustworthy labels as its own original', () => {
     const id = `sha256:${'2'.repeat(64)}`;
     expect(lineage('org/tool:dev', image(id, { 'io.nfhot.schema': '1', 'io.nfhot.patches': '{not json' }))).toEqual({ originalId: id, active: [] });
+  });
+
+  it('takes an image built FROM a derivative, which inherits its labels, as a new original', () => {
+    const labels = toLabels({ image: 'org/tool:dev', original: ORIGINAL, derivative: 'nfhot.local/org/tool:dev-x', patches: [record('greet', 'a'.repeat(40))] });
+    const rebuilt = `sha256:${'3'.repeat(64)}`;
+    // The same tag rebuilt on top of the patched image: the derivative's reference names another image.
+    expect(lineage('org/tool:dev', image(rebuilt, labels), undefined, `sha256:${'1'.repeat(64)}`)).toEqual({ originalId: rebuilt, active: [] });
+    // Another image built FROM it: its labels name another reference.
+    expect(lineage('org/other:dev', image(rebuilt, labels), undefined, rebuilt)).toEqual({ originalId: rebuilt, active: [] });
   });
 });

@@ -39,6 +39,9 @@ describe('readState', () => {
     const rebuilt = { id: id(3), repoTags: ['org/tool:dev'], labels: {} };
     expect(readState([keeper, old, rebuilt])).toEqual([{ image: 'org/tool:dev', state: 'moved', originalId: id(1), currentId: id(3), patches: [] }]);
     expect(readState([keeper, old])).toEqual([{ image: 'org/tool:dev', state: 'moved', originalId: id(1), patches: [] }]);
+    // Rebuilt FROM the patched image: the labels are inherited, but the derivative's reference names another image.
+    const fromDerivative = { ...old, id: id(3), repoTags: ['org/tool:dev'] };
+    expect(readState([keeper, old, fromDerivative])).toEqual([{ image: 'org/tool:dev', state: 'moved', originalId: id(1), currentId: id(3), patches: [] }]);
   });
 
   it('leaves out rolled-back images and labels that name no valid image', () => {

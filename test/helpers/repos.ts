@@ -68,3 +68,24 @@ export async function otherRepo(): Promise<GreetRepo> {
   await git(dir, 'commit', '-qm', 'other 0.1.0');
   return { dir, url: `file://${dir}`, commit: (ref) => git(dir, 'rev-parse', `${ref}^{commit}`) };
 }
+
+/** A branch off main whose greet prints `greet <version> <branch>`. */
+export async function addVariant(repo: GreetRepo, branch: string, version: string): Promise<void> {
+  await git(repo.dir, 'checkout', '-qb', branch, 'main');
+  setVariant(repo.dir, branch, version);
+  await git(repo.dir, 'commit', '-qam', `greet ${version}`);
+  await git(repo.dir, 'checkout', '-q', 'main');
+}
+
+/** Inside the container, the build of branch `gated` waits until this file exists. */
+export const GATE = '/tmp/nfhot-test-gate';
+
+/** Branch `gated` (1.3.0): its build waits at the gate, so a test can act while pip runs. */
+export async function addGate(repo: GreetRepo): Promise<void> {
+  await git(repo.dir, 'checkout', '-qb', 'gated', 'main');
+  setVariant(repo.dir, 'gated', '1.3.0');
+  writeFileSync(join(repo.dir, 'setup.py'), `import os, time\nfrom setuptools import setup\n\nwhile not os.path.exists(${JSON.stringify(GATE)}):\n    time.sleep(0.05)\nsetup()\n`);
+  await git(repo.dir, 'add', '-A');
+  await git(repo.dir, 'commit', '-qm', 'gated');
+  await git(repo.dir, 'checkout', '-q', 'main');
+}

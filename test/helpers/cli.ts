@@ -1,0 +1,26 @@
+import { readFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa, type Options, type ResultPromise } from 'execa';
+
+/** Runs the installed entry point, as a user would. */
+export function nfhot(args: string[], options: Options = {}) {
+  return execa('node', ['bin/nfhot.js', ...args], { reject: false, ...options });
+}
+
+/** A line of a Node stack trace: never shown to a user. */
+export const NO_STACK = /^\s+at /m;
+
+/**
+ * Waits until nfhot, run with NFHOT_TEST_STOP_AT, has stopped itself at that point. Fails if it
+ * ends first (the point was never reached).
+ */
+export async function stopped(child: ResultPromise): Promise<void> {
+  let ended = false;
+  void child.finally(() => (ended = true)).catch(() => undefined);
+  for (;;) {
+    if (ended) throw new Error(`nfhot ended before its stop point: ${(await child).stderr}`);
+    const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+    if (stat.slice(stat.lastIndexOf(')') + 2)[0] === 'T') return;
+    await sleep(20);
+  }
+}
