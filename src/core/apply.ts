@@ -116,6 +116,7 @@ export async function build(ctx: Context, plan: PatchPlan, target: Target, sourc
       plan.keeps.map(async (kept) => ({ tree: await treeOfKept(ctx, kept, plan.image), directUrl: directUrlOf(kept), python: kept.python, noDeps: kept.noDeps, kept })),
     )),
   ];
+  stopPoint('patch:planned');
   return withLock(ctx.engine, plan.image, plan.originalId, async (lock) => {
     await checkUnchanged(ctx, target);
     throwIfInterrupted(ctx.signal);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, mkdtemp, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
@@ -47,10 +47,19 @@ export class ExecaGit implements Git {
   private init(): Promise<void> {
     this.ready ??= (async () => {
       if (existsSync(join(this.repo, 'HEAD'))) return;
-      await mkdir(this.repo, { recursive: true });
-      await this.git(['init', '--bare', '--quiet', this.repo]);
-      // Snapshots are unreachable objects: never let an automatic gc prune them.
-      await this.git(['config', 'gc.auto', '0']);
+      // Made aside and renamed into place: nfhot processes started together each make one, one wins.
+      await mkdir(cacheDir(), { recursive: true });
+      const made = await mkdtemp(`${this.repo}.tmp-`);
+      try {
+        await this.git(['init', '--bare', '--quiet', made], { cwd: made });
+        // Snapshots are unreachable objects: never let an automatic gc prune them.
+        await this.git(['config', 'gc.auto', '0'], { cwd: made });
+        await rename(made, this.repo);
+      } catch (err) {
+        if (!existsSync(join(this.repo, 'HEAD'))) throw err;
+      } finally {
+        await rm(made, { recursive: true, force: true });
+      }
     })();
     return this.ready;
   }
