@@ -197,6 +197,9 @@ async function pipelineTargets(ctx: Context, model: PipelineModel, dist: string,
 export async function patch(options: PatchOptions, ctx: Context): Promise<PatchResult> {
   const spec = parseSource(options.source, isDirectory);
   if (options.repo !== undefined && spec.kind !== 'name') throw new UsageError('--repo applies to a NAME@REF source only');
+  if (options.repo !== undefined && (options.repo === '' || options.repo.startsWith('-') || /[\x00-\x20]/.test(options.repo))) {
+    throw new UsageError(`invalid --repo ${JSON.stringify(options.repo)}: a repository URL or path cannot be empty, start with "-" or contain whitespace`, 'e.g. --repo https://github.com/org/pkg.git, or --repo /srv/git/pkg.git');
+  }
   const dir = pipelineDir(options.pipeline);
   if (options.images.length === 0 && !dir) {
     throw new UsageError('no image to patch', 'name it with --image IMAGE, or run in (or point --pipeline at) the pipeline, whose images nfhot then finds');

@@ -93,7 +93,8 @@ const SOURCE_KEYS = ['source', 'source code', 'repository', 'code', 'github', 'g
 /** Where a distribution's repository is: its PEP 610 record, then its project URLs. */
 export function repositoryOf(dist: NonNullable<PythonEnv['dist']>): string | undefined {
   const direct = dist.directUrl;
-  if (direct?.vcs_info?.vcs === 'git' && direct.url) return direct.url.replace(/^git\+/, '');
+  // What an image says is not to be trusted: only URLs of the usual transports reach git.
+  if (direct?.vcs_info?.vcs === 'git' && direct.url && /^(git\+)?(https?|ssh|git|file):\/\/[^\s-][^\s]*$/.test(direct.url)) return direct.url.replace(/^git\+/, '');
   if (direct?.dir_info && direct.url?.startsWith('file://')) return direct.url;
   const urls = [...dist.projectUrls].sort(
     (a, b) => rank(a[0]) - rank(b[0]),

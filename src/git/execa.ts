@@ -19,7 +19,11 @@ function gitError(err: unknown, what: string, hint?: string): UserError {
   const e = err as ExecaError;
   const stderr = typeof e?.stderr === 'string' ? e.stderr.trim() : '';
   const last = stderr.split('\n').filter((l) => /^(fatal|error):/.test(l)).pop() ?? stderr.split('\n').pop() ?? '';
-  if ((e as { code?: string })?.code === 'ENOENT') return new UserError('git is not installed on this machine', 'install git (apt-get install git)');
+  if ((e as { code?: string })?.code === 'ENOENT') {
+    // Spawning fails the same way when its working directory is missing.
+    if (e.cwd && !existsSync(e.cwd)) return new UserError(redact(`${what}: no such directory ${e.cwd}`));
+    return new UserError('git is not installed on this machine', 'install git (apt-get install git)');
+  }
   return new UserError(redact(`${what}: ${last.replace(/^(fatal|error):\s*/, '') || e?.shortMessage || String(err)}`), hint, redact(stderr));
 }
 
@@ -124,7 +128,9 @@ export class ExecaGit implements Git {
     try {
       let located: string[] | undefined;
       try {
-        located = (await this.git(['rev-parse', '--show-toplevel', '--git-path', 'index', '--git-path', 'objects', '--show-prefix'], { cwd: path })).split('\n');
+        // One question per call: a path may hold a newline, so one answer per line cannot be split back.
+        const ask = (...args: string[]) => this.git(['rev-parse', ...args], { cwd: path });
+        located = await Promise.all([ask('--show-toplevel'), ask('--git-path', 'index'), ask('--git-path', 'objects'), ask('--show-prefix')]);
       } catch (err) {
         const text = String((err as ExecaError).stderr ?? '');
         if (!/not a git repository/i.test(text)) throw gitError(err, `cannot read ${path} with git`);

@@ -58,7 +58,8 @@ if version >= (22, 2):
 cmd += [s["dir"] for s in sources]
 sys.stderr.write("$ %s\n" % " ".join(["pip"] + cmd[3:]))
 sys.stderr.flush()
-os.environ.update(PIP_BREAK_SYSTEM_PACKAGES="1", PIP_ROOT_USER_ACTION="ignore", PYTHONDONTWRITEBYTECODE="1")
+# PIP_USER=0: into the environment or fail; never into root's ~/.local, which the tasks' uid cannot see.
+os.environ.update(PIP_BREAK_SYSTEM_PACKAGES="1", PIP_ROOT_USER_ACTION="ignore", PIP_USER="0", PYTHONDONTWRITEBYTECODE="1")
 
 
 def run_pip():

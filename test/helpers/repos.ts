@@ -12,7 +12,12 @@ export async function git(dir: string, ...args: string[]): Promise<string> {
 
 export function tempDir(prefix = 'nfhot-test-'): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  onTestFinished(() => rmSync(dir, { recursive: true, force: true }));
+  const remove = () => rmSync(dir, { recursive: true, force: true });
+  try {
+    onTestFinished(remove);
+  } catch {
+    process.once('exit', remove); // made outside a test (beforeAll): kept for the whole file
+  }
   return dir;
 }
 
