@@ -29,8 +29,9 @@ export function explain(err: unknown, what: string): Error {
   const e = err as DockerError;
   if (e instanceof UserError) return e;
   if (e?.code && UNREACHABLE.has(e.code)) return unreachable(e.code);
-  const message = e?.json?.message ?? (typeof e?.json === 'string' ? e.json : undefined) ?? e?.message ?? String(err);
-  return new UserError(`${what}: ${String(message).trim()}`);
+  const message = String(e?.json?.message ?? (typeof e?.json === 'string' ? e.json : undefined) ?? e?.message ?? String(err)).trim();
+  const full = /no space left on device/i.test(message) ? "the disk under Docker's data root is full: free space (see docker system df; docker image prune) and retry" : undefined;
+  return new UserError(`${what}: ${message}`, full);
 }
 
 export function statusOf(err: unknown): number | undefined {

@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { patch } from '../../src/commands/patch.js';
@@ -5,6 +7,7 @@ import { status } from '../../src/commands/status.js';
 import { testContext } from '../helpers/context.js';
 import { docker, fixtureTag, runIn } from '../helpers/docker.js';
 import { serveRepo } from '../helpers/git-http.js';
+import { writePipeline } from '../helpers/pipeline.js';
 import { greetRepo, tempDir } from '../helpers/repos.js';
 
 describe('credentials in a source URL', () => {
@@ -15,7 +18,8 @@ describe('credentials in a source URL', () => {
       const repo = await greetRepo();
       const server = await serveRepo(repo.dir, token, mode);
       const ctx = testContext();
-      const result = await patch({ source: `git+${server.url}@feature`, images: [image] }, ctx);
+      const pipeline = writePipeline({ GREET: image });
+      const result = await patch({ source: `git+${server.url}@feature`, images: [image], pipeline }, ctx);
       expect(await runIn(image, 'greet')).toBe('greet 1.1.0 feature');
 
       // Every file of the saved image (layers uncompressed, config, manifest), and everything nfhot said.
@@ -30,7 +34,9 @@ describe('credentials in a source URL', () => {
         result: JSON.stringify(result),
         progress: ctx.lines.join(''),
         status: JSON.stringify(await status(ctx)),
+        include: readFileSync(join(pipeline, 'nfhot.config'), 'utf8'),
       };
+      expect(said.include).toContain(result.images[0]!.derivative);
       expect(said.inspect).toContain(`127.0.0.1:${server.port}/repo.git`);
       expect(Object.entries(said).filter(([, text]) => text.includes(token)).map(([where]) => where)).toEqual([]);
     });
