@@ -1,5 +1,5 @@
 import type { Context } from '../context.js';
-import { activeRef, keeperRef, parseImageRef } from '../core/reference.js';
+import { nfhotRepository, parseImageRef } from '../core/reference.js';
 import { readState } from '../core/state.js';
 
 /**
@@ -9,7 +9,8 @@ import { readState } from '../core/state.js';
 export async function resolve(image: string, ctx: Context): Promise<string> {
   if (image.includes('@')) return image; // a digest already names exact content
   const ref = parseImageRef(image);
-  const images = await ctx.engine.listImages([ref.familiar, keeperRef(ref), activeRef(ref)]);
+  // The tag, and nfhot's references for its repository (a name without a tag matches every tag).
+  const images = await ctx.engine.listImages([ref.familiar, nfhotRepository(ref)]);
   const state = readState(images).find((s) => s.image === ref.familiar);
   return state?.state === 'patched' && state.derivative ? state.derivative : image;
 }

@@ -124,8 +124,7 @@ export async function build(ctx: Context, plan: PatchPlan, target: Target, sourc
     const interrupt = () => void work.kill();
     ctx.signal.addEventListener('abort', interrupt);
     try {
-      await ctx.report.step(`${plan.image}: exporting the source`, () =>
-      {
+      await ctx.report.step(`${plan.image}: exporting the source`, () => {
         const exporting = Promise.all(
           installs.map(async (i, n) => {
             const { stream, done } = ctx.git.archive(i.tree, `nfhot-src/${n}/`);

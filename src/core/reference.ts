@@ -79,7 +79,8 @@ export function hashHex(...parts: string[]): string {
 }
 
 /** nfhot's own repository for an image: nfhot.local/<registry as a path component>/<path>. */
-function nfhotRepository(ref: ImageRef): string {
+/** The repository of nfhot's references for an image: its keeper, derivatives and active reference. */
+export function nfhotRepository(ref: ImageRef): string {
   const prefix = ref.domain ? `${ref.domain.toLowerCase().replace(/:/g, '-')}/` : '';
   const repo = `${NFHOT_HOST}/${prefix}${ref.path}`;
   return repo.length <= MAX_NAME ? repo : `${NFHOT_HOST}/h-${hashHex(ref.name).slice(0, 32)}`;

@@ -50,6 +50,9 @@ describe("labels nfhot did not write (or no longer vouches for)", () => {
     const w = await patchedWorld();
     const rebuilt = await build(w.image, `FROM ${w.image}\nRUN echo extra > /extra\n`);
     expect(await statusOf(w.image)).toMatchObject({ state: 'moved', currentId: rebuilt, originalId: w.originalId });
+    // Runners see the rebuild, not the derivative whose labels it inherited.
+    expect((await nfhot(['resolve', w.image])).stdout).toBe(w.image);
+    expect((await execa('shims/docker', ['run', '--rm', w.image, 'cat', '/extra'])).stdout).toBe('extra');
     const refused = await nfhot(['rollback', w.image]);
     expect(refused.exitCode).toBe(1);
     expect(refused.stderr).toMatch(/was re-pointed since nfhot patched it/);

@@ -17,7 +17,7 @@ function fakeDocker(): { dir: string; run: (args: string[], env?: Record<string,
     `#!/bin/sh
 if [ "$1" = image ] && [ "$2" = inspect ]; then
   printf '%s\\n' "$6" > "$FAKE_DIR/inspected"
-  [ -n "$FAKE_DERIVATIVE" ] && printf 'sha256:t|%s|sha256:o|%s|%s,\\n' "$FAKE_LABEL" "$FAKE_DERIVATIVE" "$5"
+  [ -n "$FAKE_DERIVATIVE" ] && printf 'sha256:t|%s|sha256:o|%s|%s,%s,\\n' "$FAKE_LABEL" "$FAKE_DERIVATIVE" "$5" "$FAKE_DERIVATIVE"
   exit 0
 fi
 for a do printf '%s\\0' "$a"; done > "$FAKE_DIR/args"
