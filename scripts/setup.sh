@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# Makes this machine ready for nfhot's example and tests: a running Docker daemon, debootstrap and
-# git (Debian packages, installed when missing and run as root), then the project's npm packages
+# Makes this machine ready for nfhot's example and tests: a running Docker daemon, debootstrap,
+# git, docker-registry and htpasswd (Debian packages, installed when missing and run as root), then the project's npm packages
 # and build. Safe to run again: every step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -11,6 +11,9 @@ need_apt=()
 command -v dockerd >/dev/null 2>&1 || need_apt+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || need_apt+=(debootstrap)
 command -v git >/dev/null 2>&1 || need_apt+=(git)
+# For the tests: a registry to push to (Distribution), and htpasswd for one that wants a login.
+command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
+command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing ${need_apt[*]}; run this as root, or install them (apt-get install ${need_apt[*]})"

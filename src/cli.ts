@@ -46,6 +46,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
             'no-deps': { type: 'boolean', default: false, describe: 'install the package alone, not its dependencies' },
             'keep-tag': { type: 'boolean', default: false, describe: 'leave the image\'s own tag on the original: only the immutable reference, the include and the docker shim run the patch' },
             'add-include': { type: 'boolean', default: false, describe: `add includeConfig 'nfhot.config' to the pipeline's nextflow.config if missing` },
+            push: { type: 'string', describe: 'then push the result to REGISTRY[/PREFIX] (the include pins it by digest)' },
             'dry-run': { type: 'boolean', default: false, describe: 'show what would happen; change nothing' },
             ...pipelineOptions,
             ...jsonOption,
@@ -68,13 +69,14 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
             addInclude: args['add-include'],
             pipeline: args.pipeline,
             profiles: profilesOf(args.profile),
+            ...(args.push !== undefined ? { push: args.push } : {}),
           },
           await context(),
         );
         if (args.json) return out(JSON.stringify(result, null, 2));
         for (const r of result.images) {
           process.stderr.write(redact(`nfhot: ${r.image} → ${r.derivative} (${r.action}, ${r.seconds.toFixed(1)} s)\n`));
-          out(r.derivative);
+          out(result.pushed?.find((p) => p.image === r.image)?.reference ?? r.derivative);
         }
       },
     )
@@ -94,6 +96,23 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
         const { rollback } = await import('./commands/rollback.js');
         const result = await rollback({ images: args.images, all: args.all, force: args.force, pipeline: args.pipeline, profiles: profilesOf(args.profile) }, await context());
         out(args.json ? JSON.stringify(result, null, 2) : formatRollback(result.images));
+      },
+    )
+    .command(
+      'push [images..]',
+      'push the patched images (default: all) to a registry, for executors on other machines; the include then pins them by digest',
+      (y) =>
+        y
+          .positional('images', { type: 'string', array: true, default: [] as string[] })
+          .options({
+            to: { type: 'string', demandOption: true, describe: 'REGISTRY[/PREFIX], e.g. registry.example.org/team' },
+            ...pipelineOptions,
+            ...jsonOption,
+          }),
+      async (args) => {
+        const { push } = await import('./commands/push.js');
+        const result = await push({ images: args.images, to: args.to, pipeline: args.pipeline, profiles: profilesOf(args.profile) }, await context());
+        out(args.json ? JSON.stringify(result, null, 2) : result.images.map((r) => r.reference).join('\n'));
       },
     )
     .command(

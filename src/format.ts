@@ -11,6 +11,7 @@ export function formatStatus(images: StatusEntry[]): string {
     const mode = s.mode === 'keep-tag' ? ' (--keep-tag: the tag stays on the original)' : '';
     const lines = [`${s.image}  ${s.state}${mode}  original ${short(s.originalId)}  now ${short(s.currentId)}`];
     if (s.derivative) lines.push(`  reference  ${s.derivative}`);
+    for (const p of s.pushed ?? []) lines.push(`  pushed     ${p}`);
     for (const p of s.patches) {
       const where = p.commit ? `commit ${p.commit.slice(0, 12)}${p.dirty ? ' + uncommitted changes' : ''}` : `tree ${p.tree.slice(0, 12)}`;
       lines.push(`  ${p.package} ${p.version}  from ${p.source}${p.ref ? ` (${p.ref})` : ''}  ${where}  ${p.at}`);

@@ -9,12 +9,13 @@ import { lineage, planPatch, type PatchPlan, type Target } from '../core/plan.js
 import { probeImage } from '../core/probe.js';
 import { chooseInterpreter, repositoryOf } from '../core/python.js';
 import { fromLabels, normalizeName, type PatchRecord } from '../core/record.js';
-import { activeRef, isNfhotRef, parseImageRef } from '../core/reference.js';
+import { activeRef, isNfhotRef, parseImageRef, pushedRef } from '../core/reference.js';
 import { resolveSource } from '../core/resolve-source.js';
 import { describeSource, parseSource, type ResolvedSource } from '../core/source.js';
 import { mapLimit } from '../core/util.js';
 import { pipelineDir, scanPipeline, type PipelineModel } from '../pipeline/model.js';
 import { checkIncludeWritable, updateInclude, type IncludeResult } from '../pipeline/refresh.js';
+import { pushImages, type ImagePushResult } from './push.js';
 
 export interface PatchOptions {
   source: string;
@@ -31,6 +32,8 @@ export interface PatchOptions {
   profiles?: string[];
   /** Add `includeConfig 'nfhot.config'` to nextflow.config when it is missing. */
   addInclude?: boolean;
+  /** REGISTRY[/PREFIX] to push the derivatives to; the include then pins them by digest. */
+  push?: string;
 }
 
 export interface SkippedImage {
@@ -59,6 +62,7 @@ export interface PatchResult {
   /** The pipeline's images that were not patched, and why. */
   skipped?: SkippedImage[];
   include?: IncludeResult;
+  pushed?: ImagePushResult[];
 }
 
 function isDirectory(path: string): boolean {
@@ -196,6 +200,7 @@ async function pipelineTargets(ctx: Context, model: PipelineModel, dist: string,
 
 export async function patch(options: PatchOptions, ctx: Context): Promise<PatchResult> {
   const spec = parseSource(options.source, isDirectory);
+  if (options.push !== undefined) pushedRef('nfhot.local/check:t', options.push); // a bad registry fails before anything changes
   if (options.repo !== undefined && spec.kind !== 'name') throw new UsageError('--repo applies to a NAME@REF source only');
   if (options.repo !== undefined && (options.repo === '' || options.repo.startsWith('-') || /[\x00-\x20]/.test(options.repo))) {
     throw new UsageError(`invalid --repo ${JSON.stringify(options.repo)}: a repository URL or path cannot be empty, start with "-" or contain whitespace`, 'e.g. --repo https://github.com/org/pkg.git, or --repo /srv/git/pkg.git');
@@ -229,7 +234,8 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
   throwIfInterrupted(ctx.signal);
   const at = new Date().toISOString();
   const images = await mapLimit(targets, availableParallelism(), (t) => patchOne(ctx, t, source, options, at));
+  const pushed = options.push && !options.dryRun ? await pushImages(ctx, images.map((i) => i.image), options.push) : undefined;
   const include = model && (await updateInclude(ctx, model, options));
   await reaping;
-  return { source: source.display, ...(source.commit ? { commit: source.commit } : {}), images, ...(skipped.length ? { skipped } : {}), ...(include ? { include } : {}) };
+  return { source: source.display, ...(source.commit ? { commit: source.commit } : {}), images, ...(skipped.length ? { skipped } : {}), ...(include ? { include } : {}), ...(pushed ? { pushed } : {}) };
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { UserError } from './errors.js';
+import { UsageError, UserError } from './errors.js';
 
 /** A Docker image reference split into its parts, in Docker's familiar form (no docker.io/library/). */
 export interface ImageRef {
@@ -78,8 +78,10 @@ export function hashHex(...parts: string[]): string {
   return h.digest('hex');
 }
 
-/** nfhot's own repository for an image: nfhot.local/<registry as a path component>/<path>. */
-/** The repository of nfhot's references for an image: its keeper, derivatives and active reference. */
+/**
+ * nfhot's own repository for an image, nfhot.local/<registry as a path component>/<path>: its
+ * keeper, derivatives and active reference.
+ */
 export function nfhotRepository(ref: ImageRef): string {
   const prefix = ref.domain ? `${ref.domain.toLowerCase().replace(/:/g, '-')}/` : '';
   const repo = `${NFHOT_HOST}/${prefix}${ref.path}`;
@@ -110,4 +112,23 @@ export function activeRef(ref: ImageRef): string {
 /** One of nfhot's references: in its namespace, or under a registry that Nextflow maps onto it. */
 export function isNfhotRef(input: string): boolean {
   return input.startsWith(`${NFHOT_HOST}/`) || input.includes(`/${NFHOT_HOST}/`);
+}
+
+/**
+ * Where a derivative goes in a registry: `REGISTRY[/PREFIX]/<the derivative's path>:<its tag>`,
+ * so that the registry holds one repository per original image and one tag per patch set.
+ */
+export function pushedRef(derivative: string, to: string): string {
+  const target = to.replace(/\/+$/, '');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) throw new UsageError(`invalid registry ${JSON.stringify(to)}: give it without a scheme`, 'e.g. --to registry.example.org/team or --to 127.0.0.1:5000');
+  const host = target.split('/')[0]!;
+  if (!(host.includes('.') || host.includes(':') || host === 'localhost')) {
+    throw new UsageError(`invalid registry ${JSON.stringify(to)}: ${host} is not a registry host (it needs a "." or a ":port", or is localhost)`, 'e.g. --to registry.example.org/team, --to 123456789012.dkr.ecr.eu-west-1.amazonaws.com or --to 127.0.0.1:5000');
+  }
+  const ref = `${target}/${derivative.slice(NFHOT_HOST.length + 1)}`;
+  try {
+    return parseImageRef(ref).familiar;
+  } catch (err) {
+    throw new UsageError(`invalid registry ${JSON.stringify(to)}: ${(err as Error).message}`);
+  }
 }

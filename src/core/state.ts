@@ -1,6 +1,6 @@
 import type { ImageSummary } from '../docker/engine.js';
 import { fromLabels, type PatchRecord } from './record.js';
-import { activeRef, keeperRef, parseImageRef } from './reference.js';
+import { activeRef, keeperRef, parseImageRef, type ImageRef } from './reference.js';
 
 /** What nfhot knows of one image reference it has patched, read from the daemon alone. */
 export interface ImageState {
@@ -13,7 +13,18 @@ export interface ImageState {
   /** What the tag points at now; undefined when the tag was removed. */
   currentId?: string;
   derivative?: string;
+  /** Where the derivative was pushed, pinned by digest: `registry/repo:tag@sha256:…`. */
+  pushed?: string[];
   patches: PatchRecord[];
+}
+
+/**
+ * The registry copies of an image, pinned by digest alone: `registry/repo@sha256:…` is what
+ * Docker, Podman and every Nextflow executor accept (AWS Batch's name check refuses tag and
+ * digest together).
+ */
+function pushedOf(image: ImageSummary, own: ImageRef): string[] {
+  return (image.repoDigests ?? []).filter((d) => d.slice(0, d.indexOf('@')) !== own.name); // own: where the original came from
 }
 
 /**
@@ -50,7 +61,10 @@ export function readState(images: ImageSummary[]): ImageState[] {
     const tagged = ours(current);
     const kept = current?.id === keeper.id ? ours(active) : undefined;
     const record = tagged ?? kept;
-    if (record) states.push({ image, state: 'patched', mode: tagged ? 'tag' : 'keep-tag', originalId: keeper.id, currentId: current!.id, derivative: record.derivative, patches: record.patches });
+    if (record) {
+      const pushed = pushedOf((tagged ? current : active)!, ref);
+      states.push({ image, state: 'patched', mode: tagged ? 'tag' : 'keep-tag', originalId: keeper.id, currentId: current!.id, derivative: record.derivative, ...(pushed.length ? { pushed } : {}), patches: record.patches });
+    }
     else if (current?.id !== keeper.id) states.push({ image, state: 'moved', originalId: keeper.id, ...(current ? { currentId: current.id } : {}), patches: [] });
   }
   return states;

@@ -1,5 +1,7 @@
 import Docker from 'dockerode';
-import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, RunResult, WorkContainer } from './engine.js';
+import { UserError } from '../core/errors.js';
+import { credentialsFor } from './auth.js';
+import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, PushResult, RunResult, WorkContainer } from './engine.js';
 import { explain, isEmpty, runToEnd, statusOf, unreachable } from './io.js';
 import { DockerWorkContainer } from './work-container.js';
 
@@ -49,6 +51,7 @@ export class DockerodeEngine implements Engine {
       return list.map((i) => ({
         id: i.Id,
         repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+        repoDigests: (i.RepoDigests ?? []).filter((d) => !d.startsWith('<none>')),
         labels: i.Labels ?? {},
       }));
     } catch (err) {
@@ -71,6 +74,45 @@ export class DockerodeEngine implements Engine {
       if (statusOf(err) === 404 || statusOf(err) === 409) return; // gone, or a container still uses it: leave it
       throw explain(err, `cannot remove tag ${ref}`);
     }
+  }
+
+  async push(ref: string, onLayer?: (layer: string, status: string) => void): Promise<PushResult> {
+    const { repo, tag } = splitRef(ref);
+    const first = repo.split('/')[0]!;
+    const registry = repo.includes('/') && (/[.:]/.test(first) || first === 'localhost') ? first : 'docker.io';
+    const authconfig = await credentialsFor(registry);
+    const layers = new Map<string, string>();
+    let digest: string | undefined;
+    let failure: string | undefined;
+    try {
+      const stream = await this.docker.getImage(repo).push({ tag, ...(authconfig ? { authconfig } : {}) });
+      await new Promise<void>((resolve, reject) => {
+        this.docker.modem.followProgress(
+          stream,
+          (err: Error | null) => (err ? reject(err) : resolve()),
+          (event: { id?: string; status?: string; error?: string; aux?: { Digest?: string } }) => {
+            if (event.error) failure = event.error;
+            if (event.aux?.Digest) digest = event.aux.Digest;
+            if (event.id && event.status && /^(Pushed|Layer already exists|Mounted from)/.test(event.status) && !layers.has(event.id)) {
+              layers.set(event.id, event.status);
+              onLayer?.(event.id, event.status);
+            }
+          },
+        );
+      });
+    } catch (err) {
+      failure ??= (explain(err, 'push') as Error).message.replace(/^push: /, '');
+    }
+    if (failure || !digest) {
+      const why = failure ?? 'the daemon reported no digest';
+      const hint = /unauthorized|authentication required|auth credentials|denied/i.test(why)
+        ? `log in first (docker login ${registry}): nfhot uses the credentials in your Docker config`
+        : /connection refused|no such host|timeout|dial tcp|server gave HTTP response/i.test(why)
+          ? `check that a registry answers at ${registry} (for plain HTTP other than on 127.0.0.1, list it in the daemon's insecure-registries)`
+          : undefined;
+      throw new UserError(`cannot push ${ref}: ${why}`, hint);
+    }
+    return { digest, layers: [...layers].map(([id, status]) => ({ id, status })) };
   }
 
   async run(image: string, argv: string[], options: { user: string; labels: Record<string, string> }): Promise<RunResult> {

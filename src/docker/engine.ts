@@ -15,7 +15,16 @@ export interface ImageInfo {
 export interface ImageSummary {
   id: string;
   repoTags: string[];
+  /** `repository@sha256:…` for each registry it was pushed to (or pulled from). */
+  repoDigests: string[];
   labels: Record<string, string>;
+}
+
+export interface PushResult {
+  /** The manifest digest the registry stored. */
+  digest: string;
+  /** Each layer and how it went: "Pushed", "Layer already exists", "Mounted from …". */
+  layers: { id: string; status: string }[];
 }
 
 export interface ContainerSummary {
@@ -57,6 +66,8 @@ export interface Engine {
   tag(imageId: string, ref: string): Promise<void>;
   /** Removes one tag; the image goes with its last tag, unless a container still uses it (then the tag stays). */
   untag(ref: string): Promise<void>;
+  /** Pushes a tagged image with the credentials the user has for its registry; `onLayer` hears of each layer as it is done. */
+  push(ref: string, onLayer?: (layer: string, status: string) => void): Promise<PushResult>;
   /** Runs a throwaway container from `image` with `argv` as its whole command; always removed. */
   run(image: string, argv: string[], options: { user: string; labels: Record<string, string> }): Promise<RunResult>;
   /** A container from `image` (whose config is `config`) that will run `argv` as root. */

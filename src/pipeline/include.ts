@@ -87,9 +87,12 @@ export function planInclude(model: PipelineModel, states: ImageState[]): Include
       plan.notes.push(`cannot select ${label} without also selecting other processes: they keep ${g.image} under its own tag`);
       continue;
     }
-    // With docker.registryOverride Nextflow replaces the host of every name: give it one it maps onto itself.
-    let reference = g.state.derivative!;
-    if (model.registryOverride && model.registry) {
+    // Pushed: the registry's copy, pinned by digest, which workers elsewhere can pull. Else with
+    // docker.registryOverride Nextflow replaces the host of every name: give it one it maps onto itself.
+    let reference = g.state.pushed?.[0] ?? g.state.derivative!;
+    if (g.state.pushed && model.registryOverride) {
+      plan.notes.push(`${label}: docker.registryOverride replaces the host of ${reference}; push to ${model.registry ?? 'docker.registry'} for it to resolve`);
+    } else if (model.registryOverride && model.registry) {
       reference = `${model.registry.replace(/\/+$/, '')}/${reference}`;
       plan.aliases.push({ from: g.state.derivative!, to: normalizeDockerName(reference, model.registry, true) });
     }

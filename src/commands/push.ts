@@ -1,0 +1,65 @@
+import type { Context } from '../context.js';
+import { UsageError, UserError } from '../core/errors.js';
+import { parseImageRef, pushedRef } from '../core/reference.js';
+import { readState } from '../core/state.js';
+import { pipelineDir, scanPipeline } from '../pipeline/model.js';
+import { updateInclude, type IncludeResult } from '../pipeline/refresh.js';
+
+export interface PushOptions {
+  /** Patched images to push (default: every patched image). */
+  images: string[];
+  /** REGISTRY[/PREFIX]. */
+  to: string;
+  pipeline?: string;
+  profiles?: string[];
+}
+
+export interface ImagePushResult {
+  image: string;
+  derivative: string;
+  /** The pushed reference pinned by digest: what the include gives the affected processes. */
+  reference: string;
+  /** Layers uploaded, and layers the registry had already (the original's, after the first push). */
+  uploaded: number;
+  existing: number;
+}
+
+/** Pushes the active derivative of each image (all patched ones when none is named) to `to`. */
+export async function pushImages(ctx: Context, images: string[], to: string): Promise<ImagePushResult[]> {
+  pushedRef('nfhot.local/check:t', to); // a bad --to fails before anything moves
+  const states = readState(await ctx.engine.listImages()).filter((s) => s.state === 'patched' && s.derivative);
+  const wanted = images.length ? [...new Set(images.map((i) => parseImageRef(i).familiar))] : states.map((s) => s.image);
+  if (!wanted.length) throw new UsageError('no patched image to push', 'patch one first (nfhot patch …), or name images');
+  const results: ImagePushResult[] = [];
+  for (const image of wanted) {
+    const state = states.find((s) => s.image === image);
+    if (!state) throw new UserError(`${image} is not patched: there is nothing of nfhot's to push`, 'nfhot status lists the patched images');
+    const target = pushedRef(state.derivative!, to);
+    const had = await ctx.engine.inspectImage(target);
+    await ctx.engine.tag(state.derivative!, target);
+    try {
+      const pushed = await ctx.report.step(`pushing ${target}`, () => ctx.engine.push(target, (layer, status) => ctx.report.info(`  layer ${layer}: ${status}`)));
+      const uploaded = pushed.layers.filter((l) => l.status === 'Pushed').length;
+      // Pinned by digest alone: a tag and a digest together fail Nextflow's name check on AWS Batch.
+      const reference = `${parseImageRef(target).name}@${pushed.digest}`;
+      ctx.report.info(`${image} → ${reference} (${uploaded} layer${uploaded === 1 ? '' : 's'} uploaded, ${pushed.layers.length - uploaded} already there)`);
+      results.push({ image, derivative: state.derivative!, reference, uploaded, existing: pushed.layers.length - uploaded });
+    } catch (err) {
+      if (!had) await ctx.engine.untag(target); // a failed push leaves nothing behind locally
+      throw err;
+    }
+  }
+  return results;
+}
+
+/**
+ * Pushes patched images to a registry, under names derived from their originals, and points the
+ * include at them by digest, so that every worker runs the same bytes.
+ */
+export async function push(options: PushOptions, ctx: Context): Promise<{ images: ImagePushResult[]; include?: IncludeResult }> {
+  const dir = pipelineDir(options.pipeline);
+  await ctx.engine.ping();
+  const images = await pushImages(ctx, options.images, options.to);
+  const include = dir ? await updateInclude(ctx, await scanPipeline(dir, options.profiles)) : undefined;
+  return { images, ...(include ? { include } : {}) };
+}
