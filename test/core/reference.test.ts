@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { derivativeRef, keeperRef, parseImageRef } from '../../src/core/reference.js';
+import { derivativeRef, keeperRef, parseImageRef, pushedRef } from '../../src/core/reference.js';
 
 describe('parseImageRef', () => {
   it.each([
@@ -53,5 +53,19 @@ describe('nfhot references', () => {
     expect(() => parseImageRef(a)).not.toThrow();
     expect(a.startsWith('nfhot.local/localhost-5000/x:')).toBe(true);
     expect(() => parseImageRef(keeperRef(long))).not.toThrow();
+  });
+});
+
+describe('pushedRef', () => {
+  it('puts one repository per original image under the registry (and prefix), one tag per patch set', () => {
+    expect(pushedRef('nfhot.local/quay.io/biocontainers/fastqc:0.12.1-aaaaaaaaaaaa', 'registry.example.org/team/')).toBe('registry.example.org/team/quay.io/biocontainers/fastqc:0.12.1-aaaaaaaaaaaa');
+    expect(pushedRef('nfhot.local/org/tool:dev-bbbbbbbbbbbb', '127.0.0.1:5000')).toBe('127.0.0.1:5000/org/tool:dev-bbbbbbbbbbbb');
+    expect(pushedRef('nfhot.local/org/tool:dev-bbbbbbbbbbbb', '123456789012.dkr.ecr.eu-west-1.amazonaws.com')).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/org/tool:dev-bbbbbbbbbbbb');
+  });
+
+  it('wants a registry host, without a scheme, that makes a valid reference', () => {
+    expect(() => pushedRef('nfhot.local/org/tool:dev-b', 'https://registry.example.org')).toThrow(/without a scheme/);
+    expect(() => pushedRef('nfhot.local/org/tool:dev-b', 'team/sub')).toThrow(/team is not a registry host/);
+    expect(() => pushedRef('nfhot.local/org/tool:dev-b', 'registry.example.org/Bad Prefix')).toThrow(/invalid registry/);
   });
 });

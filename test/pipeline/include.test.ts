@@ -50,6 +50,19 @@ describe('planInclude', () => {
   });
 });
 
+describe('planInclude after a push', () => {
+  it('points the processes at the registry copy pinned by digest, which any worker can pull', async () => {
+    const model = await scanPipeline('test/fixtures/pipelines/nfcore');
+    const pinned = `registry.example.org/team/quay.io/nfhot-example/seqstats@sha256:${'e'.repeat(64)}`;
+    const plan = planInclude(model, [{ ...patched('quay.io/nfhot-example/seqstats:dev', 'nfhot.local/quay.io/nfhot-example/seqstats:dev-aaaaaaaaaaaa'), pushed: [pinned] }]);
+    expect(plan.overrides[0]!.reference).toBe(pinned);
+    expect(renderInclude(plan)).toContain(`['docker', 'podman'] ? '${pinned}' :`);
+    // docker.registryOverride would replace the registry's host: say so.
+    const override = planInclude({ ...model, registry: 'mirror.example.org', registryOverride: true }, [{ ...patched('quay.io/nfhot-example/seqstats:dev', 'nfhot.local/x:y-a'), pushed: [pinned] }]);
+    expect(override.notes.join('\n')).toMatch(/docker\.registryOverride replaces the host of registry\.example\.org.*push to mirror\.example\.org/);
+  });
+});
+
 describe('renderInclude', () => {
   it('writes one withName block per override: the reference under Docker/Podman, the own setting otherwise', async () => {
     const model = await scanPipeline('test/fixtures/pipelines/nfcore');
