@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa, type Options, type ResultPromise } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 
 /** Runs the installed entry point, as a user would. */
-export function nfhot(args: string[], options: Options = {}) {
+export function nfhot(args: string[], options: { env?: Record<string, string | undefined> } = {}) {
   return execa('node', ['bin/nfhot.js', ...args], { reject: false, ...options });
 }
 
