@@ -9,7 +9,7 @@ import { lineage, planPatch, type PatchPlan, type Target } from '../core/plan.js
 import { probeImage } from '../core/probe.js';
 import { chooseInterpreter, repositoryOf } from '../core/python.js';
 import { fromLabels, normalizeName, type PatchRecord } from '../core/record.js';
-import { activeRef, isNfhotRef, parseImageRef, pushedRef } from '../core/reference.js';
+import { activeRef, isNfhotRef, parseImageRef, registryTarget } from '../core/reference.js';
 import { resolveSource } from '../core/resolve-source.js';
 import { describeSource, parseSource, type ResolvedSource } from '../core/source.js';
 import { mapLimit } from '../core/util.js';
@@ -200,7 +200,7 @@ async function pipelineTargets(ctx: Context, model: PipelineModel, dist: string,
 
 export async function patch(options: PatchOptions, ctx: Context): Promise<PatchResult> {
   const spec = parseSource(options.source, isDirectory);
-  if (options.push !== undefined) pushedRef('nfhot.local/check:t', options.push); // a bad registry fails before anything changes
+  if (options.push !== undefined) registryTarget(options.push); // a bad registry fails before anything changes
   if (options.repo !== undefined && spec.kind !== 'name') throw new UsageError('--repo applies to a NAME@REF source only');
   if (options.repo !== undefined && (options.repo === '' || options.repo.startsWith('-') || /[\x00-\x20]/.test(options.repo))) {
     throw new UsageError(`invalid --repo ${JSON.stringify(options.repo)}: a repository URL or path cannot be empty, start with "-" or contain whitespace`, 'e.g. --repo https://github.com/org/pkg.git, or --repo /srv/git/pkg.git');

@@ -1,6 +1,6 @@
 import type { Context } from '../context.js';
 import { UsageError, UserError } from '../core/errors.js';
-import { parseImageRef, pushedRef } from '../core/reference.js';
+import { parseImageRef, pushedRef, registryTarget } from '../core/reference.js';
 import { readState } from '../core/state.js';
 import { pipelineDir, scanPipeline } from '../pipeline/model.js';
 import { updateInclude, type IncludeResult } from '../pipeline/refresh.js';
@@ -26,7 +26,7 @@ export interface ImagePushResult {
 
 /** Pushes the active derivative of each image (all patched ones when none is named) to `to`. */
 export async function pushImages(ctx: Context, images: string[], to: string): Promise<ImagePushResult[]> {
-  pushedRef('nfhot.local/check:t', to); // a bad --to fails before anything moves
+  registryTarget(to); // a bad --to fails before anything moves
   const states = readState(await ctx.engine.listImages()).filter((s) => s.state === 'patched' && s.derivative);
   const wanted = images.length ? [...new Set(images.map((i) => parseImageRef(i).familiar))] : states.map((s) => s.image);
   if (!wanted.length) throw new UsageError('no patched image to push', 'patch one first (nfhot patch …), or name images');

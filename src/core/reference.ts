@@ -114,18 +114,28 @@ export function isNfhotRef(input: string): boolean {
   return input.startsWith(`${NFHOT_HOST}/`) || input.includes(`/${NFHOT_HOST}/`);
 }
 
-/**
- * Where a derivative goes in a registry: `REGISTRY[/PREFIX]/<the derivative's path>:<its tag>`,
- * so that the registry holds one repository per original image and one tag per patch set.
- */
-export function pushedRef(derivative: string, to: string): string {
+/** Checks `REGISTRY[/PREFIX]` (as given to --to or --push) and returns it without a trailing slash. */
+export function registryTarget(to: string): string {
   const target = to.replace(/\/+$/, '');
   if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) throw new UsageError(`invalid registry ${JSON.stringify(to)}: give it without a scheme`, 'e.g. --to registry.example.org/team or --to 127.0.0.1:5000');
   const host = target.split('/')[0]!;
   if (!(host.includes('.') || host.includes(':') || host === 'localhost')) {
     throw new UsageError(`invalid registry ${JSON.stringify(to)}: ${host} is not a registry host (it needs a "." or a ":port", or is localhost)`, 'e.g. --to registry.example.org/team, --to 123456789012.dkr.ecr.eu-west-1.amazonaws.com or --to 127.0.0.1:5000');
   }
-  const ref = `${target}/${derivative.slice(NFHOT_HOST.length + 1)}`;
+  try {
+    parseImageRef(`${target}/x`);
+  } catch (err) {
+    throw new UsageError(`invalid registry ${JSON.stringify(to)}: ${(err as Error).message}`);
+  }
+  return target;
+}
+
+/**
+ * Where a derivative goes in a registry: `REGISTRY[/PREFIX]/<the derivative's path>:<its tag>`,
+ * so that the registry holds one repository per original image and one tag per patch set.
+ */
+export function pushedRef(derivative: string, to: string): string {
+  const ref = `${registryTarget(to)}/${derivative.slice(NFHOT_HOST.length + 1)}`;
   try {
     return parseImageRef(ref).familiar;
   } catch (err) {
