@@ -1,5 +1,6 @@
 import Docker from 'dockerode';
 import { UserError } from '../core/errors.js';
+import { parseImageRef } from '../core/reference.js';
 import { credentialsFor } from './auth.js';
 import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, PushResult, RunResult, WorkContainer } from './engine.js';
 import { explain, isEmpty, runToEnd, statusOf, unreachable } from './io.js';
@@ -78,8 +79,7 @@ export class DockerodeEngine implements Engine {
 
   async push(ref: string, onLayer?: (layer: string, status: string) => void): Promise<PushResult> {
     const { repo, tag } = splitRef(ref);
-    const first = repo.split('/')[0]!;
-    const registry = repo.includes('/') && (/[.:]/.test(first) || first === 'localhost') ? first : 'docker.io';
+    const registry = parseImageRef(ref).domain || 'docker.io';
     const authconfig = await credentialsFor(registry);
     const layers = new Map<string, string>();
     let digest: string | undefined;
