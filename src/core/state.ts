@@ -13,7 +13,7 @@ export interface ImageState {
   /** What the tag points at now; undefined when the tag was removed. */
   currentId?: string;
   derivative?: string;
-  /** Where the derivative was pushed, pinned by digest: `registry/repo:tag@sha256:…`. */
+  /** Where the derivative was pushed, pinned by digest: `registry/repo@sha256:…`. */
   pushed?: string[];
   patches: PatchRecord[];
 }
