@@ -24,10 +24,11 @@ export async function rawInspect(ref: string): Promise<{ Id: string; Config: Rec
   return JSON.parse(await docker('image', 'inspect', ref))[0];
 }
 
-/** Every container nfhot left on the daemon for any reference: work, probe and lock containers. */
-export async function nfhotContainers(): Promise<string[]> {
+/** Every container nfhot left on the daemon (work, probe and lock containers), or those for one image reference. */
+export async function nfhotContainers(image?: string): Promise<string[]> {
   const out = await docker('ps', '-a', '--format', '{{.Names}}');
-  return out.split('\n').filter((n) => n.startsWith('nfhot-'));
+  const key = image === undefined ? '' : lockKey(image);
+  return out.split('\n').filter((n) => n.startsWith('nfhot-') && n.includes(key));
 }
 
 /**

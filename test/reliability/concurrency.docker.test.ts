@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { fromLabels } from '../../src/core/record.js';
 import { nfhot, stopped } from '../helpers/cli.js';
-import { docker, fixtureTag, imageId, rawInspect, runIn } from '../helpers/docker.js';
+import { docker, fixtureTag, imageId, nfhotContainers, rawInspect, runIn } from '../helpers/docker.js';
 import { addGate, addVariant, GATE, greetRepo } from '../helpers/repos.js';
-import { containersOf, expectRolledBack, patchedWorld, runningWork } from './world.js';
+import { expectRolledBack, patchedWorld, runningWork } from './world.js';
 
 describe('concurrent patches', () => {
   it('of one image, four processes with four sources: each completes or is told it is busy; one whole patch set stays', async () => {
@@ -27,7 +27,7 @@ describe('concurrent patches', () => {
     expect(done).toContain(winner);
     expect(await runIn(w.image, 'greet')).toBe(`greet 2.${branches.indexOf(winner)}.0 ${winner}`);
     expect(info.RootFS.Layers).toHaveLength(layers + 1);
-    expect(await containersOf(w.image)).toEqual([]);
+    expect(await nfhotContainers(w.image)).toEqual([]);
     await expectRolledBack(w);
   });
 
@@ -42,7 +42,7 @@ describe('concurrent patches', () => {
     expect(result.exitCode).toBe(1);
     expect(result.stderr).toMatch(/^nfhot: error: busy: .* changed while nfhot was preparing to patch it/m);
     expect(await runIn(w.image, 'greet')).toBe('greet 1.1.0 feature');
-    expect(await containersOf(w.image)).toEqual([]);
+    expect(await nfhotContainers(w.image)).toEqual([]);
   });
 
   it('of different images run in parallel: one does not wait for the other', async () => {

@@ -3,9 +3,9 @@ import { describe, expect, it } from 'vitest';
 import { fromLabels } from '../../src/core/record.js';
 import { keeperRef, parseImageRef } from '../../src/core/reference.js';
 import { nfhot, stopped } from '../helpers/cli.js';
-import { exists, imageId, rawInspect, runIn } from '../helpers/docker.js';
+import { exists, imageId, nfhotContainers, rawInspect, runIn } from '../helpers/docker.js';
 import { addGate } from '../helpers/repos.js';
-import { containersOf, expectRolledBack, includeOf, patchedWorld, runningWork, type World } from './world.js';
+import { expectRolledBack, includeOf, patchedWorld, runningWork, type World } from './world.js';
 
 /** Runs nfhot until it stops itself at `point` (NFHOT_TEST_STOP_AT), then SIGKILLs it there. */
 async function killAt(point: string, args: string[]): Promise<void> {
@@ -29,7 +29,7 @@ async function expectConsistent(w: World): Promise<void> {
     expect(entry).toMatchObject({ state: 'patched', currentId: tagId });
     expect(await imageId(entry!.derivative)).toBe(tagId);
   }
-  expect(await containersOf(w.image)).toEqual([]);
+  expect(await nfhotContainers(w.image)).toEqual([]);
   const left = includeOf(w.dir);
   expect((await nfhot(['config', '--pipeline', w.dir])).exitCode).toBe(0);
   expect([w.include, includeOf(w.dir)]).toContain(left);
@@ -72,7 +72,7 @@ describe('SIGKILL at each step of a patch', () => {
     const work = await runningWork(w.image);
     child.kill('SIGKILL');
     await child;
-    expect(await containersOf(w.image)).toContain(work);
+    expect(await nfhotContainers(w.image)).toContain(work);
     expect(await expectWhole(w, true)).toBe('old');
     await expectConsistent(w);
     await expectRolledBack(w);
@@ -107,7 +107,7 @@ describe('SIGINT and SIGTERM during a patch', () => {
       expect(result.exitCode, result.stderr).toBe(code);
       expect(result.stderr).toMatch(new RegExp(`interrupted by ${signal}; nothing was tagged`));
       expect(await imageId(w.image)).toBe(w.patchedId);
-      expect(await containersOf(w.image)).toEqual([]);
+      expect(await nfhotContainers(w.image)).toEqual([]);
       expect(includeOf(w.dir)).toBe(w.include);
     }
   });
@@ -121,7 +121,7 @@ describe('SIGINT and SIGTERM during a patch', () => {
     const result = await child;
     expect(result.exitCode, result.stderr).toBe(143);
     expect(await imageId(w.image)).toBe(w.patchedId);
-    expect(await containersOf(w.image)).toEqual([]);
+    expect(await nfhotContainers(w.image)).toEqual([]);
   });
 
   it('once committed: finish the tags and the include, and still exit non-zero', async () => {
@@ -131,6 +131,6 @@ describe('SIGINT and SIGTERM during a patch', () => {
     expect(result.stderr).toMatch(/SIGTERM came too late to stop: the command completed/);
     expect(await runIn(w.image, 'greet')).toBe('greet 1.2.0 second');
     expect(includeOf(w.dir)).toContain(((await rawInspect(w.image)).Config.Labels as Record<string, string>)['io.nfhot.derivative']);
-    expect(await containersOf(w.image)).toEqual([]);
+    expect(await nfhotContainers(w.image)).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { lockKey } from '../../src/core/lock.js';
 import { nfhot } from '../helpers/cli.js';
-import { docker, fixtureTag, imageId } from '../helpers/docker.js';
+import { docker, fixtureTag, imageId, nfhotContainers } from '../helpers/docker.js';
 import { writePipeline } from '../helpers/pipeline.js';
 import { addVariant, greetRepo, type GreetRepo } from '../helpers/repos.js';
 
@@ -38,12 +38,6 @@ export async function patchedWorld(options: { patched?: boolean } = {}): Promise
   return { image, originalId, patchedId: await imageId(image), repo, dir, include: includeOf(dir) };
 }
 
-/** Names of the containers nfhot has on the daemon for this image (lock, work, probe). */
-export async function containersOf(image: string): Promise<string[]> {
-  const key = lockKey(image);
-  return (await docker('ps', '-a', '--format', '{{.Names}}')).split('\n').filter((n) => n.includes(key));
-}
-
 /** The name of the image's work container once pip runs in it. */
 export async function runningWork(image: string): Promise<string> {
   for (let i = 0; i < 1500; i++) {
@@ -68,6 +62,6 @@ export async function expectRolledBack(w: World): Promise<void> {
   expect(rolledBack.exitCode, rolledBack.stderr).toBe(0);
   expect(await imageId(w.image)).toBe(w.originalId);
   expect(await leftovers(w.image)).toEqual([]);
-  expect(await containersOf(w.image)).toEqual([]);
+  expect(await nfhotContainers(w.image)).toEqual([]);
   expect(includeOf(w.dir)).not.toContain('nfhot.local');
 }
