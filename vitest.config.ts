@@ -1,7 +1,8 @@
 import { defineConfig } from 'vitest/config';
 
-// Two projects: `unit` runs anywhere in seconds; `docker` runs against a real Docker daemon
-// (fixture images are built once by its global setup and cached by content).
+// Three projects: `unit` runs anywhere in seconds; `docker` runs against a real Docker daemon
+// (fixture images are built once by its global setup and cached by content); `podman` runs the
+// core tests again against Podman's API service, which its global setup starts.
 export default defineConfig({
   test: {
     projects: [
@@ -9,7 +10,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.docker.test.ts'],
+          exclude: ['test/**/*.docker.test.ts', 'test/**/*.podman.test.ts'],
           sequence: { groupOrder: 0 },
         },
       },
@@ -24,6 +25,21 @@ export default defineConfig({
           // Two cores: more parallel files only queue on the daemon.
           maxWorkers: 2,
           sequence: { groupOrder: 1 },
+        },
+      },
+      {
+        // The core patch/rollback tests again, and Podman's own, against Podman's API service.
+        test: {
+          name: 'podman',
+          include: ['test/commands/patch.docker.test.ts', 'test/commands/rollback.docker.test.ts', 'test/**/*.podman.test.ts'],
+          globalSetup: ['test/setup/podman.ts'],
+          setupFiles: ['test/setup/env.ts', 'test/setup/podman-env.ts'],
+          testTimeout: 180_000,
+          hookTimeout: 600_000,
+          // One file at a time: Podman loses one of two names given to an image at once, and the
+          // files' fixtureTag names the same fixture images.
+          maxWorkers: 1,
+          sequence: { groupOrder: 2 },
         },
       },
     ],

@@ -3,6 +3,7 @@ import yargs, { type Argv } from 'yargs';
 import type { Context } from './context.js';
 import { UsageError, UserError } from './core/errors.js';
 import { redact } from './core/redact.js';
+import { ENGINES, type EngineName } from './docker/engine.js';
 import { fileURLToPath } from 'node:url';
 import { formatModel, formatRollback, formatStatus } from './format.js';
 
@@ -175,9 +176,16 @@ export async function main(argv: string[]): Promise<number> {
   process.on('SIGTERM', onSignal);
   const json = argv.includes('--json');
   let ctx: Promise<Context> | undefined;
-  const context = () => (ctx ??= import('./context.js').then((m) => m.defaultContext(controller.signal)));
+  let engine: EngineName | undefined;
+  const context = () => (ctx ??= import('./context.js').then((m) => m.defaultContext(controller.signal, engine)));
   try {
     await commands(yargs(argv), context)
+      .option('engine', {
+        choices: ENGINES,
+        global: true,
+        describe: 'the container engine: podman = its API service at CONTAINER_HOST or its socket (default: the service at DOCKER_HOST or Docker\'s socket, Docker or Podman)',
+      })
+      .middleware((args) => void (engine = args.engine))
       .scriptName('nfhot')
       .usage('$0 <command> [options]\n\nHot-patch a Python package inside a pipeline\'s container image.')
       .demandCommand(1, 'name a command')

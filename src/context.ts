@@ -1,4 +1,4 @@
-import type { Engine } from './docker/engine.js';
+import type { Engine, EngineName } from './docker/engine.js';
 import type { Git } from './git/git.js';
 import { stderrReporter, type Reporter } from './core/report.js';
 
@@ -11,7 +11,7 @@ export interface Context {
   signal: AbortSignal;
 }
 
-export async function defaultContext(signal: AbortSignal): Promise<Context> {
-  const [{ DockerodeEngine }, { ExecaGit }] = await Promise.all([import('./docker/dockerode.js'), import('./git/execa.js')]);
-  return { engine: new DockerodeEngine(), git: new ExecaGit(), report: stderrReporter(), signal };
+export async function defaultContext(signal: AbortSignal, engine?: EngineName): Promise<Context> {
+  const [{ connect }, { ExecaGit }] = await Promise.all([import('./docker/connect.js'), import('./git/execa.js')]);
+  return { engine: await connect(engine), git: new ExecaGit(), report: stderrReporter(), signal };
 }

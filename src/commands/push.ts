@@ -42,7 +42,8 @@ export async function pushImages(ctx: Context, images: string[], to: string): Pr
       const uploaded = pushed.layers.filter((l) => l.status === 'Pushed').length;
       // Pinned by digest alone: a tag and a digest together fail Nextflow's name check on AWS Batch.
       const reference = `${parseImageRef(target).name}@${pushed.digest}`;
-      ctx.report.info(`${image} → ${reference} (${uploaded} layer${uploaded === 1 ? '' : 's'} uploaded, ${pushed.layers.length - uploaded} already there)`);
+      const layers = pushed.layers.length ? `${uploaded} layer${uploaded === 1 ? '' : 's'} uploaded, ${pushed.layers.length - uploaded} already there` : 'the engine tells nothing of layers';
+      ctx.report.info(`${image} → ${reference} (${layers})`);
       results.push({ image, derivative: state.derivative!, reference, uploaded, existing: pushed.layers.length - uploaded });
     } catch (err) {
       if (!had) await ctx.engine.untag(target); // a failed push leaves nothing behind locally

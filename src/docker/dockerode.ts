@@ -12,7 +12,7 @@ function splitRef(ref: string): { repo: string; tag: string } {
 }
 
 export class DockerodeEngine implements Engine {
-  private readonly docker = new Docker();
+  constructor(protected readonly docker = new Docker()) {}
 
   async ping(): Promise<void> {
     let timer: NodeJS.Timeout | undefined;
@@ -92,7 +92,8 @@ export class DockerodeEngine implements Engine {
           (err: Error | null) => (err ? reject(err) : resolve()),
           (event: { id?: string; status?: string; error?: string; aux?: { Digest?: string } }) => {
             if (event.error) failure = event.error;
-            if (event.aux?.Digest) digest = event.aux.Digest;
+            // Docker says it in aux; Podman only in a status line ("TAG: digest: sha256:… size: N").
+            digest ??= event.aux?.Digest ?? /\bdigest: (sha256:[0-9a-f]{64})/.exec(event.status ?? '')?.[1];
             if (event.id && event.status && /^(Pushed|Layer already exists|Mounted from)/.test(event.status) && !layers.has(event.id)) {
               layers.set(event.id, event.status);
               onLayer?.(event.id, event.status);
@@ -108,7 +109,7 @@ export class DockerodeEngine implements Engine {
       const hint = /unauthorized|authentication required|auth credentials|denied/i.test(why)
         ? `log in first (docker login ${registry}): nfhot uses the credentials in your Docker config`
         : /connection refused|no such host|timeout|dial tcp|server gave HTTP response/i.test(why)
-          ? `check that a registry answers at ${registry} (for plain HTTP other than on 127.0.0.1, list it in the daemon's insecure-registries)`
+          ? `check that a registry answers at ${registry} (for plain HTTP, list it as insecure: in Docker's insecure-registries, unless on 127.0.0.1; in Podman's registries.conf)`
           : undefined;
       throw new UserError(`cannot push ${ref}: ${why}`, hint);
     }
@@ -142,10 +143,14 @@ export class DockerodeEngine implements Engine {
       // Root runs pip; set only when the image names another user (an empty User would be committed as '0').
       const user = options.config.User ? { User: '0' } : {};
       const container = await this.docker.createContainer({ name: options.name, Image: options.image, ...command, ...user } as Docker.ContainerCreateOptions);
-      return new DockerWorkContainer(this.docker, container);
+      return this.workContainer(container);
     } catch (err) {
       throw explain(err, `cannot create a container from ${options.image.slice(0, 19)}`);
     }
+  }
+
+  protected workContainer(container: Docker.Container): WorkContainer {
+    return new DockerWorkContainer(this.docker, container);
   }
 
   async createMarker(name: string, image: string, labels: Record<string, string>): Promise<string | undefined> {

@@ -56,6 +56,9 @@ export interface WorkContainer {
   remove(): Promise<void>;
 }
 
+export const ENGINES = ['docker', 'podman'] as const;
+export type EngineName = (typeof ENGINES)[number];
+
 /** Docker as nfhot needs it. The core sees only this; the adapter speaks the Engine API. */
 export interface Engine {
   /** Throws a UserError saying how to start the daemon when it does not answer. */

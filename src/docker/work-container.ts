@@ -9,7 +9,7 @@ import { tarOf } from './tar.js';
 
 export class DockerWorkContainer implements WorkContainer {
   constructor(
-    private readonly docker: Docker,
+    protected readonly docker: Docker,
     private readonly container: Docker.Container,
   ) {}
 

@@ -6,7 +6,7 @@ import { patch } from '../../src/commands/patch.js';
 import { fromLabels, LABEL } from '../../src/core/record.js';
 import { keeperRef, parseImageRef } from '../../src/core/reference.js';
 import { testContext } from '../helpers/context.js';
-import { docker, exists, fixtureTag, imageId, rawInspect, runIn } from '../helpers/docker.js';
+import { comparable, docker, exists, fixtureTag, imageId, rawInspect, runIn } from '../helpers/docker.js';
 import { git, greetRepo, otherRepo, setVariant, tempDir } from '../helpers/repos.js';
 
 const CONFIG_FIELDS = ['Cmd', 'Entrypoint', 'User', 'WorkingDir', 'Env', 'ExposedPorts', 'Volumes'] as const;
@@ -21,7 +21,7 @@ describe('nfhot patch', () => {
     const repo = await greetRepo();
     const originalId = await imageId(image);
     expect(await runIn(image, 'greet')).toBe('greet 1.0.0 original');
-    await expect(execa('docker', ['run', '--rm', image, 'sh', '-c', 'command -v git'])).rejects.toThrow(); // no git in the image
+    expect(await runIn(image, 'sh', '-c', 'command -v git || echo none')).toBe('none'); // no git in the image
 
     const ctx = testContext();
     const result = await patch({ source: `git+${repo.url}@feature`, images: [image] }, ctx);
@@ -56,9 +56,9 @@ describe('nfhot patch', () => {
     await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
     const after = await rawInspect(image);
 
-    for (const field of CONFIG_FIELDS) expect(after.Config[field], field).toEqual(before.Config[field]);
+    for (const field of CONFIG_FIELDS) expect(comparable(after.Config)[field], field).toEqual(comparable(before.Config)[field]);
     expect(withoutNfhotLabels(after.Config.Labels)).toEqual(before.Config.Labels);
-    expect({ ...after.Config, Labels: null }).toEqual({ ...before.Config, Labels: null });
+    expect(comparable({ ...after.Config, Labels: null })).toEqual(comparable({ ...before.Config, Labels: null }));
     expect(Object.keys(after.Config.Labels as object).filter((k) => k.startsWith('io.nfhot.')).sort()).toEqual(Object.values(LABEL).sort());
     // The image's own entrypoint and user still run, and the new code is there.
     expect(await runIn(image)).toBe('entry as 1000:\ngreet 1.1.0 feature');
@@ -84,7 +84,7 @@ describe('nfhot patch', () => {
     const after = await rawInspect(image);
     expect(result.images[0]?.python).toBe('/usr/bin/python3');
     expect(ctx.lines.some((l) => l.includes('EXTERNALLY-MANAGED'))).toBe(true);
-    expect({ ...after.Config, Labels: null }).toEqual({ ...before.Config, Labels: null });
+    expect(comparable({ ...after.Config, Labels: null })).toEqual(comparable({ ...before.Config, Labels: null }));
     expect(after.RootFS.Layers).toEqual([...before.RootFS.Layers, after.RootFS.Layers.at(-1)]);
     expect(await runIn(image, 'greet')).toBe('greet 1.1.0 feature');
     await docker('history', image); // the rewritten config keeps a history docker can read

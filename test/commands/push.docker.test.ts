@@ -11,7 +11,7 @@ import { addVariant, greetRepo, tempDir } from '../helpers/repos.js';
 let open: TestRegistry;
 let locked: TestRegistry;
 beforeAll(async () => {
-  [open, locked] = await Promise.all([startRegistry(), startRegistry({ user: 'ci', password: 's3cret' })]);
+  [open, locked] = await Promise.all([startRegistry(), startRegistry({ auth: { user: 'ci', password: 's3cret' } })]);
 });
 afterAll(() => Promise.all([open?.stop(), locked?.stop()]));
 

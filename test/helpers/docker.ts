@@ -52,3 +52,21 @@ export async function cleanupRepo(repo: string, ...refs: string[]): Promise<void
   const tags = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}')).split('\n').filter((t) => t.startsWith(`${repo}:`) || t.startsWith(`nfhot.local/${repo}:`));
   if (tags.length) await execa('docker', ['rmi', ...tags], { reject: false });
 }
+
+/**
+ * An image config as compared across a patch. Podman's commit (as `podman commit`) cannot leave
+ * Cmd or Entrypoint null nor WorkingDir unset, and adds TERM=xterm and container=podman to the
+ * environment (in its own order), which Podman sets in every container it runs anyway: under Podman these count as
+ * unchanged; under Docker the config is compared as it is.
+ */
+export function comparable(config: Record<string, unknown>): Record<string, unknown> {
+  if (process.env.NFHOT_TEST_ENGINE !== 'podman') return config;
+  const empty = (v: unknown) => (Array.isArray(v) && v.length === 0 ? null : v);
+  return {
+    ...config,
+    Cmd: empty(config.Cmd),
+    Entrypoint: empty(config.Entrypoint),
+    WorkingDir: config.WorkingDir === '/' ? '' : config.WorkingDir,
+    Env: (config.Env as string[] | null)?.filter((e) => e !== 'TERM=xterm' && e !== 'container=podman').sort() ?? null,
+  };
+}
