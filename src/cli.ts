@@ -48,6 +48,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
             'keep-tag': { type: 'boolean', default: false, describe: 'leave the image\'s own tag on the original: only the immutable reference, the include and the docker shim run the patch' },
             'add-include': { type: 'boolean', default: false, describe: `add includeConfig 'nfhot.config' to the pipeline's nextflow.config if missing` },
             push: { type: 'string', describe: 'then push the result to REGISTRY[/PREFIX] (the include pins it by digest)' },
+            singularity: { type: 'boolean', default: false, describe: 'also build its SIF file (singularity or apptainer, from the Docker daemon) into Nextflow\'s cache directory; the include points Singularity/Apptainer runs at it' },
             'dry-run': { type: 'boolean', default: false, describe: 'show what would happen; change nothing' },
             ...pipelineOptions,
             ...jsonOption,
@@ -71,6 +72,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
             pipeline: args.pipeline,
             profiles: profilesOf(args.profile),
             ...(args.push !== undefined ? { push: args.push } : {}),
+            singularity: args.singularity,
           },
           await context(),
         );

@@ -13,6 +13,7 @@ import { activeRef, isNfhotRef, parseImageRef, registryTarget } from '../core/re
 import { resolveSource } from '../core/resolve-source.js';
 import { describeSource, parseSource, type ResolvedSource } from '../core/source.js';
 import { mapLimit } from '../core/util.js';
+import { buildSif, findSifProgram, requireSifProgram, sifCacheDir } from '../singularity/sif.js';
 import { pipelineDir, scanPipeline, type PipelineModel } from '../pipeline/model.js';
 import { checkIncludeWritable, updateInclude, type IncludeResult } from '../pipeline/refresh.js';
 import { pushImages, type ImagePushResult } from './push.js';
@@ -34,6 +35,8 @@ export interface PatchOptions {
   addInclude?: boolean;
   /** REGISTRY[/PREFIX] to push the derivatives to; the include then pins them by digest. */
   push?: string;
+  /** Build each derivative's SIF file for Singularity/Apptainer (also done when the pipeline enables one of them and its program is on PATH). */
+  singularity?: boolean;
 }
 
 export interface SkippedImage {
@@ -63,6 +66,8 @@ export interface PatchResult {
   skipped?: SkippedImage[];
   include?: IncludeResult;
   pushed?: ImagePushResult[];
+  /** The SIF file of each image's derivative, and whether it was built now (else it was there). */
+  sif?: { image: string; path: string; built: boolean }[];
 }
 
 function isDirectory(path: string): boolean {
@@ -198,9 +203,28 @@ async function pipelineTargets(ctx: Context, model: PipelineModel, dist: string,
   return { targets, skipped };
 }
 
+/** The SIF file of each derivative, with --singularity, or when the pipeline enables Singularity/Apptainer and its program is here. */
+async function buildSifs(ctx: Context, images: ImagePatchResult[], model: PipelineModel | undefined, asked: boolean): Promise<PatchResult['sif']> {
+  const enabled = model?.sif.enabled;
+  const found = asked ? requireSifProgram(enabled) : enabled && findSifProgram(enabled);
+  if (!found) {
+    if (enabled) ctx.report.info(`the pipeline enables ${enabled}, but neither singularity nor apptainer is on PATH: no SIF file built`);
+    return undefined;
+  }
+  const dir = sifCacheDir(found.engine, model?.dir ?? process.cwd(), model?.sif ?? { cacheDir: {} });
+  const built: NonNullable<PatchResult['sif']> = [];
+  for (const i of images) {
+    const sif = await ctx.report.step(`${i.image}: ${found.engine} image`, () => buildSif(found.program, i.derivative, dir, (line) => ctx.report.info(`  ${found.engine}| ${line}`)));
+    ctx.report.info(`${i.image}: ${sif.built ? 'built' : 'already had'} ${sif.path}`);
+    built.push({ image: i.image, ...sif });
+  }
+  return built;
+}
+
 export async function patch(options: PatchOptions, ctx: Context): Promise<PatchResult> {
   const spec = parseSource(options.source, isDirectory);
   if (options.push !== undefined) registryTarget(options.push); // a bad registry fails before anything changes
+  if (options.singularity && !options.dryRun) requireSifProgram(); // as does a missing program
   if (options.repo !== undefined && spec.kind !== 'name') throw new UsageError('--repo applies to a NAME@REF source only');
   if (options.repo !== undefined && (options.repo === '' || options.repo.startsWith('-') || /[\x00-\x20]/.test(options.repo))) {
     throw new UsageError(`invalid --repo ${JSON.stringify(options.repo)}: a repository URL or path cannot be empty, start with "-" or contain whitespace`, 'e.g. --repo https://github.com/org/pkg.git, or --repo /srv/git/pkg.git');
@@ -235,7 +259,8 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
   const at = new Date().toISOString();
   const images = await mapLimit(targets, availableParallelism(), (t) => patchOne(ctx, t, source, options, at));
   const pushed = options.push && !options.dryRun ? await pushImages(ctx, images.map((i) => i.image), options.push) : undefined;
+  const sif = options.dryRun ? undefined : await buildSifs(ctx, images, model, options.singularity ?? false);
   const include = model && (await updateInclude(ctx, model, options));
   await reaping;
-  return { source: source.display, ...(source.commit ? { commit: source.commit } : {}), images, ...(skipped.length ? { skipped } : {}), ...(include ? { include } : {}), ...(pushed ? { pushed } : {}) };
+  return { source: source.display, ...(source.commit ? { commit: source.commit } : {}), images, ...(skipped.length ? { skipped } : {}), ...(include ? { include } : {}), ...(pushed ? { pushed } : {}), ...(sif ? { sif } : {}) };
 }

@@ -13,6 +13,8 @@ export interface Override {
   image: string;
   /** What the include sets under Docker/Podman: the immutable reference, as Nextflow will ask for it. */
   reference: string;
+  /** The patch set's SIF file (absolute path), when nfhot built one: what Singularity and Apptainer run. */
+  sif?: string;
   /** The processes' own setting, kept for every other engine. */
   fallback: string;
   selector: string;
@@ -66,8 +68,11 @@ function selectorFor(group: ProcessInstance[], all: ProcessInstance[]): string |
   return candidates.find((p) => p && outside.every((o) => namesOf(o).every((n) => !matches(p, n))));
 }
 
-/** Which processes of the pipeline run an image that is patched now, and how the include selects them. */
-export function planInclude(model: PipelineModel, states: ImageState[]): IncludePlan {
+/**
+ * Which processes of the pipeline run an image that is patched now, and how the include selects
+ * them; `sifs` maps a derivative to its SIF file.
+ */
+export function planInclude(model: PipelineModel, states: ImageState[], sifs: ReadonlyMap<string, string> = new Map()): IncludePlan {
   const patched = new Map(states.filter((s) => s.state === 'patched' && s.derivative).map((s) => [s.image, s]));
   const groups = new Map<string, { state: ImageState; image: string; fallback: string; instances: ProcessInstance[] }>();
   for (const i of model.instances) {
@@ -96,13 +101,16 @@ export function planInclude(model: PipelineModel, states: ImageState[]): Include
       reference = `${model.registry.replace(/\/+$/, '')}/${reference}`;
       plan.aliases.push({ from: g.state.derivative!, to: normalizeDockerName(reference, model.registry, true) });
     }
-    plan.overrides.push({ image: g.image, reference, fallback: g.fallback, selector, instances: g.instances, patches: g.state.patches });
+    const sif = sifs.get(g.state.derivative!);
+    plan.overrides.push({ image: g.image, reference, ...(sif ? { sif } : {}), fallback: g.fallback, selector, instances: g.instances, patches: g.state.patches });
   }
   plan.overrides.sort((a, b) => a.selector.localeCompare(b.selector));
   return plan;
 }
 
 const comment = (text: string) => text.replace(/[\r\n]+/g, ' ');
+/** A single-quoted Groovy string (no interpolation) holding exactly `text`. */
+const groovyString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 
 /** The include as Nextflow config (valid for the strict parser: blocks, assignments, closures). */
 export function renderInclude(plan: IncludePlan): string {
@@ -111,7 +119,8 @@ export function renderInclude(plan: IncludePlan): string {
     `// Include it once, last, in nextflow.config:  ${INCLUDE_LINE}`,
     `// (or on the command line: nextflow run ... -c ${INCLUDE_FILE}).`,
     '// Under Docker and Podman the processes below run their patched image, named by an immutable',
-    '// reference (so -resume re-runs exactly what changed); under any other engine they keep their own.',
+    '// reference (so -resume re-runs exactly what changed); under Singularity and Apptainer its SIF file,',
+    '// when nfhot built one (patch --singularity); under any other engine they keep their own.',
     '',
   ];
   if (plan.overrides.length === 0) {
@@ -120,14 +129,14 @@ export function renderInclude(plan: IncludePlan): string {
   }
   lines.push('process {');
   for (const o of plan.overrides) {
-    lines.push(`    // ${o.image} → ${o.reference}`);
+    lines.push(`    // ${o.image} → ${o.reference}${o.sif ? ` (Singularity/Apptainer: ${comment(o.sif)})` : ''}`);
     for (const p of o.patches) {
       const at = p.commit ? `commit ${p.commit.slice(0, 12)}${p.dirty ? ' + uncommitted changes' : ''}` : `tree ${p.tree.slice(0, 12)}`;
       lines.push(`    //   ${comment(`${p.package} ${p.version} from ${p.source}${p.ref ? ` (${p.ref})` : ''}, ${at}, patched ${p.at}`)}`);
     }
     lines.push(`    //   for ${comment(o.instances.map((i) => i.fqn ?? i.alias).join(', '))}`);
     lines.push(`    withName: '${o.selector}' {`);
-    lines.push(`        container = { workflow.containerEngine in ['docker', 'podman'] ? '${o.reference}' : ${o.fallback.trim()} }`);
+    lines.push(`        container = { workflow.containerEngine in ['docker', 'podman'] ? '${o.reference}' : ${o.sif ? `workflow.containerEngine in ['singularity', 'apptainer'] ? ${groovyString(o.sif)} : ` : ''}${o.fallback.trim()} }`);
     lines.push('    }');
   }
   lines.push('}');

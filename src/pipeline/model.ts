@@ -4,6 +4,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import fg from 'fast-glob';
 import { UsageError } from '../core/errors.js';
 import { parseConfig, PROJECT_DIR, type ConfigEntry, type ConfigItem } from './config.js';
+import type { SifSettings } from '../singularity/sif.js';
 import { classifyContainer, normalizeDockerName, type ContainerValue } from './container.js';
 import { INCLUDE_FILE } from './include.js';
 import { parseScript, type ProcessDecl, type ScriptDecls } from './nf.js';
@@ -30,6 +31,8 @@ export interface PipelineModel {
   availableProfiles: string[];
   registry?: string;
   registryOverride: boolean;
+  /** singularity/apptainer settings, for the SIF files of patched images. */
+  sif: SifSettings;
   instances: ProcessInstance[];
   /** What nfhot could not follow (an include it cannot resolve, a config include that is an expression). */
   notes: string[];
@@ -133,6 +136,13 @@ export async function scanPipeline(dir: string, profiles?: string[]): Promise<Pi
   const registry = registryValue && classifyContainer(registryValue.text);
   if (registryValue && registry?.kind !== 'image') notes.push(`docker.registry is ${registryValue.text}: nfhot cannot evaluate it and assumes none`);
   const registryOverride = last('docker.registryOverride')?.text.trim() === 'true';
+  // Only plain string literals: a path built in Groovy is not nfhot's to guess (then Nextflow's defaults apply).
+  const literal = (path: string) => /^\s*(?:'([^'$\\]*)'|"([^"$\\]*)")\s*$/.exec(last(path)?.text ?? '')?.slice(1).find((v) => v !== undefined);
+  const sif: SifSettings = {
+    ...(last('apptainer.enabled')?.text.trim() === 'true' ? { enabled: 'apptainer' as const } : last('singularity.enabled')?.text.trim() === 'true' ? { enabled: 'singularity' as const } : {}),
+    cacheDir: Object.fromEntries((['singularity', 'apptainer'] as const).flatMap((e) => (literal(`${e}.cacheDir`) ? [[e, literal(`${e}.cacheDir`)!]] : []))),
+    ...(literal('workDir') ? { workDir: literal('workDir') } : {}),
+  };
 
   // The process scope as Nextflow merges it: a selector keeps the place of its first appearance.
   const selectors = new Map<string, ConfigEntry | undefined>();
@@ -213,5 +223,5 @@ export async function scanPipeline(dir: string, profiles?: string[]): Promise<Pi
   for (const { c, names } of aliases.values()) {
     for (const alias of names.size ? names : [c.name]) instances.push(instance(declOf(c), relative(root, c.file), alias));
   }
-  return { dir: root, profiles: selected, availableProfiles, ...(registry?.kind === 'image' ? { registry: registry.image } : {}), registryOverride, instances, notes };
+  return { dir: root, profiles: selected, availableProfiles, ...(registry?.kind === 'image' ? { registry: registry.image } : {}), registryOverride, sif, instances, notes };
 }

@@ -4,9 +4,10 @@ import { basename, dirname, join } from 'node:path';
 import type { Context } from '../context.js';
 import { UserError } from '../core/errors.js';
 import { alive } from '../core/lock.js';
-import { readState } from '../core/state.js';
+import { readState, type ImageState } from '../core/state.js';
 import { stopPoint } from '../core/stop-point.js';
 import { INCLUDE_FILE, INCLUDE_LINE, planInclude, renderInclude } from './include.js';
+import { SIF_ENGINES, sifCacheDir, sifName } from '../singularity/sif.js';
 import type { PipelineModel } from './model.js';
 
 const INCLUDED = /^\s*includeConfig\s+(['"])(\.\/)?nfhot\.config\1\s*$/m;
@@ -58,6 +59,17 @@ async function removeLeftTemporaries(path: string): Promise<void> {
   }
 }
 
+/** The SIF files nfhot built for the patched derivatives, where Nextflow's cache directory for either engine has them. */
+function sifFiles(model: PipelineModel, states: ImageState[]): Map<string, string> {
+  const files = new Map<string, string>();
+  for (const s of states) {
+    if (!s.derivative) continue;
+    const path = SIF_ENGINES.map((e) => join(sifCacheDir(e, model.dir, model.sif), sifName(s.derivative!))).find((p) => existsSync(p));
+    if (path) files.set(s.derivative, path);
+  }
+  return files;
+}
+
 /** Fails now, before images change, when the pipeline's include could not be written afterwards. */
 export async function checkIncludeWritable(dir: string): Promise<void> {
   await writeAtomically(join(dir, INCLUDE_FILE));
@@ -77,7 +89,8 @@ export interface IncludeResult {
  * --dry-run), says which processes it points where, and how to use it.
  */
 export async function updateInclude(ctx: Context, model: PipelineModel, options: { dryRun?: boolean; addInclude?: boolean } = {}): Promise<IncludeResult> {
-  const plan = planInclude(model, readState(await ctx.engine.listImages()));
+  const states = readState(await ctx.engine.listImages());
+  const plan = planInclude(model, states, sifFiles(model, states));
   const path = join(model.dir, INCLUDE_FILE);
   if (!options.dryRun) {
     for (const alias of plan.aliases) await ctx.engine.tag(alias.from, alias.to);

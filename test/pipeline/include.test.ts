@@ -63,6 +63,34 @@ describe('planInclude after a push', () => {
   });
 });
 
+describe('planInclude with a SIF file', () => {
+  it('points Singularity and Apptainer runs at the patch set\'s file by absolute path; Docker/Podman keep the reference, the rest their own', async () => {
+    const model = await scanPipeline('test/fixtures/pipelines/nfcore');
+    const derivative = 'nfhot.local/quay.io/nfhot-example/seqstats:dev-aaaaaaaaaaaa';
+    const sif = "/scratch/it's here/nfhot.local-quay.io-nfhot-example-seqstats-dev-aaaaaaaaaaaa.sif";
+    const plan = planInclude(model, [patched('quay.io/nfhot-example/seqstats:dev', derivative)], new Map([[derivative, sif]]));
+    expect(plan.overrides[0]!.sif).toBe(sif);
+    expect(renderInclude(plan)).toContain(
+      `container = { workflow.containerEngine in ['docker', 'podman'] ? '${derivative}' : workflow.containerEngine in ['singularity', 'apptainer'] ? '/scratch/it\\'s here/nfhot.local-quay.io-nfhot-example-seqstats-dev-aaaaaaaaaaaa.sif' : 'nfhot-example/seqstats:dev' }`,
+    );
+    // Without a file, Singularity keeps the process's own setting.
+    expect(renderInclude(planInclude(model, [patched('quay.io/nfhot-example/seqstats:dev', derivative)]))).not.toContain("['singularity', 'apptainer']");
+  });
+
+  it('reads singularity/apptainer settings of the config, string literals only', async () => {
+    const { mkdirSync, writeFileSync } = await import('node:fs');
+    const { join } = await import('node:path');
+    const { tempDir } = await import('../helpers/repos.js');
+    const dir = tempDir('nfhot-pipeline-');
+    mkdirSync(dir, { recursive: true });
+    writeFileSync(join(dir, 'main.nf'), 'process A {\n  container "org/tool:dev"\n  script: "true"\n}\nworkflow { A() }\n');
+    writeFileSync(join(dir, 'nextflow.config'), `workDir = '/scratch/work'\nprofiles {\n  apptainer { apptainer.enabled = true; apptainer.cacheDir = "/sif/cache" }\n  singularity { singularity.enabled = true; singularity.cacheDir = "\${HOME}/sif" }\n}\n`);
+    expect((await scanPipeline(dir, ['apptainer'])).sif).toEqual({ enabled: 'apptainer', cacheDir: { apptainer: '/sif/cache' }, workDir: '/scratch/work' });
+    expect((await scanPipeline(dir, ['singularity'])).sif).toEqual({ enabled: 'singularity', cacheDir: {}, workDir: '/scratch/work' });
+    expect((await scanPipeline(dir, [])).sif).toEqual({ cacheDir: {}, workDir: '/scratch/work' });
+  });
+});
+
 describe('renderInclude', () => {
   it('writes one withName block per override: the reference under Docker/Podman, the own setting otherwise', async () => {
     const model = await scanPipeline('test/fixtures/pipelines/nfcore');
