@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes this machine ready for nfhot's example and tests: a running Docker daemon, debootstrap,
-# git, docker-registry and htpasswd (Debian packages, installed when missing and run as root),
+# git, docker-registry, htpasswd and podman (Debian packages, installed when missing and run as root),
 # then the project's npm packages and build. Safe to run again: every step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
