@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname } from 'node:os';
 import type { ContainerSummary, Engine } from '../docker/engine.js';
 import { BusyError } from './errors.js';
@@ -70,7 +71,9 @@ export async function acquireLock(engine: Engine, familiarRef: string, image: st
   const key = lockKey(familiarRef);
   const name = LOCK_PREFIX + key;
   const labels = { ...holderLabels(), [HOLDER.image]: familiarRef };
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < 6; attempt++) {
+    // The name stays taken while the daemon removes a released or stale lock (reap may be at it too).
+    if (attempt > 0) await sleep(25 * 2 ** attempt);
     const id = await engine.createMarker(name, image, labels);
     // Released by ID: if a prune removed it meanwhile and another run took the name, that lock stays.
     if (id) return { workName: `${WORK_PREFIX}${key}-${HOST}-${process.pid}`, release: () => engine.removeContainer(id) };

@@ -6,7 +6,7 @@ import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, Pu
 import { explain, isEmpty, runToEnd, statusOf, unreachable } from './io.js';
 import { DockerWorkContainer } from './work-container.js';
 
-function splitRef(ref: string): { repo: string; tag: string } {
+export function splitRef(ref: string): { repo: string; tag: string } {
   const colon = ref.lastIndexOf(':');
   return colon > ref.lastIndexOf('/') ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repo: ref, tag: 'latest' };
 }

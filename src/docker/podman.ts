@@ -8,7 +8,7 @@
 import type Docker from 'dockerode';
 import { UserError } from '../core/errors.js';
 import { parseImageRef } from '../core/reference.js';
-import { DockerodeEngine } from './dockerode.js';
+import { DockerodeEngine, splitRef } from './dockerode.js';
 import { credentialsFor } from './auth.js';
 import type { ImageConfig, ImageInfo, ImageSummary, PushResult, WorkContainer } from './engine.js';
 import { explain, isEmpty } from './io.js';
@@ -51,6 +51,7 @@ export function configMismatch(wanted: ImageConfig, got: ImageConfig): string | 
   return undefined;
 }
 
+/** A libpod endpoint (they answer only under a versioned path; 4.0.0 is the oldest of Podman 4). */
 function dial<T>(docker: Docker, method: 'GET' | 'POST', path: string, query: Record<string, unknown> = {}): Promise<T> {
   return new Promise((resolve, reject) => {
     docker.modem.dial(
@@ -146,7 +147,7 @@ export class PodmanEngine extends DockerodeEngine {
   /** Podman keeps no record of what a registry stored: pulling the image back by the registry's digest (only its manifest travels) names it so. */
   override async push(ref: string, onLayer?: (layer: string, status: string) => void): Promise<PushResult> {
     const result = await super.push(ref, onLayer);
-    const byDigest = `${ref.slice(0, ref.lastIndexOf(':'))}@${result.digest}`;
+    const byDigest = `${splitRef(ref).repo}@${result.digest}`;
     try {
       const authconfig = await credentialsFor(parseImageRef(ref).domain || 'docker.io');
       await this.oneByOne(async () => {
@@ -172,9 +173,7 @@ export class PodmanEngine extends DockerodeEngine {
     try {
       const names = ((await this.docker.getImage(ref).inspect().catch(() => undefined))?.RepoTags ?? []) as string[];
       const full = names.find((n) => familiarName(n) === familiarName(ref)) ?? ref;
-      const colon = full.lastIndexOf(':');
-      const [repo, tag] = colon > full.lastIndexOf('/') ? [full.slice(0, colon), full.slice(colon + 1)] : [full, 'latest'];
-      await dial(this.docker, 'POST', `/libpod/images/${encodeURIComponent(imageId)}/tag`, { repo, tag });
+      await dial(this.docker, 'POST', `/libpod/images/${encodeURIComponent(imageId)}/tag`, splitRef(full));
     } catch (err) {
       throw explain(err, `cannot tag ${imageId.slice(0, 19)} as ${ref}`);
     }

@@ -49,7 +49,9 @@ export async function cleanupRepo(repo: string, ...refs: string[]): Promise<void
   const key = new Set(refs.map((r) => lockKey(r)));
   const containers = (await docker('ps', '-a', '--format', '{{.Names}}')).split('\n').filter((n) => [...key].some((k) => n.includes(k)));
   if (containers.length) await execa('docker', ['rm', '-f', ...containers], { reject: false });
-  const tags = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}')).split('\n').filter((t) => t.startsWith(`${repo}:`) || t.startsWith(`nfhot.local/${repo}:`));
+  // The repository (or a prefix of repositories), nfhot's references for it, and its copies pushed to a test registry.
+  const ours = (t: string) => [`${repo}:`, `${repo}/`].some((p) => t.startsWith(p) || t.includes(`/${p}`));
+  const tags = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}')).split('\n').filter(ours);
   if (tags.length) await execa('docker', ['rmi', ...tags], { reject: false });
 }
 
