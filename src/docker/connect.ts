@@ -2,6 +2,7 @@ import Docker from 'dockerode';
 import { UsageError } from '../core/errors.js';
 import { DockerodeEngine } from './dockerode.js';
 import type { Engine, EngineName } from './engine.js';
+import { within } from './io.js';
 import { PodmanEngine } from './podman.js';
 
 /** Where Podman's API service listens: CONTAINER_HOST (as for podman --remote), else its socket for this user. */
@@ -20,15 +21,11 @@ function client(address: string): Docker {
 
 /** Whether the service at the other end is Podman's (its version names a "Podman Engine"); false when it does not answer. */
 async function isPodman(docker: Docker): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), 3_000)));
   try {
-    const version = (await Promise.race([docker.version(), timeout])) as { Components?: { Name?: string }[] } | undefined;
+    const version = (await within(docker.version(), 3_000)) as { Components?: { Name?: string }[] } | undefined;
     return version?.Components?.some((c) => c.Name === 'Podman Engine') ?? false;
   } catch {
     return false; // the adapter's ping says why the engine does not answer
-  } finally {
-    clearTimeout(timer);
   }
 }
 

@@ -3,7 +3,7 @@ import { UserError } from '../core/errors.js';
 import { parseImageRef } from '../core/reference.js';
 import { credentialsFor } from './auth.js';
 import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, PushResult, RunResult, WorkContainer } from './engine.js';
-import { explain, isEmpty, runToEnd, statusOf, unreachable } from './io.js';
+import { explain, isEmpty, runToEnd, statusOf, unreachable, within } from './io.js';
 import { DockerWorkContainer } from './work-container.js';
 
 export function splitRef(ref: string): { repo: string; tag: string } {
@@ -15,16 +15,10 @@ export class DockerodeEngine implements Engine {
   constructor(protected readonly docker = new Docker()) {}
 
   async ping(): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(unreachable('no answer within 10 s')), 10_000);
-    });
     try {
-      await Promise.race([this.docker.ping(), timeout]);
+      if ((await within(this.docker.ping(), 10_000)) === undefined) throw unreachable('no answer within 10 s');
     } catch (err) {
       throw explain(err, 'the Docker daemon did not answer');
-    } finally {
-      clearTimeout(timer);
     }
   }
 

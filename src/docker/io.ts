@@ -81,3 +81,13 @@ export async function runToEnd(docker: Docker, container: Docker.Container, onSt
   const { StatusCode } = (await container.wait()) as { StatusCode: number };
   return { exitCode: StatusCode, ...(await output) };
 }
+
+/** What `promise` gives, or undefined when it has not settled within `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
