@@ -3,7 +3,7 @@ import { UserError } from '../core/errors.js';
 import { parseImageRef } from '../core/reference.js';
 import { credentialsFor } from './auth.js';
 import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, PushResult, RunResult, WorkContainer } from './engine.js';
-import { explain, isEmpty, runToEnd, statusOf, unreachable, within } from './io.js';
+import { explain, follow, isEmpty, runToEnd, statusOf, unreachable, within } from './io.js';
 import { DockerWorkContainer } from './work-container.js';
 
 export function splitRef(ref: string): { repo: string; tag: string } {
@@ -80,20 +80,14 @@ export class DockerodeEngine implements Engine {
     let failure: string | undefined;
     try {
       const stream = await this.docker.getImage(repo).push({ tag, ...(authconfig ? { authconfig } : {}) });
-      await new Promise<void>((resolve, reject) => {
-        this.docker.modem.followProgress(
-          stream,
-          (err: Error | null) => (err ? reject(err) : resolve()),
-          (event: { id?: string; status?: string; error?: string; aux?: { Digest?: string } }) => {
-            if (event.error) failure = event.error;
-            // Docker says it in aux; Podman only in a status line ("TAG: digest: sha256:… size: N").
-            digest ??= event.aux?.Digest ?? /\bdigest: (sha256:[0-9a-f]{64})/.exec(event.status ?? '')?.[1];
-            if (event.id && event.status && /^(Pushed|Layer already exists|Mounted from)/.test(event.status) && !layers.has(event.id)) {
-              layers.set(event.id, event.status);
-              onLayer?.(event.id, event.status);
-            }
-          },
-        );
+      await follow(this.docker, stream, (event: { id?: string; status?: string; error?: string; aux?: { Digest?: string } }) => {
+        if (event.error) failure = event.error;
+        // Docker says it in aux; Podman only in a status line ("TAG: digest: sha256:… size: N").
+        digest ??= event.aux?.Digest ?? /\bdigest: (sha256:[0-9a-f]{64})/.exec(event.status ?? '')?.[1];
+        if (event.id && event.status && /^(Pushed|Layer already exists|Mounted from)/.test(event.status) && !layers.has(event.id)) {
+          layers.set(event.id, event.status);
+          onLayer?.(event.id, event.status);
+        }
       });
     } catch (err) {
       failure ??= (explain(err, 'push') as Error).message.replace(/^push: /, '');
@@ -107,8 +101,12 @@ export class DockerodeEngine implements Engine {
           : undefined;
       throw new UserError(`cannot push ${ref}: ${why}`, hint);
     }
+    await this.recordPush(repo, digest, authconfig);
     return { digest, layers: [...layers].map(([id, status]) => ({ id, status })) };
   }
+
+  /** Makes the image's RepoDigests name `repo@digest` after a push: Docker's daemon does so itself. */
+  protected async recordPush(_repo: string, _digest: string, _authconfig: Docker.AuthConfig | undefined): Promise<void> {}
 
   async run(image: string, argv: string[], options: { user: string; labels: Record<string, string> }): Promise<RunResult> {
     let container: Docker.Container | undefined;

@@ -91,3 +91,8 @@ export async function within<T>(promise: Promise<T>, ms: number): Promise<T | un
     clearTimeout(timer);
   }
 }
+
+/** Reads a progress stream (pull, push) to its end, handing each event to `onEvent`. */
+export function follow<E>(docker: Docker, stream: NodeJS.ReadableStream, onEvent?: (event: E) => void): Promise<void> {
+  return new Promise((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), onEvent));
+}

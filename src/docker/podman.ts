@@ -9,9 +9,8 @@ import type Docker from 'dockerode';
 import { UserError } from '../core/errors.js';
 import { parseImageRef } from '../core/reference.js';
 import { DockerodeEngine, splitRef } from './dockerode.js';
-import { credentialsFor } from './auth.js';
-import type { ImageConfig, ImageInfo, ImageSummary, PushResult, WorkContainer } from './engine.js';
-import { explain, isEmpty } from './io.js';
+import type { ImageConfig, ImageInfo, ImageSummary, WorkContainer } from './engine.js';
+import { explain, follow, isEmpty } from './io.js';
 import { DockerWorkContainer } from './work-container.js';
 
 const SHORT = 'localhost/';
@@ -130,14 +129,16 @@ export class PodmanEngine extends DockerodeEngine {
       throw explain(err, 'cannot list images');
     }
     // Podman's RepoDigests pair every name with every digest it knows; a name by digest (made by
-    // push below) is what says where the image was pushed.
-    const names = (i: LibpodImage) => (i.RepoTags ?? []).map(familiarName);
-    const images = list.map((i) => ({
-      id: i.Id.startsWith('sha256:') ? i.Id : `sha256:${i.Id}`,
-      repoTags: names(i).filter((n) => !n.includes('@')),
-      repoDigests: names(i).filter((n) => n.includes('@')),
-      labels: i.Labels ?? {},
-    }));
+    // recordPush below) is what says where the image was pushed.
+    const images = list.map((i) => {
+      const names = (i.RepoTags ?? []).map(familiarName);
+      return {
+        id: i.Id.startsWith('sha256:') ? i.Id : `sha256:${i.Id}`,
+        repoTags: names.filter((n) => !n.includes('@')),
+        repoDigests: names.filter((n) => n.includes('@')),
+        labels: i.Labels ?? {},
+      };
+    });
     if (!references) return images;
     // As Docker's reference filter: a name with a tag matches that tag, one without matches the repository.
     const wanted = new Set(references);
@@ -145,19 +146,13 @@ export class PodmanEngine extends DockerodeEngine {
   }
 
   /** Podman keeps no record of what a registry stored: pulling the image back by the registry's digest (only its manifest travels) names it so. */
-  override async push(ref: string, onLayer?: (layer: string, status: string) => void): Promise<PushResult> {
-    const result = await super.push(ref, onLayer);
-    const byDigest = `${splitRef(ref).repo}@${result.digest}`;
+  protected override async recordPush(repo: string, digest: string, authconfig: Docker.AuthConfig | undefined): Promise<void> {
+    const byDigest = `${repo}@${digest}`;
     try {
-      const authconfig = await credentialsFor(parseImageRef(ref).domain || 'docker.io');
-      await this.oneByOne(async () => {
-        const stream = await this.docker.pull(byDigest, authconfig ? { authconfig } : {});
-        await new Promise<void>((resolve, reject) => this.docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve())));
-      });
+      await this.oneByOne(async () => follow(this.docker, await this.docker.pull(byDigest, authconfig ? { authconfig } : {})));
     } catch (err) {
       throw explain(err, `pushed ${byDigest}, but cannot name the local image by it`);
     }
-    return result;
   }
 
   /** Re-points the name Podman resolves `ref` to now (what `podman run ref` runs), else gives it Podman's name for `ref`. */
