@@ -13,7 +13,7 @@ import { activeRef, isNfhotRef, parseImageRef, registryTarget } from '../core/re
 import { resolveSource } from '../core/resolve-source.js';
 import { describeSource, parseSource, type ResolvedSource } from '../core/source.js';
 import { mapLimit } from '../core/util.js';
-import { buildSif, findSifProgram, requireSifProgram, sifCacheDir } from '../singularity/sif.js';
+import { buildSif, findSifProgram, requireSifProgram, sifCacheDir, type SifProgram } from '../singularity/sif.js';
 import { pipelineDir, scanPipeline, type PipelineModel } from '../pipeline/model.js';
 import { checkIncludeWritable, updateInclude, type IncludeResult } from '../pipeline/refresh.js';
 import { pushImages, type ImagePushResult } from './push.js';
@@ -203,18 +203,24 @@ async function pipelineTargets(ctx: Context, model: PipelineModel, dist: string,
   return { targets, skipped };
 }
 
-/** The SIF file of each derivative, with --singularity, or when the pipeline enables Singularity/Apptainer and its program is here. */
-async function buildSifs(ctx: Context, images: ImagePatchResult[], model: PipelineModel | undefined, asked: boolean): Promise<PatchResult['sif']> {
+/**
+ * The program to build SIF files with: asked for with --singularity (an error now, before anything
+ * changes, when there is none), or because the pipeline enables Singularity/Apptainer.
+ */
+function sifProgram(ctx: Context, model: PipelineModel | undefined, asked: boolean): SifProgram | undefined {
   const enabled = model?.sif.enabled;
-  const found = asked ? requireSifProgram(enabled) : enabled && findSifProgram(enabled);
-  if (!found) {
-    if (enabled) ctx.report.info(`the pipeline enables ${enabled}, but neither singularity nor apptainer is on PATH: no SIF file built`);
-    return undefined;
-  }
-  const dir = sifCacheDir(found.engine, model?.dir ?? process.cwd(), model?.sif ?? { cacheDir: {} });
+  if (asked) return requireSifProgram(enabled);
+  const found = enabled && findSifProgram(enabled);
+  if (enabled && !found) ctx.report.info(`the pipeline enables ${enabled}, but neither singularity nor apptainer is on PATH: no SIF file will be built`);
+  return found || undefined;
+}
+
+/** The SIF file of each derivative, in Nextflow's cache directory for that engine. */
+async function buildSifs(ctx: Context, images: ImagePatchResult[], model: PipelineModel | undefined, { engine, program }: SifProgram): Promise<PatchResult['sif']> {
+  const dir = sifCacheDir(engine, model?.dir ?? process.cwd(), model?.sif ?? { cacheDir: {} });
   const built: NonNullable<PatchResult['sif']> = [];
   for (const i of images) {
-    const sif = await ctx.report.step(`${i.image}: ${found.engine} image`, () => buildSif(found.program, i.derivative, dir, (line) => ctx.report.info(`  ${found.engine}| ${line}`)));
+    const sif = await ctx.report.step(`${i.image}: ${engine} image`, () => buildSif(program, i.derivative, dir, (line) => ctx.report.info(`  ${engine}| ${line}`)));
     ctx.report.info(`${i.image}: ${sif.built ? 'built' : 'already had'} ${sif.path}`);
     built.push({ image: i.image, ...sif });
   }
@@ -224,7 +230,6 @@ async function buildSifs(ctx: Context, images: ImagePatchResult[], model: Pipeli
 export async function patch(options: PatchOptions, ctx: Context): Promise<PatchResult> {
   const spec = parseSource(options.source, isDirectory);
   if (options.push !== undefined) registryTarget(options.push); // a bad registry fails before anything changes
-  if (options.singularity && !options.dryRun) requireSifProgram(); // as does a missing program
   if (options.repo !== undefined && spec.kind !== 'name') throw new UsageError('--repo applies to a NAME@REF source only');
   if (options.repo !== undefined && (options.repo === '' || options.repo.startsWith('-') || /[\x00-\x20]/.test(options.repo))) {
     throw new UsageError(`invalid --repo ${JSON.stringify(options.repo)}: a repository URL or path cannot be empty, start with "-" or contain whitespace`, 'e.g. --repo https://github.com/org/pkg.git, or --repo /srv/git/pkg.git');
@@ -242,6 +247,7 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
   const reaping = options.dryRun ? Promise.resolve([]) : reap(ctx.engine).catch(() => []);
   const model = dir ? await ctx.report.step(`reading the pipeline in ${dir}`, () => scanPipeline(dir, options.profiles)) : undefined;
   if (model && !options.dryRun) await checkIncludeWritable(model.dir);
+  const sifBuilder = options.dryRun ? undefined : sifProgram(ctx, model, options.singularity ?? false);
   let targets: Target[] = [];
   let skipped: SkippedImage[] = [];
   for (const target of await Promise.all(options.images.map((input) => findTarget(ctx, input)))) {
@@ -259,7 +265,7 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
   const at = new Date().toISOString();
   const images = await mapLimit(targets, availableParallelism(), (t) => patchOne(ctx, t, source, options, at));
   const pushed = options.push && !options.dryRun ? await pushImages(ctx, images.map((i) => i.image), options.push) : undefined;
-  const sif = options.dryRun ? undefined : await buildSifs(ctx, images, model, options.singularity ?? false);
+  const sif = sifBuilder && (await buildSifs(ctx, images, model, sifBuilder));
   const include = model && (await updateInclude(ctx, model, options));
   await reaping;
   return { source: source.display, ...(source.commit ? { commit: source.commit } : {}), images, ...(skipped.length ? { skipped } : {}), ...(include ? { include } : {}), ...(pushed ? { pushed } : {}), ...(sif ? { sif } : {}) };

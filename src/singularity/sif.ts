@@ -33,8 +33,13 @@ export function sifCacheDir(engine: SifEngine, pipelineDir: string, settings: Si
   return isAbsolute(dir) ? dir : resolve(pipelineDir, dir);
 }
 
+export interface SifProgram {
+  engine: SifEngine;
+  program: string;
+}
+
 /** The program on PATH: the one asked for, else singularity, else apptainer; undefined when none is there. */
-export function findSifProgram(preferred?: SifEngine, path = process.env.PATH ?? ''): { engine: SifEngine; program: string } | undefined {
+export function findSifProgram(preferred?: SifEngine, path = process.env.PATH ?? ''): SifProgram | undefined {
   const order: SifEngine[] = preferred === 'apptainer' ? ['apptainer', 'singularity'] : ['singularity', 'apptainer'];
   for (const engine of order) {
     for (const dir of path.split(delimiter).filter(Boolean)) {
@@ -80,7 +85,7 @@ export async function buildSif(program: string, derivative: string, dir: string,
 }
 
 /** The program, or a clear error when neither is on PATH. */
-export function requireSifProgram(preferred?: SifEngine): { engine: SifEngine; program: string } {
+export function requireSifProgram(preferred?: SifEngine): SifProgram {
   const found = findSifProgram(preferred);
   if (!found) {
     throw new UserError('--singularity needs singularity or apptainer on PATH, and neither is', 'install Apptainer or SingularityCE on this machine, or leave out --singularity');
