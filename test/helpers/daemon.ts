@@ -2,7 +2,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa } from 'execa';
+import { execa, type ResultPromise } from 'execa';
 
 export interface TestDaemon {
   /** DOCKER_HOST for it. */
@@ -13,6 +13,18 @@ export interface TestDaemon {
 }
 
 const BRIDGE = 'nfhot-t0';
+
+/** Waits (30 s at most) until the Docker API at `host`, served by `server`, answers; else stops it and fails with its last words. */
+export async function answering(host: string, server: ResultPromise, what: string): Promise<void> {
+  for (let i = 0; ; i++) {
+    if ((await execa('docker', ['version'], { env: { DOCKER_HOST: host }, reject: false })).exitCode === 0) return;
+    if (i > 120 || server.exitCode !== null) {
+      server.kill();
+      throw new Error(`${what} did not start: ${String((await server).stderr).slice(-2000)}`);
+    }
+    await sleep(250);
+  }
+}
 
 /**
  * A second Docker daemon whose data root is a tmpfs of `size` (e.g. "1g"), on its own socket
@@ -30,14 +42,7 @@ export async function startTestDaemon(size: string): Promise<TestDaemon> {
   const host = `unix://${join(dir, 'docker.sock')}`;
   const args = ['--data-root', join(dataRoot, 'data'), '--exec-root', join(dir, 'exec'), '--host', host, '--pidfile', join(dir, 'pid'), '--bridge', BRIDGE, '--iptables=false', '--ip-masq=false', '--storage-driver', 'overlay2'];
   const daemon = execa('timeout', ['900', 'dockerd', ...args], { reject: false, stdio: ['ignore', 'ignore', 'pipe'], cleanup: true });
-  for (let i = 0; ; i++) {
-    if ((await execa('docker', ['info'], { env: { DOCKER_HOST: host }, reject: false })).exitCode === 0) break;
-    if (i > 120 || daemon.exitCode !== null) {
-      daemon.kill();
-      throw new Error(`the test daemon did not start: ${(await daemon).stderr.slice(-2000)}`);
-    }
-    await sleep(250);
-  }
+  await answering(host, daemon, 'the test daemon');
   return {
     host,
     dataRoot,

@@ -1,8 +1,8 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
+import { answering } from './daemon.js';
 
 export interface TestPodman {
   /** DOCKER_HOST (and CONTAINER_HOST) for its API service. */
@@ -29,14 +29,7 @@ export async function startPodman(options: { insecure?: string[] } = {}): Promis
   const storage = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run')];
   const host = `unix://${join(dir, 'podman.sock')}`;
   const service = execa('timeout', ['1800', 'podman', ...storage, 'system', 'service', '--time=0', host], { env, reject: false, stdio: ['ignore', 'ignore', 'pipe'], cleanup: true });
-  for (let i = 0; ; i++) {
-    if ((await execa('docker', ['version'], { env: { DOCKER_HOST: host }, reject: false })).exitCode === 0) break;
-    if (i > 120 || service.exitCode !== null) {
-      service.kill();
-      throw new Error(`the Podman service did not start: ${(await service).stderr.slice(-2000)}`);
-    }
-    await sleep(250);
-  }
+  await answering(host, service, 'the Podman service');
   const podman = async (...args: string[]) => (await execa('podman', [...storage, ...args], { env })).stdout;
   return {
     host,
