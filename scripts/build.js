@@ -7,7 +7,7 @@ rmSync('dist', { recursive: true, force: true }); // no chunk of an earlier buil
 
 const stub = new URL('../src/stubs/unavailable.cjs', import.meta.url).pathname;
 await build({
-  entryPoints: ['src/cli.ts'],
+  entryPoints: { cli: 'src/cli/main.ts' },
   bundle: true,
   splitting: true,
   platform: 'node',

@@ -1,9 +1,8 @@
-import { execa } from 'execa';
-import type { Context } from '../context.js';
+import type { Context } from '../core/context.js';
 import { UsageError, UserError } from '../core/errors.js';
-import { compareWithNextflow, parseInspect, type CheckResult } from '../pipeline/check.js';
-import { pipelineDir, scanPipeline, type PipelineModel } from '../pipeline/model.js';
-import { updateInclude, type IncludeResult } from '../pipeline/refresh.js';
+import { compareWithNextflow, parseInspect, type CheckResult } from '../core/pipeline/check.js';
+import { pipelineDir, scanPipeline, type PipelineModel } from '../core/pipeline/model.js';
+import { updateInclude, type IncludeResult } from '../core/pipeline/include-file.js';
 
 export interface ConfigOptions {
   pipeline?: string;
@@ -34,7 +33,7 @@ export async function config(options: ConfigOptions, ctx: Context): Promise<Conf
 
 async function checkWithNextflow(ctx: Context, model: PipelineModel, include: IncludeResult): Promise<CheckResult> {
   const args = ['inspect', '-format', 'json', ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []), model.dir];
-  const run = await execa('nextflow', args, { reject: false, cwd: model.dir });
+  const run = await ctx.programs.run('nextflow', args, { cwd: model.dir });
   if (run.exitCode === undefined) {
     throw new UserError('nextflow is not on PATH: --check compares nfhot\'s model with what `nextflow inspect` reports', 'install Nextflow, or leave out --check');
   }

@@ -1,11 +1,11 @@
 import { statSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
-import type { Context } from '../context.js';
-import { build, reuse } from '../core/apply.js';
+import type { Context } from '../core/context.js';
+import { build, reuse } from '../core/patch/apply.js';
 import { throwIfInterrupted, UsageError, UserError } from '../core/errors.js';
 import { reap } from '../core/lock.js';
-import { lineage, planPatch, type PatchPlan, type Target } from '../core/plan.js';
+import { lineage, planPatch, type PatchPlan, type Target } from '../core/patch/plan.js';
 import { probeImage } from '../core/probe.js';
 import { chooseInterpreter, repositoryOf } from '../core/python.js';
 import { fromLabels, normalizeName, type PatchRecord } from '../core/record.js';
@@ -13,9 +13,9 @@ import { activeRef, isNfhotRef, parseImageRef, registryTarget } from '../core/re
 import { resolveSource } from '../core/resolve-source.js';
 import { describeSource, parseSource, type ResolvedSource } from '../core/source.js';
 import { mapLimit } from '../core/util.js';
-import { buildSif, findSifProgram, requireSifProgram, sifCacheDir, type SifProgram } from '../singularity/sif.js';
-import { pipelineDir, scanPipeline, type PipelineModel } from '../pipeline/model.js';
-import { checkIncludeWritable, updateInclude, type IncludeResult } from '../pipeline/refresh.js';
+import { buildSif, findSifProgram, requireSifProgram, sifCacheDir, type SifProgram } from '../core/singularity.js';
+import { pipelineDir, scanPipeline, type PipelineModel } from '../core/pipeline/model.js';
+import { checkIncludeWritable, updateInclude, type IncludeResult } from '../core/pipeline/include-file.js';
 import { pushImages, type ImagePushResult } from './push.js';
 
 export interface PatchOptions {
@@ -220,7 +220,7 @@ async function buildSifs(ctx: Context, images: ImagePatchResult[], model: Pipeli
   const dir = sifCacheDir(engine, model?.dir ?? process.cwd(), model?.sif ?? { cacheDir: {} });
   const built: NonNullable<PatchResult['sif']> = [];
   for (const i of images) {
-    const sif = await ctx.report.step(`${i.image}: ${engine} image`, () => buildSif(program, i.derivative, dir, (line) => ctx.report.info(`  ${engine}| ${line}`)));
+    const sif = await ctx.report.step(`${i.image}: ${engine} image`, () => buildSif(ctx.programs, program, i.derivative, dir, (line) => ctx.report.info(`  ${engine}| ${line}`)));
     ctx.report.info(`${i.image}: ${sif.built ? 'built' : 'already had'} ${sif.path}`);
     built.push({ image: i.image, ...sif });
   }

@@ -1,9 +1,9 @@
-import type { Context } from '../context.js';
+import type { Context } from '../core/context.js';
 import { UsageError, UserError } from '../core/errors.js';
 import { parseImageRef, pushedRef, registryTarget } from '../core/reference.js';
 import { readState } from '../core/state.js';
-import { pipelineDir, scanPipeline } from '../pipeline/model.js';
-import { updateInclude, type IncludeResult } from '../pipeline/refresh.js';
+import { pipelineDir, scanPipeline } from '../core/pipeline/model.js';
+import { updateInclude, type IncludeResult } from '../core/pipeline/include-file.js';
 
 export interface PushOptions {
   /** Patched images to push (default: every patched image). */

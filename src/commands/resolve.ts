@@ -1,4 +1,4 @@
-import type { Context } from '../context.js';
+import type { Context } from '../core/context.js';
 import { nfhotRepository, parseImageRef } from '../core/reference.js';
 import { readState } from '../core/state.js';
 

@@ -1,12 +1,12 @@
-import type { Context } from '../context.js';
+import type { Context } from '../core/context.js';
 import { UsageError, UserError } from '../core/errors.js';
 import { reap, withLock } from '../core/lock.js';
 import { fromLabels } from '../core/record.js';
 import { isNfhotRef, keeperRef, parseImageRef } from '../core/reference.js';
 import { readState } from '../core/state.js';
 import { stopPoint } from '../core/stop-point.js';
-import { pipelineDir, scanPipeline } from '../pipeline/model.js';
-import { checkIncludeWritable, updateInclude, type IncludeResult } from '../pipeline/refresh.js';
+import { pipelineDir, scanPipeline } from '../core/pipeline/model.js';
+import { checkIncludeWritable, updateInclude, type IncludeResult } from '../core/pipeline/include-file.js';
 
 export interface RollbackOptions {
   images: string[];

@@ -1,4 +1,4 @@
-import type { Context } from '../context.js';
+import type { Context } from '../core/context.js';
 import { reap } from '../core/lock.js';
 import { readState, type ImageState } from '../core/state.js';
 

@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { hostname } from 'node:os';
-import type { ContainerSummary, Engine } from '../docker/engine.js';
+import type { ContainerSummary, Engine } from './ports/engine.js';
 import { BusyError } from './errors.js';
 import { hashHex } from './reference.js';
 

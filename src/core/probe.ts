@@ -1,7 +1,7 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Engine } from '../docker/engine.js';
-import { probePy, probeSh } from '../python/assets.js';
+import type { Engine } from './ports/engine.js';
+import { probePy, probeSh } from './assets.js';
 import { cacheDir } from './cache.js';
 import { UserError } from './errors.js';
 import { holderLabels } from './lock.js';

@@ -1,4 +1,4 @@
-import type { Git, TreeRef } from '../git/git.js';
+import type { Git, TreeRef } from './ports/git.js';
 import { UserError } from './errors.js';
 import { isPythonProject, projectName, type ProjectFiles } from './pyproject.js';
 import { normalizeName } from './record.js';

@@ -1,6 +1,6 @@
 import { UsageError } from './errors.js';
 import { stripCredentials } from './redact.js';
-import type { TreeRef } from '../git/git.js';
+import type { TreeRef } from './ports/git.js';
 
 /** What the user asked to install, before anything is fetched. */
 export type SourceSpec =

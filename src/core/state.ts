@@ -1,4 +1,4 @@
-import type { ImageSummary } from '../docker/engine.js';
+import type { ImageSummary } from './ports/engine.js';
 import { fromLabels, type PatchRecord } from './record.js';
 import { activeRef, keeperRef, parseImageRef, type ImageRef } from './reference.js';
 

@@ -1,10 +1,12 @@
 import { hostname } from 'node:os';
+import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { patch } from '../../src/commands/patch.js';
 import { BusyError, InterruptedError, UserError } from '../../src/core/errors.js';
 import { acquireLock, lockKey } from '../../src/core/lock.js';
 import { keeperRef, parseImageRef } from '../../src/core/reference.js';
-import { DockerodeEngine } from '../../src/docker/dockerode.js';
+import { DockerodeEngine } from '../../src/adapters/docker/dockerode.js';
+import { execaPrograms } from '../../src/adapters/programs.js';
 import { testContext } from '../helpers/context.js';
 import { docker, exists, fixtureTag, imageId, nfhotContainers, runIn } from '../helpers/docker.js';
 import { greetRepo } from '../helpers/repos.js';
@@ -89,7 +91,7 @@ describe('the lock', () => {
     const image = await fixtureTag('venv');
     const id = await imageId(image);
     const repo = await greetRepo();
-    const lock = await acquireLock(new DockerodeEngine(), parseImageRef(image).familiar, id);
+    const lock = await acquireLock(new DockerodeEngine(new Docker(), execaPrograms), parseImageRef(image).familiar, id);
     try {
       const error = await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext()).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(BusyError);

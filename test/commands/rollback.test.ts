@@ -3,8 +3,8 @@ import { rollback } from '../../src/commands/rollback.js';
 import { silentReporter } from '../../src/core/report.js';
 import { toLabels } from '../../src/core/record.js';
 import { isNfhotRef } from '../../src/core/reference.js';
-import type { Context } from '../../src/context.js';
-import type { Engine, ImageSummary } from '../../src/docker/engine.js';
+import type { Context } from '../../src/core/context.js';
+import type { Engine, ImageSummary } from '../../src/core/ports/engine.js';
 
 const id = (n: number) => `sha256:${String(n).repeat(64)}`;
 
@@ -28,6 +28,7 @@ function fakeEngine(images: ImageSummary[]): Engine & { tags: () => Record<strin
     removeContainer: async (name) => void names.delete(name),
     inspectImage: unsupported,
     run: unsupported,
+    push: unsupported,
     createWorkContainer: unsupported,
     tags: () => Object.fromEntries(images.flatMap((i) => i.repoTags.map((t) => [t, i.id]))),
   };
@@ -36,15 +37,15 @@ function fakeEngine(images: ImageSummary[]): Engine & { tags: () => Record<strin
 function patched(n: number, image: string): ImageSummary[] {
   const repo = image.split(':')[0];
   return [
-    { id: id(n), repoTags: [`nfhot.local/${repo}:dev-original`], labels: {} },
-    { id: id(n + 1), repoTags: [image, `nfhot.local/${repo}:dev-aaaaaaaaaaaa`], labels: toLabels({ image, original: id(n), derivative: `nfhot.local/${repo}:dev-aaaaaaaaaaaa`, patches: [] }) },
+    { id: id(n), repoTags: [`nfhot.local/${repo}:dev-original`], repoDigests: [], labels: {} },
+    { id: id(n + 1), repoTags: [image, `nfhot.local/${repo}:dev-aaaaaaaaaaaa`], repoDigests: [], labels: toLabels({ image, original: id(n), derivative: `nfhot.local/${repo}:dev-aaaaaaaaaaaa`, patches: [] }) },
   ];
 }
 
 describe('rollback', () => {
   it('--all restores every patched image to its original, removes the keepers and releases its locks', async () => {
     const engine = fakeEngine([...patched(1, 'org/a:dev'), ...patched(3, 'org/b:dev')]);
-    const ctx: Context = { engine, git: undefined as never, report: silentReporter, signal: new AbortController().signal };
+    const ctx: Context = { engine, git: undefined as never, programs: undefined as never, report: silentReporter, signal: new AbortController().signal };
     const result = await rollback({ images: [], all: true }, ctx);
     expect(result.images.map((r) => r.action)).toEqual(['rolledBack', 'rolledBack']);
     expect(engine.tags()).toEqual({ 'org/a:dev': id(1), 'org/b:dev': id(3) }); // keepers and derivatives gone
@@ -52,10 +53,10 @@ describe('rollback', () => {
   });
 
   it('rolls back the others before refusing a tag re-pointed since its patch', async () => {
-    const images = [...patched(1, 'org/a:dev'), ...patched(3, 'org/b:dev'), { id: id(5), repoTags: [], labels: {} }];
+    const images = [...patched(1, 'org/a:dev'), ...patched(3, 'org/b:dev'), { id: id(5), repoTags: [], repoDigests: [], labels: {} }];
     const engine = fakeEngine(images);
     await engine.tag(id(5), 'org/a:dev'); // someone rebuilt org/a:dev
-    const ctx: Context = { engine, git: undefined as never, report: silentReporter, signal: new AbortController().signal };
+    const ctx: Context = { engine, git: undefined as never, programs: undefined as never, report: silentReporter, signal: new AbortController().signal };
     await expect(rollback({ images: [], all: true }, ctx)).rejects.toThrow(/org\/a:dev was re-pointed since nfhot patched it/);
     expect(engine.tags()).toMatchObject({ 'org/a:dev': id(5), 'org/b:dev': id(3) });
     await rollback({ images: ['org/a:dev'], force: true }, ctx);
@@ -65,14 +66,14 @@ describe('rollback', () => {
   it('removes derivatives left for an image that is no longer patched', async () => {
     const [, derivative] = patched(1, 'org/a:dev');
     const leftover = { ...derivative!, repoTags: derivative!.repoTags.filter(isNfhotRef) }; // the tag was rebuilt as id(1)
-    const engine = fakeEngine([{ id: id(1), repoTags: ['org/a:dev'], labels: {} }, leftover]);
-    const ctx: Context = { engine, git: undefined as never, report: silentReporter, signal: new AbortController().signal };
+    const engine = fakeEngine([{ id: id(1), repoTags: ['org/a:dev'], repoDigests: [], labels: {} }, leftover]);
+    const ctx: Context = { engine, git: undefined as never, programs: undefined as never, report: silentReporter, signal: new AbortController().signal };
     expect((await rollback({ images: ['org/a:dev'] }, ctx)).images).toEqual([{ image: 'org/a:dev', action: 'unchanged' }]);
     expect(engine.tags()).toEqual({ 'org/a:dev': id(1) });
   });
 
   it('wants images or --all, not both and not neither', async () => {
-    const ctx: Context = { engine: fakeEngine([]), git: undefined as never, report: silentReporter, signal: new AbortController().signal };
+    const ctx: Context = { engine: fakeEngine([]), git: undefined as never, programs: undefined as never, report: silentReporter, signal: new AbortController().signal };
     await expect(rollback({ images: [] }, ctx)).rejects.toThrow(/no image to roll back/);
     await expect(rollback({ images: ['org/a:dev'], all: true }, ctx)).rejects.toThrow(/not both/);
   });

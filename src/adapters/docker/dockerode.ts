@@ -1,0 +1,180 @@
+import Docker from 'dockerode';
+import { UserError } from '../../core/errors.js';
+import type { Programs } from '../../core/ports/programs.js';
+import { parseImageRef } from '../../core/reference.js';
+import { credentialsFor } from './auth.js';
+import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, PushResult, RunResult, WorkContainer } from '../../core/ports/engine.js';
+import { explain, follow, isEmpty, runToEnd, statusOf, unreachable, within } from './io.js';
+import { DockerWorkContainer } from './work-container.js';
+
+export function splitRef(ref: string): { repo: string; tag: string } {
+  const colon = ref.lastIndexOf(':');
+  return colon > ref.lastIndexOf('/') ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repo: ref, tag: 'latest' };
+}
+
+export class DockerodeEngine implements Engine {
+  constructor(
+    protected readonly docker: Docker,
+    private readonly programs: Programs,
+  ) {}
+
+  async ping(): Promise<void> {
+    try {
+      if ((await within(this.docker.ping(), 10_000)) === undefined) throw unreachable('no answer within 10 s');
+    } catch (err) {
+      throw explain(err, 'the Docker daemon did not answer');
+    }
+  }
+
+  async inspectImage(ref: string): Promise<ImageInfo | undefined> {
+    try {
+      const data = await this.docker.getImage(ref).inspect();
+      const config = (data.Config ?? {}) as unknown as ImageConfig;
+      return {
+        id: data.Id,
+        repoTags: data.RepoTags ?? [],
+        config,
+        labels: config.Labels ?? {},
+        layers: data.RootFS?.Layers?.length ?? 0,
+        size: data.Size,
+      };
+    } catch (err) {
+      if (statusOf(err) === 404) return undefined;
+      throw explain(err, `cannot inspect image ${ref}`);
+    }
+  }
+
+  async listImages(references?: string[]): Promise<ImageSummary[]> {
+    try {
+      const list = await this.docker.listImages(references ? { filters: { reference: references } } : {});
+      return list.map((i) => ({
+        id: i.Id,
+        repoTags: (i.RepoTags ?? []).filter((t) => t !== '<none>:<none>'),
+        repoDigests: (i.RepoDigests ?? []).filter((d) => !d.startsWith('<none>')),
+        labels: i.Labels ?? {},
+      }));
+    } catch (err) {
+      throw explain(err, 'cannot list images');
+    }
+  }
+
+  async tag(imageId: string, ref: string): Promise<void> {
+    try {
+      await this.docker.getImage(imageId).tag(splitRef(ref));
+    } catch (err) {
+      throw explain(err, `cannot tag ${imageId.slice(0, 19)} as ${ref}`);
+    }
+  }
+
+  async untag(ref: string): Promise<void> {
+    try {
+      await this.docker.getImage(ref).remove({ noprune: true });
+    } catch (err) {
+      if (statusOf(err) === 404 || statusOf(err) === 409) return; // gone, or a container still uses it: leave it
+      throw explain(err, `cannot remove tag ${ref}`);
+    }
+  }
+
+  async push(ref: string, onLayer?: (layer: string, status: string) => void): Promise<PushResult> {
+    const { repo, tag } = splitRef(ref);
+    const registry = parseImageRef(ref).domain || 'docker.io';
+    const authconfig = await credentialsFor(registry, this.programs);
+    const layers = new Map<string, string>();
+    let digest: string | undefined;
+    let failure: string | undefined;
+    try {
+      const stream = await this.docker.getImage(repo).push({ tag, ...(authconfig ? { authconfig } : {}) });
+      await follow(this.docker, stream, (event: { id?: string; status?: string; error?: string; aux?: { Digest?: string } }) => {
+        if (event.error) failure = event.error;
+        // Docker says it in aux; Podman only in a status line ("TAG: digest: sha256:… size: N").
+        digest ??= event.aux?.Digest ?? /\bdigest: (sha256:[0-9a-f]{64})/.exec(event.status ?? '')?.[1];
+        if (event.id && event.status && /^(Pushed|Layer already exists|Mounted from)/.test(event.status) && !layers.has(event.id)) {
+          layers.set(event.id, event.status);
+          onLayer?.(event.id, event.status);
+        }
+      });
+    } catch (err) {
+      failure ??= (explain(err, 'push') as Error).message.replace(/^push: /, '');
+    }
+    if (failure || !digest) {
+      const why = failure ?? 'the daemon reported no digest';
+      const hint = /unauthorized|authentication required|auth credentials|denied/i.test(why)
+        ? `log in first (docker login ${registry}): nfhot uses the credentials in your Docker config`
+        : /connection refused|no such host|timeout|dial tcp|server gave HTTP response/i.test(why)
+          ? `check that a registry answers at ${registry} (for plain HTTP, list it as insecure: in Docker's insecure-registries, unless on 127.0.0.1; in Podman's registries.conf)`
+          : undefined;
+      throw new UserError(`cannot push ${ref}: ${why}`, hint);
+    }
+    await this.recordPush(repo, digest, authconfig);
+    return { digest, layers: [...layers].map(([id, status]) => ({ id, status })) };
+  }
+
+  /** Makes the image's RepoDigests name `repo@digest` after a push: Docker's daemon does so itself. */
+  protected async recordPush(_repo: string, _digest: string, _authconfig: Docker.AuthConfig | undefined): Promise<void> {}
+
+  async run(image: string, argv: string[], options: { user: string; labels: Record<string, string> }): Promise<RunResult> {
+    let container: Docker.Container | undefined;
+    try {
+      container = await this.docker.createContainer({
+        Image: image,
+        Entrypoint: argv,
+        Cmd: [],
+        User: options.user,
+        Labels: options.labels,
+        HostConfig: { NetworkMode: 'none' },
+      });
+      return await runToEnd(this.docker, container);
+    } catch (err) {
+      throw explain(err, `cannot run a container from ${image.slice(0, 19)}`);
+    } finally {
+      await container?.remove({ force: true }).catch(() => undefined);
+    }
+  }
+
+  async createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[] }): Promise<WorkContainer> {
+    // Commit fills an empty Cmd or Entrypoint of the config it is given from the container's: the
+    // command goes where the original has one (or, when it has none, in Cmd, fixed at commit).
+    const command = isEmpty(options.config.Entrypoint) ? { Cmd: options.argv } : { Entrypoint: options.argv, Cmd: null };
+    try {
+      // Root runs pip; set only when the image names another user (an empty User would be committed as '0').
+      const user = options.config.User ? { User: '0' } : {};
+      const container = await this.docker.createContainer({ name: options.name, Image: options.image, ...command, ...user } as Docker.ContainerCreateOptions);
+      return this.workContainer(container);
+    } catch (err) {
+      throw explain(err, `cannot create a container from ${options.image.slice(0, 19)}`);
+    }
+  }
+
+  protected workContainer(container: Docker.Container): WorkContainer {
+    return new DockerWorkContainer(this.docker, container);
+  }
+
+  async createMarker(name: string, image: string, labels: Record<string, string>): Promise<string | undefined> {
+    try {
+      return (await this.docker.createContainer({ name, Image: image, Entrypoint: ['/nfhot-lock'], Cmd: [], Labels: labels, NetworkDisabled: true })).id;
+    } catch (err) {
+      if (statusOf(err) === 409) return undefined;
+      throw explain(err, `cannot create lock ${name}`);
+    }
+  }
+
+  async listContainers(namePrefix: string): Promise<ContainerSummary[]> {
+    try {
+      const list = await this.docker.listContainers({ all: true, filters: { name: [namePrefix] } });
+      return list
+        .map((c) => ({ id: c.Id, name: (c.Names?.[0] ?? '').replace(/^\//, ''), labels: c.Labels ?? {} }))
+        .filter((c) => c.name.startsWith(namePrefix));
+    } catch (err) {
+      throw explain(err, 'cannot list containers');
+    }
+  }
+
+  async removeContainer(nameOrId: string): Promise<void> {
+    try {
+      await this.docker.getContainer(nameOrId).remove({ force: true, v: true });
+    } catch (err) {
+      if (statusOf(err) === 404 || statusOf(err) === 409) return; // gone, or already being removed
+      throw explain(err, `cannot remove container ${nameOrId}`);
+    }
+  }
+}

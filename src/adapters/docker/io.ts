@@ -1,0 +1,99 @@
+// What the dockerode adapter and its work container share: error wording and stream handling.
+import type Docker from 'dockerode';
+import { PassThrough } from 'node:stream';
+import { UserError } from '../../core/errors.js';
+
+interface DockerError extends Error {
+  statusCode?: number;
+  code?: string;
+  json?: { message?: string } | null;
+}
+
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'EPERM', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'ECONNRESET', 'EPIPE']);
+
+/** Where the Docker API is: DOCKER_HOST, else Docker's own socket. */
+export function dockerAddress(): string {
+  return process.env.DOCKER_HOST || 'unix:///var/run/docker.sock';
+}
+
+export function unreachable(cause: string): UserError {
+  return new UserError(
+    `cannot reach the Docker daemon at ${dockerAddress()} (${cause})`,
+    process.env.DOCKER_HOST
+      ? 'check DOCKER_HOST, or unset it to use the local socket'
+      : 'start it (as root: `dockerd >/var/log/dockerd.log 2>&1 &`, or `systemctl start docker`) and check that you may use /var/run/docker.sock',
+  );
+}
+
+/** Turns what dockerode throws into one line a user can read. */
+export function explain(err: unknown, what: string): Error {
+  const e = err as DockerError;
+  if (e instanceof UserError) return e;
+  if (e?.code && UNREACHABLE.has(e.code)) return unreachable(e.code);
+  const message = String(e?.json?.message ?? (typeof e?.json === 'string' ? e.json : undefined) ?? e?.message ?? String(err)).trim();
+  const full = /no space left on device/i.test(message) ? "the disk under Docker's data root is full: free space (see docker system df; docker image prune) and retry" : undefined;
+  return new UserError(`${what}: ${message}`, full);
+}
+
+export function statusOf(err: unknown): number | undefined {
+  return (err as DockerError)?.statusCode;
+}
+
+export function collect(stream: NodeJS.ReadableStream): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    stream.on('data', (c: Buffer) => chunks.push(Buffer.from(c)));
+    stream.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    stream.on('error', reject);
+  });
+}
+
+/** Splits Docker's multiplexed stdout/stderr stream; resolves when it ends. */
+export function demux(docker: Docker, stream: NodeJS.ReadableStream, onStderr?: (chunk: string) => void): Promise<{ stdout: string; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  const stdout = collect(out);
+  const stderr: string[] = [];
+  err.on('data', (c: Buffer) => {
+    const text = c.toString('utf8');
+    stderr.push(text);
+    onStderr?.(text);
+  });
+  docker.modem.demuxStream(stream, out, err);
+  return new Promise((resolve, reject) => {
+    const finish = () => {
+      out.end();
+      err.end();
+      stdout.then((s) => resolve({ stdout: s, stderr: stderr.join('') }), reject);
+    };
+    stream.on('end', finish);
+    stream.on('close', finish);
+    stream.on('error', reject);
+  });
+}
+
+export const isEmpty = (v: unknown) => v == null || (Array.isArray(v) && v.length === 0);
+
+/** Starts a created container and waits for its end, with its output (attached first, so none is lost). */
+export async function runToEnd(docker: Docker, container: Docker.Container, onStderr?: (chunk: string) => void): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+  const output = demux(docker, stream, onStderr);
+  await container.start();
+  const { StatusCode } = (await container.wait()) as { StatusCode: number };
+  return { exitCode: StatusCode, ...(await output) };
+}
+
+/** What `promise` gives, or undefined when it has not settled within `ms`. */
+export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+/** Reads a progress stream (pull, push) to its end, handing each event to `onEvent`. */
+export function follow<E>(docker: Docker, stream: NodeJS.ReadableStream, onEvent?: (event: E) => void): Promise<void> {
+  return new Promise((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), onEvent));
+}

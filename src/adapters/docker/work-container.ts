@@ -1,0 +1,88 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type Docker from 'dockerode';
+import { UserError } from '../../core/errors.js';
+import type { ImageConfig, RunResult, WorkContainer } from '../../core/ports/engine.js';
+import { historyFromApi, type HistoryItem } from './history.js';
+import { collect, explain, isEmpty, runToEnd, statusOf } from './io.js';
+import { tarOf } from './tar.js';
+
+export class DockerWorkContainer implements WorkContainer {
+  constructor(
+    protected readonly docker: Docker,
+    private readonly container: Docker.Container,
+  ) {}
+
+  get id(): string {
+    return this.container.id;
+  }
+
+  async putArchive(tar: Readable, dir: string): Promise<void> {
+    try {
+      await this.container.putArchive(tar, { path: dir });
+    } catch (err) {
+      throw explain(err, 'cannot copy the source into the container');
+    }
+  }
+
+  async run(onStderr?: (chunk: string) => void): Promise<RunResult> {
+    try {
+      return await runToEnd(this.docker, this.container, onStderr);
+    } catch (err) {
+      const message = explain(err, 'cannot run the container').message;
+      if (/no such file or directory|executable file not found/i.test(message)) throw new UserError('the image has no such interpreter or /bin/sh', undefined, message);
+      throw new UserError(message);
+    }
+  }
+
+  async kill(): Promise<void> {
+    await this.container.kill().catch(() => undefined);
+  }
+
+  async commit(config: ImageConfig, comment: string): Promise<string> {
+    try {
+      const { Id } = (await this.container.commit({ _query: { container: this.id, comment, pause: false }, _body: config })) as { Id: string };
+      // Commit fills an empty Cmd and Entrypoint from the container's; only a config written
+      // over the same layers gives such an image back exactly.
+      if (isEmpty(config.Cmd) && isEmpty(config.Entrypoint)) return await this.rewriteConfig(Id, config);
+      return Id;
+    } catch (err) {
+      throw explain(err, 'cannot commit the patch');
+    }
+  }
+
+  /** Writes `config` over the layers of `imageId` (docker load reuses layers it has) and drops `imageId`. */
+  private async rewriteConfig(imageId: string, config: ImageConfig): Promise<string> {
+    const image = this.docker.getImage(imageId);
+    try {
+      const data = (await image.inspect()) as Docker.ImageInspectInfo & { Variant?: string };
+      const diffIds = data.RootFS?.Layers ?? [];
+      const history = historyFromApi((await image.history()) as HistoryItem[], diffIds.length);
+      const raw = JSON.stringify({
+        architecture: data.Architecture,
+        os: data.Os,
+        ...(data.Variant ? { variant: data.Variant } : {}),
+        created: data.Created,
+        config,
+        rootfs: { type: 'layers', diff_ids: diffIds },
+        history,
+      });
+      const hex = createHash('sha256').update(raw).digest('hex');
+      const manifest = [{ Config: `${hex}.json`, RepoTags: null, Layers: diffIds.map((_, i) => `layer-${i}.tar`) }];
+      const tar = tarOf({ 'manifest.json': JSON.stringify(manifest), [`${hex}.json`]: raw });
+      const text = await collect((await this.docker.loadImage(tar as unknown as string, { quiet: true })) as NodeJS.ReadableStream);
+      const failure = /"error(?:Detail)?"\s*:\s*(?:\{"message":)?"([^"]+)"/.exec(text);
+      if (failure) throw new Error(`docker load refused the patched config: ${failure[1]}`);
+      return `sha256:${hex}`;
+    } finally {
+      // The commit's own image only carried the layer; the loaded one holds it now.
+      await image.remove({ noprune: true }).catch(() => undefined);
+    }
+  }
+
+  async remove(): Promise<void> {
+    await this.container.remove({ force: true, v: true }).catch((err: unknown) => {
+      if (statusOf(err) !== 404 && statusOf(err) !== 409) throw explain(err, 'cannot remove the work container');
+    });
+  }
+}

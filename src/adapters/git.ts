@@ -1,0 +1,220 @@
+import { randomBytes } from 'node:crypto';
+import { copyFile, mkdir, mkdtemp, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Readable } from 'node:stream';
+import { tmpdir } from 'node:os';
+import { execa, ExecaError } from 'execa';
+import { cacheDir } from '../core/cache.js';
+import { UserError } from '../core/errors.js';
+import { redact } from '../core/redact.js';
+import type { Git, Snapshot, TreeRef } from '../core/ports/git.js';
+
+/** Paths a plain (non-git) directory never contributes: build output, caches, environments. */
+const PLAIN_DIR_EXCLUDES = ['.git', '__pycache__/', '*.py[cod]', '*.egg-info/', 'build/', 'dist/', '.venv/', 'venv/', '.tox/', '.nox/', '.eggs/', 'node_modules/', '.mypy_cache/', '.pytest_cache/', '.ruff_cache/'];
+
+type Env = Record<string, string>;
+
+function gitError(err: unknown, what: string, hint?: string): UserError {
+  const e = err as ExecaError;
+  const stderr = typeof e?.stderr === 'string' ? e.stderr.trim() : '';
+  const last = stderr.split('\n').filter((l) => /^(fatal|error):/.test(l)).pop() ?? stderr.split('\n').pop() ?? '';
+  if ((e as { code?: string })?.code === 'ENOENT') {
+    // Spawning fails the same way when its working directory is missing.
+    if (e.cwd && !existsSync(e.cwd)) return new UserError(redact(`${what}: no such directory ${e.cwd}`));
+    return new UserError('git is not installed on this machine', 'install git (apt-get install git)');
+  }
+  return new UserError(redact(`${what}: ${last.replace(/^(fatal|error):\s*/, '') || e?.shortMessage || String(err)}`), hint, redact(stderr));
+}
+
+/** Git through execa, with nfhot's object cache: one bare repository for every source. */
+export class ExecaGit implements Git {
+  private readonly repo = join(cacheDir(), 'git');
+  private ready: Promise<void> | undefined;
+
+  private baseEnv(tree?: TreeRef): Env {
+    const env: Env = { GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: process.stdin.isTTY ? '1' : '0' };
+    if (tree?.alternates) env.GIT_ALTERNATE_OBJECT_DIRECTORIES = tree.alternates;
+    return env;
+  }
+
+  private async git(args: string[], options: { env?: Env; cwd?: string } = {}): Promise<string> {
+    const { stdout } = await execa('git', ['-c', 'protocol.ext.allow=never', ...args], {
+      cwd: options.cwd ?? this.repo,
+      env: { ...this.baseEnv(), ...options.env },
+      stdin: 'ignore',
+      stripFinalNewline: true,
+    });
+    return stdout;
+  }
+
+  private init(): Promise<void> {
+    this.ready ??= (async () => {
+      if (existsSync(join(this.repo, 'HEAD'))) return;
+      // Made aside and renamed into place: nfhot processes started together each make one, one wins.
+      await mkdir(cacheDir(), { recursive: true });
+      const made = await mkdtemp(`${this.repo}.tmp-`);
+      try {
+        await this.git(['init', '--bare', '--quiet', made], { cwd: made });
+        // Snapshots are unreachable objects: never let an automatic gc prune them.
+        await this.git(['config', 'gc.auto', '0'], { cwd: made });
+        await rename(made, this.repo);
+      } catch (err) {
+        if (!existsSync(join(this.repo, 'HEAD'))) throw err;
+      } finally {
+        await rm(made, { recursive: true, force: true });
+      }
+    })();
+    return this.ready;
+  }
+
+  async fetch(url: string, ref: string | undefined): Promise<string> {
+    await this.init();
+    const want = ref ?? 'HEAD';
+    if (/^[0-9a-f]{40}$/.test(want) && (await this.commitOf(want))) return want;
+    const tmp = `refs/nfhot/fetch/${randomBytes(6).toString('hex')}`;
+    try {
+      const notFound = new UserError(redact(`ref ${JSON.stringify(want)} not found in ${url}`), 'give an existing branch, tag or commit');
+      try {
+        await this.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', '--', url, `+${want}:${tmp}`]);
+        const commit = await this.commitOf(tmp);
+        if (commit) return commit;
+      } catch (err) {
+        // A name the server does not have is not found; but dumb HTTP cannot fetch shallow, and
+        // servers may refuse a commit no ref advertises: for those, fetch every branch and tag
+        // and resolve the ref here.
+        if (/couldn't find remote ref/i.test(String((err as ExecaError).stderr)) && !/^[0-9a-f]{4,40}$/.test(want)) throw notFound;
+      }
+      const ns = `refs/nfhot/remote/${randomBytes(6).toString('hex')}`;
+      try {
+        await this.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--', url, `+HEAD:${ns}/HEAD`, `+refs/heads/*:${ns}/heads/*`, `+refs/tags/*:${ns}/tags/*`]);
+      } catch (err) {
+        throw gitError(err, `cannot fetch ${url}`, 'check the URL and that your git credentials (ssh key, credential helper) give access to it');
+      }
+      try {
+        for (const candidate of want === 'HEAD' ? [`${ns}/HEAD`] : [`${ns}/heads/${want}`, `${ns}/tags/${want}`, want]) {
+          const commit = await this.commitOf(candidate);
+          if (commit) return commit;
+        }
+      } finally {
+        await this.deleteRefs(ns);
+      }
+      throw notFound;
+    } finally {
+      void this.git(['update-ref', '-d', tmp]).catch(() => undefined); // tidying only: no need to wait
+    }
+  }
+
+  private async deleteRefs(prefix: string): Promise<void> {
+    const refs = await this.git(['for-each-ref', '--format=delete %(refname)', prefix]).catch(() => '');
+    if (refs) await execa('git', ['update-ref', '--stdin'], { cwd: this.repo, input: refs + '\n' }).catch(() => undefined);
+  }
+
+  private async commitOf(rev: string): Promise<string | undefined> {
+    return this.git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{commit}`]).catch(() => undefined);
+  }
+
+  async treeOf(commit: string, subdirectory?: string): Promise<string | undefined> {
+    await this.init();
+    const rev = subdirectory ? `${commit}:${subdirectory.replace(/\/+$/, '')}` : commit;
+    return this.git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{tree}`]).catch(() => undefined);
+  }
+
+  async snapshot(dir: string): Promise<Snapshot> {
+    await this.init();
+    const path = await realpath(resolve(dir));
+    const scratch = await mkdtemp(join(tmpdir(), 'nfhot-index-'));
+    const index = join(scratch, 'index');
+    try {
+      let located: string[] | undefined;
+      try {
+        // One question per call: a path may hold a newline, so one answer per line cannot be split back.
+        const ask = (...args: string[]) => this.git(['rev-parse', ...args], { cwd: path });
+        located = await Promise.all([ask('--show-toplevel'), ask('--git-path', 'index'), ask('--git-path', 'objects'), ask('--show-prefix')]);
+      } catch (err) {
+        const text = String((err as ExecaError).stderr ?? '');
+        if (!/not a git repository/i.test(text)) throw gitError(err, `cannot read ${path} with git`);
+      }
+      const objects = join(this.repo, 'objects');
+      if (located) {
+        // In a checkout: stage the working tree into a scratch index seeded from the user's
+        // (so unchanged files are not hashed again), writing new objects into nfhot's cache.
+        const [top = path, userIndex = '', userObjects = '', prefix = ''] = located;
+        const alternates = resolve(path, userObjects);
+        if (existsSync(resolve(path, userIndex))) await copyFile(resolve(path, userIndex), index);
+        const env = { GIT_INDEX_FILE: index, GIT_OBJECT_DIRECTORY: objects, GIT_ALTERNATE_OBJECT_DIRECTORIES: alternates };
+        await this.git(['add', '--all', '--', '.'], { cwd: path, env });
+        const tree = await this.git(['write-tree', ...(prefix ? [`--prefix=${prefix}`] : [])], { cwd: top, env });
+        const [commit, headTree] = (await this.git(['rev-parse', 'HEAD', `HEAD:${prefix}`], { cwd: path, env }).catch(() => '')).split('\n');
+        const branch = await this.git(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: path }).catch(() => undefined);
+        return { tree, alternates, path, ...(commit ? { commit } : {}), ...(branch ? { branch } : {}), dirty: tree !== headTree };
+      }
+      const excludes = join(scratch, 'exclude');
+      await writeFile(excludes, PLAIN_DIR_EXCLUDES.join('\n') + '\n');
+      const env = { GIT_DIR: this.repo, GIT_WORK_TREE: path, GIT_INDEX_FILE: index };
+      await this.git(['-c', `core.excludesFile=${excludes}`, 'add', '--all', '--', '.'], { cwd: path, env });
+      const tree = await this.git(['write-tree'], { cwd: path, env });
+      return { tree, path, dirty: false };
+    } catch (err) {
+      throw err instanceof UserError ? err : gitError(err, `cannot snapshot ${path}`);
+    } finally {
+      await rm(scratch, { recursive: true, force: true });
+    }
+  }
+
+  async available(tree: string, near?: string): Promise<TreeRef | undefined> {
+    await this.init();
+    let alternates: string | undefined;
+    if (near && existsSync(near)) {
+      const objects = await this.git(['rev-parse', '--git-path', 'objects'], { cwd: near }).catch(() => undefined);
+      if (objects) alternates = resolve(near, objects);
+    }
+    const ref: TreeRef = { tree, ...(alternates ? { alternates } : {}) };
+    const ok = await this.git(['cat-file', '-e', `${tree}^{tree}`], { env: this.baseEnv(ref) }).then(() => true, () => false);
+    return ok ? ref : undefined;
+  }
+
+  async readFiles(tree: TreeRef, paths: string[]): Promise<(string | undefined)[]> {
+    // One `cat-file --batch` answers every path: "<sha> blob <size>\n<content>\n", or "<name> missing\n".
+    const { stdout } = await execa('git', ['cat-file', '--batch'], {
+      cwd: this.repo,
+      env: this.baseEnv(tree),
+      input: paths.map((p) => `${tree.tree}:${p}`).join('\n') + '\n',
+      encoding: 'buffer',
+      stripFinalNewline: false,
+    });
+    const out = Buffer.from(stdout);
+    const texts: (string | undefined)[] = [];
+    let at = 0;
+    for (let i = 0; i < paths.length; i++) {
+      const eol = out.indexOf(10, at);
+      const header = out.subarray(at, eol).toString();
+      at = eol + 1;
+      const m = / blob (\d+)$/.exec(header);
+      if (!m) {
+        texts.push(undefined);
+        continue;
+      }
+      const size = Number(m[1]);
+      texts.push(out.subarray(at, at + size).toString('utf8'));
+      at += size + 1;
+    }
+    return texts;
+  }
+
+  archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> } {
+    const child = execa('git', ['archive', '--format=tar', `--prefix=${prefix}`, '--end-of-options', tree.tree], {
+      cwd: this.repo,
+      env: this.baseEnv(tree),
+      stdin: 'ignore',
+      buffer: { stdout: false, stderr: true },
+    });
+    const done = child.then(
+      () => undefined,
+      (err: unknown) => {
+        throw gitError(err, 'cannot export the source');
+      },
+    );
+    return { stream: child.stdout, done };
+  }
+}

@@ -1,0 +1,44 @@
+import type { ImageRollbackResult } from '../commands/rollback.js';
+import type { StatusEntry } from '../commands/status.js';
+import type { PipelineModel } from '../core/pipeline/model.js';
+import type { IncludeResult } from '../core/pipeline/include-file.js';
+
+const short = (id: string | undefined) => (id ? id.replace(/^sha256:/, '').slice(0, 12) : 'none');
+
+/** `nfhot status` for people: one block per image. */
+export function formatStatus(images: StatusEntry[]): string {
+  const blocks = images.map((s) => {
+    const mode = s.mode === 'keep-tag' ? ' (--keep-tag: the tag stays on the original)' : '';
+    const lines = [`${s.image}  ${s.state}${mode}  original ${short(s.originalId)}  now ${short(s.currentId)}`];
+    if (s.derivative) lines.push(`  reference  ${s.derivative}`);
+    for (const p of s.pushed ?? []) lines.push(`  pushed     ${p}`);
+    for (const p of s.patches) {
+      const where = p.commit ? `commit ${p.commit.slice(0, 12)}${p.dirty ? ' + uncommitted changes' : ''}` : `tree ${p.tree.slice(0, 12)}`;
+      lines.push(`  ${p.package} ${p.version}  from ${p.source}${p.ref ? ` (${p.ref})` : ''}  ${where}  ${p.at}`);
+    }
+    if (s.warning) lines.push(`  warning: ${s.warning}`);
+    return lines.join('\n');
+  });
+  return blocks.join('\n\n');
+}
+
+export function formatRollback(images: ImageRollbackResult[]): string {
+  const what = { rolledBack: (r: ImageRollbackResult) => `restored ${short(r.original)}`, unchanged: () => 'not patched', refused: () => 'refused: re-pointed since the patch' };
+  return images.map((r) => `${r.image}\t${what[r.action](r)}`).join('\n');
+}
+
+/** `nfhot config` for people: each process, the image it runs, and where the include points it. */
+export function formatModel(model: PipelineModel, include: IncludeResult): string {
+  const rows = model.instances.map((i) => {
+    const name = i.fqn ?? i.alias;
+    const override = include.overrides.find((o) => o.processes.includes(name));
+    const c = i.container;
+    const image = !c ? '(no container)' : c.kind === 'image' ? c.image : `? ${c.why}: ${c.text.replace(/\s+/g, ' ')}`;
+    return [name, image, override ? `→ ${override.reference}` : ''];
+  });
+  const width = Math.max(7, ...rows.map((r) => r[0]!.length));
+  const lines = [`pipeline ${model.dir}  profiles: ${model.profiles.join(',') || '(none)'}${model.registry ? `  docker.registry: ${model.registry}` : ''}`];
+  for (const [name, image, override] of rows) lines.push(`${name!.padEnd(width)}  ${image}${override ? `  ${override}` : ''}`);
+  lines.push(`${include.path}: ${include.overrides.length ? `${include.overrides.length} override(s)` : 'overrides nothing'}${include.written ? '' : ' (not written)'}${include.included ? '' : '; not yet included by nextflow.config'}`);
+  return lines.join('\n');
+}

@@ -1,0 +1,213 @@
+import { readFileSync } from 'node:fs';
+import yargs, { type Argv } from 'yargs';
+import type { Context } from '../core/context.js';
+import { UsageError, UserError } from '../core/errors.js';
+import { packagePath } from '../core/assets.js';
+import { redact } from '../core/redact.js';
+import { ENGINES, type EngineName } from '../core/ports/engine.js';
+import { formatModel, formatRollback, formatStatus } from './format.js';
+
+export const VERSION = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+
+const out = (text: string): void => void process.stdout.write(redact(text) + '\n');
+
+/** The one place that prints an error and decides the exit code. */
+function fail(err: unknown, json: boolean): number {
+  const user = err instanceof UserError ? err : undefined;
+  const message = redact(user ? user.message : `internal error: ${(err as Error)?.message ?? String(err)}`);
+  process.stderr.write(`nfhot: error: ${message}\n`);
+  if (user?.hint) process.stderr.write(`  hint: ${redact(user.hint)}\n`);
+  if (!user) {
+    if (process.env.NFHOT_DEBUG) process.stderr.write(`${redact((err as Error)?.stack ?? '')}\n`);
+    else process.stderr.write('  (set NFHOT_DEBUG=1 to see where)\n');
+  }
+  if (json) out(JSON.stringify({ error: message, ...(user?.hint ? { hint: redact(user.hint) } : {}), ...(user?.detail ? { detail: redact(user.detail) } : {}) }));
+  return user?.exitCode ?? 1;
+}
+
+const jsonOption = { json: { type: 'boolean', default: false, describe: 'print one JSON document on stdout' } } as const;
+const pipelineOptions = {
+  pipeline: { type: 'string', describe: 'the pipeline directory whose nfhot.config to keep (default: the current directory when it has main.nf or nextflow.config)' },
+  profile: { type: 'string', describe: 'config profile(s) to read the pipeline with, comma-separated, as for nextflow run -profile (default: docker, when defined)' },
+} as const;
+const profilesOf = (profile: string | undefined) => (profile === undefined ? undefined : profile.split(',').map((p) => p.trim()).filter(Boolean));
+
+function commands(cli: Argv, context: () => Promise<Context>): Argv {
+  return cli
+    .command(
+      'patch <source>',
+      'install a Python package source into images and tag the result under the same tag and an immutable reference',
+      (y) =>
+        y
+          .positional('source', { type: 'string', demandOption: true, describe: 'git+URL@REF, a local directory (its working tree as it is now), or NAME@REF' })
+          .options({
+            image: { type: 'string', array: true, default: [] as string[], describe: 'image to patch (repeatable; default: the images of the pipeline that have the package)' },
+            repo: { type: 'string', describe: 'repository of a NAME@REF source' },
+            python: { type: 'string', describe: 'interpreter inside the image to install with' },
+            'no-deps': { type: 'boolean', default: false, describe: 'install the package alone, not its dependencies' },
+            'keep-tag': { type: 'boolean', default: false, describe: 'leave the image\'s own tag on the original: only the immutable reference, the include and the docker shim run the patch' },
+            'add-include': { type: 'boolean', default: false, describe: `add includeConfig 'nfhot.config' to the pipeline's nextflow.config if missing` },
+            push: { type: 'string', describe: 'then push the result to REGISTRY[/PREFIX] (the include pins it by digest)' },
+            singularity: { type: 'boolean', default: false, describe: 'also build its SIF file (singularity or apptainer, from the Docker daemon) into Nextflow\'s cache directory; the include points Singularity/Apptainer runs at it' },
+            'dry-run': { type: 'boolean', default: false, describe: 'show what would happen; change nothing' },
+            ...pipelineOptions,
+            ...jsonOption,
+          })
+          .example('$0 patch ./pkg', 'in a pipeline directory: patch its images that have the package, write nfhot.config')
+          .example('$0 patch git+https://github.com/org/pkg.git@fix --image org/tool:dev', '')
+          .example('$0 patch ./pkg --image org/tool:dev', 'the working tree, uncommitted edits included')
+          .example('$0 patch pkg@fix --image org/tool:dev', 'repository from the package metadata in the image'),
+      async (args) => {
+        const { patch } = await import('../commands/patch.js');
+        const result = await patch(
+          {
+            source: args.source,
+            images: args.image,
+            repo: args.repo,
+            python: args.python,
+            noDeps: args['no-deps'],
+            dryRun: args['dry-run'],
+            keepTag: args['keep-tag'],
+            addInclude: args['add-include'],
+            pipeline: args.pipeline,
+            profiles: profilesOf(args.profile),
+            ...(args.push !== undefined ? { push: args.push } : {}),
+            singularity: args.singularity,
+          },
+          await context(),
+        );
+        if (args.json) return out(JSON.stringify(result, null, 2));
+        for (const r of result.images) {
+          process.stderr.write(redact(`nfhot: ${r.image} → ${r.derivative} (${r.action}, ${r.seconds.toFixed(1)} s)\n`));
+          out(result.pushed?.find((p) => p.image === r.image)?.reference ?? r.derivative);
+        }
+      },
+    )
+    .command(
+      'rollback [images..]',
+      'point each tag at its exact original image again',
+      (y) =>
+        y
+          .positional('images', { type: 'string', array: true, default: [] as string[] })
+          .options({
+            all: { type: 'boolean', default: false, describe: 'every patched image' },
+            force: { type: 'boolean', default: false, describe: 'roll back even when the tag was re-pointed since the patch' },
+            ...pipelineOptions,
+            ...jsonOption,
+          }),
+      async (args) => {
+        const { rollback } = await import('../commands/rollback.js');
+        const result = await rollback({ images: args.images, all: args.all, force: args.force, pipeline: args.pipeline, profiles: profilesOf(args.profile) }, await context());
+        out(args.json ? JSON.stringify(result, null, 2) : formatRollback(result.images));
+      },
+    )
+    .command(
+      'push [images..]',
+      'push the patched images (default: all) to a registry, for executors on other machines; the include then pins them by digest',
+      (y) =>
+        y
+          .positional('images', { type: 'string', array: true, default: [] as string[] })
+          .options({
+            to: { type: 'string', demandOption: true, describe: 'REGISTRY[/PREFIX], e.g. registry.example.org/team' },
+            ...pipelineOptions,
+            ...jsonOption,
+          }),
+      async (args) => {
+        const { push } = await import('../commands/push.js');
+        const result = await push({ images: args.images, to: args.to, pipeline: args.pipeline, profiles: profilesOf(args.profile) }, await context());
+        out(args.json ? JSON.stringify(result, null, 2) : result.images.map((r) => r.reference).join('\n'));
+      },
+    )
+    .command(
+      'status',
+      'list patched images, their original and active patches, read from the daemon',
+      (y) => y.options(jsonOption),
+      async (args) => {
+        const { status } = await import('../commands/status.js');
+        const result = await status(await context());
+        if (args.json) return out(JSON.stringify(result, null, 2));
+        if (result.images.length === 0) return void process.stderr.write('nfhot: no patched images\n');
+        out(formatStatus(result.images));
+      },
+    )
+    .command(
+      'config',
+      'show the pipeline\'s processes and the image each runs under Docker, and rewrite nfhot.config from what is patched',
+      (y) =>
+        y.options({
+          check: { type: 'boolean', default: false, describe: 'compare with what `nextflow inspect` reports (needs nextflow on PATH)' },
+          'add-include': { type: 'boolean', default: false, describe: `add includeConfig 'nfhot.config' to nextflow.config if missing` },
+          'dry-run': { type: 'boolean', default: false, describe: 'do not write nfhot.config' },
+          ...pipelineOptions,
+          ...jsonOption,
+        }),
+      async (args) => {
+        const { config } = await import('../commands/config.js');
+        const result = await config({ pipeline: args.pipeline, profiles: profilesOf(args.profile), check: args.check, addInclude: args['add-include'], dryRun: args['dry-run'] }, await context());
+        out(args.json ? JSON.stringify(result, null, 2) : formatModel(result.model, result.include));
+      },
+    )
+    .command(
+      'shim',
+      'print the line that puts nfhot\'s docker shim first on PATH, for runners other than Nextflow',
+      (y) => y,
+      () => out(`export PATH="${packagePath('shims')}:$PATH"`),
+    )
+    .command(
+      'resolve <image>',
+      'print the reference a runner should use for IMAGE: its immutable derivative when patched, else IMAGE',
+      (y) => y.positional('image', { type: 'string', demandOption: true }).options(jsonOption),
+      async (args) => {
+        const { resolve } = await import('../commands/resolve.js');
+        const reference = await resolve(args.image, await context());
+        out(args.json ? JSON.stringify({ image: args.image, reference, patched: reference !== args.image }) : reference);
+      },
+    );
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const controller = new AbortController();
+  let interrupted = 0;
+  const onSignal = (signal: NodeJS.Signals) => {
+    // The first signal lets the run clean up (remove its container, release its lock); a second one quits now.
+    if (interrupted++ > 0) process.exit(signal === 'SIGTERM' ? 143 : 130);
+    process.stderr.write(`\nnfhot: ${signal}: stopping and cleaning up…\n`);
+    controller.abort(signal);
+  };
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
+  const json = argv.includes('--json');
+  let ctx: Promise<Context> | undefined;
+  let engine: EngineName | undefined;
+  const context = () => (ctx ??= import('./context.js').then((m) => m.defaultContext(controller.signal, engine)));
+  try {
+    await commands(yargs(argv), context)
+      .option('engine', {
+        choices: ENGINES,
+        global: true,
+        describe: 'the container engine: podman = its API service at CONTAINER_HOST or its socket (default: the service at DOCKER_HOST or Docker\'s socket, Docker or Podman)',
+      })
+      .middleware((args) => void (engine = args.engine))
+      .scriptName('nfhot')
+      .usage('$0 <command> [options]\n\nHot-patch a Python package inside a pipeline\'s container image.')
+      .demandCommand(1, 'name a command')
+      .strict()
+      .version(VERSION)
+      .help()
+      .alias('h', 'help')
+      .wrap(Math.min(100, process.stdout.columns || 100))
+      .exitProcess(false)
+      .fail((message, err) => {
+        throw err ?? new UsageError(message, 'see nfhot --help, or nfhot <command> --help');
+      })
+      .parseAsync();
+    // A signal that came once there was nothing left to stop: the command completed, but not with 0.
+    if (controller.signal.aborted) {
+      process.stderr.write(`nfhot: ${String(controller.signal.reason)} came too late to stop: the command completed\n`);
+      return controller.signal.reason === 'SIGTERM' ? 143 : 130;
+    }
+    return 0;
+  } catch (err) {
+    return fail(err, json);
+  }
+}

@@ -1,0 +1,25 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+/** The package's root: where package.json is, above this module (in src/ or in the bundle in dist/). */
+function packageRoot(): URL {
+  let dir = new URL('.', import.meta.url);
+  while (!existsSync(new URL('package.json', dir)) && dir.pathname !== '/') dir = new URL('..', dir);
+  return dir;
+}
+
+/** The absolute path of a file or directory shipped with the package. */
+export function packagePath(relative: string): string {
+  return fileURLToPath(new URL(relative, packageRoot()));
+}
+
+/** A text file shipped with the package, read once. */
+function asset(relative: string): () => string {
+  let text: string | undefined;
+  return () => (text ??= readFileSync(packagePath(relative), 'utf8'));
+}
+
+/** The scripts nfhot runs inside images. */
+export const probeSh = asset('src/python/probe.sh');
+export const probePy = asset('src/python/probe.py');
+export const installPy = asset('src/python/install.py');

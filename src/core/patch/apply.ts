@@ -1,0 +1,171 @@
+import type { Context } from '../context.js';
+import type { TreeRef } from '../ports/git.js';
+import { installPy } from '../assets.js';
+import { BusyError, throwIfInterrupted, UserError } from '../errors.js';
+import { withLock } from '../lock.js';
+import { directUrlOf, recordOf, type PatchPlan, type Target } from './plan.js';
+import { toLabels, type DerivativeRecord, type PatchRecord } from '../record.js';
+import { activeRef, keeperRef } from '../reference.js';
+import type { ResolvedSource } from '../source.js';
+import { stopPoint } from '../stop-point.js';
+
+const SOURCE_ROOT = '/tmp/nfhot-src';
+
+/** One thing to pip-install: the new source, or an active patch installed again. */
+interface Install {
+  tree: TreeRef;
+  directUrl: ReturnType<typeof directUrlOf>;
+  python: string;
+  noDeps: boolean;
+  /** The active patch this installs again; undefined for the new source. */
+  kept?: PatchRecord;
+}
+
+/** The tree of an active patch, from nfhot's cache or fetched again at its recorded commit. */
+async function treeOfKept(ctx: Context, record: PatchRecord, image: string): Promise<TreeRef> {
+  const near = record.kind === 'dir' ? record.path : undefined;
+  const cached = await ctx.git.available(record.tree, near);
+  if (cached) return cached;
+  if (record.kind === 'git' && record.url && record.commit) {
+    await ctx.git.fetch(record.url, record.commit).catch(() => undefined);
+    const tree = await ctx.git.treeOf(record.commit, record.subdirectory);
+    if (tree) return { tree };
+  }
+  throw new UserError(
+    `cannot keep the patch of ${record.package} in ${image}: its source (${record.source}) is not available on this machine`,
+    `patch ${record.package} again from its source, or roll it back first (nfhot rollback ${image})`,
+  );
+}
+
+/**
+ * Makes `imageId` the active derivative: its immutable reference first, then nfhot's keeper of the
+ * original, then the image's own tag — or, with keepTag, nfhot's active reference, the tag staying
+ * on (or going back to) the original.
+ */
+async function retag(ctx: Context, plan: PatchPlan, target: Target, imageId: string, keepTag: boolean): Promise<void> {
+  await ctx.engine.tag(imageId, plan.derivative);
+  stopPoint('patch:tag-derivative');
+  await ctx.engine.tag(plan.originalId, keeperRef(target.ref));
+  stopPoint('patch:tag-keeper');
+  if (keepTag) {
+    await ctx.engine.tag(imageId, activeRef(target.ref));
+    if (target.current.id !== plan.originalId) await ctx.engine.tag(plan.originalId, plan.image);
+  } else {
+    await ctx.engine.tag(imageId, plan.image);
+    if (target.activeId) await ctx.engine.untag(activeRef(target.ref));
+  }
+}
+
+/**
+ * The plan was made from the tags as they were before the lock was taken. Had they moved since
+ * (another nfhot finished meanwhile, or a docker build), it would drop or undo that change.
+ */
+async function checkUnchanged(ctx: Context, target: Target): Promise<void> {
+  const [current, active] = await Promise.all([ctx.engine.inspectImage(target.ref.familiar), ctx.engine.inspectImage(activeRef(target.ref))]);
+  if (current?.id !== target.current.id || active?.id !== target.activeId) {
+    throw new BusyError(`busy: ${target.ref.familiar} changed while nfhot was preparing to patch it (another nfhot, or a docker build, tag or pull)`, 'run the patch again: it starts from the image as it is now');
+  }
+}
+
+/** The derivative already exists (same original, same patch set): only the tags move, pip never runs. */
+export async function reuse(ctx: Context, plan: PatchPlan, target: Target, imageId: string, keepTag: boolean): Promise<void> {
+  await withLock(ctx.engine, plan.image, plan.originalId, async () => {
+    await checkUnchanged(ctx, target);
+    await retag(ctx, plan, target, imageId, keepTag);
+  });
+}
+
+/**
+ * The work container's command: install.py under each interpreter in turn (usually one), each
+ * with its part of the job. A fixed shell loop over arguments: no user string is ever parsed.
+ */
+function installCommand(installs: Install[]): string[] {
+  const groups = new Map<string, Install[]>();
+  for (const i of installs) {
+    const key = `${i.python}\0${i.noDeps}`;
+    groups.set(key, [...(groups.get(key) ?? []), i]);
+  }
+  const jobs = [...groups.values()].flatMap((group) => [
+    group[0]!.python,
+    JSON.stringify({
+      root: SOURCE_ROOT,
+      noDeps: group[0]!.noDeps,
+      sources: group.map((i) => ({ dir: `${SOURCE_ROOT}/${installs.indexOf(i)}`, directUrl: i.directUrl })),
+    }),
+  ]);
+  return ['/bin/sh', '-c', 'script=$1; shift; while [ $# -gt 0 ]; do "$1" -c "$script" "$2" || exit $?; shift 2; done', 'nfhot-install', installPy(), ...jobs];
+}
+
+/** What pip installed from which source, as install.py reports it (one JSON line per interpreter). */
+function installedBy(stdout: string, installs: Install[]): Map<Install, { name: string; version: string }> {
+  const found = new Map<Install, { name: string; version: string }>();
+  for (const line of stdout.split('\n').filter((l) => l.startsWith('{'))) {
+    for (const item of (JSON.parse(line) as { installed?: { name: string; version: string; source: number | null }[] }).installed ?? []) {
+      const i = item.source === null ? undefined : installs[item.source];
+      if (i) found.set(i, { name: item.name, version: item.version });
+    }
+  }
+  return found;
+}
+
+/** Installs the patch set into a container made from the original, commits one layer, tags it. */
+export async function build(ctx: Context, plan: PatchPlan, target: Target, source: ResolvedSource, at: string, keepTag: boolean): Promise<DerivativeRecord> {
+  const installs: Install[] = [
+    { tree: source.tree, directUrl: directUrlOf(source), python: plan.python, noDeps: plan.noDeps },
+    ...(await Promise.all(
+      plan.keeps.map(async (kept) => ({ tree: await treeOfKept(ctx, kept, plan.image), directUrl: directUrlOf(kept), python: kept.python, noDeps: kept.noDeps, kept })),
+    )),
+  ];
+  stopPoint('patch:planned');
+  return withLock(ctx.engine, plan.image, plan.originalId, async (lock) => {
+    await checkUnchanged(ctx, target);
+    throwIfInterrupted(ctx.signal);
+    const work = await ctx.engine.createWorkContainer({ name: lock.workName, image: plan.originalId, config: target.original.config, argv: installCommand(installs) });
+    const interrupt = () => void work.kill();
+    ctx.signal.addEventListener('abort', interrupt);
+    try {
+      await ctx.report.step(`${plan.image}: exporting the source`, () => {
+        const exporting = Promise.all(
+          installs.map(async (i, n) => {
+            const { stream, done } = ctx.git.archive(i.tree, `nfhot-src/${n}/`);
+            await Promise.all([work.putArchive(stream, '/tmp'), done]);
+          }),
+        );
+        stopPoint('patch:export');
+        return exporting;
+      });
+      throwIfInterrupted(ctx.signal);
+      const result = await ctx.report.step(`${plan.image}: pip install into ${plan.python}`, () => work.run(ctx.report.output('pip')));
+      throwIfInterrupted(ctx.signal);
+      if (result.exitCode !== 0) {
+        const tail = result.stderr.trim().split('\n').slice(-25).join('\n');
+        const cause = /^(ERROR: .*)$/m.exec(result.stderr)?.[1] ?? /(\w*Error: .*)$/m.exec(result.stderr)?.[1];
+        throw new UserError(`pip failed in ${plan.image} (exit ${result.exitCode})${cause ? `: ${cause}` : ''}`, "pip's output is above; nothing was tagged", tail);
+      }
+      const installed = installedBy(result.stdout, installs).get(installs[0]!);
+      if (!installed) throw new UserError(`pip reported success but installed nothing from ${source.display} in ${plan.image}`);
+      const record: DerivativeRecord = {
+        image: plan.image,
+        original: plan.originalId,
+        derivative: plan.derivative,
+        patches: [recordOf(source, installed, plan, at), ...plan.keeps],
+      };
+      const config = { ...target.original.config, Labels: { ...(target.original.config.Labels ?? {}), ...toLabels(record) } };
+      const comment = `nfhot: ${record.patches.map((p) => `${p.package} ${p.version} from ${p.source}${p.commit ? `@${p.commit.slice(0, 12)}` : ''}`).join(', ')}`;
+      throwIfInterrupted(ctx.signal);
+      stopPoint('patch:commit');
+      const id = await ctx.report.step(`${plan.image}: commit`, () => work.commit(config, comment));
+      stopPoint('patch:committed');
+      // From here on the new image is complete: finish the tags rather than stop half way
+      // (the container, no longer needed, goes meanwhile).
+      await Promise.all([retag(ctx, plan, target, id, keepTag), work.remove()]);
+      return record;
+    } catch (err) {
+      throwIfInterrupted(ctx.signal); // a killed container fails the step it was in: say why
+      throw err;
+    } finally {
+      ctx.signal.removeEventListener('abort', interrupt);
+      await work.remove();
+    }
+  });
+}

@@ -1,0 +1,144 @@
+import type { PatchRecord } from '../record.js';
+import { parseImageRef } from '../reference.js';
+import type { ImageState } from '../state.js';
+import { normalizeDockerName } from './container.js';
+import type { PipelineModel, ProcessInstance } from './model.js';
+
+export const INCLUDE_FILE = 'nfhot.config';
+export const INCLUDE_LINE = `includeConfig '${INCLUDE_FILE}'`;
+
+/** The processes that one `withName:` block points at a patched image. */
+export interface Override {
+  /** The image the processes run (as Docker names it). */
+  image: string;
+  /** What the include sets under Docker/Podman: the immutable reference, as Nextflow will ask for it. */
+  reference: string;
+  /** The patch set's SIF file (absolute path), when nfhot built one: what Singularity and Apptainer run. */
+  sif?: string;
+  /** The processes' own setting, kept for every other engine. */
+  fallback: string;
+  selector: string;
+  instances: ProcessInstance[];
+  patches: PatchRecord[];
+}
+
+export interface IncludePlan {
+  overrides: Override[];
+  /** Local tags Docker must have for the references to resolve (docker.registryOverride renames them). */
+  aliases: { from: string; to: string }[];
+  notes: string[];
+}
+
+const familiar = (image: string): string | undefined => {
+  try {
+    return parseImageRef(image).familiar;
+  } catch {
+    return undefined;
+  }
+};
+
+const namesOf = (i: ProcessInstance): string[] => [...new Set([i.name, i.alias, ...(i.fqn ? [i.fqn] : [])])];
+const processKey = (i: ProcessInstance) => `${i.file}\0${i.name}`;
+
+function matches(pattern: string, name: string): boolean {
+  return new RegExp(`^(?:${pattern})$`).test(name);
+}
+
+/**
+ * The narrowest-safe selector for a group of instances: by simple name (also as the last part of
+ * any qualified name) and by qualified name; tightened while it would also select an instance
+ * outside the group. Undefined when no selector can tell them apart.
+ */
+function selectorFor(group: ProcessInstance[], all: ProcessInstance[]): string | undefined {
+  const inGroup = new Set(group);
+  const outside = all.filter((i) => !inGroup.has(i));
+  // A process's declared name is only safe when every instance of that process is in the group.
+  const simple = new Set<string>();
+  for (const i of group) {
+    simple.add(i.alias);
+    if (all.filter((a) => processKey(a) === processKey(i)).every((a) => inGroup.has(a))) simple.add(i.name);
+  }
+  const fqns = [...new Set(group.flatMap((i) => (i.fqn && i.fqn !== i.alias ? [i.fqn] : [])))].sort();
+  const names = [...simple].sort();
+  const candidates = [
+    `(?:.*:)?(?:${names.join('|')})`, // also every qualified name ending in one of them
+    [...names, ...fqns].join('|'),
+    ...(group.every((i) => i.fqn && i.fqn !== i.alias) ? [fqns.join('|')] : []),
+  ];
+  return candidates.find((p) => p && outside.every((o) => namesOf(o).every((n) => !matches(p, n))));
+}
+
+/**
+ * Which processes of the pipeline run an image that is patched now, and how the include selects
+ * them; `sifs` maps a derivative to its SIF file.
+ */
+export function planInclude(model: PipelineModel, states: ImageState[], sifs: ReadonlyMap<string, string> = new Map()): IncludePlan {
+  const patched = new Map(states.filter((s) => s.state === 'patched' && s.derivative).map((s) => [s.image, s]));
+  const groups = new Map<string, { state: ImageState; image: string; fallback: string; instances: ProcessInstance[] }>();
+  for (const i of model.instances) {
+    if (i.container?.kind !== 'image') continue;
+    const state = patched.get(familiar(i.container.image) ?? '');
+    if (!state) continue;
+    const key = `${state.image}\0${i.container.text}`;
+    const group = groups.get(key) ?? { state, image: i.container.image, fallback: i.container.text, instances: [] };
+    group.instances.push(i);
+    groups.set(key, group);
+  }
+  const plan: IncludePlan = { overrides: [], aliases: [], notes: [] };
+  for (const g of groups.values()) {
+    const selector = selectorFor(g.instances, model.instances);
+    const label = g.instances.map((i) => i.fqn ?? i.alias).join(', ');
+    if (!selector) {
+      plan.notes.push(`cannot select ${label} without also selecting other processes: they keep ${g.image} under its own tag`);
+      continue;
+    }
+    // Pushed: the registry's copy, pinned by digest, which workers elsewhere can pull. Else with
+    // docker.registryOverride Nextflow replaces the host of every name: give it one it maps onto itself.
+    let reference = g.state.pushed?.[0] ?? g.state.derivative!;
+    if (g.state.pushed && model.registryOverride) {
+      plan.notes.push(`${label}: docker.registryOverride replaces the host of ${reference}; push to ${model.registry ?? 'docker.registry'} for it to resolve`);
+    } else if (model.registryOverride && model.registry) {
+      reference = `${model.registry.replace(/\/+$/, '')}/${reference}`;
+      plan.aliases.push({ from: g.state.derivative!, to: normalizeDockerName(reference, model.registry, true) });
+    }
+    const sif = sifs.get(g.state.derivative!);
+    plan.overrides.push({ image: g.image, reference, ...(sif ? { sif } : {}), fallback: g.fallback, selector, instances: g.instances, patches: g.state.patches });
+  }
+  plan.overrides.sort((a, b) => a.selector.localeCompare(b.selector));
+  return plan;
+}
+
+const comment = (text: string) => text.replace(/[\r\n]+/g, ' ');
+/** A single-quoted Groovy string (no interpolation) holding exactly `text`. */
+const groovyString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+
+/** The include as Nextflow config (valid for the strict parser: blocks, assignments, closures). */
+export function renderInclude(plan: IncludePlan): string {
+  const lines = [
+    `// ${INCLUDE_FILE}: written by nfhot. \`nfhot patch\` and \`nfhot rollback\` rewrite it; do not edit.`,
+    `// Include it once, last, in nextflow.config:  ${INCLUDE_LINE}`,
+    `// (or on the command line: nextflow run ... -c ${INCLUDE_FILE}).`,
+    '// Under Docker and Podman the processes below run their patched image, named by an immutable',
+    '// reference (so -resume re-runs exactly what changed); under Singularity and Apptainer its SIF file,',
+    '// when nfhot built one (patch --singularity); under any other engine they keep their own.',
+    '',
+  ];
+  if (plan.overrides.length === 0) {
+    lines.push('// Nothing is patched: this file overrides nothing.');
+    return lines.join('\n') + '\n';
+  }
+  lines.push('process {');
+  for (const o of plan.overrides) {
+    lines.push(`    // ${o.image} → ${o.reference}${o.sif ? ` (Singularity/Apptainer: ${comment(o.sif)})` : ''}`);
+    for (const p of o.patches) {
+      const at = p.commit ? `commit ${p.commit.slice(0, 12)}${p.dirty ? ' + uncommitted changes' : ''}` : `tree ${p.tree.slice(0, 12)}`;
+      lines.push(`    //   ${comment(`${p.package} ${p.version} from ${p.source}${p.ref ? ` (${p.ref})` : ''}, ${at}, patched ${p.at}`)}`);
+    }
+    lines.push(`    //   for ${comment(o.instances.map((i) => i.fqn ?? i.alias).join(', '))}`);
+    lines.push(`    withName: '${o.selector}' {`);
+    lines.push(`        container = { workflow.containerEngine in ['docker', 'podman'] ? '${o.reference}' : ${o.sif ? `workflow.containerEngine in ['singularity', 'apptainer'] ? ${groovyString(o.sif)} : ` : ''}${o.fallback.trim()} }`);
+    lines.push('    }');
+  }
+  lines.push('}');
+  return lines.join('\n') + '\n';
+}
