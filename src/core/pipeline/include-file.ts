@@ -6,9 +6,9 @@ import { UserError } from '../errors.js';
 import { alive } from '../lock.js';
 import { readState, type ImageState } from '../state.js';
 import { stopPoint } from '../stop-point.js';
-import { INCLUDE_FILE, INCLUDE_LINE, planInclude, renderInclude } from './include.js';
+import { planInclude, renderInclude } from './include.js';
 import { SIF_ENGINES, sifCacheDir, sifName } from '../singularity.js';
-import type { PipelineModel } from './model.js';
+import { INCLUDE_FILE, INCLUDE_LINE, type PipelineModel } from './model.js';
 
 const INCLUDED = /^\s*includeConfig\s+(['"])(\.\/)?nfhot\.config\1\s*$/m;
 

@@ -2,10 +2,8 @@ import type { PatchRecord } from '../record.js';
 import { parseImageRef } from '../reference.js';
 import type { ImageState } from '../state.js';
 import { normalizeDockerName } from './container.js';
-import type { PipelineModel, ProcessInstance } from './model.js';
+import { INCLUDE_FILE, INCLUDE_LINE, type PipelineModel, type ProcessInstance } from './model.js';
 
-export const INCLUDE_FILE = 'nfhot.config';
-export const INCLUDE_LINE = `includeConfig '${INCLUDE_FILE}'`;
 
 /** The processes that one `withName:` block points at a patched image. */
 export interface Override {

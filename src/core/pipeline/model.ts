@@ -6,8 +6,11 @@ import { UsageError } from '../errors.js';
 import { parseConfig, PROJECT_DIR, type ConfigEntry, type ConfigItem } from './config.js';
 import type { SifSettings } from '../singularity.js';
 import { classifyContainer, normalizeDockerName, type ContainerValue } from './container.js';
-import { INCLUDE_FILE } from './include.js';
 import { parseScript, type ProcessDecl, type ScriptDecls } from './nf.js';
+
+/** nfhot's include, in the pipeline's directory, and the line of nextflow.config that includes it. */
+export const INCLUDE_FILE = 'nfhot.config';
+export const INCLUDE_LINE = `includeConfig '${INCLUDE_FILE}'`;
 
 /** One process as it runs: a declared process under one alias, in one calling workflow. */
 export interface ProcessInstance {
