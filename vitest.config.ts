@@ -11,6 +11,7 @@ export default defineConfig({
           name: 'unit',
           include: ['test/**/*.test.ts'],
           exclude: ['test/**/*.docker.test.ts', 'test/**/*.podman.test.ts'],
+          setupFiles: ['test/setup/env.ts'],
           sequence: { groupOrder: 0 },
         },
       },

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { execa, ExecaError } from 'execa';
-import { cacheDir } from '../core/cache.js';
+import { cacheDir } from '../core/dirs.js';
 import { UserError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
 import type { Git, Snapshot, TreeRef } from '../core/ports/git.js';

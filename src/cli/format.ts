@@ -1,9 +1,12 @@
+import type { KeptIncludeEntry } from '../commands/config.js';
 import type { ImageRollbackResult } from '../commands/rollback.js';
 import type { StatusEntry } from '../commands/status.js';
+import { installedFrom } from '../core/record.js';
+import { shortId } from '../core/reference.js';
 import type { PipelineModel } from '../core/pipeline/model.js';
 import type { IncludeResult } from '../core/pipeline/include-file.js';
 
-const short = (id: string | undefined) => (id ? id.replace(/^sha256:/, '').slice(0, 12) : 'none');
+const short = (id: string | undefined) => (id ? shortId(id) : 'none');
 
 /** `nfhot status` for people: one block per image. */
 export function formatStatus(images: StatusEntry[]): string {
@@ -13,8 +16,7 @@ export function formatStatus(images: StatusEntry[]): string {
     if (s.derivative) lines.push(`  reference  ${s.derivative}`);
     for (const p of s.pushed ?? []) lines.push(`  pushed     ${p}`);
     for (const p of s.patches) {
-      const where = p.commit ? `commit ${p.commit.slice(0, 12)}${p.dirty ? ' + uncommitted changes' : ''}` : `tree ${p.tree.slice(0, 12)}`;
-      lines.push(`  ${p.package} ${p.version}  from ${p.source}${p.ref ? ` (${p.ref})` : ''}  ${where}  ${p.at}`);
+      lines.push(`  ${p.package} ${p.version}  from ${p.source}${p.ref ? ` (${p.ref})` : ''}  ${installedFrom(p)}  ${p.at}`);
     }
     if (s.warning) lines.push(`  warning: ${s.warning}`);
     return lines.join('\n');
@@ -23,7 +25,7 @@ export function formatStatus(images: StatusEntry[]): string {
 }
 
 export function formatRollback(images: ImageRollbackResult[]): string {
-  const what = { rolledBack: (r: ImageRollbackResult) => `restored ${short(r.original)}`, unchanged: () => 'not patched', refused: () => 'refused: re-pointed since the patch' };
+  const what = { rolledBack: (r: ImageRollbackResult) => `restored ${short(r.original)}`, unchanged: () => 'not patched' };
   return images.map((r) => `${r.image}\t${what[r.action](r)}`).join('\n');
 }
 
@@ -41,4 +43,15 @@ export function formatModel(model: PipelineModel, include: IncludeResult): strin
   for (const [name, image, override] of rows) lines.push(`${name!.padEnd(width)}  ${image}${override ? `  ${override}` : ''}`);
   lines.push(`${include.path}: ${include.overrides.length ? `${include.overrides.length} override(s)` : 'overrides nothing'}${include.written ? '' : ' (not written)'}${include.included ? '' : '; not yet included by nextflow.config'}`);
   return lines.join('\n');
+}
+
+/** `nfhot config --list` for people: each include nfhot keeps, and what it points at. */
+export function formatIncludes(includes: KeptIncludeEntry[]): string {
+  if (!includes.length) return '(nfhot keeps no include yet: patch, or run nfhot config, in a pipeline)';
+  return includes
+    .map((k) => {
+      const what = k.references === undefined ? 'gone (dropped at the next patch or rollback)' : k.references.length ? k.references.join(', ') : 'overrides nothing';
+      return `${k.path}  [${k.engine}${k.profiles.length ? `, profiles ${k.profiles.join(',')}` : ''}]  ${what}`;
+    })
+    .join('\n');
 }

@@ -1,11 +1,11 @@
 import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import type { Context } from '../core/context.js';
-import { UsageError, UserError } from '../core/errors.js';
+import { UsageError, UserError, type ImageFailure } from '../core/errors.js';
 import { packagePath } from '../core/assets.js';
 import { redact } from '../core/redact.js';
 import { ENGINES, type EngineName } from '../core/ports/engine.js';
-import { formatModel, formatRollback, formatStatus } from './format.js';
+import { formatIncludes, formatModel, formatRollback, formatStatus } from './format.js';
 
 export const VERSION = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
 
@@ -21,8 +21,26 @@ function fail(err: unknown, json: boolean): number {
     if (process.env.NFHOT_DEBUG) process.stderr.write(`${redact((err as Error)?.stack ?? '')}\n`);
     else process.stderr.write('  (set NFHOT_DEBUG=1 to see where)\n');
   }
-  if (json) out(JSON.stringify({ error: message, ...(user?.hint ? { hint: redact(user.hint) } : {}), ...(user?.detail ? { detail: redact(user.detail) } : {}) }));
+  if (json && !(err instanceof PartlyFailed)) out(JSON.stringify({ error: message, ...(user?.hint ? { hint: redact(user.hint) } : {}), ...(user?.detail ? { detail: redact(user.detail) } : {}) }));
   return user?.exitCode ?? 1;
+}
+
+/** The result is on stdout already, failures included: the error is only said on stderr. */
+class PartlyFailed extends UserError {}
+
+/**
+ * Prints a command's result: JSON, or what `human` makes of it. When some of its images failed
+ * (the others were done, and the includes rewritten), says which and exits 1.
+ */
+function finish<R extends { images: unknown[]; failed?: ImageFailure[] }>(json: boolean, result: R, human: (result: R) => string): void {
+  const failed = result.failed ?? [];
+  const summary = failed.length ? `${failed.length} of ${failed.length + result.images.length} images failed: ${failed.map((f) => `${f.image}: ${f.error}`).join('; ')}` : undefined;
+  if (json) out(JSON.stringify(summary ? { ...result, error: summary } : result, null, 2));
+  else {
+    const text = human(result);
+    if (text) out(text);
+  }
+  if (summary) throw new PartlyFailed(summary, failed.length === 1 ? failed[0]!.hint : undefined);
 }
 
 const jsonOption = { json: { type: 'boolean', default: false, describe: 'print one JSON document on stdout' } } as const;
@@ -76,11 +94,10 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
           },
           await context(),
         );
-        if (args.json) return out(JSON.stringify(result, null, 2));
-        for (const r of result.images) {
-          process.stderr.write(redact(`nfhot: ${r.image} → ${r.derivative} (${r.action}, ${r.seconds.toFixed(1)} s)\n`));
-          out(result.pushed?.find((p) => p.image === r.image)?.reference ?? r.derivative);
-        }
+        finish(args.json, result, (r) => {
+          for (const i of r.images) process.stderr.write(redact(`nfhot: ${i.image} → ${i.derivative} (${i.action}, ${i.seconds.toFixed(1)} s)\n`));
+          return r.images.map((i) => r.pushed?.find((p) => p.image === i.image)?.reference ?? i.derivative).join('\n');
+        });
       },
     )
     .command(
@@ -98,7 +115,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
       async (args) => {
         const { rollback } = await import('../commands/rollback.js');
         const result = await rollback({ images: args.images, all: args.all, force: args.force, pipeline: args.pipeline, profiles: profilesOf(args.profile) }, await context());
-        out(args.json ? JSON.stringify(result, null, 2) : formatRollback(result.images));
+        finish(args.json, result, (r) => formatRollback(r.images));
       },
     )
     .command(
@@ -115,7 +132,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
       async (args) => {
         const { push } = await import('../commands/push.js');
         const result = await push({ images: args.images, to: args.to, pipeline: args.pipeline, profiles: profilesOf(args.profile) }, await context());
-        out(args.json ? JSON.stringify(result, null, 2) : result.images.map((r) => r.reference).join('\n'));
+        finish(args.json, result, (r) => r.images.map((i) => i.reference).join('\n'));
       },
     )
     .command(
@@ -138,11 +155,16 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
           check: { type: 'boolean', default: false, describe: 'compare with what `nextflow inspect` reports (needs nextflow on PATH)' },
           'add-include': { type: 'boolean', default: false, describe: `add includeConfig 'nfhot.config' to nextflow.config if missing` },
           'dry-run': { type: 'boolean', default: false, describe: 'do not write nfhot.config' },
+          list: { type: 'boolean', default: false, describe: 'list the includes nfhot keeps (every pipeline whose nfhot.config it wrote), and what each points at' },
           ...pipelineOptions,
           ...jsonOption,
         }),
       async (args) => {
-        const { config } = await import('../commands/config.js');
+        const { config, listIncludes } = await import('../commands/config.js');
+        if (args.list) {
+          const includes = await listIncludes();
+          return out(args.json ? JSON.stringify({ includes }, null, 2) : formatIncludes(includes));
+        }
         const result = await config({ pipeline: args.pipeline, profiles: profilesOf(args.profile), check: args.check, addInclude: args['add-include'], dryRun: args['dry-run'] }, await context());
         out(args.json ? JSON.stringify(result, null, 2) : formatModel(result.model, result.include));
       },

@@ -1,8 +1,12 @@
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UsageError, UserError } from '../core/errors.js';
 import { compareWithNextflow, parseInspect, type CheckResult } from '../core/pipeline/check.js';
-import { pipelineDir, scanPipeline, type PipelineModel } from '../core/pipeline/model.js';
-import { updateInclude, type IncludeResult } from '../core/pipeline/include-file.js';
+import { includeReferences } from '../core/pipeline/include.js';
+import type { IncludeResult } from '../core/pipeline/include-file.js';
+import { keptIncludes, syncIncludes, type KeptInclude, type KeptIncludeResult } from '../core/pipeline/kept.js';
+import { INCLUDE_FILE, pipelineDir, scanPipeline, type PipelineModel } from '../core/pipeline/model.js';
 
 export interface ConfigOptions {
   pipeline?: string;
@@ -16,19 +20,38 @@ export interface ConfigOptions {
 export interface ConfigResult {
   model: PipelineModel;
   include: IncludeResult;
+  /** The other includes nfhot keeps, rewritten too. */
+  includes?: KeptIncludeResult[];
   check?: CheckResult;
 }
 
-/** Reads the pipeline, shows each process's image, and rewrites nfhot.config from what is patched now. */
+/** Reads the pipeline, shows each process's image, and rewrites nfhot.config (and every include nfhot keeps) from what is patched now. */
 export async function config(options: ConfigOptions, ctx: Context): Promise<ConfigResult> {
   const dir = pipelineDir(options.pipeline);
-  if (!dir) throw new UsageError('no pipeline here', 'run in the pipeline directory, or point --pipeline at it');
+  if (!dir) throw new UsageError('no pipeline here', 'run in the pipeline directory, or point --pipeline at it (nfhot config --list shows the includes nfhot keeps)');
   const model = await scanPipeline(dir, options.profiles);
   for (const note of model.notes) ctx.report.warn(note);
   await ctx.engine.ping();
-  const include = await updateInclude(ctx, model, options);
-  if (!options.check) return { model, include };
-  return { model, include, check: await checkWithNextflow(ctx, model, include) };
+  const { include, others } = await syncIncludes(ctx, { model, ...(options.dryRun ? { dryRun: true } : {}), ...(options.addInclude ? { addInclude: true } : {}) });
+  const result: ConfigResult = { model, include: include!, ...(others.length ? { includes: others } : {}) };
+  return options.check ? { ...result, check: await checkWithNextflow(ctx, model, include!) } : result;
+}
+
+export interface KeptIncludeEntry extends KeptInclude {
+  path: string;
+  /** The references it gives Docker and Podman now; undefined when the file is gone. */
+  references?: string[];
+}
+
+/** The includes nfhot keeps (for every engine), and what each points at. Needs no engine. */
+export async function listIncludes(): Promise<KeptIncludeEntry[]> {
+  return Promise.all(
+    (await keptIncludes()).map(async (k) => {
+      const path = join(k.dir, INCLUDE_FILE);
+      const text = await readFile(path, 'utf8').catch(() => undefined);
+      return { ...k, path, ...(text === undefined ? {} : { references: includeReferences(text) }) };
+    }),
+  );
 }
 
 async function checkWithNextflow(ctx: Context, model: PipelineModel, include: IncludeResult): Promise<CheckResult> {

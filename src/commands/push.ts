@@ -1,9 +1,10 @@
 import type { Context } from '../core/context.js';
-import { UsageError, UserError } from '../core/errors.js';
+import { imageFailure, UsageError, UserError, type ImageFailure } from '../core/errors.js';
+import type { IncludeResult } from '../core/pipeline/include-file.js';
+import { syncIncludes, type KeptIncludeResult } from '../core/pipeline/kept.js';
+import { pipelineDir, scanPipeline } from '../core/pipeline/model.js';
 import { parseImageRef, pushedRef, registryTarget } from '../core/reference.js';
 import { readState } from '../core/state.js';
-import { pipelineDir, scanPipeline } from '../core/pipeline/model.js';
-import { updateInclude, type IncludeResult } from '../core/pipeline/include-file.js';
 
 export interface PushOptions {
   /** Patched images to push (default: every patched image). */
@@ -24,43 +25,57 @@ export interface ImagePushResult {
   existing: number;
 }
 
-/** Pushes the active derivative of each image (all patched ones when none is named) to `to`. */
-export async function pushImages(ctx: Context, images: string[], to: string): Promise<ImagePushResult[]> {
+async function pushOne(ctx: Context, image: string, derivative: string, to: string): Promise<ImagePushResult> {
+  const target = pushedRef(derivative, to);
+  const had = await ctx.engine.inspectImage(target);
+  await ctx.engine.tag(derivative, target);
+  try {
+    const pushed = await ctx.report.step(`pushing ${target}`, () => ctx.engine.push(target, (layer, status) => ctx.report.info(`  layer ${layer}: ${status}`)));
+    const uploaded = pushed.layers.filter((l) => l.status === 'Pushed').length;
+    // Pinned by digest alone: a tag and a digest together fail Nextflow's name check on AWS Batch.
+    const reference = `${parseImageRef(target).name}@${pushed.digest}`;
+    const layers = pushed.layers.length ? `${uploaded} layer${uploaded === 1 ? '' : 's'} uploaded, ${pushed.layers.length - uploaded} already there` : 'the engine tells nothing of layers';
+    ctx.report.info(`${image} → ${reference} (${layers})`);
+    return { image, derivative, reference, uploaded, existing: pushed.layers.length - uploaded };
+  } catch (err) {
+    if (!had) await ctx.engine.untag(target); // a failed push leaves nothing behind locally
+    throw err;
+  }
+}
+
+/**
+ * Pushes the active derivative of each image (all patched ones when none is named) to `to`. An
+ * image that cannot be pushed does not stop the others: `failed` says which, and why.
+ */
+export async function pushImages(ctx: Context, images: string[], to: string): Promise<{ images: ImagePushResult[]; failed: ImageFailure[] }> {
   registryTarget(to); // a bad --to fails before anything moves
   const states = readState(await ctx.engine.listImages()).filter((s) => s.state === 'patched' && s.derivative);
   const wanted = images.length ? [...new Set(images.map((i) => parseImageRef(i).familiar))] : states.map((s) => s.image);
   if (!wanted.length) throw new UsageError('no patched image to push', 'patch one first (nfhot patch …), or name images');
-  const results: ImagePushResult[] = [];
+  const done: ImagePushResult[] = [];
+  const failed: ImageFailure[] = [];
   for (const image of wanted) {
-    const state = states.find((s) => s.image === image);
-    if (!state) throw new UserError(`${image} is not patched: there is nothing of nfhot's to push`, 'nfhot status lists the patched images');
-    const target = pushedRef(state.derivative!, to);
-    const had = await ctx.engine.inspectImage(target);
-    await ctx.engine.tag(state.derivative!, target);
     try {
-      const pushed = await ctx.report.step(`pushing ${target}`, () => ctx.engine.push(target, (layer, status) => ctx.report.info(`  layer ${layer}: ${status}`)));
-      const uploaded = pushed.layers.filter((l) => l.status === 'Pushed').length;
-      // Pinned by digest alone: a tag and a digest together fail Nextflow's name check on AWS Batch.
-      const reference = `${parseImageRef(target).name}@${pushed.digest}`;
-      const layers = pushed.layers.length ? `${uploaded} layer${uploaded === 1 ? '' : 's'} uploaded, ${pushed.layers.length - uploaded} already there` : 'the engine tells nothing of layers';
-      ctx.report.info(`${image} → ${reference} (${layers})`);
-      results.push({ image, derivative: state.derivative!, reference, uploaded, existing: pushed.layers.length - uploaded });
+      const state = states.find((s) => s.image === image);
+      if (!state) throw new UserError(`${image} is not patched: there is nothing of nfhot's to push`, 'nfhot status lists the patched images');
+      done.push(await pushOne(ctx, image, state.derivative!, to));
     } catch (err) {
-      if (!had) await ctx.engine.untag(target); // a failed push leaves nothing behind locally
-      throw err;
+      failed.push(imageFailure(image, err));
+      if (wanted.length > 1) ctx.report.warn(`${image}: ${failed.at(-1)!.error}`);
     }
   }
-  return results;
+  return { images: done, failed };
 }
 
 /**
  * Pushes patched images to a registry, under names derived from their originals, and points the
- * include at them by digest, so that every worker runs the same bytes.
+ * includes at them by digest, so that every worker runs the same bytes.
  */
-export async function push(options: PushOptions, ctx: Context): Promise<{ images: ImagePushResult[]; include?: IncludeResult }> {
+export async function push(options: PushOptions, ctx: Context): Promise<{ images: ImagePushResult[]; failed?: ImageFailure[]; include?: IncludeResult; includes?: KeptIncludeResult[] }> {
   const dir = pipelineDir(options.pipeline);
   await ctx.engine.ping();
-  const images = await pushImages(ctx, options.images, options.to);
-  const include = dir ? await updateInclude(ctx, await scanPipeline(dir, options.profiles)) : undefined;
-  return { images, ...(include ? { include } : {}) };
+  const { images, failed } = await pushImages(ctx, options.images, options.to);
+  if (!images.length && failed[0]) throw failed[0].cause; // nothing was pushed: nothing to rewrite
+  const synced = await syncIncludes(ctx, dir ? { model: await scanPipeline(dir, options.profiles) } : undefined);
+  return { images, ...(failed.length ? { failed } : {}), ...(synced.include ? { include: synced.include } : {}), ...(synced.others.length ? { includes: synced.others } : {}) };
 }

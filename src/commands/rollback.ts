@@ -1,12 +1,15 @@
 import type { Context } from '../core/context.js';
-import { UsageError, UserError } from '../core/errors.js';
+import { imageFailure, UsageError, UserError, type ImageFailure } from '../core/errors.js';
 import { reap, withLock } from '../core/lock.js';
-import { fromLabels } from '../core/record.js';
-import { isNfhotRef, keeperRef, parseImageRef } from '../core/reference.js';
-import { readState } from '../core/state.js';
-import { stopPoint } from '../core/stop-point.js';
+import { notInDaemon } from '../core/patch/targets.js';
+import { checkIncludeWritable, type IncludeResult } from '../core/pipeline/include-file.js';
+import { syncIncludes, type KeptIncludeResult } from '../core/pipeline/kept.js';
 import { pipelineDir, scanPipeline } from '../core/pipeline/model.js';
-import { checkIncludeWritable, updateInclude, type IncludeResult } from '../core/pipeline/include-file.js';
+import type { ImageSummary } from '../core/ports/engine.js';
+import { fromLabels } from '../core/record.js';
+import { isNfhotRef, keeperRef, parseImageRef, shortId } from '../core/reference.js';
+import { readState, type ImageState } from '../core/state.js';
+import { stopPoint } from '../core/stop-point.js';
 
 export interface RollbackOptions {
   images: string[];
@@ -19,16 +22,26 @@ export interface RollbackOptions {
 
 export interface ImageRollbackResult {
   image: string;
-  /** rolledBack: the tag points at the original again; unchanged: it was not patched; refused: re-pointed since (see --force). */
-  action: 'rolledBack' | 'unchanged' | 'refused';
+  /** rolledBack: the tag points at the original again; unchanged: it was not patched. */
+  action: 'rolledBack' | 'unchanged';
   original?: string;
+}
+
+export interface RollbackResult {
+  images: ImageRollbackResult[];
+  /** Images not rolled back, and why (re-pointed since the patch, busy, not in the daemon); the command then exits 1. */
+  failed?: ImageFailure[];
+  include?: IncludeResult;
+  includes?: KeptIncludeResult[];
 }
 
 /**
  * Points each tag at its exact original image again, and removes what nfhot made for it: the
  * keeper tag of the original and the derivatives (unless something else still tags or runs them).
+ * An image that cannot be rolled back does not stop the others; every include nfhot keeps is
+ * then rewritten.
  */
-export async function rollback(options: RollbackOptions, ctx: Context): Promise<{ images: ImageRollbackResult[]; include?: IncludeResult }> {
+export async function rollback(options: RollbackOptions, ctx: Context): Promise<RollbackResult> {
   if (options.all && options.images.length > 0) throw new UsageError('give images or --all, not both');
   if (!options.all && options.images.length === 0) throw new UsageError('no image to roll back', 'name images, or use --all for every patched image');
   const dir = pipelineDir(options.pipeline);
@@ -39,46 +52,52 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
   const states = readState(images);
   const wanted = options.all ? states.map((s) => s.image) : [...new Set(options.images.map((i) => parseImageRef(i).familiar))];
   const results: ImageRollbackResult[] = [];
-  const refused: UserError[] = [];
+  const failed: ImageFailure[] = [];
   for (const image of wanted) {
-    const state = states.find((s) => s.image === image);
-    const derivatives = images.filter((i) => fromLabels(i.labels)?.image === image);
-    const removeLeftovers = async () => {
-      await ctx.engine.untag(keeperRef(parseImageRef(image)));
-      stopPoint('rollback:untag-keeper');
-      // An untagged one was committed by a run killed before it could tag it.
-      for (const tag of derivatives.flatMap((d) => (d.repoTags.length ? d.repoTags.filter(isNfhotRef) : [d.id]))) await ctx.engine.untag(tag);
-    };
-    if (!state) {
-      // Not patched, but nfhot's images may be left from before (the tag was rebuilt, or put back
-      // by hand): remove them. The lock is made from the tagged image: one made from a derivative
-      // would keep that derivative in use.
-      const current = images.find((i) => i.repoTags.includes(image));
-      if (derivatives.length) await (current ? withLock(ctx.engine, image, current.id, removeLeftovers) : removeLeftovers());
-      ctx.report.info(`${image} is not patched; nothing to roll back`);
-      results.push({ image, action: 'unchanged' });
-      continue;
+    try {
+      results.push(await rollbackOne(ctx, image, states.find((s) => s.image === image), images, options.force ?? false));
+    } catch (err) {
+      failed.push(imageFailure(image, err));
+      if (wanted.length > 1) ctx.report.warn(`${image}: ${failed.at(-1)!.error}`);
     }
-    if (state.state === 'moved' && !options.force) {
-      refused.push(
-        new UserError(
-          `${image} was re-pointed since nfhot patched it (it is now ${state.currentId?.slice(7, 19) ?? 'untagged'}); rolling back would overwrite that image`,
-          `to restore the original (${state.originalId.slice(7, 19)}) anyway: nfhot rollback ${image} --force`,
-        ),
-      );
-      results.push({ image, action: 'refused' });
-      continue;
-    }
-    await withLock(ctx.engine, image, state.originalId, async () => {
-      await ctx.engine.tag(state.originalId, image);
-      stopPoint('rollback:tag');
-      await removeLeftovers();
-    });
-    ctx.report.info(`${image} → original ${state.originalId.slice(7, 19)}`);
-    results.push({ image, action: 'rolledBack', original: state.originalId });
   }
-  const include = dir ? await updateInclude(ctx, await scanPipeline(dir, options.profiles)) : undefined;
-  for (const r of refused.slice(0, -1)) ctx.report.warn(r.message);
-  if (refused.length) throw refused.at(-1)!;
-  return { images: results, ...(include ? { include } : {}) };
+  if (!results.length && failed[0]) throw failed[0].cause; // nothing was rolled back: nothing to rewrite
+  const synced = await syncIncludes(ctx, dir ? { model: await scanPipeline(dir, options.profiles) } : undefined);
+  return { images: results, ...(failed.length ? { failed } : {}), ...(synced.include ? { include: synced.include } : {}), ...(synced.others.length ? { includes: synced.others } : {}) };
+}
+
+async function rollbackOne(ctx: Context, image: string, state: ImageState | undefined, images: ImageSummary[], force: boolean): Promise<ImageRollbackResult> {
+  const derivatives = images.filter((i) => fromLabels(i.labels)?.image === image);
+  const removeLeftovers = async () => {
+    await ctx.engine.untag(keeperRef(parseImageRef(image)));
+    stopPoint('rollback:untag-keeper');
+    // An untagged one was committed by a run killed before it could tag it.
+    for (const tag of derivatives.flatMap((d) => (d.repoTags.length ? d.repoTags.filter(isNfhotRef) : [d.id]))) await ctx.engine.untag(tag);
+  };
+  if (!state) {
+    const current = images.find((i) => i.repoTags.includes(image));
+    if (!current) {
+      if (derivatives.length) await removeLeftovers();
+      throw notInDaemon(image); // a typo must not look like success
+    }
+    // Not patched, but nfhot's images may be left from before (the tag was rebuilt, or put back
+    // by hand): remove them. The lock is made from the tagged image: one made from a derivative
+    // would keep that derivative in use.
+    if (derivatives.length) await withLock(ctx.engine, image, current.id, removeLeftovers);
+    ctx.report.info(`${image} is not patched; nothing to roll back`);
+    return { image, action: 'unchanged' };
+  }
+  if (state.state === 'moved' && !force) {
+    throw new UserError(
+      `${image} was re-pointed since nfhot patched it (it is now ${state.currentId ? shortId(state.currentId) : 'untagged'}); rolling back would overwrite that image`,
+      `to restore the original (${shortId(state.originalId)}) anyway: nfhot rollback ${image} --force`,
+    );
+  }
+  await withLock(ctx.engine, image, state.originalId, async () => {
+    await ctx.engine.tag(state.originalId, image);
+    stopPoint('rollback:tag');
+    await removeLeftovers();
+  });
+  ctx.report.info(`${image} → original ${shortId(state.originalId)}`);
+  return { image, action: 'rolledBack', original: state.originalId };
 }

@@ -24,6 +24,14 @@ export class BusyError extends UserError {
   }
 }
 
+/** A container nfhot made was removed under it (by a `docker container prune` or `system prune`, say). */
+export class ContainerGoneError extends UserError {
+  constructor(what: string) {
+    super(`${what} was removed while nfhot was using it (a docker container prune or system prune?)`);
+    this.name = 'ContainerGoneError';
+  }
+}
+
 /** The run was interrupted (SIGINT/SIGTERM) and cleaned up after itself. */
 export class InterruptedError extends UserError {
   override readonly exitCode: number;
@@ -37,4 +45,24 @@ export class InterruptedError extends UserError {
 /** Throws InterruptedError once the run's signal has fired. */
 export function throwIfInterrupted(signal: AbortSignal): void {
   if (signal.aborted) throw new InterruptedError(String(signal.reason ?? 'SIGINT'));
+}
+
+/** An image a command could not do, and why (the error's message and hint). */
+export interface ImageFailure {
+  image: string;
+  error: string;
+  hint?: string;
+  /** The error itself, for the caller to rethrow; not part of the JSON. */
+  cause: unknown;
+}
+
+/** One image's failure as a result. */
+export function imageFailure(image: string, err: unknown): ImageFailure {
+  const failure: ImageFailure = {
+    image,
+    error: err instanceof UserError ? err.message : `internal error: ${(err as Error)?.message ?? String(err)}`,
+    ...(err instanceof UserError && err.hint ? { hint: err.hint } : {}),
+    cause: err,
+  };
+  return Object.defineProperty(failure, 'cause', { enumerable: false });
 }

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ContainerSummary, Engine } from './ports/engine.js';
 import { BusyError } from './errors.js';
@@ -44,9 +45,13 @@ function gone(host: string | undefined, pid: string | undefined): boolean {
   return host === HOST && Number.isInteger(n) && n > 0 && !alive(n);
 }
 
-/** Runs `work` holding the image's lock; the lock goes when it ends, however it ends. */
-export async function withLock<T>(engine: Engine, familiarRef: string, image: string, work: (lock: Lock) => Promise<T>): Promise<T> {
-  const lock = await acquireLock(engine, familiarRef, image);
+/**
+ * Runs `work` holding the lock of an image reference; the lock goes when it ends, however it
+ * ends. The lock is a container made from `markerImageId` (an image the daemon has, which the
+ * lock then keeps in use).
+ */
+export async function withLock<T>(engine: Engine, familiarRef: string, markerImageId: string, work: (lock: Lock) => Promise<T>): Promise<T> {
+  const lock = await acquireLock(engine, familiarRef, markerImageId);
   try {
     return await work(lock);
   } finally {
@@ -59,6 +64,11 @@ export function holderLabels(): Record<string, string> {
   return { [HOLDER.host]: HOST, [HOLDER.pid]: String(process.pid), [HOLDER.since]: new Date().toISOString() };
 }
 
+/** A throwaway container (a probe) is named under nfhot's prefix and carries holderLabels: the reaper finds it if its run is killed. */
+export function throwawayName(purpose: string): string {
+  return `nfhot-${purpose}-${randomBytes(6).toString('hex')}`;
+}
+
 function isStale(c: ContainerSummary): boolean {
   if (c.name.startsWith(WORK_PREFIX)) {
     const [, host, pid] = /^[0-9a-f]+-(.+)-(\d+)$/.exec(c.name.slice(WORK_PREFIX.length)) ?? [];
@@ -67,14 +77,14 @@ function isStale(c: ContainerSummary): boolean {
   return gone(c.labels[HOLDER.host], c.labels[HOLDER.pid]);
 }
 
-export async function acquireLock(engine: Engine, familiarRef: string, image: string): Promise<Lock> {
+export async function acquireLock(engine: Engine, familiarRef: string, markerImageId: string): Promise<Lock> {
   const key = lockKey(familiarRef);
   const name = LOCK_PREFIX + key;
   const labels = { ...holderLabels(), [HOLDER.image]: familiarRef };
   for (let attempt = 0; attempt < 6; attempt++) {
     // The name stays taken while the daemon removes a released or stale lock (reap may be at it too).
     if (attempt > 0) await sleep(25 * 2 ** attempt);
-    const id = await engine.createMarker(name, image, labels);
+    const id = await engine.createMarker(name, markerImageId, labels);
     // Released by ID: if a prune removed it meanwhile and another run took the name, that lock stays.
     if (id) return { workName: `${WORK_PREFIX}${key}-${HOST}-${process.pid}`, release: () => engine.removeContainer(id) };
     const [holder] = await engine.listContainers(name);

@@ -2,9 +2,9 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Engine } from './ports/engine.js';
 import { probePy, probeSh } from './assets.js';
-import { cacheDir } from './cache.js';
+import { cacheDir } from './dirs.js';
 import { UserError } from './errors.js';
-import { holderLabels } from './lock.js';
+import { holderLabels, throwawayName } from './lock.js';
 import { parseProbe, type PythonEnv } from './python.js';
 import { hashHex } from './reference.js';
 
@@ -21,6 +21,7 @@ export async function probeImage(engine: Engine, imageId: string, image: string,
   }
   const result = await engine.run(imageId, ['/bin/sh', '-c', probeSh(), 'nfhot-probe', dist ?? '', python ?? '', probePy()], {
     user: '0',
+    name: throwawayName('probe'),
     labels: holderLabels(),
   });
   if (result.exitCode !== 0) {

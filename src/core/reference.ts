@@ -72,6 +72,20 @@ export function parseImageRef(input: string): ImageRef {
   return { domain, path: rest, tag, name, familiar: `${name}:${tag}` };
 }
 
+/** An image ID as people read it: 12 hex digits, without `sha256:`. */
+export function shortId(id: string): string {
+  return id.replace(/^sha256:/, '').slice(0, 12);
+}
+
+/** parseImageRef for names nfhot did not choose (labels, configs, an engine's list): undefined when not a valid reference. */
+export function readImageRef(input: string): ImageRef | undefined {
+  try {
+    return parseImageRef(input);
+  } catch {
+    return undefined;
+  }
+}
+
 export function hashHex(...parts: string[]): string {
   const h = createHash('sha256');
   for (const p of parts) h.update(p).update('\0');

@@ -1,6 +1,6 @@
 import type { ImageSummary } from './ports/engine.js';
 import { fromLabels, type PatchRecord } from './record.js';
-import { activeRef, keeperRef, parseImageRef, type ImageRef } from './reference.js';
+import { activeRef, keeperRef, readImageRef, type ImageRef } from './reference.js';
 
 /** What nfhot knows of one image reference it has patched, read from the daemon alone. */
 export interface ImageState {
@@ -41,12 +41,8 @@ export function readState(images: ImageSummary[]): ImageState[] {
   }
   const states: ImageState[] = [];
   for (const image of [...refs].sort()) {
-    let ref;
-    try {
-      ref = parseImageRef(image);
-    } catch {
-      continue; // a label naming no valid reference is not ours to act on
-    }
+    const ref = readImageRef(image);
+    if (!ref) continue; // a label naming no valid reference is not ours to act on
     const keeper = byTag.get(keeperRef(ref));
     if (!keeper) continue; // rolled back, or never finished a patch
     const current = byTag.get(image);

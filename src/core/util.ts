@@ -1,3 +1,6 @@
+import { statSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+
 /**
  * Maps with at most `limit` calls in flight. Every call runs to its end even when one fails
  * (a half-finished patch must clean up), then the first failure is thrown.
@@ -18,4 +21,28 @@ export async function mapLimit<T, R>(items: T[], limit: number, fn: (item: T) =>
   const failed = results.find((r) => r.status === 'rejected');
   if (failed) throw failed.reason;
   return results.map((r) => (r as PromiseFulfilledResult<R>).value);
+}
+
+export function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Writes a file whole or not at all: a temporary file beside it (`<path>.tmp-<pid>`), then a
+ * rename. `beforeRename` runs in between (a test's stop point).
+ */
+export async function writeFileAtomic(path: string, text: string, beforeRename?: () => void): Promise<void> {
+  const tmp = `${path}.tmp-${process.pid}`;
+  try {
+    await writeFile(tmp, text);
+    beforeRename?.();
+    await rename(tmp, path);
+  } catch (err) {
+    await rm(tmp, { force: true });
+    throw err;
+  }
 }

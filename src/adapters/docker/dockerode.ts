@@ -1,10 +1,10 @@
 import Docker from 'dockerode';
 import { UserError } from '../../core/errors.js';
 import type { Programs } from '../../core/ports/programs.js';
-import { parseImageRef } from '../../core/reference.js';
+import { parseImageRef, shortId } from '../../core/reference.js';
 import { credentialsFor } from './auth.js';
 import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, PushResult, RunResult, WorkContainer } from '../../core/ports/engine.js';
-import { explain, follow, isEmpty, runToEnd, statusOf, unreachable, within } from './io.js';
+import { dockerAddress, explain, follow, isEmpty, runToEnd, statusOf, unreachable, within } from './io.js';
 import { DockerWorkContainer } from './work-container.js';
 
 export function splitRef(ref: string): { repo: string; tag: string } {
@@ -16,6 +16,7 @@ export class DockerodeEngine implements Engine {
   constructor(
     protected readonly docker: Docker,
     private readonly programs: Programs,
+    readonly address: string = dockerAddress(),
   ) {}
 
   async ping(): Promise<void> {
@@ -62,7 +63,7 @@ export class DockerodeEngine implements Engine {
     try {
       await this.docker.getImage(imageId).tag(splitRef(ref));
     } catch (err) {
-      throw explain(err, `cannot tag ${imageId.slice(0, 19)} as ${ref}`);
+      throw explain(err, `cannot tag ${shortId(imageId)} as ${ref}`);
     }
   }
 
@@ -112,10 +113,11 @@ export class DockerodeEngine implements Engine {
   /** Makes the image's RepoDigests name `repo@digest` after a push: Docker's daemon does so itself. */
   protected async recordPush(_repo: string, _digest: string, _authconfig: Docker.AuthConfig | undefined): Promise<void> {}
 
-  async run(image: string, argv: string[], options: { user: string; labels: Record<string, string> }): Promise<RunResult> {
+  async run(image: string, argv: string[], options: { user: string; name: string; labels: Record<string, string> }): Promise<RunResult> {
     let container: Docker.Container | undefined;
     try {
       container = await this.docker.createContainer({
+        name: options.name,
         Image: image,
         Entrypoint: argv,
         Cmd: [],
@@ -125,7 +127,7 @@ export class DockerodeEngine implements Engine {
       });
       return await runToEnd(this.docker, container);
     } catch (err) {
-      throw explain(err, `cannot run a container from ${image.slice(0, 19)}`);
+      throw explain(err, `cannot run a container from ${shortId(image)}`);
     } finally {
       await container?.remove({ force: true }).catch(() => undefined);
     }
@@ -141,7 +143,7 @@ export class DockerodeEngine implements Engine {
       const container = await this.docker.createContainer({ name: options.name, Image: options.image, ...command, ...user } as Docker.ContainerCreateOptions);
       return this.workContainer(container);
     } catch (err) {
-      throw explain(err, `cannot create a container from ${options.image.slice(0, 19)}`);
+      throw explain(err, `cannot create a container from ${shortId(options.image)}`);
     }
   }
 

@@ -8,7 +8,7 @@
 import type Docker from 'dockerode';
 import { UserError } from '../../core/errors.js';
 import type { Programs } from '../../core/ports/programs.js';
-import { parseImageRef } from '../../core/reference.js';
+import { readImageRef, shortId } from '../../core/reference.js';
 import { DockerodeEngine, splitRef } from './dockerode.js';
 import type { ImageConfig, ImageInfo, ImageSummary, WorkContainer } from '../../core/ports/engine.js';
 import { explain, follow, isEmpty } from './io.js';
@@ -17,11 +17,7 @@ import { DockerWorkContainer } from './work-container.js';
 const SHORT = 'localhost/';
 
 function familiar(name: string, part: 'familiar' | 'name'): string {
-  try {
-    return parseImageRef(name.startsWith(SHORT) ? name.slice(SHORT.length) : name)[part];
-  } catch {
-    return name;
-  }
+  return readImageRef(name.startsWith(SHORT) ? name.slice(SHORT.length) : name)?.[part] ?? name;
 }
 
 /** Docker's name for an image name or `repository@digest` as Podman lists it. */
@@ -85,7 +81,7 @@ class PodmanWorkContainer extends DockerWorkContainer {
       return id.startsWith('sha256:') ? id : `sha256:${id}`;
     } catch (err) {
       if (id) await this.docker.getImage(id).remove({ noprune: true }).catch(() => undefined);
-      throw explain(err, 'cannot commit the patch');
+      throw this.failure(err, 'cannot commit the patch');
     }
   }
 }
@@ -103,9 +99,9 @@ export class PodmanEngine extends DockerodeEngine {
   constructor(
     docker: Docker,
     programs: Programs,
-    private readonly address: string,
+    address: string,
   ) {
-    super(docker, programs);
+    super(docker, programs, address);
   }
 
   override async ping(): Promise<void> {
@@ -172,7 +168,7 @@ export class PodmanEngine extends DockerodeEngine {
       const full = names.find((n) => familiarName(n) === familiarName(ref)) ?? ref;
       await dial(this.docker, 'POST', `/libpod/images/${encodeURIComponent(imageId)}/tag`, splitRef(full));
     } catch (err) {
-      throw explain(err, `cannot tag ${imageId.slice(0, 19)} as ${ref}`);
+      throw explain(err, `cannot tag ${shortId(imageId)} as ${ref}`);
     }
   }
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { UserError } from '../../core/errors.js';
+import { ContainerGoneError, UserError } from '../../core/errors.js';
 import type { ImageConfig, RunResult, WorkContainer } from '../../core/ports/engine.js';
 import { historyFromApi, type HistoryItem } from './history.js';
 import { collect, explain, isEmpty, runToEnd, statusOf } from './io.js';
@@ -17,11 +17,20 @@ export class DockerWorkContainer implements WorkContainer {
     return this.container.id;
   }
 
+  /**
+   * What went wrong, in words. A created or ended container is a stopped one, which a prune may
+   * remove: that is said apart, for the core to start again.
+   */
+  protected failure(err: unknown, what: string): Error {
+    const explained = explain(err, what);
+    return statusOf(err) === 404 && /no such container/i.test(explained.message) ? new ContainerGoneError(`the work container ${this.id.slice(0, 12)}`) : explained;
+  }
+
   async putArchive(tar: Readable, dir: string): Promise<void> {
     try {
       await this.container.putArchive(tar, { path: dir });
     } catch (err) {
-      throw explain(err, 'cannot copy the source into the container');
+      throw this.failure(err, 'cannot copy the source into the container');
     }
   }
 
@@ -29,7 +38,9 @@ export class DockerWorkContainer implements WorkContainer {
     try {
       return await runToEnd(this.docker, this.container, onStderr);
     } catch (err) {
-      const message = explain(err, 'cannot run the container').message;
+      const failure = this.failure(err, 'cannot run the container');
+      if (failure instanceof ContainerGoneError) throw failure;
+      const message = failure.message;
       if (/no such file or directory|executable file not found/i.test(message)) throw new UserError('the image has no such interpreter or /bin/sh', undefined, message);
       throw new UserError(message);
     }
@@ -41,7 +52,9 @@ export class DockerWorkContainer implements WorkContainer {
 
   async commit(config: ImageConfig, comment: string): Promise<string> {
     try {
-      const { Id } = (await this.container.commit({ _query: { container: this.id, comment, pause: false }, _body: config })) as { Id: string };
+      const { Id } = (await this.container.commit({ _query: { container: this.id, comment, pause: false }, _body: config }).catch((err: unknown) => {
+        throw this.failure(err, 'cannot commit the patch');
+      })) as { Id: string };
       // Commit fills an empty Cmd and Entrypoint from the container's; only a config written
       // over the same layers gives such an image back exactly.
       if (isEmpty(config.Cmd) && isEmpty(config.Entrypoint)) return await this.rewriteConfig(Id, config);

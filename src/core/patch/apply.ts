@@ -1,7 +1,7 @@
 import type { Context } from '../context.js';
 import type { TreeRef } from '../ports/git.js';
 import { installPy } from '../assets.js';
-import { BusyError, throwIfInterrupted, UserError } from '../errors.js';
+import { BusyError, ContainerGoneError, throwIfInterrupted, UserError } from '../errors.js';
 import { withLock } from '../lock.js';
 import { directUrlOf, recordOf, type PatchPlan, type Target } from './plan.js';
 import { toLabels, type DerivativeRecord, type PatchRecord } from '../record.js';
@@ -42,17 +42,18 @@ async function treeOfKept(ctx: Context, record: PatchRecord, image: string): Pro
  * original, then the image's own tag — or, with keepTag, nfhot's active reference, the tag staying
  * on (or going back to) the original.
  */
-async function retag(ctx: Context, plan: PatchPlan, target: Target, imageId: string, keepTag: boolean): Promise<void> {
+async function retag(ctx: Context, plan: PatchPlan, imageId: string): Promise<void> {
+  const { target } = plan;
   await ctx.engine.tag(imageId, plan.derivative);
   stopPoint('patch:tag-derivative');
   await ctx.engine.tag(plan.originalId, keeperRef(target.ref));
   stopPoint('patch:tag-keeper');
-  if (keepTag) {
+  if (plan.keepTag) {
     await ctx.engine.tag(imageId, activeRef(target.ref));
     if (target.current.id !== plan.originalId) await ctx.engine.tag(plan.originalId, plan.image);
   } else {
     await ctx.engine.tag(imageId, plan.image);
-    if (target.activeId) await ctx.engine.untag(activeRef(target.ref));
+    if (target.activeImageId) await ctx.engine.untag(activeRef(target.ref));
   }
 }
 
@@ -62,16 +63,16 @@ async function retag(ctx: Context, plan: PatchPlan, target: Target, imageId: str
  */
 async function checkUnchanged(ctx: Context, target: Target): Promise<void> {
   const [current, active] = await Promise.all([ctx.engine.inspectImage(target.ref.familiar), ctx.engine.inspectImage(activeRef(target.ref))]);
-  if (current?.id !== target.current.id || active?.id !== target.activeId) {
+  if (current?.id !== target.current.id || active?.id !== target.activeImageId) {
     throw new BusyError(`busy: ${target.ref.familiar} changed while nfhot was preparing to patch it (another nfhot, or a docker build, tag or pull)`, 'run the patch again: it starts from the image as it is now');
   }
 }
 
 /** The derivative already exists (same original, same patch set): only the tags move, pip never runs. */
-export async function reuse(ctx: Context, plan: PatchPlan, target: Target, imageId: string, keepTag: boolean): Promise<void> {
+async function reuse(ctx: Context, plan: PatchPlan, imageId: string): Promise<void> {
   await withLock(ctx.engine, plan.image, plan.originalId, async () => {
-    await checkUnchanged(ctx, target);
-    await retag(ctx, plan, target, imageId, keepTag);
+    await checkUnchanged(ctx, plan.target);
+    await retag(ctx, plan, imageId);
   });
 }
 
@@ -108,8 +109,26 @@ function installedBy(stdout: string, installs: Install[]): Map<Install, { name: 
   return found;
 }
 
-/** Installs the patch set into a container made from the original, commits one layer, tags it. */
-export async function build(ctx: Context, plan: PatchPlan, target: Target, source: ResolvedSource, at: string, keepTag: boolean): Promise<DerivativeRecord> {
+/**
+ * Carries out one image's plan: nothing when its derivative is in place already, the tags alone
+ * when it exists, else the install. Returns the patch set the image has then.
+ */
+export async function applyPatch(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: string): Promise<PatchRecord[]> {
+  if (plan.action === 'unchanged') return plan.existing!.patches;
+  if (plan.action === 'reuse') {
+    await reuse(ctx, plan, plan.existing!.id);
+    return plan.existing!.patches;
+  }
+  throwIfInterrupted(ctx.signal);
+  return (await build(ctx, plan, source, at)).patches;
+}
+
+/**
+ * Installs the patch set into a container made from the original, commits one layer, tags it.
+ * A container created but not yet started (or ended, not yet committed) counts as stopped, and a
+ * `docker container prune` or `system prune` removes it: the install then starts once more.
+ */
+async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: string): Promise<DerivativeRecord> {
   const installs: Install[] = [
     { tree: source.tree, directUrl: directUrlOf(source), python: plan.python, noDeps: plan.noDeps },
     ...(await Promise.all(
@@ -118,54 +137,71 @@ export async function build(ctx: Context, plan: PatchPlan, target: Target, sourc
   ];
   stopPoint('patch:planned');
   return withLock(ctx.engine, plan.image, plan.originalId, async (lock) => {
-    await checkUnchanged(ctx, target);
-    throwIfInterrupted(ctx.signal);
-    const work = await ctx.engine.createWorkContainer({ name: lock.workName, image: plan.originalId, config: target.original.config, argv: installCommand(installs) });
-    const interrupt = () => void work.kill();
-    ctx.signal.addEventListener('abort', interrupt);
+    await checkUnchanged(ctx, plan.target);
     try {
-      await ctx.report.step(`${plan.image}: exporting the source`, () => {
-        const exporting = Promise.all(
-          installs.map(async (i, n) => {
-            const { stream, done } = ctx.git.archive(i.tree, `nfhot-src/${n}/`);
-            await Promise.all([work.putArchive(stream, '/tmp'), done]);
-          }),
-        );
-        stopPoint('patch:export');
-        return exporting;
-      });
-      throwIfInterrupted(ctx.signal);
-      const result = await ctx.report.step(`${plan.image}: pip install into ${plan.python}`, () => work.run(ctx.report.output('pip')));
-      throwIfInterrupted(ctx.signal);
-      if (result.exitCode !== 0) {
-        const tail = result.stderr.trim().split('\n').slice(-25).join('\n');
-        const cause = /^(ERROR: .*)$/m.exec(result.stderr)?.[1] ?? /(\w*Error: .*)$/m.exec(result.stderr)?.[1];
-        throw new UserError(`pip failed in ${plan.image} (exit ${result.exitCode})${cause ? `: ${cause}` : ''}`, "pip's output is above; nothing was tagged", tail);
-      }
-      const installed = installedBy(result.stdout, installs).get(installs[0]!);
-      if (!installed) throw new UserError(`pip reported success but installed nothing from ${source.display} in ${plan.image}`);
-      const record: DerivativeRecord = {
-        image: plan.image,
-        original: plan.originalId,
-        derivative: plan.derivative,
-        patches: [recordOf(source, installed, plan, at), ...plan.keeps],
-      };
-      const config = { ...target.original.config, Labels: { ...(target.original.config.Labels ?? {}), ...toLabels(record) } };
-      const comment = `nfhot: ${record.patches.map((p) => `${p.package} ${p.version} from ${p.source}${p.commit ? `@${p.commit.slice(0, 12)}` : ''}`).join(', ')}`;
-      throwIfInterrupted(ctx.signal);
-      stopPoint('patch:commit');
-      const id = await ctx.report.step(`${plan.image}: commit`, () => work.commit(config, comment));
-      stopPoint('patch:committed');
-      // From here on the new image is complete: finish the tags rather than stop half way
-      // (the container, no longer needed, goes meanwhile).
-      await Promise.all([retag(ctx, plan, target, id, keepTag), work.remove()]);
-      return record;
+      return await install(ctx, plan, installs, source, at, lock.workName);
     } catch (err) {
-      throwIfInterrupted(ctx.signal); // a killed container fails the step it was in: say why
-      throw err;
-    } finally {
-      ctx.signal.removeEventListener('abort', interrupt);
-      await work.remove();
+      if (!(err instanceof ContainerGoneError)) throw err;
+      ctx.report.warn(`${plan.image}: ${err.message}; starting again in a new one`);
+    }
+    try {
+      return await install(ctx, plan, installs, source, at, lock.workName);
+    } catch (err) {
+      if (!(err instanceof ContainerGoneError)) throw err;
+      throw new UserError(`${plan.image}: nfhot's work container was removed twice while the patch was under way (a docker container prune or system prune?); nothing was tagged`, 'run the patch again once the prunes are over');
     }
   });
+}
+
+/** One attempt: a work container from the original, the sources copied in, pip, the commit, the tags. */
+async function install(ctx: Context, plan: PatchPlan, installs: Install[], source: ResolvedSource, at: string, name: string): Promise<DerivativeRecord> {
+  throwIfInterrupted(ctx.signal);
+  const work = await ctx.engine.createWorkContainer({ name, image: plan.originalId, config: plan.target.original.config, argv: installCommand(installs) });
+  const interrupt = () => void work.kill();
+  ctx.signal.addEventListener('abort', interrupt);
+  try {
+    await ctx.report.step(`${plan.image}: exporting the source`, () => {
+      const exporting = Promise.all(
+        installs.map(async (i, n) => {
+          const { stream, done } = ctx.git.archive(i.tree, `nfhot-src/${n}/`);
+          await Promise.all([work.putArchive(stream, '/tmp'), done]);
+        }),
+      );
+      stopPoint('patch:export');
+      return exporting;
+    });
+    throwIfInterrupted(ctx.signal);
+    const result = await ctx.report.step(`${plan.image}: pip install into ${plan.python}`, () => work.run(ctx.report.output('pip')));
+    throwIfInterrupted(ctx.signal);
+    if (result.exitCode !== 0) {
+      const tail = result.stderr.trim().split('\n').slice(-25).join('\n');
+      const cause = /^(ERROR: .*)$/m.exec(result.stderr)?.[1] ?? /(\w*Error: .*)$/m.exec(result.stderr)?.[1];
+      throw new UserError(`pip failed in ${plan.image} (exit ${result.exitCode})${cause ? `: ${cause}` : ''}`, "pip's output is above; nothing was tagged", tail);
+    }
+    const installed = installedBy(result.stdout, installs).get(installs[0]!);
+    if (!installed) throw new UserError(`pip reported success but installed nothing from ${source.display} in ${plan.image}`);
+    const record: DerivativeRecord = {
+      image: plan.image,
+      original: plan.originalId,
+      derivative: plan.derivative,
+      patches: [recordOf(source, installed, plan, at), ...plan.keeps],
+    };
+    const original = plan.target.original.config;
+    const config = { ...original, Labels: { ...(original.Labels ?? {}), ...toLabels(record) } };
+    const comment = `nfhot: ${record.patches.map((p) => `${p.package} ${p.version} from ${p.source}${p.commit ? `@${p.commit.slice(0, 12)}` : ''}`).join(', ')}`;
+    throwIfInterrupted(ctx.signal);
+    stopPoint('patch:commit');
+    const id = await ctx.report.step(`${plan.image}: commit`, () => work.commit(config, comment));
+    stopPoint('patch:committed');
+    // From here on the new image is complete: finish the tags rather than stop half way
+    // (the container, no longer needed, goes meanwhile).
+    await Promise.all([retag(ctx, plan, id), work.remove()]);
+    return record;
+  } catch (err) {
+    throwIfInterrupted(ctx.signal); // a killed container fails the step it was in: say why
+    throw err;
+  } finally {
+    ctx.signal.removeEventListener('abort', interrupt);
+    await work.remove();
+  }
 }

@@ -9,24 +9,30 @@ export interface Target {
   ref: ImageRef;
   current: ImageInfo;
   original: ImageInfo;
-  /** The image nfhot's active reference names, when there is one. */
-  activeId?: string;
-  /** Patches active now: empty when the image is not patched. */
-  active: PatchRecord[];
+  /** The image nfhot's active reference (--keep-tag) names, when there is one. */
+  activeImageId?: string;
+  /** The patches active now: empty when the image is not patched. */
+  activePatches: PatchRecord[];
 }
 
 /** What a patch will do to one image, worked out before anything changes. */
 export interface PatchPlan {
   image: string;
+  target: Target;
   currentId: string;
   originalId: string;
   /** Immutable reference of the resulting (original, patch set). */
   derivative: string;
+  /** unchanged: the tag (or, with keepTag, the active reference) already names the derivative; reuse: the derivative exists, only tags move; build: pip runs. */
+  action: 'unchanged' | 'reuse' | 'build';
+  /** The derivative as the daemon has it (unchanged, reuse). */
+  existing?: { id: string; patches: PatchRecord[] };
   python: string;
   pythonVersion: string;
   pythonReason: string;
   externallyManaged: boolean;
   noDeps: boolean;
+  keepTag: boolean;
   /** The active patch this one replaces (same package). */
   replaces?: PatchRecord;
   /** Active patches of other packages, installed again on top of the original with this one. */
@@ -36,17 +42,17 @@ export interface PatchPlan {
 /**
  * The original is the image under nfhot's labels, or the tagged image itself when it is not a
  * derivative. The patches active are the tagged derivative's, or (--keep-tag: the tag still on
- * the original) those of the derivative nfhot's active reference names.
+ * the original) those of the derivative nfhot's active reference names (`activeImage`).
  *
  * A derivative is one only while its labels name this reference and its immutable reference
  * (whose image ID is `derivativeId`) still names it: an image built FROM a derivative inherits
  * its labels, but is a new original.
  */
-export function lineage(image: string, current: ImageInfo, active?: ImageInfo, derivativeId?: string): { originalId: string; active: PatchRecord[] } {
+export function lineage(image: string, current: ImageInfo, activeImage?: ImageInfo, derivativeId?: string): { originalId: string; activePatches: PatchRecord[] } {
   const record = fromLabels(current.labels);
-  if (record && record.image === image && derivativeId === current.id) return { originalId: record.original, active: record.patches };
-  const kept = active && fromLabels(active.labels);
-  return { originalId: current.id, active: kept && kept.original === current.id && kept.image === image ? kept.patches : [] };
+  if (record && record.image === image && derivativeId === current.id) return { originalId: record.original, activePatches: record.patches };
+  const kept = activeImage && fromLabels(activeImage.labels);
+  return { originalId: current.id, activePatches: kept && kept.original === current.id && kept.image === image ? kept.patches : [] };
 }
 
 interface Identity {
@@ -68,27 +74,52 @@ function sameSource(record: PatchRecord, source: ResolvedSource): boolean {
   return source.kind === 'dir' ? record.path === source.path : record.url === source.displayUrl && (record.subdirectory ?? '') === (source.subdirectory ?? '');
 }
 
-export function planPatch(target: Target, source: ResolvedSource, interpreter: Interpreter, noDeps: boolean): PatchPlan {
+/** The patch set the new source makes with the active patches: the one it replaces, those it keeps, and its immutable reference. */
+function patchSet(target: Target, source: ResolvedSource, interpreter: Interpreter, noDeps: boolean) {
   const python = interpreter.env.executable || interpreter.env.path;
   // A package is patched once: a new source for it replaces the old. When the name cannot be
   // read statically, the same repository or directory is taken to be the same package.
-  const replaces = target.active.find((p) => (source.package ? p.package === source.package : sameSource(p, source)));
-  const keeps = target.active.filter((p) => p !== replaces);
+  const replaces = target.activePatches.find((p) => (source.package ? p.package === source.package : sameSource(p, source)));
+  const keeps = target.activePatches.filter((p) => p !== replaces);
   const identities = [
     identity({ kind: source.kind, commit: source.commit, tree: source.tree.tree, subdirectory: source.subdirectory, noDeps, python }),
     ...keeps.map(identity),
   ].sort();
   const key = hashHex(target.original.id, target.ref.familiar, ...identities);
+  return { python, replaces, keeps, derivative: derivativeRef(target.ref, key) };
+}
+
+/** The immutable reference the patch will have: to ask the daemon whether it exists before planning. */
+export function derivativeOf(target: Target, source: ResolvedSource, interpreter: Interpreter, noDeps: boolean): string {
+  return patchSet(target, source, interpreter, noDeps).derivative;
+}
+
+/**
+ * The plan for one image, from plain facts: the image as found, the source, the interpreter,
+ * and the derivative of this exact patch set when the daemon has it (`existing`).
+ */
+export function planPatch(target: Target, source: ResolvedSource, interpreter: Interpreter, options: { noDeps: boolean; keepTag: boolean }, existing?: ImageInfo): PatchPlan {
+  const { python, replaces, keeps, derivative } = patchSet(target, source, interpreter, options.noDeps);
+  const record = existing && fromLabels(existing.labels);
+  const reusable = existing && record?.original === target.original.id ? { id: existing.id, patches: record.patches } : undefined;
+  // Already in place: the tag (or, with keepTag, nfhot's active reference) names this derivative.
+  const inPlace = options.keepTag
+    ? target.activeImageId === reusable?.id && target.current.id === target.original.id
+    : target.current.id === reusable?.id && target.activeImageId === undefined;
   return {
     image: target.ref.familiar,
+    target,
     currentId: target.current.id,
     originalId: target.original.id,
-    derivative: derivativeRef(target.ref, key),
+    derivative,
+    action: !reusable ? 'build' : inPlace ? 'unchanged' : 'reuse',
+    ...(reusable ? { existing: reusable } : {}),
     python,
     pythonVersion: interpreter.env.version,
     pythonReason: interpreter.reason,
     externallyManaged: interpreter.env.externallyManaged,
-    noDeps,
+    noDeps: options.noDeps,
+    keepTag: options.keepTag,
     ...(replaces ? { replaces } : {}),
     keeps,
   };

@@ -1,13 +1,15 @@
+// The include file in a pipeline's directory: checked before images change, written whole.
 import { existsSync, statSync } from 'node:fs';
-import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Context } from '../context.js';
 import { UserError } from '../errors.js';
 import { alive } from '../lock.js';
-import { readState, type ImageState } from '../state.js';
-import { stopPoint } from '../stop-point.js';
-import { planInclude, renderInclude } from './include.js';
 import { SIF_ENGINES, sifCacheDir, sifName } from '../singularity.js';
+import type { ImageState } from '../state.js';
+import { stopPoint } from '../stop-point.js';
+import { writeFileAtomic } from '../util.js';
+import { planInclude, renderInclude } from './include.js';
 import { INCLUDE_FILE, INCLUDE_LINE, type PipelineModel } from './model.js';
 
 const INCLUDED = /^\s*includeConfig\s+(['"])(\.\/)?nfhot\.config\1\s*$/m;
@@ -28,26 +30,43 @@ export async function addIncludeLine(dir: string): Promise<boolean> {
   return true;
 }
 
-/**
- * Writes the file whole or not at all: a run of Nextflow never reads half of it. With `text`
- * undefined, only finds out whether it could, so that a command fails before it changes anything.
- */
-async function writeAtomically(path: string, text?: string): Promise<void> {
+/** Why nfhot may not write `path` (not a file, made read-only), or undefined. */
+function refusal(path: string): UserError | undefined {
   const stat = existsSync(path) ? statSync(path) : undefined;
-  if (stat && !stat.isFile()) throw new UserError(`cannot write ${path}: it is not a file`, 'remove or rename it; nfhot keeps its include there');
+  if (stat && !stat.isFile()) return new UserError(`cannot write ${path}: it is not a file`, 'remove or rename it; nfhot keeps its include there');
   // Root may write anything: a file made read-only says not to, for nfhot too.
-  if (stat && (stat.mode & 0o222) === 0) throw new UserError(`cannot write ${path}: it is read-only`, `make it writable (chmod u+w ${path}) to let nfhot keep it`);
-  const tmp = `${path}.tmp-${process.pid}`;
+  if (stat && (stat.mode & 0o222) === 0) return new UserError(`cannot write ${path}: it is read-only`, `make it writable (chmod u+w ${path}) to let nfhot keep it`);
+  return undefined;
+}
+
+const unwritable = (path: string, err: unknown) =>
+  new UserError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check that the pipeline directory is writable');
+
+/** Fails now, before images change, when the pipeline's include could not be written afterwards. */
+export async function checkIncludeWritable(dir: string): Promise<void> {
+  const path = join(dir, INCLUDE_FILE);
+  const refused = refusal(path);
+  if (refused) throw refused;
+  const probe = `${path}.tmp-${process.pid}`;
   try {
-    await writeFile(tmp, text ?? '');
-    if (text === undefined) return await rm(tmp);
-    stopPoint('include:write');
-    await rename(tmp, path);
-    await removeLeftTemporaries(path);
+    await writeFile(probe, '');
   } catch (err) {
-    await rm(tmp, { force: true });
-    throw new UserError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check that the pipeline directory is writable');
+    throw unwritable(path, err);
+  } finally {
+    await rm(probe, { force: true });
   }
+}
+
+/** Writes the include whole or not at all: a run of Nextflow never reads half of it. */
+async function writeInclude(path: string, text: string): Promise<void> {
+  const refused = refusal(path);
+  if (refused) throw refused;
+  try {
+    await writeFileAtomic(path, text, () => stopPoint('include:write'));
+  } catch (err) {
+    throw unwritable(path, err);
+  }
+  await removeLeftTemporaries(path);
 }
 
 /** Temporary files of runs killed before they could rename them. */
@@ -70,11 +89,6 @@ function sifFiles(model: PipelineModel, states: ImageState[]): Map<string, strin
   return files;
 }
 
-/** Fails now, before images change, when the pipeline's include could not be written afterwards. */
-export async function checkIncludeWritable(dir: string): Promise<void> {
-  await writeAtomically(join(dir, INCLUDE_FILE));
-}
-
 export interface IncludeResult {
   path: string;
   written: boolean;
@@ -85,23 +99,26 @@ export interface IncludeResult {
 }
 
 /**
- * Rewrites the pipeline's nfhot.config from what the daemon says is patched now (not on
- * --dry-run), says which processes it points where, and how to use it.
+ * Rewrites the pipeline's nfhot.config from `states`, what the daemon says is patched now (not on
+ * dryRun); `quiet` says nothing of it (an include of another pipeline, kept in step).
  */
-export async function updateInclude(ctx: Context, model: PipelineModel, options: { dryRun?: boolean; addInclude?: boolean } = {}): Promise<IncludeResult> {
-  const states = readState(await ctx.engine.listImages());
+export async function writeIncludeFor(ctx: Context, model: PipelineModel, states: ImageState[], options: { dryRun?: boolean; addInclude?: boolean; quiet?: boolean } = {}): Promise<IncludeResult> {
   const plan = planInclude(model, states, sifFiles(model, states));
   const path = join(model.dir, INCLUDE_FILE);
   if (!options.dryRun) {
     for (const alias of plan.aliases) await ctx.engine.tag(alias.from, alias.to);
-    await writeAtomically(path, renderInclude(plan));
+    const text = renderInclude(plan);
+    const before = await readFile(path, 'utf8').catch(() => undefined);
+    if (text !== before) await writeInclude(path, text);
   }
-  for (const note of plan.notes) ctx.report.warn(note);
-  for (const o of plan.overrides) ctx.report.info(`${o.instances.map((i) => i.fqn ?? i.alias).join(', ')} → ${o.reference}`);
   const added = !options.dryRun && options.addInclude ? await addIncludeLine(model.dir) : false;
   const included = await includesNfhot(model.dir);
-  if (added) ctx.report.info(`added ${INCLUDE_LINE} at the end of ${join(model.dir, 'nextflow.config')}`);
-  else if (!included) ctx.report.info(`to use ${path}, add once at the end of nextflow.config:  ${INCLUDE_LINE}   (or: nextflow run ... -c ${path})`);
+  if (!options.quiet) {
+    for (const note of plan.notes) ctx.report.warn(note);
+    for (const o of plan.overrides) ctx.report.info(`${o.instances.map((i) => i.fqn ?? i.alias).join(', ')} → ${o.reference}`);
+    if (added) ctx.report.info(`added ${INCLUDE_LINE} at the end of ${join(model.dir, 'nextflow.config')}`);
+    else if (!included) ctx.report.info(`to use ${path}, add once at the end of nextflow.config:  ${INCLUDE_LINE}   (or: nextflow run ... -c ${path})`);
+  }
   return {
     path,
     written: !options.dryRun,

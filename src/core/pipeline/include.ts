@@ -1,8 +1,9 @@
-import type { PatchRecord } from '../record.js';
-import { parseImageRef } from '../reference.js';
+import { installedFrom, type PatchRecord } from '../record.js';
+import { readImageRef } from '../reference.js';
 import type { ImageState } from '../state.js';
 import { normalizeDockerName } from './container.js';
-import { INCLUDE_FILE, INCLUDE_LINE, type PipelineModel, type ProcessInstance } from './model.js';
+import { includeTemplate } from '../assets.js';
+import type { PipelineModel, ProcessInstance } from './model.js';
 
 
 /** The processes that one `withName:` block points at a patched image. */
@@ -27,13 +28,6 @@ export interface IncludePlan {
   notes: string[];
 }
 
-const familiar = (image: string): string | undefined => {
-  try {
-    return parseImageRef(image).familiar;
-  } catch {
-    return undefined;
-  }
-};
 
 const namesOf = (i: ProcessInstance): string[] => [...new Set([i.name, i.alias, ...(i.fqn ? [i.fqn] : [])])];
 const processKey = (i: ProcessInstance) => `${i.file}\0${i.name}`;
@@ -75,7 +69,7 @@ export function planInclude(model: PipelineModel, states: ImageState[], sifs: Re
   const groups = new Map<string, { state: ImageState; image: string; fallback: string; instances: ProcessInstance[] }>();
   for (const i of model.instances) {
     if (i.container?.kind !== 'image') continue;
-    const state = patched.get(familiar(i.container.image) ?? '');
+    const state = patched.get(readImageRef(i.container.image)?.familiar ?? '');
     if (!state) continue;
     const key = `${state.image}\0${i.container.text}`;
     const group = groups.get(key) ?? { state, image: i.container.image, fallback: i.container.text, instances: [] };
@@ -110,33 +104,34 @@ const comment = (text: string) => text.replace(/[\r\n]+/g, ' ');
 /** A single-quoted Groovy string (no interpolation) holding exactly `text`. */
 const groovyString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 
-/** The include as Nextflow config (valid for the strict parser: blocks, assignments, closures). */
-export function renderInclude(plan: IncludePlan): string {
-  const lines = [
-    `// ${INCLUDE_FILE}: written by nfhot. \`nfhot patch\` and \`nfhot rollback\` rewrite it; do not edit.`,
-    `// Include it once, last, in nextflow.config:  ${INCLUDE_LINE}`,
-    `// (or on the command line: nextflow run ... -c ${INCLUDE_FILE}).`,
-    '// Under Docker and Podman the processes below run their patched image, named by an immutable',
-    '// reference (so -resume re-runs exactly what changed); under Singularity and Apptainer its SIF file,',
-    '// when nfhot built one (patch --singularity); under any other engine they keep their own.',
-    '',
-  ];
-  if (plan.overrides.length === 0) {
-    lines.push('// Nothing is patched: this file overrides nothing.');
-    return lines.join('\n') + '\n';
-  }
-  lines.push('process {');
+/** Where a process's reference under Docker and Podman stands in the include. */
+const DOCKER_BRANCH = "workflow.containerEngine in ['docker', 'podman'] ? ";
+
+/**
+ * The include as Nextflow config (valid for the strict parser: blocks, assignments, closures):
+ * the shipped template (nextflow/nfhot.config, an include that overrides nothing) with its last
+ * line, which says so, replaced by the overrides when there are any.
+ */
+export function renderInclude(plan: IncludePlan, template = includeTemplate()): string {
+  const nothing = template.lastIndexOf('// Nothing is patched');
+  if (plan.overrides.length === 0 || nothing < 0) return template;
+  const lines = [template.slice(0, nothing).trimEnd() + '\n', 'process {'];
   for (const o of plan.overrides) {
     lines.push(`    // ${o.image} → ${o.reference}${o.sif ? ` (Singularity/Apptainer: ${comment(o.sif)})` : ''}`);
     for (const p of o.patches) {
-      const at = p.commit ? `commit ${p.commit.slice(0, 12)}${p.dirty ? ' + uncommitted changes' : ''}` : `tree ${p.tree.slice(0, 12)}`;
-      lines.push(`    //   ${comment(`${p.package} ${p.version} from ${p.source}${p.ref ? ` (${p.ref})` : ''}, ${at}, patched ${p.at}`)}`);
+      lines.push(`    //   ${comment(`${p.package} ${p.version} from ${p.source}${p.ref ? ` (${p.ref})` : ''}, ${installedFrom(p)}, patched ${p.at}`)}`);
     }
     lines.push(`    //   for ${comment(o.instances.map((i) => i.fqn ?? i.alias).join(', '))}`);
     lines.push(`    withName: '${o.selector}' {`);
-    lines.push(`        container = { workflow.containerEngine in ['docker', 'podman'] ? '${o.reference}' : ${o.sif ? `workflow.containerEngine in ['singularity', 'apptainer'] ? ${groovyString(o.sif)} : ` : ''}${o.fallback.trim()} }`);
+    lines.push(`        container = { ${DOCKER_BRANCH}'${o.reference}' : ${o.sif ? `workflow.containerEngine in ['singularity', 'apptainer'] ? ${groovyString(o.sif)} : ` : ''}${o.fallback.trim()} }`);
     lines.push('    }');
   }
   lines.push('}');
   return lines.join('\n') + '\n';
+}
+
+/** The container references an include written by nfhot gives Docker and Podman. */
+export function includeReferences(text: string): string[] {
+  const at = new RegExp(`${DOCKER_BRANCH.replace(/[[\]?.]/g, '\\$&')}'([^']+)'`, 'g');
+  return [...text.matchAll(at)].map((m) => m[1]!);
 }

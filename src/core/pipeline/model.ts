@@ -44,7 +44,7 @@ export interface PipelineModel {
 const IGNORE = ['**/work/**', '**/.nextflow/**', '**/results/**', '**/node_modules/**', '**/.git/**'];
 
 /** The pipeline in `dir`: where it has a main.nf or a nextflow.config. */
-function isPipelineDir(dir: string): boolean {
+export function isPipelineDir(dir: string): boolean {
   return existsSync(join(dir, 'main.nf')) || existsSync(join(dir, 'nextflow.config'));
 }
 

@@ -61,6 +61,8 @@ export type EngineName = (typeof ENGINES)[number];
 
 /** Docker as nfhot needs it. The core sees only this; the adapter speaks the Engine API. */
 export interface Engine {
+  /** Where the engine answers (DOCKER_HOST, a socket): the includes nfhot keeps are rewritten by commands that talk to the same one. */
+  readonly address: string;
   /** Throws a UserError saying how to start the daemon when it does not answer. */
   ping(): Promise<void>;
   inspectImage(ref: string): Promise<ImageInfo | undefined>;
@@ -71,8 +73,8 @@ export interface Engine {
   untag(ref: string): Promise<void>;
   /** Pushes a tagged image with the credentials the user has for its registry; `onLayer` hears of each layer as it is done. */
   push(ref: string, onLayer?: (layer: string, status: string) => void): Promise<PushResult>;
-  /** Runs a throwaway container from `image` with `argv` as its whole command; always removed. */
-  run(image: string, argv: string[], options: { user: string; labels: Record<string, string> }): Promise<RunResult>;
+  /** Runs a throwaway container named `name` from `image` with `argv` as its whole command; always removed. */
+  run(image: string, argv: string[], options: { user: string; name: string; labels: Record<string, string> }): Promise<RunResult>;
   /** A container from `image` (whose config is `config`) that will run `argv` as root. */
   createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[] }): Promise<WorkContainer>;
   /** Creates (never starts) a named container and returns its ID; undefined when the name is taken. Names are unique per daemon: this is the lock. */

@@ -17,33 +17,33 @@ const record = (pkg: string, commit: string): PatchRecord => ({ package: pkg, ve
 
 function target(active: PatchRecord[] = []): Target {
   const original = image(ORIGINAL);
-  return { ref: parseImageRef('org/tool:dev'), current: active.length ? image(`sha256:${'1'.repeat(64)}`) : original, original, active };
+  return { ref: parseImageRef('org/tool:dev'), current: active.length ? image(`sha256:${'1'.repeat(64)}`) : original, original, activePatches: active };
 }
 
 describe('planPatch', () => {
   it('gives the same reference for the same patch set, and a new one for a new commit', () => {
-    const a = planPatch(target(), git('a'.repeat(40)), interpreter, false);
-    expect(planPatch(target(), git('a'.repeat(40)), interpreter, false).derivative).toBe(a.derivative);
-    expect(planPatch(target(), git('b'.repeat(40)), interpreter, false).derivative).not.toBe(a.derivative);
-    expect(planPatch(target(), git('a'.repeat(40)), interpreter, true).derivative).not.toBe(a.derivative);
+    const a = planPatch(target(), git('a'.repeat(40)), interpreter, { noDeps: false, keepTag: false });
+    expect(planPatch(target(), git('a'.repeat(40)), interpreter, { noDeps: false, keepTag: false }).derivative).toBe(a.derivative);
+    expect(planPatch(target(), git('b'.repeat(40)), interpreter, { noDeps: false, keepTag: false }).derivative).not.toBe(a.derivative);
+    expect(planPatch(target(), git('a'.repeat(40)), interpreter, { noDeps: true, keepTag: false }).derivative).not.toBe(a.derivative);
     expect(a.derivative).toMatch(/^nfhot\.local\/org\/tool:dev-[0-9a-f]{12}$/);
   });
 
   it('replaces the patch of the same package and keeps the others', () => {
-    const plan = planPatch(target([record('greet', 'c'.repeat(40)), record('other', 'd'.repeat(40))]), git('a'.repeat(40)), interpreter, false);
+    const plan = planPatch(target([record('greet', 'c'.repeat(40)), record('other', 'd'.repeat(40))]), git('a'.repeat(40)), interpreter, { noDeps: false, keepTag: false });
     expect(plan.replaces?.package).toBe('greet');
     expect(plan.keeps.map((k) => k.package)).toEqual(['other']);
   });
 
   it('does not depend on the order the patches were made in', () => {
-    const viaOther = planPatch(target([record('other', 'd'.repeat(40))]), git('a'.repeat(40)), interpreter, false);
-    const kept = planPatch(target([record('greet', 'a'.repeat(40))]), { ...git('d'.repeat(40), 'other'), url: 'file:///other', displayUrl: 'file:///other' }, interpreter, false);
+    const viaOther = planPatch(target([record('other', 'd'.repeat(40))]), git('a'.repeat(40)), interpreter, { noDeps: false, keepTag: false });
+    const kept = planPatch(target([record('greet', 'a'.repeat(40))]), { ...git('d'.repeat(40), 'other'), url: 'file:///other', displayUrl: 'file:///other' }, interpreter, { noDeps: false, keepTag: false });
     expect(kept.derivative).toBe(viaOther.derivative);
   });
 
   it('takes a source without a readable name to be the package it patched before from the same place', () => {
     const unnamed = { ...git('a'.repeat(40)), package: undefined, displayUrl: 'file:///greet' };
-    expect(planPatch(target([record('greet', 'c'.repeat(40))]), unnamed, interpreter, false).replaces?.package).toBe('greet');
+    expect(planPatch(target([record('greet', 'c'.repeat(40))]), unnamed, interpreter, { noDeps: false, keepTag: false }).replaces?.package).toBe('greet');
   });
 });
 
@@ -52,23 +52,23 @@ describe('lineage', () => {
     const patches = [record('greet', 'a'.repeat(40))];
     const labels = toLabels({ image: 'org/tool:dev', original: ORIGINAL, derivative: 'nfhot.local/org/tool:dev-x', patches });
     const derivativeId = `sha256:${'1'.repeat(64)}`;
-    expect(lineage('org/tool:dev', image(derivativeId, labels), undefined, derivativeId)).toEqual({ originalId: ORIGINAL, active: patches });
+    expect(lineage('org/tool:dev', image(derivativeId, labels), undefined, derivativeId)).toEqual({ originalId: ORIGINAL, activePatches: patches });
     // --keep-tag: the tag is on the original, the active reference on the derivative.
-    expect(lineage('org/tool:dev', image(ORIGINAL), image(`sha256:${'1'.repeat(64)}`, labels))).toEqual({ originalId: ORIGINAL, active: patches });
-    expect(lineage('org/other:dev', image(ORIGINAL), image(`sha256:${'1'.repeat(64)}`, labels))).toEqual({ originalId: ORIGINAL, active: [] });
+    expect(lineage('org/tool:dev', image(ORIGINAL), image(`sha256:${'1'.repeat(64)}`, labels))).toEqual({ originalId: ORIGINAL, activePatches: patches });
+    expect(lineage('org/other:dev', image(ORIGINAL), image(`sha256:${'1'.repeat(64)}`, labels))).toEqual({ originalId: ORIGINAL, activePatches: [] });
   });
 
   it('takes an image without trustworthy labels as its own original', () => {
     const id = `sha256:${'2'.repeat(64)}`;
-    expect(lineage('org/tool:dev', image(id, { 'io.nfhot.schema': '1', 'io.nfhot.patches': '{not json' }))).toEqual({ originalId: id, active: [] });
+    expect(lineage('org/tool:dev', image(id, { 'io.nfhot.schema': '1', 'io.nfhot.patches': '{not json' }))).toEqual({ originalId: id, activePatches: [] });
   });
 
   it('takes an image built FROM a derivative, which inherits its labels, as a new original', () => {
     const labels = toLabels({ image: 'org/tool:dev', original: ORIGINAL, derivative: 'nfhot.local/org/tool:dev-x', patches: [record('greet', 'a'.repeat(40))] });
     const rebuilt = `sha256:${'3'.repeat(64)}`;
     // The same tag rebuilt on top of the patched image: the derivative's reference names another image.
-    expect(lineage('org/tool:dev', image(rebuilt, labels), undefined, `sha256:${'1'.repeat(64)}`)).toEqual({ originalId: rebuilt, active: [] });
+    expect(lineage('org/tool:dev', image(rebuilt, labels), undefined, `sha256:${'1'.repeat(64)}`)).toEqual({ originalId: rebuilt, activePatches: [] });
     // Another image built FROM it: its labels name another reference.
-    expect(lineage('org/other:dev', image(rebuilt, labels), undefined, rebuilt)).toEqual({ originalId: rebuilt, active: [] });
+    expect(lineage('org/other:dev', image(rebuilt, labels), undefined, rebuilt)).toEqual({ originalId: rebuilt, activePatches: [] });
   });
 });

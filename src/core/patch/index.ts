@@ -1,0 +1,143 @@
+// The patch as a library: plan (read the source and the images, decide per image: nothing to do,
+// move tags, or install), then apply. The CLI's `patch` and the watcher both call these.
+import { availableParallelism } from 'node:os';
+import type { Context } from '../context.js';
+import { imageFailure, UserError, type ImageFailure } from '../errors.js';
+import type { PipelineModel } from '../pipeline/model.js';
+import { probeImage } from '../probe.js';
+import { chooseInterpreter } from '../python.js';
+import { normalizeName, type PatchRecord } from '../record.js';
+import { resolveSource } from '../resolve-source.js';
+import { describeSource, type ResolvedSource, type SourceSpec } from '../source.js';
+import { mapLimit } from '../util.js';
+import { applyPatch } from './apply.js';
+import { derivativeOf, planPatch, type PatchPlan, type Target } from './plan.js';
+import { discoverRepository } from './repository.js';
+import { findTarget, pipelineTargets, type SkippedImage } from './targets.js';
+
+export interface PatchRequest {
+  source: SourceSpec;
+  /** Images named by the user; none: the pipeline's images that have the package. */
+  images: string[];
+  /** The pipeline, read: where its images are found when none is named. */
+  model?: PipelineModel;
+  /** Repository of a NAME@REF source. */
+  repo?: string;
+  python?: string;
+  noDeps: boolean;
+  keepTag: boolean;
+}
+
+/** One image's plan, or why it cannot be patched. */
+export type ImagePlan = { image: string; plan: PatchPlan } | { image: string; failure: unknown };
+
+export interface PatchSetPlan {
+  source: ResolvedSource;
+  images: ImagePlan[];
+  /** The pipeline's images that were not looked at further, and why. */
+  skipped: SkippedImage[];
+}
+
+export interface ImagePatchResult {
+  image: string;
+  /** built: a new derivative; reused: an existing one re-tagged; unchanged: the tag already had it; planned: not applied (dry run). */
+  action: 'built' | 'reused' | 'unchanged' | 'planned';
+  derivative: string;
+  original: string;
+  python: string;
+  pythonReason: string;
+  replaces?: string;
+  /** The patch set of the result (for a dry run: the patches kept, the new one not yet known). */
+  patches: PatchRecord[];
+  seconds: number;
+}
+
+/**
+ * Works out what a patch will do, changing nothing: the source as an exact tree, the images and,
+ * for each, the interpreter, the patch set, its reference and whether pip must run.
+ */
+export async function planPatches(ctx: Context, request: PatchRequest): Promise<PatchSetPlan> {
+  const { source: spec } = request;
+  // The source is fetched on the host while the daemon is asked about the images (NAME@REF must wait for the images' metadata).
+  const resolving = (repository?: string) => ctx.report.step(`resolving ${describeSource(spec)}`, () => resolveSource(spec, ctx.git, repository));
+  const early = spec.kind === 'name' ? undefined : resolving();
+  early?.catch(() => undefined); // awaited below; an image error may come first
+  let targets: Target[] = [];
+  let skipped: SkippedImage[] = [];
+  for (const target of await Promise.all(request.images.map((input) => findTarget(ctx, input)))) {
+    if (!targets.some((t) => t.ref.familiar === target.ref.familiar)) targets.push(target);
+  }
+  // Without images named, the images are the pipeline's that hold the package: known from NAME@REF, else once the source is read.
+  if (!targets.length && spec.kind === 'name') ({ targets, skipped } = await pipelineTargets(ctx, request.model!, normalizeName(spec.name), request.python));
+  const source = spec.kind === 'name' ? await resolving(request.repo ?? (await discoverRepository(ctx, targets, spec.name, request.python))) : await early!;
+  ctx.report.info(`source: ${source.package ?? 'a Python project'} at ${source.kind === 'git' ? `commit ${source.commit}` : `tree ${source.tree.tree}${source.dirty ? ' (uncommitted changes included)' : ''}`}`);
+  if (!targets.length) {
+    if (!source.package) throw new UserError(`cannot tell which of the pipeline's images to patch: ${source.display} does not name its package statically`, 'name the images with --image');
+    ({ targets, skipped } = await pipelineTargets(ctx, request.model!, source.package, request.python));
+  }
+  const images = await mapLimit(targets, availableParallelism(), async (target): Promise<ImagePlan> => {
+    try {
+      const envs = await probeImage(ctx.engine, target.original.id, target.ref.familiar, source.package, request.python);
+      const interpreter = chooseInterpreter(envs, target.ref.familiar, source.package, request.python);
+      // The derivative of this exact patch set may exist already: then pip need not run again.
+      const existing = await ctx.engine.inspectImage(derivativeOf(target, source, interpreter, request.noDeps));
+      const plan = planPatch(target, source, interpreter, { noDeps: request.noDeps, keepTag: request.keepTag }, existing);
+      describePlan(ctx, plan);
+      return { image: plan.image, plan };
+    } catch (failure) {
+      return { image: target.ref.familiar, failure };
+    }
+  });
+  return { source, images, skipped };
+}
+
+function describePlan(ctx: Context, plan: PatchPlan): void {
+  if (plan.action === 'unchanged') return ctx.report.info(`${plan.image}: already patched with this (${plan.derivative}); nothing to do`);
+  ctx.report.info(`${plan.image}: Python ${plan.pythonVersion} at ${plan.python} (${plan.pythonReason})`);
+  if (plan.replaces) ctx.report.info(`${plan.image}: replaces the patch of ${plan.replaces.package} ${plan.replaces.version} (${plan.replaces.source})`);
+  for (const k of plan.keeps) ctx.report.info(`${plan.image}: keeps the patch of ${k.package} ${k.version} (${k.source})`);
+  if (plan.action === 'reuse') ctx.report.info(`${plan.image}: ${plan.derivative} already holds this patch set; pip will not run`);
+}
+
+const succeeded = (plan: PatchPlan, action: 'built' | 'reused' | 'unchanged' | 'planned', patches: PatchRecord[], started: number): ImagePatchResult => ({
+  image: plan.image,
+  action,
+  derivative: plan.derivative,
+  original: plan.originalId,
+  python: plan.python,
+  pythonReason: plan.pythonReason,
+  ...(plan.replaces ? { replaces: `${plan.replaces.package} ${plan.replaces.version} from ${plan.replaces.source}` } : {}),
+  patches,
+  seconds: (performance.now() - started) / 1000,
+});
+
+/** The plan as results, without applying it (--dry-run). */
+export function plannedResults(plan: PatchSetPlan): { images: ImagePatchResult[]; failed: ImageFailure[] } {
+  const now = performance.now();
+  return {
+    images: plan.images.flatMap((i) => ('plan' in i ? [succeeded(i.plan, 'planned', i.plan.existing?.patches ?? i.plan.keeps, now)] : [])),
+    failed: plan.images.flatMap((i) => ('failure' in i ? [imageFailure(i.image, i.failure)] : [])),
+  };
+}
+
+/**
+ * Carries out the plan, image by image (one per core at a time). One image's failure does not
+ * stop the others: `failed` says which could not be done, and why.
+ */
+export async function applyPatches(ctx: Context, plan: PatchSetPlan, at = new Date().toISOString()): Promise<{ images: ImagePatchResult[]; failed: ImageFailure[] }> {
+  const failed: ImageFailure[] = [];
+  const results = await mapLimit(plan.images, availableParallelism(), async (i): Promise<ImagePatchResult | undefined> => {
+    const started = performance.now();
+    try {
+      if ('failure' in i) throw i.failure;
+      if (i.plan.action === 'build' && i.plan.externallyManaged) ctx.report.warn(`${i.plan.python} in ${i.image} is EXTERNALLY-MANAGED (PEP 668); patching it anyway, as it is your image`);
+      const patches = await applyPatch(ctx, i.plan, plan.source, at);
+      return succeeded(i.plan, ({ unchanged: 'unchanged', reuse: 'reused', build: 'built' } as const)[i.plan.action], patches, started);
+    } catch (err) {
+      failed.push(imageFailure(i.image, err));
+      if (plan.images.length > 1) ctx.report.warn(`${i.image}: ${failed.at(-1)!.error}`);
+      return undefined;
+    }
+  });
+  return { images: results.filter((r): r is ImagePatchResult => r !== undefined), failed };
+}

@@ -1,0 +1,124 @@
+// The includes nfhot keeps: every pipeline whose nfhot.config it wrote, so that a command run
+// anywhere (a rollback from another directory, a patch of one image) rewrites them all from the
+// daemon's state. One small file per include in nfhot's state directory: adding or dropping one
+// never rewrites another's (two nfhot processes can keep includes at once).
+import { existsSync } from 'node:fs';
+import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import type { Context } from '../context.js';
+import { stateDir } from '../dirs.js';
+import { hashHex } from '../reference.js';
+import { readState, type ImageState } from '../state.js';
+import { writeFileAtomic } from '../util.js';
+import { includeReferences } from './include.js';
+import { writeIncludeFor, type IncludeResult } from './include-file.js';
+import { INCLUDE_FILE, isPipelineDir, scanPipeline, type PipelineModel } from './model.js';
+
+export interface KeptInclude {
+  /** The pipeline's directory (absolute); its include is `<dir>/nfhot.config`. */
+  dir: string;
+  /** The profiles the include is computed for. */
+  profiles: string[];
+  /** The engine whose state it shows (its address): only commands talking to it rewrite it. */
+  engine: string;
+}
+
+const keptDir = () => join(stateDir(), 'includes');
+const entryFile = (dir: string) => join(keptDir(), `${hashHex(resolve(dir)).slice(0, 24)}.json`);
+
+/** Every include nfhot keeps, of every engine. */
+export async function keptIncludes(): Promise<KeptInclude[]> {
+  const names = await readdir(keptDir()).catch(() => [] as string[]);
+  const entries = await Promise.all(
+    names.filter((n) => n.endsWith('.json')).map(async (n) => {
+      try {
+        const e = JSON.parse(await readFile(join(keptDir(), n), 'utf8')) as KeptInclude;
+        return typeof e.dir === 'string' && Array.isArray(e.profiles) && typeof e.engine === 'string' ? [e] : [];
+      } catch {
+        return []; // half a file from a killed run, or not ours: the next write replaces it
+      }
+    }),
+  );
+  return entries.flat().sort((a, b) => a.dir.localeCompare(b.dir));
+}
+
+async function keep(entry: KeptInclude): Promise<void> {
+  await mkdir(keptDir(), { recursive: true });
+  await writeFileAtomic(entryFile(entry.dir), JSON.stringify(entry) + '\n');
+}
+
+async function forget(dir: string): Promise<void> {
+  await rm(entryFile(dir), { force: true });
+}
+
+/** Whether the include is still there to keep: a pipeline whose nfhot.config is gone (or that is gone) is dropped. */
+const stillThere = (k: KeptInclude) => isPipelineDir(k.dir) && existsSync(join(k.dir, INCLUDE_FILE));
+
+export interface KeptIncludeResult {
+  path: string;
+  /** rewritten: from the daemon's state now; dropped: the pipeline or its include is gone, nfhot no longer keeps it; failed: see error. */
+  action: 'rewritten' | 'dropped' | 'failed';
+  overrides?: number;
+  error?: string;
+}
+
+/**
+ * Rewrites from the daemon's state the pipeline's include (`current`: the pipeline the command
+ * was run in or pointed at, which nfhot keeps from now on), then every other include nfhot keeps
+ * for this engine. An include of another pipeline that cannot be rewritten is reported, not
+ * thrown: the command's own work is done.
+ */
+export async function syncIncludes(
+  ctx: Context,
+  current?: { model: PipelineModel; dryRun?: boolean; addInclude?: boolean },
+  states?: ImageState[],
+): Promise<{ include?: IncludeResult; others: KeptIncludeResult[] }> {
+  states ??= readState(await ctx.engine.listImages());
+  let include: IncludeResult | undefined;
+  if (current) {
+    include = await writeIncludeFor(ctx, current.model, states, current);
+    if (!current.dryRun) await keep({ dir: current.model.dir, profiles: current.model.profiles, engine: ctx.engine.address });
+  }
+  if (current?.dryRun) return { ...(include ? { include } : {}), others: [] };
+  const others: KeptIncludeResult[] = [];
+  for (const k of await keptIncludes()) {
+    if (k.engine !== ctx.engine.address || k.dir === current?.model.dir) continue;
+    others.push(await rewriteKept(ctx, k, states));
+  }
+  return { ...(include ? { include } : {}), others };
+}
+
+async function rewriteKept(ctx: Context, k: KeptInclude, states: ImageState[]): Promise<KeptIncludeResult> {
+  const path = join(k.dir, INCLUDE_FILE);
+  if (!stillThere(k)) {
+    await forget(k.dir);
+    ctx.report.info(`${path} is gone: nfhot no longer keeps it`);
+    return { path, action: 'dropped' };
+  }
+  try {
+    const result = await writeIncludeFor(ctx, await scanPipeline(k.dir, k.profiles), states, { quiet: true });
+    return { path, action: 'rewritten', overrides: result.overrides.length };
+  } catch (err) {
+    const error = (err as Error).message;
+    ctx.report.warn(`cannot rewrite ${path}, which nfhot keeps: ${error}; rewrite it with: nfhot config --pipeline ${k.dir}`);
+    return { path, action: 'failed', error };
+  }
+}
+
+/**
+ * The kept includes of this engine that name a reference the daemon's state no longer gives
+ * (a run killed before it rewrote them, an image removed by hand), rewritten. The others are
+ * left alone: reading them is all this costs.
+ */
+export async function repairIncludes(ctx: Context, states: ImageState[]): Promise<KeptIncludeResult[]> {
+  const live = new Set(states.flatMap((s) => (s.state === 'patched' ? [s.derivative!, ...(s.pushed ?? [])] : [])));
+  const repaired: KeptIncludeResult[] = [];
+  for (const k of await keptIncludes()) {
+    if (k.engine !== ctx.engine.address) continue;
+    const text = await readFile(join(k.dir, INCLUDE_FILE), 'utf8').catch(() => undefined);
+    // With docker.registryOverride a reference carries the registry in front of the derivative's name.
+    const stale = text === undefined || includeReferences(text).some((r) => ![...live].some((l) => r === l || r.endsWith(`/${l}`)));
+    if (stale) repaired.push(await rewriteKept(ctx, k, states));
+  }
+  return repaired;
+}
