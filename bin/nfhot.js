@@ -1,10 +1,15 @@
 #!/usr/bin/env node
 // Answers --version before loading anything else: start-up time is part of every call.
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.stdout.write(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version + '\n');
+} else if (!existsSync(new URL('../dist/cli.js', import.meta.url))) {
+  // A checkout installed as it is (npm install -g . links it): the bundle is built by npm run build.
+  const root = new URL('..', import.meta.url).pathname;
+  process.stderr.write(`nfhot: error: nfhot is not built in ${root}\n  hint: build it once: cd ${root} && npm ci && npm run build\n`);
+  process.exit(1);
 } else {
   const { main } = await import('../dist/cli.js');
   const code = await main(args);
