@@ -3,6 +3,7 @@ import { randomBytes } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ContainerSummary, Engine } from './ports/engine.js';
 import { BusyError } from './errors.js';
+import { alive } from './util.js';
 import { hashHex } from './reference.js';
 
 /**
@@ -27,16 +28,6 @@ export interface Lock {
 
 export function lockKey(familiarRef: string): string {
   return hashHex('lock', familiarRef).slice(0, 20);
-}
-
-/** Whether a process of this machine still runs. */
-export function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 /** A holder on this machine whose process is gone. */

@@ -1,5 +1,7 @@
 import { statSync } from 'node:fs';
-import { rename, rm, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /**
  * Maps with at most `limit` calls in flight. Every call runs to its end even when one fails
@@ -44,5 +46,42 @@ export async function writeFileAtomic(path: string, text: string, beforeRename?:
   } catch (err) {
     await rm(tmp, { force: true });
     throw err;
+  }
+}
+
+/** Whether a process of this machine still runs. */
+export function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * Runs `work` holding a lock of this host: a directory, made atomically, with the holder's pid
+ * in it. A lock whose holder is gone is taken back; a live holder is waited for (it only writes
+ * a few small files).
+ */
+export async function withHostLock<T>(path: string, work: () => Promise<T>): Promise<T> {
+  await mkdir(dirname(path), { recursive: true });
+  for (let waited = 0; ; waited += 20) {
+    try {
+      await mkdir(path);
+      break;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
+      const pid = Number(await readFile(join(path, 'pid'), 'utf8').catch(() => ''));
+      if (pid > 0 && !alive(pid)) await rm(path, { recursive: true, force: true });
+      else if (waited > 30_000) throw new Error(`${path} is held by process ${pid || '?'} for more than 30 s`);
+      else await sleep(20);
+    }
+  }
+  try {
+    await writeFile(join(path, 'pid'), String(process.pid));
+    return await work();
+  } finally {
+    await rm(path, { recursive: true, force: true });
   }
 }

@@ -4,11 +4,10 @@ import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { Context } from '../context.js';
 import { UserError } from '../errors.js';
-import { alive } from '../lock.js';
 import { SIF_ENGINES, sifCacheDir, sifName } from '../singularity.js';
 import type { ImageState } from '../state.js';
 import { stopPoint } from '../stop-point.js';
-import { writeFileAtomic } from '../util.js';
+import { alive, writeFileAtomic } from '../util.js';
 import { planInclude, renderInclude } from './include.js';
 import { INCLUDE_FILE, INCLUDE_LINE, type PipelineModel } from './model.js';
 

@@ -9,7 +9,7 @@ import type { Context } from '../context.js';
 import { stateDir } from '../dirs.js';
 import { hashHex } from '../reference.js';
 import { readState, type ImageState } from '../state.js';
-import { writeFileAtomic } from '../util.js';
+import { withHostLock, writeFileAtomic } from '../util.js';
 import { includeReferences } from './include.js';
 import { writeIncludeFor, type IncludeResult } from './include-file.js';
 import { INCLUDE_FILE, isPipelineDir, scanPipeline, type PipelineModel } from './model.js';
@@ -68,24 +68,29 @@ export interface KeptIncludeResult {
  * for this engine. An include of another pipeline that cannot be rewritten is reported, not
  * thrown: the command's own work is done.
  */
-export async function syncIncludes(
-  ctx: Context,
-  current?: { model: PipelineModel; dryRun?: boolean; addInclude?: boolean },
-  states?: ImageState[],
-): Promise<{ include?: IncludeResult; others: KeptIncludeResult[] }> {
-  states ??= readState(await ctx.engine.listImages());
-  let include: IncludeResult | undefined;
-  if (current) {
-    include = await writeIncludeFor(ctx, current.model, states, current);
-    if (!current.dryRun) await keep({ dir: current.model.dir, profiles: current.model.profiles, engine: ctx.engine.address });
-  }
-  if (current?.dryRun) return { ...(include ? { include } : {}), others: [] };
-  const others: KeptIncludeResult[] = [];
-  for (const k of await keptIncludes()) {
-    if (k.engine !== ctx.engine.address || k.dir === current?.model.dir) continue;
-    others.push(await rewriteKept(ctx, k, states));
-  }
-  return { ...(include ? { include } : {}), others };
+export async function syncIncludes(ctx: Context, current?: { model: PipelineModel; dryRun?: boolean; addInclude?: boolean }): Promise<{ include?: IncludeResult; others: KeptIncludeResult[] }> {
+  if (current?.dryRun) return { include: await writeIncludeFor(ctx, current.model, await currentStates(ctx), current), others: [] };
+  return withWriters(async () => {
+    const states = await currentStates(ctx);
+    const include = current && (await writeIncludeFor(ctx, current.model, states, current));
+    if (current) await keep({ dir: current.model.dir, profiles: current.model.profiles, engine: ctx.engine.address });
+    const others: KeptIncludeResult[] = [];
+    for (const k of await keptIncludes()) {
+      if (k.engine !== ctx.engine.address || k.dir === current?.model.dir) continue;
+      others.push(await rewriteKept(ctx, k, states));
+    }
+    return { ...(include ? { include } : {}), others };
+  });
+}
+
+const currentStates = async (ctx: Context) => readState(await ctx.engine.listImages());
+
+/**
+ * One writer of includes at a time on this host, reading the daemon's state once it writes: of
+ * two commands that finish together, the later one's includes hold both changes.
+ */
+function withWriters<T>(work: () => Promise<T>): Promise<T> {
+  return withHostLock(join(stateDir(), 'includes.lock'), work);
 }
 
 async function rewriteKept(ctx: Context, k: KeptInclude, states: ImageState[]): Promise<KeptIncludeResult> {
@@ -110,15 +115,19 @@ async function rewriteKept(ctx: Context, k: KeptInclude, states: ImageState[]): 
  * (a run killed before it rewrote them, an image removed by hand), rewritten. The others are
  * left alone: reading them is all this costs.
  */
-export async function repairIncludes(ctx: Context, states: ImageState[]): Promise<KeptIncludeResult[]> {
-  const live = new Set(states.flatMap((s) => (s.state === 'patched' ? [s.derivative!, ...(s.pushed ?? [])] : [])));
-  const repaired: KeptIncludeResult[] = [];
-  for (const k of await keptIncludes()) {
-    if (k.engine !== ctx.engine.address) continue;
-    const text = await readFile(join(k.dir, INCLUDE_FILE), 'utf8').catch(() => undefined);
-    // With docker.registryOverride a reference carries the registry in front of the derivative's name.
-    const stale = text === undefined || includeReferences(text).some((r) => ![...live].some((l) => r === l || r.endsWith(`/${l}`)));
-    if (stale) repaired.push(await rewriteKept(ctx, k, states));
-  }
-  return repaired;
+export async function repairIncludes(ctx: Context): Promise<KeptIncludeResult[]> {
+  const kept = (await keptIncludes()).filter((k) => k.engine === ctx.engine.address);
+  if (!kept.length) return [];
+  return withWriters(async () => {
+    const states = await currentStates(ctx);
+    const live = states.flatMap((s) => (s.state === 'patched' ? [s.derivative!, ...(s.pushed ?? [])] : []));
+    const repaired: KeptIncludeResult[] = [];
+    for (const k of kept) {
+      const text = await readFile(join(k.dir, INCLUDE_FILE), 'utf8').catch(() => undefined);
+      // With docker.registryOverride a reference carries the registry in front of the derivative's name.
+      const stale = text === undefined || includeReferences(text).some((r) => !live.some((l) => r === l || r.endsWith(`/${l}`)));
+      if (stale) repaired.push(await rewriteKept(ctx, k, states));
+    }
+    return repaired;
+  });
 }
