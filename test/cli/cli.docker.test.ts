@@ -12,15 +12,15 @@ describe('the nfhot command', () => {
     const version = await nfhot(['--version']);
     expect(version.exitCode).toBe(0);
     expect(version.stdout).toMatch(/^\d+\.\d+\.\d+$/);
-    for (const command of [[], ['patch'], ['rollback'], ['status'], ['resolve']]) {
+    for (const command of [[], ['patch'], ['rollback'], ['push'], ['status'], ['config'], ['shim'], ['resolve']]) {
       const help = await nfhot([...command, '--help']);
       expect(help.exitCode, command.join(' ')).toBe(0);
-      expect(help.stdout).toContain('--help');
+      expect(help.stdout).toMatch(new RegExp(`^nfhot ${command[0] ?? '<command>'}[ \\n]`)); // its own page, not the top level's
     }
   });
 
   it.each([
-    [['frobnicate'], /Unknown argument|Unknown command/],
+    [['frobnicate'], /^nfhot: error: Unknown argument: frobnicate$/m],
     [['patch'], /Not enough non-option arguments/],
     [['patch', 'pkg@', '--image', 'x:y'], /invalid ref ""/],
     [['patch', 'git+@x', '--image', 'x:y'], /no repository URL/],
@@ -55,7 +55,11 @@ describe('the nfhot command', () => {
     const repo = await greetRepo();
     const result = await nfhot(['patch', `git+${repo.url}@feature`, '--image', 'nfhot-test-missing/none:dev', '--json']);
     expect(result.exitCode).toBe(1);
-    expect(JSON.parse(result.stdout)).toMatchObject({ error: expect.stringMatching(/is not in the local Docker daemon/) });
+    expect(JSON.parse(result.stdout)).toEqual({ error: 'image nfhot-test-missing/none:dev is not in the local Docker daemon', hint: 'pull or build it first (docker pull nfhot-test-missing/none:dev)' });
+    const lines = result.stderr.split('\n').filter(Boolean);
+    const from = lines.findIndex((l) => l.startsWith('nfhot: error: '));
+    expect(lines.slice(from)).toEqual(['nfhot: error: image nfhot-test-missing/none:dev is not in the local Docker daemon', '  hint: pull or build it first (docker pull nfhot-test-missing/none:dev)']);
+    expect(result.stderr).not.toMatch(NO_STACK);
   });
 
   it('patches, reports, resolves and rolls back, with results on stdout and progress on stderr', async () => {

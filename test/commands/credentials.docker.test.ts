@@ -47,8 +47,9 @@ describe('credentials in a source URL', () => {
     const repo = await greetRepo();
     const server = await serveRepo(repo.dir, 'right-token');
     const wrong = server.url.replace('right-token', 'wrong-token');
-    const error = await patch({ source: `git+${wrong}@feature`, images: [image] }, testContext()).catch((e: Error) => e);
+    const ctx = testContext();
+    const error = await patch({ source: `git+${wrong}@feature`, images: [image] }, ctx).catch((e: Error) => e);
     expect(String(error)).toMatch(/cannot fetch http:\/\/127\.0\.0\.1/);
-    expect(`${String(error)} ${(error as { detail?: string }).detail}`).not.toContain('wrong-token');
+    expect(`${String(error)} ${(error as { detail?: string }).detail} ${ctx.lines.join('')}`).not.toContain('wrong-token');
   });
 });

@@ -1,6 +1,4 @@
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { patch } from '../../src/commands/patch.js';
 import { resolve } from '../../src/commands/resolve.js';
@@ -8,20 +6,20 @@ import { rollback } from '../../src/commands/rollback.js';
 import { status } from '../../src/commands/status.js';
 import { UserError } from '../../src/core/errors.js';
 import { keeperRef, parseImageRef } from '../../src/core/reference.js';
+import { nfhot } from '../helpers/cli.js';
 import { testContext } from '../helpers/context.js';
 import { docker, exists, fixtureTag, imageId, runIn } from '../helpers/docker.js';
-import { greetRepo } from '../helpers/repos.js';
+import { greetRepo, tempDir } from '../helpers/repos.js';
 
 describe('nfhot rollback', () => {
-  it('restores the exact original image, even after docker image prune and docker system prune', async () => {
+  // That the original survives docker image prune and system prune is tested on a daemon of the
+  // tests' own: test/reliability/prune.docker.test.ts.
+  it('restores the exact original image after two patches, and removes what nfhot made for it', async () => {
     const image = await fixtureTag('venv');
     const originalId = await imageId(image);
     const repo = await greetRepo();
     const first = await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
     const second = await patch({ source: `git+${repo.url}@main`, images: [image] }, testContext());
-    // Only the keeper tag still names the original now; prune must not take it.
-    await docker('image', 'prune', '-f');
-    if (process.env.NFHOT_TEST_ENGINE !== 'podman') await docker('system', 'prune', '-f'); // not in Podman's Docker API
 
     const result = await rollback({ images: [image] }, testContext());
     expect(result.images).toEqual([{ image, action: 'rolledBack', original: originalId }]);
@@ -63,7 +61,8 @@ describe('nfhot rollback', () => {
     expect(entry?.warning).toMatch(/re-pointed/);
     const error = await rollback({ images: [image] }, testContext()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).hint).toMatch(/--force/);
+    expect((error as UserError).message).toMatch(new RegExp(`^${image.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} was re-pointed since nfhot patched it`));
+    expect((error as UserError).hint).toBe(`to restore the original (${originalId.slice(7, 19)}) anyway: nfhot rollback ${image} --force`);
     expect(await imageId(image)).toBe(newer);
 
     // The next patch takes the newer image as the original.
@@ -93,14 +92,19 @@ describe('nfhot status and resolve', () => {
     const result = await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
     const derivative = result.images[0]!.derivative;
 
-    process.env.NFHOT_CACHE = mkdtempSync(join(tmpdir(), 'nfhot-fresh-home-'));
-    const entry = (await status(testContext())).images.find((s) => s.image === image);
+    // Another user's shell: a home of its own, no cache and no state of nfhot's.
+    const home = tempDir('nfhot-fresh-home-');
+    const env = { HOME: home, NFHOT_CACHE: undefined, NFHOT_STATE: undefined, XDG_CACHE_HOME: undefined, XDG_STATE_HOME: undefined };
+    const shown = await nfhot(['status', '--json'], { env });
+    expect(shown.exitCode, shown.stderr).toBe(0);
+    const entry = (JSON.parse(shown.stdout) as Awaited<ReturnType<typeof status>>).images.find((s) => s.image === image);
     expect(entry).toMatchObject({ state: 'patched', originalId, currentId: await imageId(image), derivative });
     expect(entry?.patches).toEqual([
       expect.objectContaining({ package: 'greet', version: '1.1.0', source: `git+${repo.url}@feature`, ref: 'feature', commit: await repo.commit('feature') }),
     ]);
     expect(entry?.patches[0]?.at).toMatch(/^\d{4}-\d\d-\d\dT/);
-    expect(await resolve(image, testContext())).toBe(derivative);
+    expect((await nfhot(['resolve', image], { env })).stdout).toBe(derivative);
+    expect(readdirSync(home)).toEqual([]); // read from the daemon: nothing of the home's was needed, nothing written there
 
     await rollback({ images: [image] }, testContext());
     expect((await status(testContext())).images.find((s) => s.image === image)).toBeUndefined();

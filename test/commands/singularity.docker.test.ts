@@ -38,6 +38,7 @@ describe('nfhot patch --singularity', () => {
     const again = await nfhot(['patch', `git+${repo.url}@feature`, '--pipeline', pipeline, '--singularity', '--json'], { env });
     expect(JSON.parse(again.stdout).sif).toEqual([{ image, path, built: false }]);
     expect(readFileSync(join(bin, 'calls'), 'utf8').trim().split('\n')).toHaveLength(1);
+    writeFileSync(join(pipeline, 'nfhot.config'), '// stale\n');
     const config = await nfhot(['config', '--pipeline', pipeline], { env: { NXF_SINGULARITY_CACHEDIR: cache } });
     expect(config.exitCode, config.stderr).toBe(0);
     expect(readFileSync(join(pipeline, 'nfhot.config'), 'utf8')).toBe(include);

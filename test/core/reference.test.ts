@@ -48,11 +48,11 @@ describe('nfhot references', () => {
     const long = parseImageRef(`localhost:5000/x:${'t'.repeat(128)}`);
     const a = derivativeRef(long, '1'.repeat(64));
     const b = derivativeRef(long, '2'.repeat(64));
-    expect(a).not.toBe(b);
-    expect(a.split(':').pop()!.length).toBeLessThanOrEqual(128);
-    expect(() => parseImageRef(a)).not.toThrow();
-    expect(a.startsWith('nfhot.local/localhost-5000/x:')).toBe(true);
-    expect(() => parseImageRef(keeperRef(long))).not.toThrow();
+    // Shortened to 128 characters, with a hash of the whole tag so that long tags stay apart.
+    expect(a).toMatch(/^nfhot\.local\/localhost-5000\/x:t{106}-[0-9a-f]{8}-1{12}$/);
+    expect(b).toBe(a.replace(/1{12}$/, '2'.repeat(12)));
+    expect(keeperRef(long)).toMatch(/^nfhot\.local\/localhost-5000\/x:t{110}-[0-9a-f]{8}-original$/);
+    for (const ref of [a, keeperRef(long)]) expect(parseImageRef(ref).familiar).toBe(ref);
   });
 });
 

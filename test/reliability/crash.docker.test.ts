@@ -4,6 +4,7 @@ import { fromLabels } from '../../src/core/record.js';
 import { keeperRef, parseImageRef } from '../../src/core/reference.js';
 import { nfhot, stopped } from '../helpers/cli.js';
 import { exists, imageId, nfhotContainers, rawInspect, runIn } from '../helpers/docker.js';
+import { expectIncludesTrue } from '../helpers/includes.js';
 import { addGate } from '../helpers/repos.js';
 import { expectRolledBack, includeOf, patchedWorld, runningWork, type World } from './world.js';
 
@@ -34,6 +35,7 @@ async function expectConsistent(w: World): Promise<void> {
   expect((await nfhot(['config', '--pipeline', w.dir])).exitCode).toBe(0);
   expect([w.include, includeOf(w.dir)]).toContain(left);
   expect(readdirSync(w.dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
+  await expectIncludesTrue();
 }
 
 /** The tag names the earlier state or the complete new patch, never anything else; the original stays reachable. */
@@ -61,6 +63,7 @@ describe('SIGKILL at each step of a patch', () => {
       const again = await nfhot(['patch', `git+${w.repo.url}@second`, '--pipeline', w.dir]);
       expect(again.exitCode, again.stderr).toBe(0);
       expect(await runIn(w.image, 'greet')).toBe('greet 1.2.0 second');
+      await expectIncludesTrue();
       await expectRolledBack(w);
     });
   }
@@ -109,6 +112,7 @@ describe('SIGINT and SIGTERM during a patch', () => {
       expect(await imageId(w.image)).toBe(w.patchedId);
       expect(await nfhotContainers(w.image)).toEqual([]);
       expect(includeOf(w.dir)).toBe(w.include);
+      await expectIncludesTrue();
     }
   });
 
@@ -122,6 +126,7 @@ describe('SIGINT and SIGTERM during a patch', () => {
     expect(result.exitCode, result.stderr).toBe(143);
     expect(await imageId(w.image)).toBe(w.patchedId);
     expect(await nfhotContainers(w.image)).toEqual([]);
+    await expectIncludesTrue();
   });
 
   it('once committed: finish the tags and the include, and still exit non-zero', async () => {
@@ -132,5 +137,6 @@ describe('SIGINT and SIGTERM during a patch', () => {
     expect(await runIn(w.image, 'greet')).toBe('greet 1.2.0 second');
     expect(includeOf(w.dir)).toContain(((await rawInspect(w.image)).Config.Labels as Record<string, string>)['io.nfhot.derivative']);
     expect(await nfhotContainers(w.image)).toEqual([]);
+    await expectIncludesTrue();
   });
 });

@@ -6,8 +6,7 @@ import { greetRepo } from '../helpers/repos.js';
 
 let daemon: TestDaemon;
 beforeAll(async () => {
-  daemon = await startTestDaemon('1g');
-  await execa('sh', ['-c', 'docker save "$1" | DOCKER_HOST="$2" docker load -q', 'load', inject('images').venv!, daemon.host]);
+  daemon = await startTestDaemon('1g', [inject('images').venv!]);
 });
 afterAll(() => daemon?.stop());
 

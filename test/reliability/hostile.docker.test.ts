@@ -1,11 +1,13 @@
 import { randomBytes } from 'node:crypto';
-import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { lockKey } from '../../src/core/lock.js';
+import { nfhotRepository, parseImageRef } from '../../src/core/reference.js';
 import { NO_STACK, nfhot } from '../helpers/cli.js';
+import { expectIncludesTrue } from '../helpers/includes.js';
 import { cleanupRepo, docker, runIn } from '../helpers/docker.js';
 import { writePipeline } from '../helpers/pipeline.js';
 import { addVariant, git, greetRepo, tempDir, type GreetRepo } from '../helpers/repos.js';
@@ -58,7 +60,7 @@ const CASES: Case[] = [
   { name: 'the ref --upload-pack=…', args: onVenv(() => src(`--upload-pack=${RUN}`)), exit: 2, error: /invalid ref "--upload-pack=.*starts with "-"/ },
   { name: 'NAME@--upload-pack=… with --repo', args: () => ['patch', `greet@--upload-pack=${RUN}`, '--repo', f.repo.url, '--image', venv], exit: 2, error: /invalid ref "--upload-pack=/ },
   { name: 'a --repo that reads as an option', args: () => ['patch', 'greet@main', `--repo=--upload-pack=${RUN}`, '--image', venv], exit: 2, error: /invalid --repo "--upload-pack=touch.*cannot be empty, start with "-"/ },
-  { name: 'a ref with $(…)', args: onVenv(() => src(`$(${RUN})`)), exit: 2, error: /invalid ref "\$\(touch.*shell metacharacters|invalid ref .*not a valid git ref/ },
+  { name: 'a ref with $(…)', args: onVenv(() => src(`$(${RUN})`)), exit: 2, error: /invalid ref "\$\(touch\$\{IFS\}[^"]+\)" in source "[^"]+": it contains shell metacharacters/ },
   { name: 'a ref with backquotes', args: onVenv(() => src(`\`${RUN}\``)), exit: 2, error: /invalid ref .*shell metacharacters/ },
   { name: 'a ref with ; and |', args: onVenv(() => src(`main;${RUN}|cat`)), exit: 2, error: /invalid ref .*shell metacharacters/ },
   { name: 'a ref with a space', args: onVenv(() => src('my branch')), exit: 2, error: /invalid ref "my branch" .*a space/ },
@@ -69,7 +71,7 @@ const CASES: Case[] = [
   { name: 'a branch that does not exist', args: onVenv(() => src('no-such-branch')), exit: 1, error: /ref "no-such-branch" not found/ },
   { name: 'a commit that does not exist', args: onVenv(() => src('0123456789abcdef0123456789abcdef01234567')), exit: 1, error: /ref "0123456789abcdef0123456789abcdef01234567" not found/ },
   // URLs git must not run anything for.
-  { name: "git's ext:: transport (runs a command)", args: onVenv(() => `git+ext::sh -c ${RUN}@main`), exit: 2, error: /invalid git source .*whitespace|no repository URL/ },
+  { name: "git's ext:: transport (runs a command)", args: onVenv(() => `git+ext::sh -c ${RUN}@main`), exit: 2, error: /invalid git source "git\+ext::sh -c touch\$\{IFS\}[^"]+@main": the URL contains whitespace or control characters/ },
   { name: "git's ext:: transport without spaces", args: onVenv(() => `git+ext::${RUN}@main`), exit: 1, error: /cannot fetch ext::.*transport 'ext' not allowed/ },
   { name: 'an ssh host that reads as an option', args: onVenv(() => `git+ssh://-oProxyCommand=${RUN}/repo.git@main`), exit: 1, error: /cannot fetch ssh:\/\/-oProxyCommand=.*strange hostname/ },
   { name: 'a repository that does not exist', args: onVenv(() => 'git+file:///nonexistent/repo.git@main'), exit: 1, error: /cannot fetch file:\/\/\/nonexistent\/repo\.git/ },
@@ -81,18 +83,19 @@ const CASES: Case[] = [
   { name: 'a directory that is not a Python project', args: () => ['patch', f.plain, '--image', venv], exit: 1, error: /is not a Python project: it has no pyproject\.toml, setup\.py or setup\.cfg/ },
   { name: 'a --pipeline that is not a pipeline', args: () => ['patch', src('feature'), '--pipeline', f.plain], exit: 2, error: /is not a pipeline directory/ },
   // Image references.
-  { name: 'an image reference with capitals', args: () => ['patch', src('feature'), '--image', 'Org/Tool:dev'], exit: 1, error: /invalid image reference "Org\/Tool:dev"/ },
-  { name: 'an image reference with a space', args: () => ['patch', src('feature'), '--image', 'org/tool:bad tag'], exit: 1, error: /invalid image reference "org\/tool:bad tag"/ },
+  { name: 'an image reference with capitals', args: () => ['patch', src('feature'), '--image', 'Org/Tool:dev'], exit: 1, error: /invalid image reference "Org\/Tool:dev": "Tool" is not a valid repository name component/ },
+  { name: 'an image reference with a space', args: () => ['patch', src('feature'), '--image', 'org/tool:bad tag'], exit: 1, error: /invalid image reference "org\/tool:bad tag": it contains whitespace or control characters/ },
   { name: 'an image reference with shell syntax', args: () => ['patch', src('feature'), '--image', `org/tool;${RUN}`], exit: 1, error: /invalid image reference "org\/tool;touch/ },
-  { name: 'an image reference over 255 characters', args: () => ['patch', src('feature'), '--image', `org/${'t'.repeat(300)}:dev`], exit: 1, error: /invalid image reference .*longer than 255|invalid image reference/ },
+  { name: 'an image reference over 255 characters', args: () => ['patch', src('feature'), '--image', `org/${'t'.repeat(300)}:dev`], exit: 1, error: /invalid image reference "org\/t{300}:dev": the repository name is longer than 255 characters/ },
   { name: 'a malformed digest', args: () => ['patch', src('feature'), '--image', 'org/tool@sha256:1234'], exit: 1, error: /cannot patch org\/tool@sha256:1234: a digest reference names immutable content/ },
   { name: 'an image that does not exist', args: () => ['patch', src('feature'), '--image', images('missing')], exit: 1, error: new RegExp(`image ${PREFIX}/missing:dev is not in the local Docker daemon`) },
   { name: "one of nfhot's own references", args: () => ['patch', src('feature'), '--image', `nfhot.local/${venv}-original`], exit: 1, error: /is one of nfhot's own references/ },
   // Images and packages that cannot take the patch.
   { name: 'an image without Python', args: () => ['patch', src('feature'), '--image', images('nopython')], exit: 1, error: /no Python interpreter found in/ },
   { name: 'an image with Python but no pip', args: () => ['patch', src('feature'), '--image', images('nopip')], exit: 1, error: /pip is not installed for \/usr\/bin\/python3 in/ },
-  { name: 'an interpreter that is not in the image', args: onVenv(() => src('feature'), '--python', '/no/such/python3'), exit: 1, error: /\/no\/such\/python3/ },
-  { name: 'an interpreter with shell syntax', args: onVenv(() => src('feature'), '--python', `python3;${RUN}`), exit: 1, error: /python3;touch/ },
+  { name: 'an interpreter that is not in the image', args: onVenv(() => src('feature'), '--python', '/no/such/python3'), exit: 1, error: new RegExp(`^nfhot: error: /no/such/python3 does not exist in ${PREFIX}/venv:dev$`) },
+  { name: 'an interpreter with shell syntax', args: onVenv(() => src('feature'), '--python', `python3;${RUN}`), exit: 1, error: new RegExp(`^nfhot: error: python3;touch\\$\\{IFS\\}\\S+ does not exist in ${PREFIX}/venv:dev$`) },
+  { name: 'an interpreter a shell would expand', args: onVenv(() => src('feature'), '--python', '$(echo /usr/bin/python3)'), exit: 1, error: new RegExp(`^nfhot: error: \\$\\(echo /usr/bin/python3\\) does not exist in ${PREFIX}/venv:dev$`) },
   { name: 'a build that fails', args: onVenv(() => src('broken')), exit: 1, error: /pip failed in .* \(exit 1\)/ },
   { name: 'an install script that fails', args: onVenv(() => src('failing-script')), exit: 1, error: /pip failed in .* \(exit 1\)/ },
   { name: 'a site-packages on a read-only file system', args: () => ['patch', src('feature'), '--image', images('readonly')], exit: 1, error: /pip failed in .*Read-only file system: '\/opt\/venv\/lib\/python3\.11\/site-packages/ },
@@ -106,8 +109,14 @@ const CASES: Case[] = [
     exit: 1,
     error: /cannot write .*nfhot\.config: it is not a file/,
     arrange: () => {
-      mkdirSync(join(f.pipeline, 'nfhot.config'));
-      return async () => execa('rmdir', [join(f.pipeline, 'nfhot.config')]).then(() => undefined);
+      const include = join(f.pipeline, 'nfhot.config');
+      const kept = readFileSync(include);
+      rmSync(include);
+      mkdirSync(include);
+      return async () => {
+        rmSync(include, { recursive: true });
+        writeFileSync(include, kept);
+      };
     },
   },
   {
@@ -116,9 +125,14 @@ const CASES: Case[] = [
     exit: 1,
     error: /cannot write .*nfhot\.config: it is read-only/,
     arrange: () => {
-      writeFileSync(join(f.pipeline, 'nfhot.config'), '// mine\n');
-      chmodSync(join(f.pipeline, 'nfhot.config'), 0o444);
-      return async () => execa('rm', ['-f', join(f.pipeline, 'nfhot.config')]).then(() => undefined);
+      const include = join(f.pipeline, 'nfhot.config');
+      const kept = readFileSync(include);
+      writeFileSync(include, '// mine\n');
+      chmodSync(include, 0o444);
+      return async () => {
+        chmodSync(include, 0o644);
+        writeFileSync(include, kept);
+      };
     },
   },
   {
@@ -138,7 +152,10 @@ async function snapshot(): Promise<string[]> {
   const tags = (await docker('images', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}')).split('\n');
   const keys = FIXTURES.map((n) => lockKey(images(n)));
   const containers = (await docker('ps', '-a', '--format', '{{.Names}}')).split('\n').filter((n) => keys.some((k) => n.includes(k)));
-  return [...tags.filter((t) => t.startsWith(`${PREFIX}/`) || t.startsWith(`nfhot.local/${PREFIX}/`)).sort(), ...containers];
+  const ours = FIXTURES.map((n) => nfhotRepository(parseImageRef(images(n))));
+  // Untagged images a failed commit would leave carry nfhot's labels for one of these.
+  const untagged = await Promise.all(FIXTURES.map((n) => docker('images', '-q', '--no-trunc', '--filter', 'dangling=true', '--filter', `label=io.nfhot.image=${images(n)}`)));
+  return [...tags.filter((t) => t.startsWith(`${PREFIX}/`) || ours.some((r) => t.startsWith(`${r}:`))).sort(), ...containers, ...untagged.join('\n').split('\n').filter(Boolean).sort()];
 }
 
 beforeAll(async () => {
@@ -157,6 +174,7 @@ beforeAll(async () => {
   mkdirSync(plain, { recursive: true });
   writeFileSync(join(plain, 'README'), 'not a Python project\n');
   f = { repo, plain, pipeline: writePipeline({ GREET: venv }) };
+  expect((await nfhot(['config', '--pipeline', f.pipeline])).exitCode).toBe(0); // an include nfhot keeps, through every row
 });
 
 afterAll(async () => {
@@ -165,8 +183,6 @@ afterAll(async () => {
 });
 
 describe('hostile and broken input', () => {
-  it('has at least thirty cases', () => expect(CASES.length).toBeGreaterThanOrEqual(30));
-
   it.each(CASES.map((c) => [c.name, c] as const))('%s: one line, exit 1 or 2, nothing changed', async (_, c) => {
     const undo = await c.arrange?.();
     try {
@@ -187,6 +203,7 @@ describe('hostile and broken input', () => {
     } finally {
       await undo?.();
     }
+    await expectIncludesTrue();
   });
 
   it('installs a checkout whose path has spaces, quotes, $(…), ; a newline and non-ASCII, as it is: nothing runs', async () => {
@@ -202,6 +219,8 @@ describe('hostile and broken input', () => {
     expect(branch.exitCode, branch.stderr).toBe(0);
     expect(JSON.parse(branch.stdout).images[0].patches[0]).toMatchObject({ ref: 'fëature-ü' });
     expect(existsSync(CANARY)).toBe(false);
+    expect((await expectIncludesTrue()).find((k) => k.path === join(f.pipeline, 'nfhot.config'))?.references).toEqual([(await nfhot(['resolve', venv])).stdout.trim()]);
     expect((await nfhot(['rollback', venv])).exitCode).toBe(0);
+    await expectIncludesTrue();
   });
 });

@@ -3,8 +3,10 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { expect } from 'vitest';
 import { lockKey } from '../../src/core/lock.js';
+import { nfhotRepository, parseImageRef } from '../../src/core/reference.js';
 import { nfhot } from '../helpers/cli.js';
 import { docker, fixtureTag, imageId, nfhotContainers } from '../helpers/docker.js';
+import { expectIncludesTrue } from '../helpers/includes.js';
 import { writePipeline } from '../helpers/pipeline.js';
 import { addVariant, greetRepo, type GreetRepo } from '../helpers/repos.js';
 
@@ -50,8 +52,8 @@ export async function runningWork(image: string): Promise<string> {
 
 /** nfhot's references and untagged images left for the image. */
 export async function leftovers(image: string): Promise<string[]> {
-  const repo = image.slice(0, image.lastIndexOf(':'));
-  const tags = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}')).split('\n').filter((t) => t.startsWith(`nfhot.local/${repo}:`));
+  const repo = nfhotRepository(parseImageRef(image));
+  const tags = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}')).split('\n').filter((t) => t.startsWith(`${repo}:`));
   const untagged = (await docker('images', '-q', '--no-trunc', '--filter', 'dangling=true', '--filter', `label=io.nfhot.image=${image}`)).split('\n').filter(Boolean);
   return [...tags, ...untagged];
 }
@@ -64,4 +66,5 @@ export async function expectRolledBack(w: World): Promise<void> {
   expect(await leftovers(w.image)).toEqual([]);
   expect(await nfhotContainers(w.image)).toEqual([]);
   expect(includeOf(w.dir)).not.toContain('nfhot.local');
+  await expectIncludesTrue();
 }

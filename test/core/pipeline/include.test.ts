@@ -37,7 +37,9 @@ describe('planInclude', () => {
 
   it('matches images by Docker\'s name for them, and ignores images moved since the patch', async () => {
     const model = await scanPipeline('test/fixtures/pipelines/nfcore');
-    expect(planInclude(model, [patched('community.wave.seqera.io/library/multiqc:1.25.1--214f1a27a4e9a55a', 'nfhot.local/x:y-cccccccccccc')]).overrides).toHaveLength(1);
+    const wave = planInclude(model, [patched('community.wave.seqera.io/library/multiqc:1.25.1--214f1a27a4e9a55a', 'nfhot.local/x:y-cccccccccccc')]);
+    expect(wave.overrides.map((o) => o.reference)).toEqual(['nfhot.local/x:y-cccccccccccc']);
+    expectExact(model, wave.overrides[0]!.selector, ['NFCORE_DEMO:DEMO:MULTIQC']);
     expect(planInclude(model, [{ ...patched('quay.io/nfhot-example/seqstats:dev', 'nfhot.local/x:y-d'), state: 'moved' }]).overrides).toEqual([]);
   });
 
