@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { lineage, planPatch, type Target } from '../../../src/core/patch/plan.js';
+import { derivativeOf, lineage, planPatch, type Target } from '../../../src/core/patch/plan.js';
 import type { Interpreter } from '../../../src/core/python.js';
 import { toLabels, type PatchRecord } from '../../../src/core/record.js';
 import { parseImageRef } from '../../../src/core/reference.js';
@@ -70,5 +70,38 @@ describe('lineage', () => {
     expect(lineage('org/tool:dev', image(rebuilt, labels), undefined, `sha256:${'1'.repeat(64)}`)).toEqual({ originalId: rebuilt, activePatches: [] });
     // Another image built FROM it: its labels name another reference.
     expect(lineage('org/other:dev', image(rebuilt, labels), undefined, rebuilt)).toEqual({ originalId: rebuilt, activePatches: [] });
+  });
+});
+
+describe('planPatch decides what the daemon must do', () => {
+  const commit = 'a'.repeat(40);
+  const derivativeImage = (t: Target, original = ORIGINAL) => {
+    const derivative = derivativeOf(t, git(commit), interpreter, false);
+    return image(`sha256:${'9'.repeat(64)}`, toLabels({ image: 'org/tool:dev', original, derivative, patches: [record('greet', commit)] }));
+  };
+
+  it('builds when the daemon has no derivative of this patch set, or one made from another original', () => {
+    const t = target();
+    expect(planPatch(t, git(commit), interpreter, { noDeps: false, keepTag: false }).action).toBe('build');
+    const fromElsewhere = derivativeImage(t, `sha256:${'8'.repeat(64)}`);
+    expect(planPatch(t, git(commit), interpreter, { noDeps: false, keepTag: false }, fromElsewhere)).toMatchObject({ action: 'build' });
+  });
+
+  it('reuses the derivative when it exists, and does nothing when the tag already names it', () => {
+    const t = target();
+    const existing = derivativeImage(t);
+    expect(planPatch(t, git(commit), interpreter, { noDeps: false, keepTag: false }, existing)).toMatchObject({ action: 'reuse', existing: { id: existing.id, patches: [record('greet', commit)] } });
+    const tagged: Target = { ...t, current: existing };
+    expect(planPatch(tagged, git(commit), interpreter, { noDeps: false, keepTag: false }, existing).action).toBe('unchanged');
+    // --keep-tag: in place when the active reference names it and the tag stays on the original.
+    expect(planPatch(tagged, git(commit), interpreter, { noDeps: false, keepTag: true }, existing).action).toBe('reuse');
+    const kept: Target = { ...t, activeImageId: existing.id };
+    expect(planPatch(kept, git(commit), interpreter, { noDeps: false, keepTag: true }, existing).action).toBe('unchanged');
+    expect(planPatch(kept, git(commit), interpreter, { noDeps: false, keepTag: false }, existing).action).toBe('reuse');
+  });
+
+  it('names the reference derivativeOf gives', () => {
+    const t = target([record('other', 'd'.repeat(40))]);
+    expect(planPatch(t, git(commit), interpreter, { noDeps: true, keepTag: false }).derivative).toBe(derivativeOf(t, git(commit), interpreter, true));
   });
 });

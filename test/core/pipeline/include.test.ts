@@ -1,7 +1,8 @@
+import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { PatchRecord } from '../../../src/core/record.js';
 import type { ImageState } from '../../../src/core/state.js';
-import { planInclude, renderInclude } from '../../../src/core/pipeline/include.js';
+import { includeReferences, planInclude, renderInclude } from '../../../src/core/pipeline/include.js';
 import { scanPipeline, type PipelineModel, type ProcessInstance } from '../../../src/core/pipeline/model.js';
 
 const patch: PatchRecord = { package: 'greet', version: '1.1.0', source: 'git+file:///r@fix', kind: 'git', ref: 'fix', commit: 'c'.repeat(40), tree: 't', noDeps: false, python: '/opt/venv/bin/python3', at: '2026-11-21T10:00:00.000Z' };
@@ -107,9 +108,21 @@ describe('renderInclude', () => {
     expect(code.split('{').length).toBe(code.split('}').length);
   });
 
-  it('overrides nothing, and stays valid, when nothing is patched', () => {
+  it('overrides nothing, and stays valid, when nothing is patched: the template shipped in nextflow/ as it is', () => {
     const text = renderInclude({ overrides: [], aliases: [], notes: [] });
+    expect(text).toBe(readFileSync('nextflow/nfhot.config', 'utf8'));
     expect(text).toContain('this file overrides nothing');
     expect(text.split('\n').filter((l) => l.trim() && !l.trim().startsWith('//'))).toEqual([]);
+    expect(includeReferences(text)).toEqual([]);
+  });
+
+  it('keeps the template\'s header above the overrides, and its references read back', async () => {
+    const model = await scanPipeline('test/fixtures/pipelines/nfcore');
+    const derivative = 'nfhot.local/quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0-bbbbbbbbbbbb';
+    const template = '// a header\n// of two lines\n\n// Nothing is patched: this file overrides nothing.\n';
+    const text = renderInclude(planInclude(model, [patched('quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0', derivative)]), template);
+    expect(text.startsWith('// a header\n// of two lines\n\nprocess {\n')).toBe(true);
+    expect(text).not.toContain('Nothing is patched');
+    expect(includeReferences(text)).toEqual([derivative]);
   });
 });
