@@ -1,4 +1,4 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Engine } from './ports/engine.js';
 import { probePy, probeSh } from './assets.js';
@@ -7,6 +7,7 @@ import { UserError } from './errors.js';
 import { holderLabels, throwawayName } from './lock.js';
 import { parseProbe, type PythonEnv } from './python.js';
 import { hashHex } from './reference.js';
+import { writeFileAtomic } from './util.js';
 
 /**
  * Lists an image's Python environments by running probe.sh in a throwaway container.
@@ -30,8 +31,6 @@ export async function probeImage(engine: Engine, imageId: string, image: string,
   const { envs, explicitMissing } = parseProbe(result.stdout);
   if (explicitMissing) throw new UserError(`${python} does not exist in ${image}`, 'give the path of a Python interpreter inside the image');
   await mkdir(join(cacheDir(), 'probe'), { recursive: true });
-  const tmp = `${file}.${process.pid}`;
-  await writeFile(tmp, JSON.stringify(envs));
-  await rename(tmp, file);
+  await writeFileAtomic(file, JSON.stringify(envs));
   return envs;
 }
