@@ -1,7 +1,7 @@
 import type { Context } from '../core/context.js';
 import { InterruptedError, UsageError, type ImageFailure } from '../core/errors.js';
 import { reap } from '../core/lock.js';
-import { applyPatches, planPatches, plannedResults, type ImagePatchResult } from '../core/patch/index.js';
+import { applyPatches, planPatches, plannedResults, resolveEarly, type ImagePatchResult } from '../core/patch/index.js';
 import type { SkippedImage } from '../core/patch/targets.js';
 import { checkIncludeWritable, type IncludeResult } from '../core/pipeline/include-file.js';
 import { syncIncludes, type KeptIncludeResult } from '../core/pipeline/kept.js';
@@ -79,8 +79,8 @@ async function buildSifs(ctx: Context, derivatives: { image: string; derivative:
 /**
  * Installs a source into images (named, or the pipeline's that have the package) and tags the
  * results; then pushes and builds SIF files when asked, and rewrites every include nfhot keeps.
- * Images that fail do not stop the others: their results say why (`action: 'failed'`). Throws
- * when none could be patched.
+ * Images that fail do not stop the others: `failed` says which, and why. Throws when none could
+ * be patched (nothing changed then).
  */
 export async function patch(options: PatchOptions, ctx: Context): Promise<PatchResult> {
   const spec = parseSource(options.source, isDirectory);
@@ -93,6 +93,7 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
   if (options.images.length === 0 && !dir) {
     throw new UsageError('no image to patch', 'name it with --image IMAGE, or run in (or point --pipeline at) the pipeline, whose images nfhot then finds');
   }
+  const resolving = resolveEarly(ctx, spec);
   await ctx.engine.ping();
   // What crashed runs left is removed alongside (a stale lock in our way is taken back by acquireLock itself).
   const reaping = options.dryRun ? Promise.resolve([]) : reap(ctx.engine).catch(() => []);
@@ -101,6 +102,7 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
   const sifBuilder = options.dryRun ? undefined : sifProgram(ctx, model, options.singularity ?? false);
   const plan = await planPatches(ctx, {
     source: spec,
+    ...(resolving ? { resolving } : {}),
     images: options.images,
     ...(model ? { model } : {}),
     ...(options.repo !== undefined ? { repo: options.repo } : {}),

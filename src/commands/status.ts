@@ -21,6 +21,5 @@ export async function status(ctx: Context): Promise<{ images: StatusEntry[]; inc
       ? { ...s, warning: `${s.image} was re-pointed by something else since nfhot patched it (a docker build, pull or tag); \`nfhot rollback\` will refuse without --force, and the next \`nfhot patch\` takes the new image as the original` }
       : s,
   );
-  for (const r of repaired) if (r.action === 'rewritten') ctx.report.info(`rewrote ${r.path}: it named an image that is no longer patched`);
   return { images, ...(repaired.length ? { includes: repaired } : {}) };
 }

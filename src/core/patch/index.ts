@@ -17,6 +17,8 @@ import { findTarget, pipelineTargets, type SkippedImage } from './targets.js';
 
 export interface PatchRequest {
   source: SourceSpec;
+  /** The source already being fetched or snapshotted (see resolveEarly), for a caller that starts it before it asks the daemon anything. */
+  resolving?: Promise<ResolvedSource>;
   /** Images named by the user; none: the pipeline's images that have the package. */
   images: string[];
   /** The pipeline, read: where its images are found when none is named. */
@@ -52,16 +54,26 @@ export interface ImagePatchResult {
   seconds: number;
 }
 
+const resolving = (ctx: Context, spec: SourceSpec, repository?: string) => ctx.report.step(`resolving ${describeSource(spec)}`, () => resolveSource(spec, ctx.git, repository));
+
+/**
+ * Starts fetching (or snapshotting) the source on the host, to run while the daemon is asked
+ * about the images; undefined for NAME@REF, whose repository the images' metadata may name.
+ */
+export function resolveEarly(ctx: Context, spec: SourceSpec): Promise<ResolvedSource> | undefined {
+  if (spec.kind === 'name') return undefined;
+  const early = resolving(ctx, spec);
+  early.catch(() => undefined); // awaited by planPatches; an image error may come first
+  return early;
+}
+
 /**
  * Works out what a patch will do, changing nothing: the source as an exact tree, the images and,
  * for each, the interpreter, the patch set, its reference and whether pip must run.
  */
 export async function planPatches(ctx: Context, request: PatchRequest): Promise<PatchSetPlan> {
   const { source: spec } = request;
-  // The source is fetched on the host while the daemon is asked about the images (NAME@REF must wait for the images' metadata).
-  const resolving = (repository?: string) => ctx.report.step(`resolving ${describeSource(spec)}`, () => resolveSource(spec, ctx.git, repository));
-  const early = spec.kind === 'name' ? undefined : resolving();
-  early?.catch(() => undefined); // awaited below; an image error may come first
+  const early = request.resolving ?? resolveEarly(ctx, spec);
   let targets: Target[] = [];
   let skipped: SkippedImage[] = [];
   for (const target of await Promise.all(request.images.map((input) => findTarget(ctx, input)))) {
@@ -69,7 +81,7 @@ export async function planPatches(ctx: Context, request: PatchRequest): Promise<
   }
   // Without images named, the images are the pipeline's that hold the package: known from NAME@REF, else once the source is read.
   if (!targets.length && spec.kind === 'name') ({ targets, skipped } = await pipelineTargets(ctx, request.model!, normalizeName(spec.name), request.python));
-  const source = spec.kind === 'name' ? await resolving(request.repo ?? (await discoverRepository(ctx, targets, spec.name, request.python))) : await early!;
+  const source = spec.kind === 'name' ? await resolving(ctx, spec, request.repo ?? (await discoverRepository(ctx, targets, spec.name, request.python))) : await early!;
   ctx.report.info(`source: ${source.package ?? 'a Python project'} at ${source.kind === 'git' ? `commit ${source.commit}` : `tree ${source.tree.tree}${source.dirty ? ' (uncommitted changes included)' : ''}`}`);
   if (!targets.length) {
     if (!source.package) throw new UserError(`cannot tell which of the pipeline's images to patch: ${source.display} does not name its package statically`, 'name the images with --image');

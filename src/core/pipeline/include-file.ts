@@ -91,6 +91,8 @@ function sifFiles(model: PipelineModel, states: ImageState[]): Map<string, strin
 export interface IncludeResult {
   path: string;
   written: boolean;
+  /** Whether the file changed (it is written only then). */
+  changed: boolean;
   /** Whether nextflow.config includes it. */
   included: boolean;
   overrides: { image: string; reference: string; selector: string; processes: string[] }[];
@@ -104,11 +106,12 @@ export interface IncludeResult {
 export async function writeIncludeFor(ctx: Context, model: PipelineModel, states: ImageState[], options: { dryRun?: boolean; addInclude?: boolean; quiet?: boolean } = {}): Promise<IncludeResult> {
   const plan = planInclude(model, states, sifFiles(model, states));
   const path = join(model.dir, INCLUDE_FILE);
+  let changed = false;
   if (!options.dryRun) {
     for (const alias of plan.aliases) await ctx.engine.tag(alias.from, alias.to);
     const text = renderInclude(plan);
-    const before = await readFile(path, 'utf8').catch(() => undefined);
-    if (text !== before) await writeInclude(path, text);
+    changed = text !== (await readFile(path, 'utf8').catch(() => undefined));
+    if (changed) await writeInclude(path, text);
   }
   const added = !options.dryRun && options.addInclude ? await addIncludeLine(model.dir) : false;
   const included = await includesNfhot(model.dir);
@@ -121,6 +124,7 @@ export async function writeIncludeFor(ctx: Context, model: PipelineModel, states
   return {
     path,
     written: !options.dryRun,
+    changed,
     included,
     overrides: plan.overrides.map((o) => ({ image: o.image, reference: o.reference, selector: o.selector, processes: o.instances.map((i) => i.fqn ?? i.alias) })),
     notes: plan.notes,

@@ -102,6 +102,7 @@ async function rewriteKept(ctx: Context, k: KeptInclude, states: ImageState[]): 
   }
   try {
     const result = await writeIncludeFor(ctx, await scanPipeline(k.dir, k.profiles), states, { quiet: true });
+    if (result.changed) ctx.report.info(`rewrote ${path}, which nfhot keeps: ${result.overrides.length ? `${result.overrides.length} override(s)` : 'it overrides nothing now'}`);
     return { path, action: 'rewritten', overrides: result.overrides.length };
   } catch (err) {
     const error = (err as Error).message;
