@@ -22,6 +22,7 @@ const MANUAL = 'nfhot-bench/seqstats:manual';
 const PIP = ['pip', 'install', '-q', '--no-cache-dir', '--no-build-isolation', '--disable-pip-version-check'];
 const scratch = mkdtempSync(join(tmpdir(), 'nfhot-bench-'));
 process.env.NFHOT_CACHE = join(scratch, 'cache');
+process.env.NFHOT_STATE = join(scratch, 'state'); // the includes it writes are the benchmark's, not the user's
 
 const log = (...a) => process.stderr.write(`bench: ${a.join(' ')}\n`);
 const run = (cmd, args, opts = {}) => execa(cmd, args, { cwd: ROOT, ...opts });

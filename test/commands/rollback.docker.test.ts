@@ -13,7 +13,7 @@ import { greetRepo, tempDir } from '../helpers/repos.js';
 
 describe('nfhot rollback', () => {
   // That the original survives docker image prune and system prune is tested on a daemon of the
-  // tests' own: test/reliability/prune.docker.test.ts.
+  // tests' own: test/reliability/daemon-wide.docker.test.ts.
   it('restores the exact original image after two patches, and removes what nfhot made for it', async () => {
     const image = await fixtureTag('venv');
     const originalId = await imageId(image);

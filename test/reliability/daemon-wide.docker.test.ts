@@ -1,14 +1,19 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { lockKey } from '../../src/core/lock.js';
+import { includeReferences } from '../../src/core/pipeline/include.js';
 import { keeperRef, parseImageRef } from '../../src/core/reference.js';
 import { nfhot, stopped } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { addGate, GATE, greetRepo } from '../helpers/repos.js';
+import { writePipeline } from '../helpers/pipeline.js';
+import { addGate, GATE, greetRepo, tempDir } from '../helpers/repos.js';
 
-// Prunes remove every stopped container and dangling image of a daemon: these tests run them on a
-// daemon of their own, never on the one the machine's other users (and the other tests) share.
+// Commands that act on a whole daemon — prunes remove every stopped container and dangling image,
+// rollback --all every patched image — run on a daemon of the tests' own, never on the one the
+// machine's other users (and the other tests) share.
 let daemon: TestDaemon;
 let n = 0;
 beforeAll(async () => {
@@ -20,7 +25,7 @@ const env = () => ({ DOCKER_HOST: daemon.host });
 const dockerT = async (...args: string[]) => (await execa('docker', args, { env: env() })).stdout.trim();
 const greet = (image: string) => dockerT('run', '--rm', image, 'greet');
 async function image(): Promise<string> {
-  const ref = `nfhot-test-prune/venv:t${n++}`;
+  const ref = `nfhot-test-daemon/venv:t${n++}`;
   await dockerT('tag', inject('images').venv!, ref);
   return ref;
 }
@@ -81,5 +86,26 @@ describe('prunes on the daemon while nfhot works', () => {
     expect(result.stderr).not.toMatch(/No such container|internal error/);
     expect(await greet(ref)).toBe('greet 1.1.0 feature');
     expect(await containersOf(ref)).toEqual([]);
+  });
+});
+
+describe('nfhot rollback --all from a directory that is no pipeline', () => {
+  it('rolls back every patched image, and the includes nfhot keeps then override nothing', async () => {
+    const [a, b] = [await image(), await image()];
+    const repo = await greetRepo();
+    const dir = writePipeline({ A: a, B: b });
+    const patched = await nfhot(['patch', `git+${repo.url}@feature`, '--pipeline', dir], { env: env() });
+    expect(patched.exitCode, patched.stderr).toBe(0);
+    expect(includeReferences(readFileSync(join(dir, 'nfhot.config'), 'utf8'))).toHaveLength(2);
+    const back = await execa('node', [join(process.cwd(), 'bin/nfhot.js'), 'rollback', '--all', '--json'], { cwd: tempDir('nfhot-elsewhere-'), env: env(), reject: false });
+    expect(back.exitCode, back.stderr).toBe(0);
+    // Every patched image of the daemon: these two, and what the tests above left patched.
+    const rolled = (JSON.parse(back.stdout) as { images: { image: string; action: string }[] }).images;
+    expect(rolled.map((i) => i.image)).toEqual(expect.arrayContaining([a, b]));
+    expect(rolled.every((i) => i.action === 'rolledBack')).toBe(true);
+    const include = readFileSync(join(dir, 'nfhot.config'), 'utf8');
+    expect(includeReferences(include)).toEqual([]);
+    expect(include).toMatch(/^\/\/ Nothing is patched: this file overrides nothing\.$/m);
+    expect((await dockerT('images', '--format', '{{.Repository}}')).split('\n').filter((r) => r.startsWith('nfhot.local/'))).toEqual([]);
   });
 });
