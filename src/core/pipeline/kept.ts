@@ -70,6 +70,7 @@ export interface KeptIncludeResult {
  */
 export async function syncIncludes(ctx: Context, current?: { model: PipelineModel; dryRun?: boolean; addInclude?: boolean }): Promise<{ include?: IncludeResult; others: KeptIncludeResult[] }> {
   if (current?.dryRun) return { include: await writeIncludeFor(ctx, current.model, await currentStates(ctx), current), others: [] };
+  if (!current && !(await keptIncludes()).some((k) => k.engine === ctx.engine.address)) return { others: [] }; // nothing to keep in step
   return withWriters(async () => {
     const states = await currentStates(ctx);
     const include = current && (await writeIncludeFor(ctx, current.model, states, current));
