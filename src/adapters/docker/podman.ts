@@ -7,7 +7,6 @@
 //   CMD and get none of nfhot's labels. Its libpod commit takes Dockerfile-style changes instead.
 import type Docker from 'dockerode';
 import { UserError } from '../../core/errors.js';
-import type { Programs } from '../../core/ports/programs.js';
 import { readImageRef, shortId } from '../../core/reference.js';
 import { DockerodeEngine, splitRef } from './dockerode.js';
 import type { ImageConfig, ImageInfo, ImageSummary, WorkContainer } from '../../core/ports/engine.js';
@@ -94,14 +93,6 @@ export class PodmanEngine extends DockerodeEngine {
     const done = this.naming.then(change, change);
     this.naming = done.catch(() => undefined);
     return done;
-  }
-
-  constructor(
-    docker: Docker,
-    programs: Programs,
-    address: string,
-  ) {
-    super(docker, programs, address);
   }
 
   override async ping(): Promise<void> {
