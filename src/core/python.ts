@@ -5,11 +5,15 @@ import { UserError } from './errors.js';
 export interface PythonEnv {
   /** Where it was found, e.g. /opt/venv/bin/python3. */
   path: string;
+  /** How: first on the task's PATH, in nfhot's list of usual places, by its distribution's files, or --python. */
+  how?: 'PATH' | 'list' | 'search' | 'given';
   executable: string;
   prefix: string;
   version: string;
   venv: boolean;
   pip: string | null;
+  /** Without pip: a pip wheel in the image that can run as pip (ensurepip's, Debian's). */
+  pipWheel?: string | null;
   externallyManaged: boolean;
   /** The distribution asked about, when this environment has it. */
   dist: { name: string; version: string; directUrl: DirectUrl | null; projectUrls: [string, string][] } | null;
@@ -31,7 +35,14 @@ export interface Interpreter {
 
 const MIN_PYTHON = '3.8.0';
 
-export const SEARCHED = 'PATH, /opt/venv, /venv, /opt/conda/envs/*, /opt/conda, /opt/*/bin, /usr/local/bin, /usr/bin';
+const FOUND = {
+  PATH: " and is the first on a task's PATH",
+  list: '',
+  search: ', found by its files',
+  given: '',
+};
+
+export const SEARCHED = "a task's PATH (through the image's entrypoint), /opt/venv, /venv, /opt/conda/envs/*, /opt/conda, /opt/*/bin, /usr/local/bin, /usr/bin";
 
 /** Parses probe output; environments are listed once each (several paths may lead to one prefix). */
 export function parseProbe(stdout: string): { envs: PythonEnv[]; explicitMissing: boolean } {
@@ -69,7 +80,7 @@ export function chooseInterpreter(envs: PythonEnv[], image: string, dist: string
     chosen = { env, reason: 'given with --python' };
   } else {
     const owner = dist ? envs.find((e) => e.dist) : undefined;
-    if (owner?.dist) chosen = { env: owner, reason: `it has ${owner.dist.name} ${owner.dist.version}` };
+    if (owner?.dist) chosen = { env: owner, reason: `it has ${owner.dist.name} ${owner.dist.version}${FOUND[owner.how ?? 'list']}` };
     else if (envs[0]) chosen = { env: envs[0], reason: dist ? `no environment has ${dist}; this is the default python` : 'the default python' };
   }
   if (!chosen) {
@@ -78,12 +89,6 @@ export function chooseInterpreter(envs: PythonEnv[], image: string, dist: string
   // install.py reads installed metadata with importlib.metadata, new in 3.8.
   if (semver.lt(semver.coerce(chosen.env.version) ?? '0.0.0', MIN_PYTHON)) {
     throw new UserError(`${chosen.env.executable} in ${image} is Python ${chosen.env.version}; nfhot needs Python ${MIN_PYTHON} or newer`, 'choose another interpreter with --python');
-  }
-  if (!chosen.env.pip) {
-    throw new UserError(
-      `pip is not installed for ${chosen.env.executable} in ${image}`,
-      'nfhot installs with the image\'s own pip (offline); add pip to the image, or choose another interpreter with --python',
-    );
   }
   return chosen;
 }

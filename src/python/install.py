@@ -1,17 +1,39 @@
-# Installs exported sources with pip inside the work container, then leaves only pip's
-# own changes behind. argv[1]: JSON {"root": dir, "sources": [{"dir", "directUrl"}], "noDeps": bool}.
+# Installs exported sources with pip inside the work container (the image's pip, or one run from
+# a pip wheel), then leaves only the install behind: files readable by any uid and owned like the
+# environment, no older copy of the packages still importable or listed.
+# argv[1]: JSON {"root": dir, "sources": [{"dir", "directUrl"}], "noDeps": bool,
+#                "replace": [distribution names], "pipWheel": path or null}.
 # pip's output goes to stderr; the one JSON result line goes to stdout.
-import base64, hashlib, json, os, re, shutil, sys
+import base64, hashlib, json, os, re, shutil, subprocess, sys
 
 sys.dont_write_bytecode = True
 os.umask(0o022)  # tasks run as the caller's uid: everything installed must be world-readable
 job = json.loads(sys.argv[1])
 sources = job["sources"]
+# Temporary files stay under the job's root: some images have no /tmp (BioContainers' base).
+tmp = os.path.join(job["root"], "tmp")
+os.makedirs(tmp, exist_ok=True)
+os.environ.update(TMPDIR=tmp, TEMP=tmp, TMP=tmp)
+import tempfile  # noqa: E402 (after TMPDIR)
+
+tempfile.tempdir = tmp
 
 try:
     from importlib import metadata
 except ImportError:
     import importlib_metadata as metadata
+
+try:
+    import pip  # noqa: F401
+except ImportError:
+    if not job.get("pipWheel"):
+        raise SystemExit("nfhot: error: pip is not installed for %s, and no pip wheel was given" % sys.executable)
+    # A wheel is a zip that Python imports from: pip runs from it, and nothing of it stays.
+    sys.path.insert(0, job["pipWheel"])
+
+
+def canonical(name):
+    return re.sub(r"[-_.]+", "-", name or "").lower()
 
 
 def installed_version(name):
@@ -19,6 +41,11 @@ def installed_version(name):
         return tuple(int(x) for x in re.findall(r"\d+", metadata.version(name))[:2])
     except Exception:
         return None
+
+
+def say(text):
+    sys.stderr.write("nfhot: %s\n" % text)
+    sys.stderr.flush()
 
 
 def build_requirements(src):
@@ -40,35 +67,75 @@ def build_requirements(src):
     return names
 
 
-def cleanup():
-    shutil.rmtree(job["root"], ignore_errors=True)
+def location(dist):
+    return str(getattr(dist, "_path", "") or "")
 
 
-# Offline images can build only with the backend they already have; use it when it is there.
-no_isolation = all(installed_version(r) is not None for s in sources for r in build_requirements(s["dir"]))
-version = installed_version("pip") or (0, 0)
-cmd = [sys.executable, "-m", "pip", "install", "--no-cache-dir", "--disable-pip-version-check", "--no-input"]
-if no_isolation:
-    cmd.append("--no-build-isolation")
-if job["noDeps"]:
-    cmd.append("--no-deps")
-report = os.path.join(job["root"], "report.json")
-if version >= (22, 2):
-    cmd += ["--report", report]
-cmd += [s["dir"] for s in sources]
-sys.stderr.write("$ %s\n" % " ".join(["pip"] + cmd[3:]))
-sys.stderr.flush()
-# PIP_USER=0: into the environment or fail; never into root's ~/.local, which the tasks' uid cannot see.
-os.environ.update(PIP_BREAK_SYSTEM_PACKAGES="1", PIP_ROOT_USER_ACTION="ignore", PIP_USER="0", PYTHONDONTWRITEBYTECODE="1")
+def remove_path(path):
+    if os.path.isdir(path) and not os.path.islink(path):
+        shutil.rmtree(path)
+    elif os.path.lexists(path):
+        os.remove(path)
 
 
-def run_pip():
+def conda_files(name):
+    """The files conda recorded for a package of this environment (conda-meta/*.json), absolute."""
+    meta = os.path.join(sys.prefix, "conda-meta")
+    if not os.path.isdir(meta):
+        return []
+    for entry in sorted(os.listdir(meta)):
+        if not entry.endswith(".json"):
+            continue
+        try:
+            record = json.load(open(os.path.join(meta, entry), encoding="utf-8"))
+        except Exception:
+            continue
+        if canonical(record.get("name")) == canonical(name):
+            return [os.path.join(sys.prefix, f) for f in record.get("files", [])]
+    return []
+
+
+def replace_unrecorded(names):
+    """
+    pip refuses to uninstall a distribution that does not list its files: a .dist-info without
+    RECORD (conda packages), a distutils single-file .egg-info, an .egg-info with neither
+    installed-files.txt nor top_level.txt. Their files are removed here instead: conda's record of
+    them, else their top-level names, then the metadata itself.
+    """
+    wanted = {canonical(n) for n in names}
+    for dist in list(metadata.distributions()):
+        path = location(dist)
+        if canonical(dist.metadata["Name"]) not in wanted or not path:
+            continue
+        if path.endswith(".dist-info") and os.path.exists(os.path.join(path, "RECORD")):
+            continue
+        if path.endswith(".egg-info") and os.path.isdir(path) and any(os.path.exists(os.path.join(path, f)) for f in ("installed-files.txt", "top_level.txt")):
+            continue
+        if not (path.endswith(".dist-info") or path.endswith(".egg-info")):
+            continue
+        site = os.path.dirname(path)
+        files = [f for f in conda_files(dist.metadata["Name"]) if os.path.lexists(f) and not os.path.isdir(f)]
+        if not files:
+            tops = (dist.read_text("top_level.txt") or "").split() if os.path.isdir(path) else []
+            tops = tops or sorted({dist.metadata["Name"].replace("-", "_"), canonical(dist.metadata["Name"]).replace("-", "_")})
+            files = [p for t in tops for p in (os.path.join(site, t), os.path.join(site, t + ".py")) if os.path.lexists(p)]
+        say("%s %s has no record of its files that pip can use (%s): removing %d of its files and its metadata first" % (dist.metadata["Name"], dist.version, os.path.basename(path), len(files)))
+        for f in files:
+            remove_path(f)
+            parent = os.path.dirname(f)
+            while parent.startswith(site + os.sep) and os.path.isdir(parent) and not os.listdir(parent):
+                os.rmdir(parent)
+                parent = os.path.dirname(parent)
+        remove_path(path)
+
+
+def run_pip(cmd):
     """`python -m pip ...` in this process (one interpreter start less), its stdout sent to stderr."""
     import runpy
     saved_argv, saved_stdout = sys.argv, os.dup(1)
     sys.stdout.flush()
     os.dup2(2, 1)
-    sys.argv = ["pip"] + cmd[3:]
+    sys.argv = ["pip"] + cmd
     try:
         runpy.run_module("pip", run_name="__main__", alter_sys=True)
         return 0
@@ -80,7 +147,183 @@ def run_pip():
         sys.argv = saved_argv
 
 
-rc = run_pip()
+def record_line(relpath, data):
+    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+    return "%s,sha256=%s,%d" % (relpath, digest, len(data))
+
+
+def write_direct_url(files, direct_url):
+    """pip recorded the temporary export; record the real provenance instead (PEP 610), without credentials."""
+    direct = [f for f in files if f.name == "direct_url.json" and f.parent.name.endswith(".dist-info")]
+    if not direct:
+        return
+    data = json.dumps(direct_url, sort_keys=True).encode()
+    with open(direct[0].locate(), "wb") as fh:
+        fh.write(data)
+    records = [f for f in files if f.name == "RECORD" and f.parent == direct[0].parent]
+    if records:
+        rpath = records[0].locate()
+        lines = open(rpath, encoding="utf-8").read().splitlines()
+        rel = str(direct[0]).replace(os.sep, "/")
+        lines = [record_line(rel, data) if l.split(",", 1)[0] == rel else l for l in lines]
+        open(rpath, "w", encoding="utf-8").write("\n".join(lines) + "\n")
+
+
+def settle(paths, site):
+    """Readable (and, if executable, runnable) by any uid; owned like the directory they went into."""
+    owners = {}
+    for p in paths:
+        try:
+            mode = os.lstat(p).st_mode
+            if not os.path.islink(p):
+                os.chmod(p, mode | 0o444 | (0o111 if mode & 0o100 else 0))
+        except OSError:
+            continue
+        anchor = site if p.startswith(site + os.sep) else os.path.dirname(p)
+        if anchor not in owners:
+            st = os.stat(anchor)
+            owners[anchor] = (st.st_uid, st.st_gid)
+        uid, gid = owners[anchor]
+        if (uid, gid) == (os.getuid(), os.getgid()):
+            continue
+        q = p
+        while q.startswith(anchor + os.sep):
+            os.lchown(q, uid, gid)
+            q = os.path.dirname(q)
+
+
+def top_level(files):
+    """The importable top-level names a distribution installed: packages with __init__.py, modules."""
+    names = set()
+    for f in files:
+        parts = str(f).replace(os.sep, "/").split("/")
+        if parts[0] in ("..", "") or parts[0].endswith((".dist-info", ".egg-info", ".data")) or parts[0] == "__pycache__":
+            continue
+        if len(parts) == 1 and parts[0].endswith(".py") and not parts[0].startswith("__editable__"):
+            names.add(parts[0][:-3])
+        elif len(parts) == 2 and parts[1] == "__init__.py":
+            names.add(parts[0])
+    return sorted(names)
+
+
+# What a fresh interpreter of this environment sees: every distribution of each name, and where
+# each top-level name imports from (without running the package).
+CHECK = r"""
+import importlib.util, json, re, sys
+from importlib import metadata
+canonical = lambda n: re.sub(r"[-_.]+", "-", n or "").lower()
+asked = json.loads(sys.argv[1])
+out = {"path": sys.path, "dists": {}, "origins": {}}
+for d in metadata.distributions():
+    name = canonical(d.metadata["Name"])
+    if name in asked:
+        out["dists"].setdefault(name, []).append(str(getattr(d, "_path", "")))
+for top in sorted({t for tops in asked.values() for t in tops}):
+    try:
+        spec = importlib.util.find_spec(top)
+        out["origins"][top] = spec.origin if spec and spec.has_location else None
+    except Exception:
+        out["origins"][top] = None
+print(json.dumps(out))
+"""
+
+
+def seen_by_tasks(asked):
+    env = dict(os.environ)
+    for k in ("TMPDIR", "TEMP", "TMP"):
+        env.pop(k, None)
+    done = subprocess.run([sys.executable, "-c", CHECK, json.dumps(asked)], stdout=subprocess.PIPE, env=env, cwd="/", check=True)
+    return json.loads(done.stdout.decode())
+
+
+def pth_lines(entry, path):
+    """The .pth lines of the environment's site directories that put `entry` on sys.path."""
+    found = []
+    for site in {p for p in path if os.path.isdir(p)}:
+        for name in sorted(os.listdir(site)):
+            if not name.endswith(".pth"):
+                continue
+            pth = os.path.join(site, name)
+            try:
+                lines = open(pth, encoding="utf-8").read().splitlines()
+            except Exception:
+                continue
+            for line in lines:
+                if line.strip() and not line.startswith(("#", "import ")) and os.path.normpath(os.path.join(site, line.strip())) == entry:
+                    found.append((pth, line))
+    return found
+
+
+def drop_pth_line(pth, line):
+    lines = open(pth, encoding="utf-8").read().splitlines()
+    kept = [l for l in lines if l != line]
+    if any(l.strip() and not l.startswith("#") for l in kept):
+        st = os.stat(pth)
+        open(pth, "w", encoding="utf-8").write("\n".join(kept) + "\n")
+        os.chown(pth, st.st_uid, st.st_gid)
+    else:
+        os.remove(pth)
+
+
+def unshadow(installed):
+    """
+    After the install, a task must import the new code and see the distribution once. An older
+    checkout still put on sys.path by a .pth line (a develop install, conda develop) is taken off
+    it, and stale metadata of the same name removed; anything else that shadows the new code
+    (PYTHONPATH, say) fails the patch, saying what.
+    """
+    asked = {canonical(d.metadata["Name"]): top_level(d.files or []) for d in installed}
+    ours = {canonical(d.metadata["Name"]): location(d) for d in installed}
+    files = {os.path.realpath(str(f.locate())) for d in installed for f in (d.files or [])}
+    for attempt in range(2):
+        seen = seen_by_tasks(asked)
+        entries = sorted((os.path.normpath(p) for p in seen["path"] if p), key=len, reverse=True)
+        problems = []
+        for name, paths in seen["dists"].items():
+            for stale in (p for p in paths if os.path.normpath(p) != os.path.normpath(ours[name])):
+                problems.append((stale, "%s is listed a second time by %s" % (name, stale)))
+        for top, origin in seen["origins"].items():
+            if origin and os.path.realpath(origin) not in files:
+                problems.append((origin, "`import %s` finds %s, not the patch" % (top, origin)))
+        if not problems:
+            return
+        if attempt == 1:
+            raise SystemExit("nfhot: error: after the install, " + "; ".join(why for _, why in problems) + " (sys.path: %s)" % ":".join(seen["path"]))
+        for where, why in problems:
+            entry = next((e for e in entries if where == e or where.startswith(e + os.sep)), None)
+            lines = pth_lines(entry, seen["path"]) if entry else []
+            site = entry in {os.path.normpath(os.path.dirname(ours[n])) for n in ours}
+            if lines and not site:
+                for pth, line in lines:
+                    say("%s; taking %s off sys.path (line of %s)" % (why, entry, pth))
+                    drop_pth_line(pth, line)
+            elif where.endswith((".dist-info", ".egg-info")) and site:
+                say("%s; removing it" % why)
+                remove_path(where)
+
+
+def cleanup():
+    shutil.rmtree(job["root"], ignore_errors=True)
+
+
+# Offline images can build only with the backend they already have; use it when it is there.
+no_isolation = all(installed_version(r) is not None for s in sources for r in build_requirements(s["dir"]))
+cmd = ["install", "--no-cache-dir", "--disable-pip-version-check", "--no-input"]
+if no_isolation:
+    cmd.append("--no-build-isolation")
+if job["noDeps"]:
+    cmd.append("--no-deps")
+report = os.path.join(job["root"], "report.json")
+if (installed_version("pip") or (0, 0)) >= (22, 2):
+    cmd += ["--report", report]
+cmd += [s["dir"] for s in sources]
+# PIP_USER=0: into the environment or fail; never into root's ~/.local, which the tasks' uid cannot see.
+os.environ.update(PIP_BREAK_SYSTEM_PACKAGES="1", PIP_ROOT_USER_ACTION="ignore", PIP_USER="0", PYTHONDONTWRITEBYTECODE="1")
+
+replace_unrecorded(job.get("replace") or [])
+sys.stderr.write("$ %s\n" % " ".join(["pip"] + cmd))
+sys.stderr.flush()
+rc = run_pip(cmd)
 if rc != 0:
     cleanup()
     sys.exit(rc)
@@ -100,40 +343,18 @@ else:
         if url in urls:
             result.append({"name": dist.metadata["Name"], "version": dist.version, "source": urls[url]})
 
-
-def record_line(relpath, data):
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return "%s,sha256=%s,%d" % (relpath, digest, len(data))
-
-
+installed = []
 for entry in result:
-    try:
-        dist = metadata.distribution(entry["name"])
-    except Exception:
+    # This process's sys.path may still reach an older copy: take the one pip just installed.
+    dist = next((d for d in metadata.distributions() if canonical(d.metadata["Name"]) == canonical(entry["name"]) and d.version == entry["version"]), None)
+    if dist is None:
         continue
     files = dist.files or []
-    # pip recorded the temporary export; record the real provenance instead (PEP 610), without credentials.
     if entry["source"] is not None:
-        direct = [f for f in files if f.name == "direct_url.json" and f.parent.name.endswith(".dist-info")]
-        if direct:
-            path = direct[0].locate()
-            data = json.dumps(sources[entry["source"]]["directUrl"], sort_keys=True).encode()
-            with open(path, "wb") as fh:
-                fh.write(data)
-            records = [f for f in files if f.name == "RECORD" and f.parent == direct[0].parent]
-            if records:
-                rpath = records[0].locate()
-                lines = open(rpath, encoding="utf-8").read().splitlines()
-                rel = str(direct[0]).replace(os.sep, "/")
-                lines = [record_line(rel, data) if l.split(",", 1)[0] == rel else l for l in lines]
-                open(rpath, "w", encoding="utf-8").write("\n".join(lines) + "\n")
-    for f in files:
-        p = f.locate()
-        try:
-            mode = os.stat(p).st_mode
-            os.chmod(p, mode | 0o444 | (0o111 if mode & 0o100 else 0))
-        except OSError:
-            pass
+        write_direct_url(files, sources[entry["source"]]["directUrl"])
+        installed.append(dist)
+    settle([str(f.locate()) for f in files], os.path.dirname(location(dist)))
 
+unshadow(installed)
 cleanup()
 print(json.dumps({"installed": result, "buildIsolation": not no_isolation}))

@@ -1,13 +1,16 @@
-# Describes the Python environment it runs in, as one JSON line; argv: path-as-found, distribution name.
-import json, os, sys, sysconfig
+# Describes the Python environment it runs in, as one JSON line; argv: path-as-found,
+# distribution name, how it was found (PATH, list, search, given).
+import glob, json, os, sys, sysconfig
 
 out = {
     "path": sys.argv[1],
+    "how": sys.argv[3] if len(sys.argv) > 3 else "list",
     "executable": sys.executable,
     "prefix": sys.prefix,
     "version": "%d.%d.%d" % tuple(sys.version_info[:3]),
     "venv": sys.prefix != getattr(sys, "base_prefix", sys.prefix),
     "pip": None,
+    "pipWheel": None,
     "externallyManaged": False,
     "dist": None,
 }
@@ -15,7 +18,17 @@ try:
     import pip
     out["pip"] = pip.__version__
 except Exception:
-    pass
+    # No pip: a pip wheel in the image runs as pip (conda-forge's Python bundles one for
+    # ensurepip; Debian's python3-pip-whl puts one in /usr/share/python-wheels).
+    try:
+        import importlib.util
+        spec = importlib.util.find_spec("ensurepip")
+        bundled = os.path.join(os.path.dirname(spec.origin), "_bundled") if spec and spec.origin else ""
+        wheels = glob.glob(os.path.join(bundled, "pip-*.whl")) + glob.glob("/usr/share/python-wheels/pip-*.whl")
+        if wheels:
+            out["pipWheel"] = wheels[0]
+    except Exception:
+        pass
 if not out["venv"]:
     stdlib = sysconfig.get_path("stdlib") or ""
     out["externallyManaged"] = os.path.exists(os.path.join(stdlib, "EXTERNALLY-MANAGED"))

@@ -37,9 +37,18 @@ describe('chooseInterpreter', () => {
     expect(() => chooseInterpreter(envs, 'img', 'greet', '/nope/python')).toThrow(/no working Python at \/nope\/python in img/);
   });
 
-  it('fails clearly with no Python, no pip, or a Python too old', () => {
+  it('says how the environment was found: on the PATH a task gets, or by its files', () => {
+    const found = [env('/usr/bin/python3', { how: 'PATH' }), env('/opt/wave/.pixi/envs/default/bin/python3.11', { how: 'search', dist: greet })];
+    expect(chooseInterpreter(found, 'img', 'greet', undefined).reason).toBe('it has greet 1.0.0, found by its files');
+    expect(chooseInterpreter([{ ...found[0]!, dist: greet }], 'img', 'greet', undefined).reason).toBe("it has greet 1.0.0 and is the first on a task's PATH");
+  });
+
+  it('takes an environment without pip (pip is brought along)', () => {
+    expect(chooseInterpreter([env('/usr/bin/python3', { pip: null, dist: greet })], 'img', 'greet', undefined).env.path).toBe('/usr/bin/python3');
+  });
+
+  it('fails clearly with no Python, or a Python too old', () => {
     expect(() => chooseInterpreter([], 'img', 'greet', undefined)).toThrow(/no Python interpreter found in img/);
-    expect(() => chooseInterpreter([env('/usr/bin/python3', { pip: null })], 'img', undefined, undefined)).toThrow(/pip is not installed/);
     expect(() => chooseInterpreter([env('/usr/bin/python3', { version: '3.7.17' })], 'img', undefined, undefined)).toThrow(/is Python 3\.7\.17; nfhot needs Python 3\.8\.0 or newer/);
   });
 });

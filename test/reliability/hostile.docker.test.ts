@@ -92,12 +92,24 @@ const CASES: Case[] = [
   { name: "one of nfhot's own references", args: () => ['patch', src('feature'), '--image', `nfhot.local/${venv}-original`], exit: 1, error: /is one of nfhot's own references/ },
   // Images and packages that cannot take the patch.
   { name: 'an image without Python', args: () => ['patch', src('feature'), '--image', images('nopython')], exit: 1, error: /no Python interpreter found in/ },
-  { name: 'an image with Python but no pip', args: () => ['patch', src('feature'), '--image', images('nopip')], exit: 1, error: /pip is not installed for \/usr\/bin\/python3 in/ },
+  {
+    name: 'an image with Python but no pip, and no pip wheel on either side',
+    args: () => ['patch', src('feature'), '--image', images('nopip')],
+    env: { NFHOT_PIP_WHEEL: '/nonexistent/pip.whl' },
+    exit: 1,
+    error: /\/usr\/bin\/python3 in .* has no pip, and nfhot found no pip wheel to run as its pip/,
+  },
   { name: 'an interpreter that is not in the image', args: onVenv(() => src('feature'), '--python', '/no/such/python3'), exit: 1, error: new RegExp(`^nfhot: error: /no/such/python3 does not exist in ${PREFIX}/venv:dev$`) },
   { name: 'an interpreter with shell syntax', args: onVenv(() => src('feature'), '--python', `python3;${RUN}`), exit: 1, error: new RegExp(`^nfhot: error: python3;touch\\$\\{IFS\\}\\S+ does not exist in ${PREFIX}/venv:dev$`) },
   { name: 'an interpreter a shell would expand', args: onVenv(() => src('feature'), '--python', '$(echo /usr/bin/python3)'), exit: 1, error: new RegExp(`^nfhot: error: \\$\\(echo /usr/bin/python3\\) does not exist in ${PREFIX}/venv:dev$`) },
   { name: 'a build that fails', args: onVenv(() => src('broken')), exit: 1, error: /pip failed in .* \(exit 1\)/ },
   { name: 'an install script that fails', args: onVenv(() => src('failing-script')), exit: 1, error: /pip failed in .* \(exit 1\)/ },
+  {
+    name: 'a C extension, and no compiler in the image',
+    args: onVenv(() => src('compiled')),
+    exit: 1,
+    error: /cannot build the compiled extension greet\._speed in .*: the image has no C\/C\+\+ compiler \(\S*gcc not found\)/,
+  },
   { name: 'a site-packages on a read-only file system', args: () => ['patch', src('feature'), '--image', images('readonly')], exit: 1, error: /pip failed in .*Read-only file system: '\/opt\/venv\/lib\/python3\.11\/site-packages/ },
   // The daemon.
   { name: 'DOCKER_HOST on a port nothing listens on', args: onVenv(() => src('feature')), env: { DOCKER_HOST: 'tcp://127.0.0.1:1' }, exit: 1, error: /cannot reach the Docker daemon/ },
@@ -169,6 +181,11 @@ beforeAll(async () => {
   );
   await git(repo.dir, 'add', '-A');
   await git(repo.dir, 'commit', '-qm', 'failing install script');
+  await git(repo.dir, 'checkout', '-qb', 'compiled', 'main');
+  writeFileSync(join(repo.dir, 'setup.py'), 'from setuptools import Extension, setup\n\nsetup(ext_modules=[Extension("greet._speed", ["src/greet/_speed.c"])])\n');
+  writeFileSync(join(repo.dir, 'src', 'greet', '_speed.c'), '#include <Python.h>\n');
+  await git(repo.dir, 'add', '-A');
+  await git(repo.dir, 'commit', '-qm', 'a C extension');
   await git(repo.dir, 'checkout', '-q', 'main');
   const plain = join(tmpdir(), `${PREFIX}-plain`);
   mkdirSync(plain, { recursive: true });

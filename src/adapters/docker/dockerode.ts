@@ -3,7 +3,7 @@ import { UserError } from '../../core/errors.js';
 import type { Programs } from '../../core/ports/programs.js';
 import { parseImageRef, shortId } from '../../core/reference.js';
 import { credentialsFor } from './auth.js';
-import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, PushResult, RunResult, WorkContainer } from '../../core/ports/engine.js';
+import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, PushResult, RunOptions, RunResult, WorkContainer } from '../../core/ports/engine.js';
 import { dockerAddress, explain, follow, isEmpty, runToEnd, statusOf, unreachable, within } from './io.js';
 import { DockerWorkContainer } from './work-container.js';
 
@@ -113,22 +113,25 @@ export class DockerodeEngine implements Engine {
   /** Makes the image's RepoDigests name `repo@digest` after a push: Docker's daemon does so itself. */
   protected async recordPush(_repo: string, _digest: string, _authconfig: Docker.AuthConfig | undefined): Promise<void> {}
 
-  async run(image: string, argv: string[], options: { user: string; name: string; labels: Record<string, string> }): Promise<RunResult> {
+  async run(image: string, argv: string[], options: RunOptions): Promise<RunResult> {
     let container: Docker.Container | undefined;
+    let timer: NodeJS.Timeout | undefined;
     try {
       container = await this.docker.createContainer({
         name: options.name,
         Image: image,
-        Entrypoint: argv,
-        Cmd: [],
-        User: options.user,
+        ...(options.entrypoint ? { Cmd: argv } : { Entrypoint: argv, Cmd: [] }),
+        ...(options.user === undefined ? {} : { User: options.user }),
         Labels: options.labels,
         HostConfig: { NetworkMode: 'none' },
       });
+      const started = container;
+      if (options.timeoutMs) timer = setTimeout(() => void started.kill().catch(() => undefined), options.timeoutMs);
       return await runToEnd(this.docker, container);
     } catch (err) {
       throw explain(err, `cannot run a container from ${shortId(image)}`);
     } finally {
+      clearTimeout(timer);
       await container?.remove({ force: true }).catch(() => undefined);
     }
   }

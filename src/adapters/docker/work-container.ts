@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ContainerGoneError, UserError } from '../../core/errors.js';
 import type { ImageConfig, RunResult, WorkContainer } from '../../core/ports/engine.js';
@@ -32,6 +32,10 @@ export class DockerWorkContainer implements WorkContainer {
     } catch (err) {
       throw this.failure(err, 'cannot copy the source into the container');
     }
+  }
+
+  putFiles(dir: string, files: Record<string, Buffer>): Promise<void> {
+    return this.putArchive(Readable.from([tarOf(files)]), dir);
   }
 
   async run(onStderr?: (chunk: string) => void): Promise<RunResult> {

@@ -1,15 +1,20 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
 import type { Context } from '../context.js';
 import type { TreeRef } from '../ports/git.js';
 import { installPy } from '../assets.js';
 import { BusyError, ContainerGoneError, throwIfInterrupted, UserError } from '../errors.js';
 import { withLock } from '../lock.js';
+import { pipFailure } from '../pip-failure.js';
 import { directUrlOf, recordOf, type PatchPlan, type Target } from './plan.js';
 import { toLabels, type DerivativeRecord, type PatchRecord } from '../record.js';
 import { activeRef, keeperRef } from '../reference.js';
 import type { ResolvedSource } from '../source.js';
 import { stopPoint } from '../stop-point.js';
 
-const SOURCE_ROOT = '/tmp/nfhot-src';
+/** Where the work container gets the sources (and a pip wheel): a directory of its own, as some images have no /tmp; install.py removes it. */
+const WORK_ROOT = 'nfhot-work';
+const HOST_PIP_WHEEL = 'pip.whl';
 
 /** One thing to pip-install: the new source, or an active patch installed again. */
 interface Install {
@@ -17,6 +22,8 @@ interface Install {
   directUrl: ReturnType<typeof directUrlOf>;
   python: string;
   noDeps: boolean;
+  /** The distribution it replaces, when known. */
+  name?: string;
   /** The active patch this installs again; undefined for the new source. */
   kept?: PatchRecord;
 }
@@ -80,7 +87,7 @@ async function reuse(ctx: Context, plan: PatchPlan, imageId: string): Promise<vo
  * The work container's command: install.py under each interpreter in turn (usually one), each
  * with its part of the job. A fixed shell loop over arguments: no user string is ever parsed.
  */
-function installCommand(installs: Install[]): string[] {
+function installCommand(installs: Install[], plan: PatchPlan): string[] {
   const groups = new Map<string, Install[]>();
   for (const i of installs) {
     const key = `${i.python}\0${i.noDeps}`;
@@ -89,9 +96,12 @@ function installCommand(installs: Install[]): string[] {
   const jobs = [...groups.values()].flatMap((group) => [
     group[0]!.python,
     JSON.stringify({
-      root: SOURCE_ROOT,
+      root: `/${WORK_ROOT}`,
       noDeps: group[0]!.noDeps,
-      sources: group.map((i) => ({ dir: `${SOURCE_ROOT}/${installs.indexOf(i)}`, directUrl: i.directUrl })),
+      sources: group.map((i) => ({ dir: `/${WORK_ROOT}/${installs.indexOf(i)}`, directUrl: i.directUrl })),
+      // What pip cannot uninstall (no RECORD, say) is removed first: the packages this replaces.
+      replace: [...new Set(group.map((i) => i.name).filter(Boolean))],
+      pipWheel: group[0]!.python === plan.python && plan.pipWheel ? (plan.pipWheel.fromHost ? `/${WORK_ROOT}/${HOST_PIP_WHEEL}` : plan.pipWheel.path) : null,
     }),
   ]);
   return ['/bin/sh', '-c', 'script=$1; shift; while [ $# -gt 0 ]; do "$1" -c "$script" "$2" || exit $?; shift 2; done', 'nfhot-install', installPy(), ...jobs];
@@ -130,9 +140,9 @@ export async function applyPatch(ctx: Context, plan: PatchPlan, source: Resolved
  */
 async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: string): Promise<DerivativeRecord> {
   const installs: Install[] = [
-    { tree: source.tree, directUrl: directUrlOf(source), python: plan.python, noDeps: plan.noDeps },
+    { tree: source.tree, directUrl: directUrlOf(source), python: plan.python, noDeps: plan.noDeps, name: source.package ?? plan.replaces?.package },
     ...(await Promise.all(
-      plan.keeps.map(async (kept) => ({ tree: await treeOfKept(ctx, kept, plan.image), directUrl: directUrlOf(kept), python: kept.python, noDeps: kept.noDeps, kept })),
+      plan.keeps.map(async (kept) => ({ tree: await treeOfKept(ctx, kept, plan.image), directUrl: directUrlOf(kept), python: kept.python, noDeps: kept.noDeps, name: kept.package, kept })),
     )),
   ];
   stopPoint('patch:planned');
@@ -156,28 +166,25 @@ async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: 
 /** One attempt: a work container from the original, the sources copied in, pip, the commit, the tags. */
 async function install(ctx: Context, plan: PatchPlan, installs: Install[], source: ResolvedSource, at: string, name: string): Promise<DerivativeRecord> {
   throwIfInterrupted(ctx.signal);
-  const work = await ctx.engine.createWorkContainer({ name, image: plan.originalId, config: plan.target.original.config, argv: installCommand(installs) });
+  const work = await ctx.engine.createWorkContainer({ name, image: plan.originalId, config: plan.target.original.config, argv: installCommand(installs, plan) });
   const interrupt = () => void work.kill();
   ctx.signal.addEventListener('abort', interrupt);
   try {
     await ctx.report.step(`${plan.image}: exporting the source`, () => {
-      const exporting = Promise.all(
-        installs.map(async (i, n) => {
-          const { stream, done } = ctx.git.archive(i.tree, `nfhot-src/${n}/`);
-          await Promise.all([work.putArchive(stream, '/tmp'), done]);
+      const exporting = Promise.all([
+        ...installs.map(async (i, n) => {
+          const { stream, done } = ctx.git.archive(i.tree, `${WORK_ROOT}/${n}/`);
+          await Promise.all([work.putArchive(stream, '/'), done]);
         }),
-      );
+        plan.pipWheel?.fromHost && readFile(plan.pipWheel.path).then((wheel) => work.putFiles('/', { [`${WORK_ROOT}/${HOST_PIP_WHEEL}`]: wheel })),
+      ]);
       stopPoint('patch:export');
       return exporting;
     });
     throwIfInterrupted(ctx.signal);
-    const result = await ctx.report.step(`${plan.image}: pip install into ${plan.python}`, () => work.run(ctx.report.output('pip')));
+    const result = await ctx.report.step(`${plan.image}: pip install into ${plan.python}${plan.pipWheel ? ` (pip run from ${plan.pipWheel.fromHost ? "this machine's" : "the image's"} ${basename(plan.pipWheel.path)})` : ''}`, () => work.run(ctx.report.output('pip')));
     throwIfInterrupted(ctx.signal);
-    if (result.exitCode !== 0) {
-      const tail = result.stderr.trim().split('\n').slice(-25).join('\n');
-      const cause = /^(ERROR: .*)$/m.exec(result.stderr)?.[1] ?? /(\w*Error: .*)$/m.exec(result.stderr)?.[1];
-      throw new UserError(`pip failed in ${plan.image} (exit ${result.exitCode})${cause ? `: ${cause}` : ''}`, "pip's output is above; nothing was tagged", tail);
-    }
+    if (result.exitCode !== 0) throw pipFailure(result.stderr, plan.image, result.exitCode);
     const installed = installedBy(result.stdout, installs).get(installs[0]!);
     if (!installed) throw new UserError(`pip reported success but installed nothing from ${source.display} in ${plan.image}`);
     const record: DerivativeRecord = {

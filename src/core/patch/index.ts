@@ -5,13 +5,14 @@ import type { Context } from '../context.js';
 import { imageFailure, UserError, type ImageFailure } from '../errors.js';
 import type { PipelineModel } from '../pipeline/model.js';
 import { probeImage } from '../probe.js';
-import { chooseInterpreter } from '../python.js';
+import { hostPipWheel } from '../pip-wheel.js';
+import { chooseInterpreter, type Interpreter } from '../python.js';
 import { normalizeName, type PatchRecord } from '../record.js';
 import { resolveSource } from '../resolve-source.js';
 import { describeSource, type ResolvedSource, type SourceSpec } from '../source.js';
 import { mapLimit } from '../util.js';
 import { applyPatch } from './apply.js';
-import { derivativeOf, planPatch, type PatchPlan, type Target } from './plan.js';
+import { derivativeOf, planPatch, type PatchPlan, type PipWheel, type Target } from './plan.js';
 import { discoverRepository } from './repository.js';
 import { findTarget, pipelineTargets, type SkippedImage } from './targets.js';
 
@@ -89,11 +90,14 @@ export async function planPatches(ctx: Context, request: PatchRequest): Promise<
   }
   const images = await mapLimit(targets, availableParallelism(), async (target): Promise<ImagePlan> => {
     try {
-      const envs = await probeImage(ctx.engine, target.original.id, target.ref.familiar, source.package, request.python);
+      const envs = await probeImage(ctx.engine, target.original, target.ref.familiar, source.package, request.python);
       const interpreter = chooseInterpreter(envs, target.ref.familiar, source.package, request.python);
       // The derivative of this exact patch set may exist already: then pip need not run again.
       const existing = await ctx.engine.inspectImage(derivativeOf(target, source, interpreter, request.noDeps));
-      const plan = planPatch(target, source, interpreter, { noDeps: request.noDeps, keepTag: request.keepTag }, existing);
+      // Without pip, and without a wheel to run as pip, only an install fails: moving tags does not.
+      const pipWheel = await pipWheelFor(ctx, interpreter, target.ref.familiar).catch((err: Error) => err);
+      const plan = planPatch(target, source, interpreter, { noDeps: request.noDeps, keepTag: request.keepTag, ...(pipWheel instanceof Error ? {} : { pipWheel }) }, existing);
+      if (plan.action === 'build' && pipWheel instanceof Error) throw pipWheel;
       describePlan(ctx, plan);
       return { image: plan.image, plan };
     } catch (failure) {
@@ -101,6 +105,21 @@ export async function planPatches(ctx: Context, request: PatchRequest): Promise<
     }
   });
   return { source, images, skipped };
+}
+
+/** How pip runs when the environment has none: from a wheel in the image, else from one on this machine. */
+async function pipWheelFor(ctx: Context, interpreter: Interpreter, image: string): Promise<PipWheel | undefined> {
+  const { env } = interpreter;
+  if (env.pip) return undefined;
+  if (env.pipWheel) return { path: env.pipWheel, fromHost: false };
+  const host = await hostPipWheel(ctx.programs);
+  if (host) return { path: host, fromHost: true };
+  throw new UserError(
+    `${env.executable} in ${image} has no pip, and nfhot found no pip wheel to run as its pip`,
+    process.env.NFHOT_PIP_WHEEL
+      ? `NFHOT_PIP_WHEEL names ${process.env.NFHOT_PIP_WHEEL}, which does not exist`
+      : "install Debian's or Ubuntu's python3-pip-whl, or point NFHOT_PIP_WHEEL at a pip wheel (pip-*-py3-none-any.whl); or add pip to the image",
+  );
 }
 
 function describePlan(ctx: Context, plan: PatchPlan): void {

@@ -4,6 +4,11 @@ import { fromLabels, normalizeName, type PatchRecord } from '../record.js';
 import { derivativeRef, hashHex, type ImageRef } from '../reference.js';
 import type { ResolvedSource } from '../source.js';
 
+export interface PipWheel {
+  path: string;
+  fromHost: boolean;
+}
+
 /** An image to patch, as found: what its tag points at now, and the original under it. */
 export interface Target {
   ref: ImageRef;
@@ -31,6 +36,8 @@ export interface PatchPlan {
   pythonVersion: string;
   pythonReason: string;
   externallyManaged: boolean;
+  /** The environment has no pip: this wheel runs as its pip (a path in the image, or on this machine). */
+  pipWheel?: PipWheel;
   noDeps: boolean;
   keepTag: boolean;
   /** The active patch this one replaces (same package). */
@@ -98,7 +105,13 @@ export function derivativeOf(target: Target, source: ResolvedSource, interpreter
  * The plan for one image, from plain facts: the image as found, the source, the interpreter,
  * and the derivative of this exact patch set when the daemon has it (`existing`).
  */
-export function planPatch(target: Target, source: ResolvedSource, interpreter: Interpreter, options: { noDeps: boolean; keepTag: boolean }, existing?: ImageInfo): PatchPlan {
+export function planPatch(
+  target: Target,
+  source: ResolvedSource,
+  interpreter: Interpreter,
+  options: { noDeps: boolean; keepTag: boolean; pipWheel?: PipWheel },
+  existing?: ImageInfo,
+): PatchPlan {
   const { python, replaces, keeps, derivative } = patchSet(target, source, interpreter, options.noDeps);
   const record = existing && fromLabels(existing.labels);
   const reusable = existing && record?.original === target.original.id ? { id: existing.id, patches: record.patches } : undefined;
@@ -118,6 +131,7 @@ export function planPatch(target: Target, source: ResolvedSource, interpreter: I
     pythonVersion: interpreter.env.version,
     pythonReason: interpreter.reason,
     externallyManaged: interpreter.env.externallyManaged,
+    ...(options.pipWheel ? { pipWheel: options.pipWheel } : {}),
     noDeps: options.noDeps,
     keepTag: options.keepTag,
     ...(replaces ? { replaces } : {}),

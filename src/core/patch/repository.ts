@@ -16,8 +16,8 @@ function reachable(url: string): boolean {
 export async function discoverRepository(ctx: Context, targets: Target[], name: string, python: string | undefined): Promise<string> {
   for (const t of targets) {
     // The tagged image first: a patched one records where its patch came from.
-    for (const imageId of new Set([t.current.id, t.original.id])) {
-      for (const env of await probeImage(ctx.engine, imageId, t.ref.familiar, normalizeName(name), python)) {
+    for (const image of t.current.id === t.original.id ? [t.current] : [t.current, t.original]) {
+      for (const env of await probeImage(ctx.engine, image, t.ref.familiar, normalizeName(name), python)) {
         const url = env.dist && repositoryOf(env.dist);
         if (url && reachable(url)) {
           ctx.report.info(`${name}: repository ${url} (from its metadata in ${t.ref.familiar})`);

@@ -55,7 +55,7 @@ export async function pipelineTargets(ctx: Context, model: PipelineModel, dist: 
       skipped.push({ image, why: 'not in the local Docker daemon (pull or build it to patch it)' });
       return undefined;
     }
-    const envs = await probeImage(ctx.engine, target.original.id, target.ref.familiar, dist, python);
+    const envs = await probeImage(ctx.engine, target.original, target.ref.familiar, dist, python);
     if (envs.some((e) => e.dist)) return target;
     skipped.push({ image, why: `it has no ${dist}` });
     return undefined;

@@ -33,6 +33,14 @@ export interface ContainerSummary {
   labels: Record<string, string>;
 }
 
+export interface RunOptions {
+  name: string;
+  labels: Record<string, string>;
+  user?: string;
+  entrypoint?: boolean;
+  timeoutMs?: number;
+}
+
 export interface RunResult {
   exitCode: number;
   stdout: string;
@@ -47,6 +55,8 @@ export interface WorkContainer {
   readonly id: string;
   /** Copies a tar stream into the container (before it runs). */
   putArchive(tar: Readable, dir: string): Promise<void>;
+  /** Copies files (name relative to `dir` → content) into the container (before it runs). */
+  putFiles(dir: string, files: Record<string, Buffer>): Promise<void>;
   /** Runs the container's command to its end; `onStderr` gets what it writes to stderr as it comes. */
   run(onStderr?: (chunk: string) => void): Promise<RunResult>;
   /** Commits the container's changes on top of its image with exactly `config`. */
@@ -73,8 +83,12 @@ export interface Engine {
   untag(ref: string): Promise<void>;
   /** Pushes a tagged image with the credentials the user has for its registry; `onLayer` hears of each layer as it is done. */
   push(ref: string, onLayer?: (layer: string, status: string) => void): Promise<PushResult>;
-  /** Runs a throwaway container named `name` from `image` with `argv` as its whole command; always removed. */
-  run(image: string, argv: string[], options: { user: string; name: string; labels: Record<string, string> }): Promise<RunResult>;
+  /**
+   * Runs a throwaway container named `name` from `image` with `argv` as its whole command, or,
+   * with `entrypoint`, as the command given to the image's own entrypoint (as a task is run);
+   * `user` unset runs as the image's user. Killed after `timeoutMs`; always removed.
+   */
+  run(image: string, argv: string[], options: RunOptions): Promise<RunResult>;
   /** A container from `image` (whose config is `config`) that will run `argv` as root. */
   createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[] }): Promise<WorkContainer>;
   /** Creates (never starts) a named container and returns its ID; undefined when the name is taken. Names are unique per daemon: this is the lock. */

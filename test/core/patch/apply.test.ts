@@ -37,6 +37,7 @@ function world(prunes: number) {
         tar.resume();
         if (gone) throw new ContainerGoneError(`the work container work${made}`);
       },
+      putFiles: async () => undefined,
       run: async () => ({ exitCode: 0, stdout: '{"installed":[{"name":"greet","version":"1.1.0","source":0}]}\n', stderr: '' }),
       commit: async () => COMMITTED,
       kill: async () => undefined,

@@ -1,0 +1,39 @@
+import { UserError } from './errors.js';
+
+/** What build tools print when the compiler (or Rust) they need is not there: the program missing, where the output says. */
+const NO_COMPILER: RegExp[] = [
+  /error: command '([^']+)' failed: No such file or directory/, // setuptools
+  /unable to execute '([^']+)': No such file or directory/, // older distutils
+  /ERROR: Unknown compiler\(s\): \[\['([^']+)'/, // meson-python
+  /No (CMAKE_C(?:XX)?_COMPILER) could be found/, // scikit-build, CMake
+  /error: can't find (Rust) compiler/, // setuptools-rust
+  /(Cargo), the Rust package manager, is not installed/, // maturin
+];
+
+/**
+ * Why the install failed, in one line: install.py's own reason (the new code is shadowed), a
+ * compiled extension the image has no compiler for (named when setuptools names it), or pip's
+ * first error line.
+ */
+export function pipFailure(stderr: string, image: string, exitCode: number): UserError {
+  const tail = stderr.trim().split('\n').slice(-25).join('\n');
+  const ours = /^nfhot: error: (.*)$/m.exec(stderr)?.[1];
+  if (ours) {
+    return new UserError(`${image}: ${ours}`, /after the install/.test(ours) ? 'something in the image puts another copy first (PYTHONPATH, a .pth file): remove it from the image, or choose the environment with --python; nothing was tagged' : 'nothing was tagged');
+  }
+  const missing = NO_COMPILER.map((re) => re.exec(stderr)?.[1]).find(Boolean);
+  if (missing) {
+    const extension = /building '([^']+)' extension/.exec(stderr)?.[1];
+    const what = extension ? `the compiled extension ${extension}` : 'a compiled extension';
+    return new UserError(
+      `cannot build ${what} in ${image}: the image has no ${missing === 'Rust' || missing === 'Cargo' ? 'Rust toolchain' : 'C/C++ compiler'} (${missing} not found)`,
+      'nfhot builds inside the image, as pip there would: add a compiler to the image (gcc, or conda\'s c-compiler), or patch an image that has one; nothing was tagged',
+      tail,
+    );
+  }
+  if (/fatal error: Python\.h: No such file or directory/.test(stderr)) {
+    return new UserError(`cannot build a compiled extension in ${image}: the image has a compiler but not Python's headers (Python.h)`, "add Python's development headers to the image (python3-dev); nothing was tagged", tail);
+  }
+  const cause = /^(ERROR: .*)$/m.exec(stderr)?.[1] ?? /(\w*Error: .*)$/m.exec(stderr)?.[1];
+  return new UserError(`pip failed in ${image} (exit ${exitCode})${cause ? `: ${cause}` : ''}`, "pip's output is above; nothing was tagged", tail);
+}
