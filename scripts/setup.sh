@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes this machine ready for nfhot's example and tests: a running Docker daemon, debootstrap,
-# git, docker-registry, htpasswd and podman (Debian packages, installed when missing and run as root),
+# git, docker-registry, htpasswd, podman and pip's wheel (Debian packages, installed when missing and run as root),
 # then the project's npm packages and build. Safe to run again: every step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,8 @@ command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 # For the Podman tests: Podman itself (its API service speaks the Docker API).
 command -v podman >/dev/null 2>&1 || need_apt+=(podman)
+# The pip wheel nfhot runs as pip in an image whose environment has none (BioContainers' test).
+compgen -G '/usr/share/python-wheels/pip-*.whl' >/dev/null || need_apt+=(python3-pip-whl)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing ${need_apt[*]}; run this as root, or install them (apt-get install ${need_apt[*]})"

@@ -188,7 +188,10 @@ def settle(paths, site):
             continue
         q = p
         while q.startswith(anchor + os.sep):
-            os.lchown(q, uid, gid)
+            try:
+                os.lchown(q, uid, gid)
+            except OSError:  # an owner the engine cannot map (rootless Podman): leave root's
+                break
             q = os.path.dirname(q)
 
 
