@@ -78,29 +78,32 @@ def remove_path(path):
         os.remove(path)
 
 
-def conda_files(name):
-    """The files conda recorded for a package of this environment (conda-meta/*.json), absolute."""
+def conda_files(name, info):
+    """The conda record (conda-meta/*.json) of the package that installed `info`, and its files, absolute."""
     meta = os.path.join(sys.prefix, "conda-meta")
     if not os.path.isdir(meta):
-        return []
-    for entry in sorted(os.listdir(meta)):
-        if not entry.endswith(".json"):
-            continue
+        return None, []
+    rel = os.path.relpath(info, sys.prefix)
+    # conda's package is found by the metadata directory it lists; its file name starts with
+    # the package's name, usually the distribution's own: those are read first.
+    entries = sorted(e for e in os.listdir(meta) if e.endswith(".json"))
+    entries.sort(key=lambda e: not e.lower().startswith(canonical(name) + "-"))
+    for entry in entries:
         try:
-            record = json.load(open(os.path.join(meta, entry), encoding="utf-8"))
+            files = json.load(open(os.path.join(meta, entry), encoding="utf-8")).get("files", [])
         except Exception:
             continue
-        if canonical(record.get("name")) == canonical(name):
-            return [os.path.join(sys.prefix, f) for f in record.get("files", [])]
-    return []
+        if any(f == rel or f.startswith(rel + "/") for f in files):
+            return "conda-meta/" + entry, [os.path.join(sys.prefix, f) for f in files]
+    return None, []
 
 
 def replace_unrecorded(names):
     """
     pip refuses to uninstall a distribution that does not list its files: a .dist-info without
     RECORD (conda packages), a distutils single-file .egg-info, an .egg-info with neither
-    installed-files.txt nor top_level.txt. Their files are removed here instead: conda's record of
-    them, else their top-level names, then the metadata itself.
+    installed-files.txt nor top_level.txt. Their files are removed here instead: those conda
+    recorded for them, else their top-level package or module, then the metadata itself.
     """
     wanted = {canonical(n) for n in names}
     for dist in list(metadata.distributions()):
@@ -114,12 +117,16 @@ def replace_unrecorded(names):
         if not (path.endswith(".dist-info") or path.endswith(".egg-info")):
             continue
         site = os.path.dirname(path)
-        files = [f for f in conda_files(dist.metadata["Name"]) if os.path.lexists(f) and not os.path.isdir(f)]
-        if not files:
+        record, files = conda_files(dist.metadata["Name"], path)
+        files = [f for f in files if os.path.lexists(f) and not os.path.isdir(f)]
+        if record:
+            how = "the %d files %s lists" % (len(files), record)
+        else:
             tops = (dist.read_text("top_level.txt") or "").split() if os.path.isdir(path) else []
             tops = tops or sorted({dist.metadata["Name"].replace("-", "_"), canonical(dist.metadata["Name"]).replace("-", "_")})
             files = [p for t in tops for p in (os.path.join(site, t), os.path.join(site, t + ".py")) if os.path.lexists(p)]
-        say("%s %s has no record of its files that pip can use (%s): removing %d of its files and its metadata first" % (dist.metadata["Name"], dist.version, os.path.basename(path), len(files)))
+            how = "its top-level %s" % (", ".join(os.path.basename(f) for f in files) or "names (none found)")
+        say("%s %s has no record of its files that pip can use (%s): removing %s and its metadata first" % (dist.metadata["Name"], dist.version, os.path.basename(path), how))
         for f in files:
             remove_path(f)
             parent = os.path.dirname(f)

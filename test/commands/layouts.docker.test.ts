@@ -22,8 +22,11 @@ const LAYOUTS: Record<string, { python: string; site: string; pip: 'own' | 'imag
   debian: { python: '/usr/bin/python3', site: '/usr/local/lib/python3.11/dist-packages', pip: 'own' },
 };
 
-/** How each kind of install shows in nfhot's output when it must be replaced by hand. */
-const UNRECORDED = new Set(['conda-norecord', 'egginfo']);
+/** The kinds of install pip cannot uninstall, and what nfhot says it removes instead (conda's own record of the files, or the top-level package). */
+const UNRECORDED = new Map([
+  ['conda-norecord', 'the \\d+ files conda-meta/python-greet-1\\.0\\.0-pyhd8ed1ab_0\\.json lists'],
+  ['egginfo', 'its top-level greet'],
+]);
 
 const CONFIG_FIELDS = ['Cmd', 'Entrypoint', 'User', 'WorkingDir', 'Env', 'Labels', 'ExposedPorts', 'Volumes'] as const;
 
@@ -70,7 +73,7 @@ describe('images pipelines run', () => {
     const derivative = patched.stdout.trim();
     expect(patched.stderr).toContain(`Python 3.11.2 at ${python} (it has greet 1.0.0`);
     expect(patched.stderr).toContain(pip === 'own' ? `pip install into ${python} …` : pip === 'image' ? "pip run from the image's pip-" : "pip run from this machine's pip-");
-    if (UNRECORDED.has(kind)) expect(patched.stderr).toMatch(/greet 1\.0\.0 has no record of its files that pip can use .*: removing \d+ of its files and its metadata first/);
+    if (UNRECORDED.has(kind)) expect(patched.stderr).toMatch(new RegExp(`greet 1\\.0\\.0 has no record of its files that pip can use \\(greet-1\\.0\\.0[^)]*\\): removing ${UNRECORDED.get(kind)} and its metadata first`));
     if (kind === 'condadevelop') expect(patched.stderr).toMatch(/greet is listed a second time by \/src\/greet\/src\/greet\.egg-info; taking \/src\/greet\/src off sys\.path \(line of \S+\/conda\.pth\)/);
 
     for (const ref of [image, derivative]) {
