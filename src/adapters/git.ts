@@ -13,6 +13,9 @@ import type { Git, Snapshot, TreeRef } from '../core/ports/git.js';
 /** Paths a plain (non-git) directory never contributes: build output, caches, environments. */
 const PLAIN_DIR_EXCLUDES = ['.git', '__pycache__/', '*.py[cod]', '*.egg-info/', 'build/', 'dist/', '.venv/', 'venv/', '.tox/', '.nox/', '.eggs/', 'node_modules/', '.mypy_cache/', '.pytest_cache/', '.ruff_cache/'];
 
+/** Never part of a snapshot, ignored or not: bytecode, and editors' swap, backup and lock files (a vim swap file changes with every keystroke). */
+const NEVER_SNAPSHOT = ['__pycache__/**', '*.py[cod]', '*.sw[a-p]', '*~', '.#*', '#*#'].map((p) => `:(exclude,glob)**/${p}`);
+
 type Env = Record<string, string>;
 
 function gitError(err: unknown, what: string, hint?: string): UserError {
@@ -143,7 +146,7 @@ export class ExecaGit implements Git {
         const alternates = resolve(path, userObjects);
         if (existsSync(resolve(path, userIndex))) await copyFile(resolve(path, userIndex), index);
         const env = { GIT_INDEX_FILE: index, GIT_OBJECT_DIRECTORY: objects, GIT_ALTERNATE_OBJECT_DIRECTORIES: alternates };
-        await this.git(['add', '--all', '--', '.'], { cwd: path, env });
+        await this.git(['add', '--all', '--', '.', ...NEVER_SNAPSHOT], { cwd: path, env });
         const tree = await this.git(['write-tree', ...(prefix ? [`--prefix=${prefix}`] : [])], { cwd: top, env });
         const [commit, headTree] = (await this.git(['rev-parse', 'HEAD', `HEAD:${prefix}`], { cwd: path, env }).catch(() => '')).split('\n');
         const branch = await this.git(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: path }).catch(() => undefined);
@@ -152,7 +155,7 @@ export class ExecaGit implements Git {
       const excludes = join(scratch, 'exclude');
       await writeFile(excludes, PLAIN_DIR_EXCLUDES.join('\n') + '\n');
       const env = { GIT_DIR: this.repo, GIT_WORK_TREE: path, GIT_INDEX_FILE: index };
-      await this.git(['-c', `core.excludesFile=${excludes}`, 'add', '--all', '--', '.'], { cwd: path, env });
+      await this.git(['-c', `core.excludesFile=${excludes}`, 'add', '--all', '--', '.', ...NEVER_SNAPSHOT], { cwd: path, env });
       const tree = await this.git(['write-tree'], { cwd: path, env });
       return { tree, path, dirty: false };
     } catch (err) {
@@ -200,6 +203,12 @@ export class ExecaGit implements Git {
       at += size + 1;
     }
     return texts;
+  }
+
+  async changedFiles(from: TreeRef, to: TreeRef): Promise<string[]> {
+    const alternates = [...new Set([from.alternates, to.alternates].filter(Boolean))].join(':');
+    const out = await this.git(['diff-tree', '-r', '--name-only', '-z', '--no-renames', from.tree, to.tree], { env: alternates ? { GIT_ALTERNATE_OBJECT_DIRECTORIES: alternates } : {} });
+    return out.split('\0').filter(Boolean);
   }
 
   archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> } {

@@ -16,4 +16,8 @@ export const execaPrograms: Programs = {
     const result = await child;
     return { exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), all: String(result.all ?? '') };
   },
+  async attach(program, args) {
+    const result = await execa(program, args, { stdin: 'inherit', stdout: process.stderr, stderr: 'inherit', reject: false });
+    return result.failed && result.exitCode === undefined ? undefined : result.exitCode;
+  },
 };

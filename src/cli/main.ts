@@ -11,6 +11,9 @@ export const VERSION = (JSON.parse(readFileSync(packagePath('package.json'), 'ut
 
 const out = (text: string): void => void process.stdout.write(redact(text) + '\n');
 
+/** Set by a command that a signal ends as it should (watch): no "came too late" then. */
+let stoppedOnPurpose = false;
+
 /** The one place that prints an error and decides the exit code. */
 function fail(err: unknown, json: boolean): number {
   const user = err instanceof UserError ? err : undefined;
@@ -98,6 +101,43 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
           for (const i of r.images) process.stderr.write(redact(`nfhot: ${i.image} → ${i.derivative} (${i.action}, ${i.seconds.toFixed(1)} s)\n`));
           return r.images.map((i) => r.pushed?.find((p) => p.image === i.image)?.reference ?? i.derivative).join('\n');
         });
+      },
+    )
+    .command(
+      'watch <dir>',
+      'patch a working copy into its images, then again on every change (hot reload); run a command after each patch',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', demandOption: true, describe: "the package's working copy" })
+          .options({
+            image: { type: 'string', array: true, default: [] as string[], describe: 'image to patch (repeatable; default: the images of the pipeline that have the package)' },
+            python: { type: 'string', describe: 'interpreter inside the image to install with' },
+            'no-deps': { type: 'boolean', default: false, describe: 'install the package alone, not its dependencies' },
+            'keep-tag': { type: 'boolean', default: false, describe: "leave the image's own tag on the original: only the immutable reference, the include and the docker shim run the patch" },
+            'rollback-on-exit': { type: 'boolean', default: false, describe: 'on Ctrl-C, roll the images back (default: the last good patch stays)' },
+            ...pipelineOptions,
+          })
+          .example('$0 watch ./pkg -- nextflow run . -profile docker -resume', 'in a pipeline directory: patch on every save, then rerun the pipeline')
+          .example('$0 watch ./pkg --image org/tool:dev', ''),
+      async (args) => {
+        const { watch } = await import('../commands/watch.js');
+        const command = ((args['--'] as unknown[] | undefined) ?? []).map(String);
+        await watch(
+          {
+            dir: args.dir,
+            images: args.image,
+            python: args.python,
+            noDeps: args['no-deps'],
+            keepTag: args['keep-tag'],
+            rollbackOnExit: args['rollback-on-exit'],
+            pipeline: args.pipeline,
+            profiles: profilesOf(args.profile),
+            ...(command.length ? { command } : {}),
+          },
+          await context(),
+          (result) => out(result.images.map((i) => i.derivative).join('\n')),
+        );
+        stoppedOnPurpose = true;
       },
     )
     .command(
@@ -214,6 +254,7 @@ export async function main(argv: string[]): Promise<number> {
       .usage('$0 <command> [options]\n\nHot-patch a Python package inside a pipeline\'s container image.')
       .demandCommand(1, 'name a command')
       .strict()
+      .parserConfiguration({ 'populate--': true })
       .version(VERSION)
       .help()
       .alias('h', 'help')
@@ -225,6 +266,7 @@ export async function main(argv: string[]): Promise<number> {
       .parseAsync();
     // A signal that came once there was nothing left to stop: the command completed, but not with 0.
     if (controller.signal.aborted) {
+      if (stoppedOnPurpose) return controller.signal.reason === 'SIGTERM' ? 143 : 130;
       process.stderr.write(`nfhot: ${String(controller.signal.reason)} came too late to stop: the command completed\n`);
       return controller.signal.reason === 'SIGTERM' ? 143 : 130;
     }

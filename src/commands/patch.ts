@@ -20,6 +20,8 @@ export interface PatchOptions {
   repo?: string;
   python?: string;
   noDeps?: boolean;
+  /** Fail the patch when a module it installed does not compile (watch does). */
+  checkSyntax?: boolean;
   dryRun?: boolean;
   /** Leave the image's own tag on the original: only the immutable reference (and the include) run the patch. */
   keepTag?: boolean;
@@ -108,6 +110,7 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
     ...(options.repo !== undefined ? { repo: options.repo } : {}),
     ...(options.python !== undefined ? { python: options.python } : {}),
     noDeps: options.noDeps ?? false,
+    checkSyntax: options.checkSyntax ?? false,
     keepTag: options.keepTag ?? false,
   });
   const about = { source: plan.source.display, ...(plan.source.commit ? { commit: plan.source.commit } : {}), ...(plan.skipped.length ? { skipped: plan.skipped } : {}) };

@@ -19,7 +19,12 @@ export function pipFailure(stderr: string, image: string, exitCode: number): Use
   const tail = stderr.trim().split('\n').slice(-25).join('\n');
   const ours = /^nfhot: error: (.*)$/m.exec(stderr)?.[1];
   if (ours) {
-    return new UserError(`${image}: ${ours}`, /after the install/.test(ours) ? 'something in the image puts another copy first (PYTHONPATH, a .pth file): remove it from the image, or choose the environment with --python; nothing was tagged' : 'nothing was tagged');
+    const hint = /after the install/.test(ours)
+      ? 'something in the image puts another copy first (PYTHONPATH, a .pth file): remove it from the image, or choose the environment with --python; nothing was tagged'
+      : /Error: /.test(ours)
+        ? 'the module does not compile with the image\'s Python; nothing was tagged'
+        : 'nothing was tagged';
+    return new UserError(`${image}: ${ours}`, hint);
   }
   const missing = NO_COMPILER.map((re) => re.exec(stderr)?.[1]).find(Boolean);
   if (missing) {

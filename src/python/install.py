@@ -2,7 +2,7 @@
 # a pip wheel), then leaves only the install behind: files readable by any uid and owned like the
 # environment, no older copy of the packages still importable or listed.
 # argv[1]: JSON {"root": dir, "sources": [{"dir", "directUrl"}], "noDeps": bool,
-#                "replace": [distribution names], "pipWheel": path or null}.
+#                "replace": [distribution names], "pipWheel": path or null, "checkSyntax": bool}.
 # pip's output goes to stderr; the one JSON result line goes to stdout.
 import base64, hashlib, json, os, re, shutil, subprocess, sys
 
@@ -312,6 +312,19 @@ def unshadow(installed):
                 remove_path(where)
 
 
+def check_syntax(installed):
+    """Every module the new distributions installed compiles with this Python (nothing is written)."""
+    for dist in installed:
+        for f in dist.files or []:
+            if not str(f).endswith(".py") or str(f).startswith(".."):
+                continue
+            path = str(f.locate())
+            try:
+                compile(open(path, "rb").read(), path, "exec", dont_inherit=True)
+            except SyntaxError as e:
+                raise SystemExit("nfhot: error: %s:%s: %s: %s" % (f, e.lineno, type(e).__name__, e.msg))
+
+
 def cleanup():
     shutil.rmtree(job["root"], ignore_errors=True)
 
@@ -365,6 +378,8 @@ for entry in result:
         installed.append(dist)
     settle([str(f.locate()) for f in files], os.path.dirname(location(dist)))
 
+if job.get("checkSyntax"):
+    check_syntax(installed)
 unshadow(installed)
 cleanup()
 print(json.dumps({"installed": result, "buildIsolation": not no_isolation}))

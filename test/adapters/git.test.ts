@@ -61,6 +61,11 @@ describe('ExecaGit', () => {
     const files = await listArchive(g, dirty);
     expect(files).toContain('src/src/greet/new_module.py');
     expect(files).not.toContain('src/ignored.txt');
+
+    // An editor's swap and backup files and bytecode are never part of it, ignored or not.
+    mkdirSync(join(repo.dir, 'src/greet/__pycache__'));
+    for (const f of ['src/greet/.__init__.py.swp', 'src/greet/__init__.py~', 'src/greet/.#__init__.py', 'src/greet/__pycache__/__init__.cpython-311.pyc', 'src/greet/old.pyc']) writeFileSync(join(repo.dir, f), 'x');
+    expect((await g.snapshot(repo.dir)).tree).toBe(dirty.tree);
   });
 
   it('snapshots a subdirectory of a checkout as its own tree', async () => {

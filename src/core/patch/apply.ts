@@ -101,6 +101,7 @@ function installCommand(installs: Install[], plan: PatchPlan): string[] {
       sources: group.map((i) => ({ dir: `/${WORK_ROOT}/${installs.indexOf(i)}`, directUrl: i.directUrl })),
       // What pip cannot uninstall (no RECORD, say) is removed first: the packages this replaces.
       replace: [...new Set(group.map((i) => i.name).filter(Boolean))],
+      checkSyntax: plan.checkSyntax,
       pipWheel: group[0]!.python === plan.python && plan.pipWheel ? (plan.pipWheel.fromHost ? `/${WORK_ROOT}/${HOST_PIP_WHEEL}` : plan.pipWheel.path) : null,
     }),
   ]);

@@ -28,6 +28,8 @@ export interface PatchRequest {
   repo?: string;
   python?: string;
   noDeps: boolean;
+  /** Fail when a module the install put in place does not compile. */
+  checkSyntax?: boolean;
   keepTag: boolean;
 }
 
@@ -96,7 +98,7 @@ export async function planPatches(ctx: Context, request: PatchRequest): Promise<
       const existing = await ctx.engine.inspectImage(derivativeOf(target, source, interpreter, request.noDeps));
       // Without pip, and without a wheel to run as pip, only an install fails: moving tags does not.
       const pipWheel = await pipWheelFor(ctx, interpreter, target.ref.familiar).catch((err: Error) => err);
-      const plan = planPatch(target, source, interpreter, { noDeps: request.noDeps, keepTag: request.keepTag, ...(pipWheel instanceof Error ? {} : { pipWheel }) }, existing);
+      const plan = planPatch(target, source, interpreter, { noDeps: request.noDeps, keepTag: request.keepTag, checkSyntax: request.checkSyntax ?? false, ...(pipWheel instanceof Error ? {} : { pipWheel }) }, existing);
       if (plan.action === 'build' && pipWheel instanceof Error) throw pipWheel;
       describePlan(ctx, plan);
       return { image: plan.image, plan };

@@ -40,6 +40,8 @@ export interface PatchPlan {
   pipWheel?: PipWheel;
   noDeps: boolean;
   keepTag: boolean;
+  /** Fail the install when a module it installed does not compile (watch: a half-written save). */
+  checkSyntax: boolean;
   /** The active patch this one replaces (same package). */
   replaces?: PatchRecord;
   /** Active patches of other packages, installed again on top of the original with this one. */
@@ -109,7 +111,7 @@ export function planPatch(
   target: Target,
   source: ResolvedSource,
   interpreter: Interpreter,
-  options: { noDeps: boolean; keepTag: boolean; pipWheel?: PipWheel },
+  options: { noDeps: boolean; keepTag: boolean; checkSyntax?: boolean; pipWheel?: PipWheel },
   existing?: ImageInfo,
 ): PatchPlan {
   const { python, replaces, keeps, derivative } = patchSet(target, source, interpreter, options.noDeps);
@@ -134,6 +136,7 @@ export function planPatch(
     ...(options.pipWheel ? { pipWheel: options.pipWheel } : {}),
     noDeps: options.noDeps,
     keepTag: options.keepTag,
+    checkSyntax: options.checkSyntax ?? false,
     ...(replaces ? { replaces } : {}),
     keeps,
   };

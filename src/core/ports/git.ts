@@ -30,6 +30,8 @@ export interface Git {
   available(tree: string, near?: string): Promise<TreeRef | undefined>;
   /** The text of each path in the tree (undefined for a path it does not have), read in one go. */
   readFiles(tree: TreeRef, paths: string[]): Promise<(string | undefined)[]>;
+  /** The paths that differ between two trees (both readable: in nfhot's cache, or through `near`'s objects). */
+  changedFiles(from: TreeRef, to: TreeRef): Promise<string[]>;
   /** A tar stream of the tree, every path under `prefix`; `done` rejects when git fails. */
   archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> };
 }

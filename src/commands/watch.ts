@@ -1,0 +1,137 @@
+import { resolve } from 'node:path';
+import type { Context } from '../core/context.js';
+import { InterruptedError, UsageError, UserError } from '../core/errors.js';
+import { isDirectory } from '../core/util.js';
+import type { TreeRef } from '../core/ports/git.js';
+import { Coalescer, watchTree } from '../core/watch.js';
+import { patch, type PatchResult } from './patch.js';
+import { rollback } from './rollback.js';
+
+export interface WatchOptions {
+  /** The working copy to patch from, as `nfhot patch ./dir`. */
+  dir: string;
+  images: string[];
+  pipeline?: string;
+  profiles?: string[];
+  python?: string;
+  noDeps?: boolean;
+  keepTag?: boolean;
+  /** Run after each successful patch (an argument vector: no shell). */
+  command?: string[];
+  /** On Ctrl-C, roll the patched images back instead of leaving the last good patch. */
+  rollbackOnExit?: boolean;
+  /** How long the working copy must be quiet before a patch (ms). */
+  quietMs?: number;
+}
+
+
+export interface WatchResult {
+  patches: number;
+  failures: number;
+  /** The images the last good patch is on. */
+  images: string[];
+  rolledBack: boolean;
+}
+
+const QUIET_MS = 300;
+
+/** A short list of paths, for the status line. */
+function list(paths: string[]): string {
+  return paths.length <= 3 ? paths.join(', ') : `${paths.slice(0, 3).join(', ')} and ${paths.length - 3} more`;
+}
+
+/**
+ * Patches a working copy into its images, then again after every change (debounced and
+ * coalesced: a burst of saves gives one patch, and changes during a patch or the command give one
+ * more after it), running `command` after each good patch, until the run's signal (Ctrl-C).
+ * A failed patch leaves the last good one in place and watching goes on.
+ */
+export async function watch(options: WatchOptions, ctx: Context, patched: (result: PatchResult) => void): Promise<WatchResult> {
+  const dir = resolve(options.dir);
+  if (!isDirectory(dir)) throw new UsageError(`no such directory: ${options.dir}`, 'nfhot watch takes the working copy of the package (a directory)');
+  const state: WatchResult = { patches: 0, failures: 0, images: [], rolledBack: false };
+  const patchNow = () =>
+    patch(
+      {
+        source: dir,
+        images: options.images,
+        ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}),
+        ...(options.profiles ? { profiles: options.profiles } : {}),
+        ...(options.python !== undefined ? { python: options.python } : {}),
+        noDeps: options.noDeps ?? false,
+        keepTag: options.keepTag ?? false,
+        checkSyntax: true,
+      },
+      ctx,
+    );
+
+  /** The working copy's tree the last good patch was made from. */
+  let tree: TreeRef | undefined;
+  const changedSince = async (result: PatchResult): Promise<string[]> => {
+    const made = result.images.flatMap((i) => i.patches).find((p) => p.kind === 'dir' && p.path === dir)?.tree;
+    const now = made ? await ctx.git.available(made, dir) : undefined;
+    const changed = tree && now && tree.tree !== now.tree ? await ctx.git.changedFiles(tree, now).catch(() => []) : [];
+    tree = now ?? tree;
+    return changed;
+  };
+
+  /** A good patch: its references out, the command run. */
+  const done = async (result: PatchResult, started: number): Promise<void> => {
+    const seconds = (performance.now() - started) / 1000;
+    state.images = [...new Set([...state.images, ...result.images.map((i) => i.image)])];
+    const changed = await changedSince(result);
+    if (state.patches > 0 && result.images.every((i) => i.action === 'unchanged')) {
+      return ctx.report.info(`watch: nothing the package is made from changed (${seconds.toFixed(1)} s); watching`);
+    }
+    state.patches++;
+    patched(result);
+    for (const f of result.failed ?? []) ctx.report.warn(`watch: ${f.image}: ${f.error}`);
+    ctx.report.info(`watch: patched in ${seconds.toFixed(1)} s${changed.length ? ` (${list(changed)} changed)` : ''}: ${result.images.map((i) => `${i.image} ${i.action}`).join(', ')}`);
+    if (options.command?.length && !ctx.signal.aborted) {
+      ctx.report.info(`watch: running ${options.command.join(' ')}`);
+      const code = await ctx.programs.attach(options.command[0]!, options.command.slice(1));
+      ctx.report.info(`watch: ${options.command[0]} exited with ${code ?? 'no exit code (it could not start)'}`);
+    }
+    ctx.report.info('watch: watching for changes');
+  };
+
+  /** A patch after changes: a failure is said, and the last good patch stays. */
+  const again = async (changes: string[]): Promise<void> => {
+    if (ctx.signal.aborted) return;
+    ctx.report.info(`watch: ${changes.length === 1 ? `${changes[0]} changed` : 'changes seen'}: patching …`);
+    const started = performance.now();
+    let result: PatchResult;
+    try {
+      result = await patchNow();
+    } catch (err) {
+      if (err instanceof InterruptedError || ctx.signal.aborted) return;
+      state.failures++;
+      const why = err instanceof UserError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : String((err as Error)?.message ?? err);
+      ctx.report.warn(`watch: the patch failed; the last good one stays. ${why}`);
+      return ctx.report.info('watch: watching for the next change');
+    }
+    await done(result, started);
+  };
+
+  // The first patch fails the command when it cannot be made (no image, not a project, a build error).
+  ctx.report.info(`watch: ${dir}: first patch …`);
+  const started = performance.now();
+  await done(await patchNow(), started);
+  const work = new Coalescer<string>(again, options.quietMs ?? QUIET_MS);
+  const watcher = watchTree(dir, (relative) => work.poke(relative));
+  await new Promise<void>((stop) => (ctx.signal.aborted ? stop() : ctx.signal.addEventListener('abort', () => stop(), { once: true })));
+  watcher.close();
+  await work.stop();
+  if (options.rollbackOnExit && state.images.length) {
+    // The run's signal is spent: the rollback runs to its end.
+    const result = await rollback(
+      { images: state.images, ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}), ...(options.profiles ? { profiles: options.profiles } : {}) },
+      { ...ctx, signal: new AbortController().signal },
+    );
+    state.rolledBack = result.images.length > 0;
+    ctx.report.info(`watch: stopped; rolled back ${result.images.map((i) => i.image).join(', ')}`);
+  } else {
+    ctx.report.info(`watch: stopped; the last good patch stays on ${state.images.join(', ')} (undo it with: nfhot rollback ${state.images.join(' ')})`);
+  }
+  return state;
+}
