@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # nfhot end to end on the example pipeline: build its image offline, patch the package inside it
 # from a branch (nfhot finds the image from the pipeline and writes nfhot.config), run a task the
-# way Nextflow's Docker executor does and see the fix, roll back.
+# way Nextflow's Docker executor does and see the fix, roll back; then watch the working copy:
+# edit, save, and the task reruns with the edit.
 # Needs a running Docker daemon and the built project (scripts/setup.sh does both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -53,4 +54,26 @@ nfhot rollback "$IMAGE" --pipeline examples
 expect_gc 0.25
 tail -1 examples/nfhot.config >&2
 
-step "Done: patched from a branch, the replayed task saw the fix, rolled back."
+step "7. nfhot watch: the working copy is patched on every save, and the task reruns after each patch"
+refs=$(mktemp /tmp/nfhot-demo-refs.XXXXXX)
+trap 'rm -rf "$repo" "$refs"' EXIT
+node bin/nfhot.js watch "$repo" --pipeline examples --rollback-on-exit -- bash examples/replay-task.sh >"$refs" &
+watcher=$!
+patches() { # waits until the watcher has printed $1 references
+  for _ in $(seq 1200); do [ "$(wc -l <"$refs")" -ge "$1" ] && return; kill -0 "$watcher" 2>/dev/null || break; sleep 0.1; done
+  echo "demo: nfhot watch made no patch $1" >&2; exit 1
+}
+patches 1
+expect_gc 0.50
+printf '$ edit %s: GC content as a fraction of the bases that are not N\n' "$repo/src/seqstats/__init__.py" >&2
+sed -i 's|    return gc / len(sequence)|    return gc / max(1, len(sequence) - sequence.upper().count("N"))|' "$repo/src/seqstats/__init__.py"
+patches 2
+expect_gc 0.50 # the same for ACGTacgt; the task ran the edited module
+got=$(docker run --rm "$(sed -n 2p "$refs")" seqstats NNACGT)
+printf '%s\n' "$got" >&2
+[ "$got" = "$(printf 'NNACGT\tGC=0.50')" ] || { echo "demo: the edit is not in the image" >&2; exit 1; }
+kill -TERM "$watcher" # as Ctrl-C
+wait "$watcher" || true
+expect_gc 0.25 # --rollback-on-exit: the original again
+
+step "Done: patched from a branch, the replayed task saw the fix, rolled back; watched, edited, rerun, rolled back."

@@ -51,6 +51,13 @@ const pipelineOptions = {
   pipeline: { type: 'string', describe: 'the pipeline directory whose nfhot.config to keep (default: the current directory when it has main.nf or nextflow.config)' },
   profile: { type: 'string', describe: 'config profile(s) to read the pipeline with, comma-separated, as for nextflow run -profile (default: docker, when defined)' },
 } as const;
+/** Which images, and how the package goes in: patch's and watch's. */
+const installOptions = {
+  image: { type: 'string', array: true, default: [] as string[], describe: 'image to patch (repeatable; default: the images of the pipeline that have the package)' },
+  python: { type: 'string', describe: 'interpreter inside the image to install with' },
+  'no-deps': { type: 'boolean', default: false, describe: 'install the package alone, not its dependencies' },
+  'keep-tag': { type: 'boolean', default: false, describe: "leave the image's own tag on the original: only the immutable reference, the include and the docker shim run the patch" },
+} as const;
 const profilesOf = (profile: string | undefined) => (profile === undefined ? undefined : profile.split(',').map((p) => p.trim()).filter(Boolean));
 
 function commands(cli: Argv, context: () => Promise<Context>): Argv {
@@ -62,11 +69,8 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
         y
           .positional('source', { type: 'string', demandOption: true, describe: 'git+URL@REF, a local directory (its working tree as it is now), or NAME@REF' })
           .options({
-            image: { type: 'string', array: true, default: [] as string[], describe: 'image to patch (repeatable; default: the images of the pipeline that have the package)' },
+            ...installOptions,
             repo: { type: 'string', describe: 'repository of a NAME@REF source' },
-            python: { type: 'string', describe: 'interpreter inside the image to install with' },
-            'no-deps': { type: 'boolean', default: false, describe: 'install the package alone, not its dependencies' },
-            'keep-tag': { type: 'boolean', default: false, describe: 'leave the image\'s own tag on the original: only the immutable reference, the include and the docker shim run the patch' },
             'add-include': { type: 'boolean', default: false, describe: `add includeConfig 'nfhot.config' to the pipeline's nextflow.config if missing` },
             push: { type: 'string', describe: 'then push the result to REGISTRY[/PREFIX] (the include pins it by digest)' },
             singularity: { type: 'boolean', default: false, describe: 'also build its SIF file (singularity or apptainer, from the Docker daemon) into Nextflow\'s cache directory; the include points Singularity/Apptainer runs at it' },
@@ -110,10 +114,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
         y
           .positional('dir', { type: 'string', demandOption: true, describe: "the package's working copy" })
           .options({
-            image: { type: 'string', array: true, default: [] as string[], describe: 'image to patch (repeatable; default: the images of the pipeline that have the package)' },
-            python: { type: 'string', describe: 'interpreter inside the image to install with' },
-            'no-deps': { type: 'boolean', default: false, describe: 'install the package alone, not its dependencies' },
-            'keep-tag': { type: 'boolean', default: false, describe: "leave the image's own tag on the original: only the immutable reference, the include and the docker shim run the patch" },
+            ...installOptions,
             'rollback-on-exit': { type: 'boolean', default: false, describe: 'on Ctrl-C, roll the images back (default: the last good patch stays)' },
             ...pipelineOptions,
           })

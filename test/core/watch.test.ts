@@ -1,5 +1,9 @@
+import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
-import { Coalescer, ignoredChange } from '../../src/core/watch.js';
+import { Coalescer, ignoredChange, watchTree } from '../../src/core/watch.js';
+import { tempDir } from '../helpers/repos.js';
 
 describe('ignoredChange', () => {
   it("ignores git's files, bytecode and editors' swap, backup and temporary files", () => {
@@ -66,5 +70,38 @@ describe('Coalescer', () => {
     await vi.advanceTimersByTimeAsync(2000);
     await stopping;
     expect(r.runs).toEqual([['a']]);
+  });
+});
+
+describe('watchTree', () => {
+  /** Watches a fresh tree; `seen` collects what it reports. */
+  function watched(setup: (dir: string) => void) {
+    const dir = tempDir();
+    setup(dir);
+    const seen = new Set<string>();
+    const w = watchTree(dir, (p) => void seen.add(p));
+    return { dir, seen, close: () => w.close() };
+  }
+  const settle = () => sleep(200);
+
+  it('sees edits, saves by rename, new files in new directories; not .git, bytecode, swap files or build output', async () => {
+    const t = watched((dir) => {
+      for (const d of ['.git', 'src/pkg/__pycache__', 'build/lib', '.venv/lib']) mkdirSync(join(dir, d), { recursive: true });
+      writeFileSync(join(dir, 'src/pkg/m.py'), 'x = 1\n');
+    });
+    try {
+      writeFileSync(join(t.dir, 'src/pkg/m.py'), 'x = 2\n');
+      writeFileSync(join(t.dir, 'src/pkg/.m.py.swp'), 'swap');
+      writeFileSync(join(t.dir, 'src/pkg/n.py.tmp'), 'y = 1\n');
+      renameSync(join(t.dir, 'src/pkg/n.py.tmp'), join(t.dir, 'src/pkg/n.py')); // a save by rename
+      for (const f of ['.git/index', 'src/pkg/__pycache__/m.cpython-311.pyc', 'build/lib/m.py', '.venv/lib/site.py']) writeFileSync(join(t.dir, f), 'x');
+      mkdirSync(join(t.dir, 'src/pkg/sub'));
+      await settle();
+      writeFileSync(join(t.dir, 'src/pkg/sub/o.py'), 'z = 1\n'); // in a directory made after the start
+      await settle();
+      expect([...t.seen].sort()).toEqual(['src/pkg/m.py', 'src/pkg/n.py', 'src/pkg/sub', 'src/pkg/sub/o.py']);
+    } finally {
+      t.close();
+    }
   });
 });
