@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { fixtureTag, imageId, runIn } from '../helpers/docker.js';
+import { fixtureTag, imageId, nfhotContainers, runIn } from '../helpers/docker.js';
+import { nfhot } from '../helpers/cli.js';
 import { expectIncludesTrue } from '../helpers/includes.js';
 import { writePipeline } from '../helpers/pipeline.js';
 import { git, tempDir } from '../helpers/repos.js';
@@ -115,6 +116,24 @@ describe('nfhot watch', () => {
     expect((await w.child).exitCode).toBe(130);
     expect(await imageId(image)).toBe(originalId);
     expect(readFileSync(join(pipeline, 'nfhot.config'), 'utf8')).not.toContain('nfhot.local/');
+    await expectIncludesTrue();
+  });
+
+  it('killed (SIGKILL) while a patch is under way: the last good patch stays, and the next nfhot command cleans up', async () => {
+    const image = await fixtureTag('venv');
+    const wc = await workingCopy();
+    const w = watcher([wc.dir, '--image', image]);
+    await w.until('first patch', () => w.lines.length === 1);
+    const good = await imageId(image);
+    wc.say('never-finished');
+    await w.until('the install under way', () => /changed: patching[\s\S]*pip install into/.test(w.stderr()));
+    w.child.kill('SIGKILL');
+    await w.child;
+    expect(await imageId(image)).toBe(good);
+    const status = await nfhot(['status']);
+    expect(status.exitCode, status.stderr).toBe(0);
+    expect(await nfhotContainers(image)).toEqual([]);
+    expect(await runIn(image, 'greet')).toBe('greet 1.0.0 original');
     await expectIncludesTrue();
   });
 });
