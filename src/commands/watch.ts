@@ -20,10 +20,7 @@ export interface WatchOptions {
   command?: string[];
   /** On Ctrl-C, roll the patched images back instead of leaving the last good patch. */
   rollbackOnExit?: boolean;
-  /** How long the working copy must be quiet before a patch (ms). */
-  quietMs?: number;
 }
-
 
 export interface WatchResult {
   patches: number;
@@ -33,6 +30,7 @@ export interface WatchResult {
   rolledBack: boolean;
 }
 
+/** How long the working copy must be quiet before a patch: a burst of saves gives one. */
 const QUIET_MS = 300;
 
 /** A short list of paths, for the status line. */
@@ -113,12 +111,21 @@ export async function watch(options: WatchOptions, ctx: Context, patched: (resul
     await done(result, started);
   };
 
+  // Watching starts now: a save made during the first patch (or its command) gives a patch after it.
+  const early: string[] = [];
+  let work: Coalescer<string> | undefined;
+  const watcher = watchTree(dir, (relative) => (work ? work.poke(relative) : early.push(relative)));
   // The first patch fails the command when it cannot be made (no image, not a project, a build error).
   ctx.report.info(`watch: ${dir}: first patch …`);
-  const started = performance.now();
-  await done(await patchNow(), started);
-  const work = new Coalescer<string>(again, options.quietMs ?? QUIET_MS);
-  const watcher = watchTree(dir, (relative) => work.poke(relative));
+  try {
+    const started = performance.now();
+    await done(await patchNow(), started);
+  } catch (err) {
+    watcher.close();
+    throw err;
+  }
+  work = new Coalescer<string>(again, QUIET_MS);
+  for (const change of early) work.poke(change);
   await new Promise<void>((stop) => (ctx.signal.aborted ? stop() : ctx.signal.addEventListener('abort', () => stop(), { once: true })));
   watcher.close();
   await work.stop();
