@@ -250,7 +250,12 @@ export async function main(argv: string[]): Promise<number> {
         global: true,
         describe: 'the container engine: podman = its API service at CONTAINER_HOST or its socket (default: the service at DOCKER_HOST or Docker\'s socket, Docker or Podman)',
       })
-      .middleware((args) => void (engine = args.engine))
+      .middleware((args) => {
+        engine = args.engine;
+        // Only watch takes a command after --; elsewhere words after -- would be dropped unsaid.
+        const after = (args['--'] as unknown[] | undefined) ?? [];
+        if (after.length && args._[0] !== 'watch') throw new UsageError(`unexpected ${after.map((a) => JSON.stringify(String(a))).join(' ')} after --`, 'only nfhot watch takes a command after --');
+      })
       .scriptName('nfhot')
       .usage('$0 <command> [options]\n\nHot-patch a Python package inside a pipeline\'s container image.')
       .demandCommand(1, 'name a command')

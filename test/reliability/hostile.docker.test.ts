@@ -54,6 +54,7 @@ const CASES: Case[] = [
   { name: 'a source that is only spaces', args: () => ['patch', '   ', '--image', venv], exit: 2, error: /the source is empty/ },
   { name: 'an option nfhot does not have (-x)', args: () => ['patch', '-x', '--image', venv], exit: 2, error: /Not enough non-option arguments: got 0, need at least 1/ },
   { name: 'a source that reads as an option (-- -x)', args: () => ['patch', '--image', venv, '--', '-x'], exit: 2, error: /Not enough non-option arguments/ },
+  { name: 'words after -- (only watch takes a command there)', args: () => ['patch', src('feature'), '--image', venv, '--', 'rm', '-rf', '/'], exit: 2, error: /unexpected "rm" "-rf" "\/" after --/ },
   { name: 'an option of git given as --repo', args: () => ['patch', 'greet@main', '--repo', `--upload-pack=${RUN}`, '--image', venv], exit: 2, error: /Unknown arguments: upload-pack/ },
   // Refs that look like options, or carry shell syntax, whitespace, control or non-ASCII characters.
   { name: 'the ref -x', args: onVenv(() => src('-x')), exit: 2, error: /invalid ref "-x" .*starts with "-"/ },
