@@ -36,7 +36,7 @@ export interface Interpreter {
 const MIN_PYTHON = '3.8.0';
 
 const FOUND = {
-  PATH: " and is the first on a task's PATH",
+  PATH: " and is on a task's PATH",
   list: '',
   search: ', found by its files',
   given: '',

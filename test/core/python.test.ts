@@ -40,7 +40,7 @@ describe('chooseInterpreter', () => {
   it('says how the environment was found: on the PATH a task gets, or by its files', () => {
     const found = [env('/usr/bin/python3', { how: 'PATH' }), env('/opt/wave/.pixi/envs/default/bin/python3.11', { how: 'search', dist: greet })];
     expect(chooseInterpreter(found, 'img', 'greet', undefined).reason).toBe('it has greet 1.0.0, found by its files');
-    expect(chooseInterpreter([{ ...found[0]!, dist: greet }], 'img', 'greet', undefined).reason).toBe("it has greet 1.0.0 and is the first on a task's PATH");
+    expect(chooseInterpreter([{ ...found[0]!, dist: greet }], 'img', 'greet', undefined).reason).toBe("it has greet 1.0.0 and is on a task's PATH");
   });
 
   it('takes an environment without pip (pip is brought along)', () => {
