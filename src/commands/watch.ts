@@ -23,11 +23,10 @@ export interface WatchOptions {
 }
 
 export interface WatchResult {
+  /** The good patches made (the first included). */
   patches: number;
-  failures: number;
-  /** The images the last good patch is on. */
+  /** The images the last good patch is on (rolled back, with rollbackOnExit). */
   images: string[];
-  rolledBack: boolean;
 }
 
 /** How long the working copy must be quiet before a patch: a burst of saves gives one. */
@@ -47,7 +46,7 @@ function list(paths: string[]): string {
 export async function watch(options: WatchOptions, ctx: Context, patched: (result: PatchResult) => void): Promise<WatchResult> {
   const dir = resolve(options.dir);
   if (!isDirectory(dir)) throw new UsageError(`no such directory: ${options.dir}`, 'nfhot watch takes the working copy of the package (a directory)');
-  const state: WatchResult = { patches: 0, failures: 0, images: [], rolledBack: false };
+  const state: WatchResult = { patches: 0, images: [] };
   const patchNow = () =>
     patch(
       {
@@ -103,7 +102,6 @@ export async function watch(options: WatchOptions, ctx: Context, patched: (resul
       result = await patchNow();
     } catch (err) {
       if (err instanceof InterruptedError || ctx.signal.aborted) return;
-      state.failures++;
       const why = err instanceof UserError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : String((err as Error)?.message ?? err);
       ctx.report.warn(`watch: the patch failed; the last good one stays. ${why}`);
       return ctx.report.info('watch: watching for the next change');
@@ -135,7 +133,6 @@ export async function watch(options: WatchOptions, ctx: Context, patched: (resul
       { images: state.images, ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}), ...(options.profiles ? { profiles: options.profiles } : {}) },
       { ...ctx, signal: new AbortController().signal },
     );
-    state.rolledBack = result.images.length > 0;
     ctx.report.info(`watch: stopped; rolled back ${result.images.map((i) => i.image).join(', ')}`);
   } else {
     ctx.report.info(`watch: stopped; the last good patch stays on ${state.images.join(', ')} (undo it with: nfhot rollback ${state.images.join(' ')})`);

@@ -1,6 +1,10 @@
 import { lstatSync, readdirSync, watch as watchDir, type FSWatcher } from 'node:fs';
 import { basename, join } from 'node:path';
 
+/** Directories of a working copy that are never the package's source: anywhere, and at its top (build output, environments). */
+const SKIPPED_ANYWHERE = new Set(['.git', '__pycache__', 'node_modules', '.mypy_cache', '.pytest_cache', '.ruff_cache']);
+const SKIPPED_AT_TOP = new Set(['build', 'dist', '.venv', 'venv', '.tox', '.nox', '.eggs']);
+
 /**
  * Changes that never change the package: git's own files, bytecode, and editor swap, backup and
  * temporary files. What .gitignore ignores needs no list here: the working copy's snapshot leaves
@@ -8,16 +12,16 @@ import { basename, join } from 'node:path';
  */
 export function ignoredChange(relative: string): boolean {
   const parts = relative.split(/[\\/]/);
-  if (parts.some((p) => p === '.git' || p === '__pycache__' || p === '.nfhot')) return true;
+  if (parts.some((p) => SKIPPED_ANYWHERE.has(p))) return true;
   const name = basename(relative);
   return (
-    /\.(pyc|pyo|swp|swo|swx|swpx|tmp|bak|orig)$/.test(name) ||
+    /\.(pyc|pyo|swx|swpx|tmp|bak|orig)$/.test(name) ||
     name.endsWith('~') ||
     name.startsWith('.#') ||
     /^#.*#$/.test(name) ||
     name === '4913' || // vim's probe for a writable directory
     /^\.goutputstream-/.test(name) ||
-    /\.sw[a-p]$/.test(name)
+    /\.sw[a-p]$/.test(name) // vim's swap files: .swp, then .swo, …
   );
 }
 
@@ -64,10 +68,6 @@ export class Coalescer<T> {
     await this.running;
   }
 }
-
-/** Directories of a working copy that are never the package's source: anywhere, and at its top (build output, environments). */
-const SKIPPED_ANYWHERE = new Set(['.git', '__pycache__', 'node_modules', '.mypy_cache', '.pytest_cache', '.ruff_cache', '.nfhot']);
-const SKIPPED_AT_TOP = new Set(['build', 'dist', '.venv', 'venv', '.tox', '.nox', '.eggs']);
 
 function skippedDir(relative: string): boolean {
   const parts = relative.split('/');

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { layoutFixtures } from '../fixtures/images.mjs';
 import { nfhot } from '../helpers/cli.js';
-import { fixtureTag, imageId, rawInspect } from '../helpers/docker.js';
+import { fixtureTag, imageId, rawInspect, withoutNfhotLabels } from '../helpers/docker.js';
 import { addVariant, greetRepo, tempDir } from '../helpers/repos.js';
 
 /** Where each layout's environment is (its interpreter, its site-packages), and where its pip comes from. */
@@ -54,8 +54,7 @@ async function task(image: string): Promise<{ output: string; file: string; vers
 }
 
 function config(inspect: { Config: Record<string, unknown> }): Record<string, unknown> {
-  const labels = Object.entries((inspect.Config.Labels ?? {}) as Record<string, string>).filter(([k]) => !k.startsWith('io.nfhot.'));
-  return Object.fromEntries(CONFIG_FIELDS.map((f) => [f, f === 'Labels' ? Object.fromEntries(labels) : (inspect.Config[f] ?? null)]));
+  return Object.fromEntries(CONFIG_FIELDS.map((f) => [f, f === 'Labels' ? withoutNfhotLabels(inspect.Config.Labels) : (inspect.Config[f] ?? null)]));
 }
 
 describe('images pipelines run', () => {

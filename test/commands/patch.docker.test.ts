@@ -6,14 +6,10 @@ import { patch } from '../../src/commands/patch.js';
 import { fromLabels, LABEL } from '../../src/core/record.js';
 import { keeperRef, nfhotRepository, parseImageRef } from '../../src/core/reference.js';
 import { testContext } from '../helpers/context.js';
-import { comparable, docker, exists, fixtureTag, imageId, rawInspect, runIn } from '../helpers/docker.js';
+import { comparable, docker, exists, fixtureTag, imageId, rawInspect, runIn, withoutNfhotLabels } from '../helpers/docker.js';
 import { git, greetRepo, otherRepo, setVariant, tempDir } from '../helpers/repos.js';
 
 const CONFIG_FIELDS = ['Cmd', 'Entrypoint', 'User', 'WorkingDir', 'Env', 'ExposedPorts', 'Volumes'] as const;
-
-function withoutNfhotLabels(labels: unknown): Record<string, string> {
-  return Object.fromEntries(Object.entries((labels ?? {}) as Record<string, string>).filter(([k]) => !k.startsWith('io.nfhot.')));
-}
 
 describe('nfhot patch', () => {
   it('installs a git branch: the same tag and the immutable reference both run the new code', async () => {

@@ -2,15 +2,14 @@
 import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa, type ResultPromise } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { fixtureTag, imageId, nfhotContainers, runIn } from '../helpers/docker.js';
 import { nfhot } from '../helpers/cli.js';
+import { fixtureTag, imageId, nfhotContainers, runIn } from '../helpers/docker.js';
 import { expectIncludesTrue } from '../helpers/includes.js';
 import { writePipeline } from '../helpers/pipeline.js';
 import { git, tempDir } from '../helpers/repos.js';
 
-/** A git working copy of the test package whose greet prints `greet 1.0.0 <variant>`, with build/ and scratch/ ignored. */
+/** A git working copy of the test package whose greet prints `greet 1.0.0 <variant>`, with scratch/ ignored. */
 async function workingCopy(): Promise<{ dir: string; say(variant: string): void; module: string }> {
   const dir = join(tempDir(), 'greet');
   cpSync('test/fixtures/greet', dir, { recursive: true });
@@ -25,7 +24,7 @@ async function workingCopy(): Promise<{ dir: string; say(variant: string): void;
 
 /** `nfhot watch ARGS` in the background: its stdout lines (one reference per patch) and stderr as they come. */
 function watcher(args: string[]) {
-  const child = execa('node', ['bin/nfhot.js', 'watch', ...args], { reject: false, buffer: false });
+  const child = nfhot(['watch', ...args], { buffer: false });
   const lines: string[] = [];
   let stderr = '';
   child.stdout?.on('data', (c: Buffer) => lines.push(...c.toString().split('\n').filter(Boolean)));
@@ -35,7 +34,7 @@ function watcher(args: string[]) {
       if (Date.now() > end) throw new Error(`nfhot watch: no ${what} within ${ms} ms; stderr:\n${stderr}`);
     }
   };
-  return { child: child as ResultPromise, lines, stderr: () => stderr, until };
+  return { child, lines, stderr: () => stderr, until };
 }
 
 describe('nfhot watch', () => {

@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { execa, type ResultPromise } from 'execa';
+import { execa, type Options, type ResultPromise } from 'execa';
 
 /** Runs the installed entry point, as a user would. */
-export function nfhot(args: string[], options: { env?: Record<string, string | undefined> } = {}) {
-  return execa('node', ['bin/nfhot.js', ...args], { reject: false, ...options });
+export function nfhot<O extends Options = { env?: Record<string, string | undefined> }>(args: string[], options?: O) {
+  return execa('node', ['bin/nfhot.js', ...args], { reject: false, ...options } as O & { reject: false });
 }
 
 /** A line of a Node stack trace: never shown to a user. */

@@ -24,6 +24,11 @@ export async function rawInspect(ref: string): Promise<{ Id: string; Config: Rec
   return JSON.parse(await docker('image', 'inspect', ref))[0];
 }
 
+/** An image's labels less nfhot's own (io.nfhot.*): what a patch must leave as the original had them. */
+export function withoutNfhotLabels(labels: unknown): Record<string, string> {
+  return Object.fromEntries(Object.entries((labels ?? {}) as Record<string, string>).filter(([k]) => !k.startsWith('io.nfhot.')));
+}
+
 /** Every container nfhot left on the daemon (work, probe and lock containers), or those for one image reference. */
 export async function nfhotContainers(image?: string): Promise<string[]> {
   const out = await docker('ps', '-a', '--format', '{{.Names}}');

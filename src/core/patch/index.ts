@@ -114,14 +114,7 @@ async function pipWheelFor(ctx: Context, interpreter: Interpreter, image: string
   const { env } = interpreter;
   if (env.pip) return undefined;
   if (env.pipWheel) return { path: env.pipWheel, fromHost: false };
-  const host = await hostPipWheel(ctx.programs);
-  if (host) return { path: host, fromHost: true };
-  throw new UserError(
-    `${env.executable} in ${image} has no pip, and nfhot found no pip wheel to run as its pip`,
-    process.env.NFHOT_PIP_WHEEL
-      ? `NFHOT_PIP_WHEEL names ${process.env.NFHOT_PIP_WHEEL}, which does not exist`
-      : "install Debian's or Ubuntu's python3-pip-whl, or point NFHOT_PIP_WHEEL at a pip wheel (pip-*-py3-none-any.whl); or add pip to the image",
-  );
+  return { path: await hostPipWheel(ctx.programs, `${env.executable} in ${image} has no pip`), fromHost: true };
 }
 
 function describePlan(ctx: Context, plan: PatchPlan): void {
