@@ -8,7 +8,7 @@ import { execa, ExecaError } from 'execa';
 import { cacheDir } from '../core/dirs.js';
 import { UserError } from '../core/errors.js';
 import { redact } from '../core/redact.js';
-import type { Git, Snapshot, TreeRef } from '../core/ports/git.js';
+import type { FileChange, Git, Snapshot, TreeRef } from '../core/ports/git.js';
 
 /** Paths a plain (non-git) directory never contributes: build output, caches, environments. */
 const PLAIN_DIR_EXCLUDES = ['.git', '__pycache__/', '*.py[cod]', '*.egg-info/', 'build/', 'dist/', '.venv/', 'venv/', '.tox/', '.nox/', '.eggs/', 'node_modules/', '.mypy_cache/', '.pytest_cache/', '.ruff_cache/'];
@@ -34,6 +34,7 @@ function gitError(err: unknown, what: string, hint?: string): UserError {
 export class ExecaGit implements Git {
   private readonly repo = join(cacheDir(), 'git');
   private ready: Promise<void> | undefined;
+  private readonly checkouts = new Map<string, Promise<string[] | undefined>>();
 
   private baseEnv(tree?: TreeRef): Env {
     const env: Env = { GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: process.stdin.isTTY ? '1' : '0' };
@@ -123,21 +124,29 @@ export class ExecaGit implements Git {
     return this.git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{tree}`]).catch(() => undefined);
   }
 
+  /** Where a directory's checkout is (top, index, objects, prefix); undefined outside one. Asked once per directory (watch snapshots often). */
+  private locate(path: string): Promise<string[] | undefined> {
+    let found = this.checkouts.get(path);
+    if (!found) {
+      // One question per call: a path may hold a newline, so one answer per line cannot be split back.
+      const ask = (...args: string[]) => this.git(['rev-parse', ...args], { cwd: path });
+      found = Promise.all([ask('--show-toplevel'), ask('--git-path', 'index'), ask('--git-path', 'objects'), ask('--show-prefix')]).catch((err: unknown) => {
+        if (/not a git repository/i.test(String((err as ExecaError).stderr ?? ''))) return undefined;
+        this.checkouts.delete(path);
+        throw gitError(err, `cannot read ${path} with git`);
+      });
+      this.checkouts.set(path, found);
+    }
+    return found;
+  }
+
   async snapshot(dir: string): Promise<Snapshot> {
     await this.init();
     const path = await realpath(resolve(dir));
     const scratch = await mkdtemp(join(tmpdir(), 'nfhot-index-'));
     const index = join(scratch, 'index');
     try {
-      let located: string[] | undefined;
-      try {
-        // One question per call: a path may hold a newline, so one answer per line cannot be split back.
-        const ask = (...args: string[]) => this.git(['rev-parse', ...args], { cwd: path });
-        located = await Promise.all([ask('--show-toplevel'), ask('--git-path', 'index'), ask('--git-path', 'objects'), ask('--show-prefix')]);
-      } catch (err) {
-        const text = String((err as ExecaError).stderr ?? '');
-        if (!/not a git repository/i.test(text)) throw gitError(err, `cannot read ${path} with git`);
-      }
+      const located = await this.locate(path);
       const objects = join(this.repo, 'objects');
       if (located) {
         // In a checkout: stage the working tree into a scratch index seeded from the user's
@@ -146,10 +155,12 @@ export class ExecaGit implements Git {
         const alternates = resolve(path, userObjects);
         if (existsSync(resolve(path, userIndex))) await copyFile(resolve(path, userIndex), index);
         const env = { GIT_INDEX_FILE: index, GIT_OBJECT_DIRECTORY: objects, GIT_ALTERNATE_OBJECT_DIRECTORIES: alternates };
-        await this.git(['add', '--all', '--', '.', ...NEVER_SNAPSHOT], { cwd: path, env });
-        const tree = await this.git(['write-tree', ...(prefix ? [`--prefix=${prefix}`] : [])], { cwd: top, env });
-        const [commit, headTree] = (await this.git(['rev-parse', 'HEAD', `HEAD:${prefix}`], { cwd: path, env }).catch(() => '')).split('\n');
-        const branch = await this.git(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: path }).catch(() => undefined);
+        const [tree, head, branch] = await Promise.all([
+          this.git(['add', '--all', '--', '.', ...NEVER_SNAPSHOT], { cwd: path, env }).then(() => this.git(['write-tree', ...(prefix ? [`--prefix=${prefix}`] : [])], { cwd: top, env })),
+          this.git(['rev-parse', 'HEAD', `HEAD:${prefix}`], { cwd: path, env }).catch(() => ''),
+          this.git(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: path }).catch(() => undefined),
+        ]);
+        const [commit, headTree] = head.split('\n');
         return { tree, alternates, path, ...(commit ? { commit } : {}), ...(branch ? { branch } : {}), dirty: tree !== headTree };
       }
       const excludes = join(scratch, 'exclude');
@@ -177,7 +188,7 @@ export class ExecaGit implements Git {
     return ok ? ref : undefined;
   }
 
-  async readFiles(tree: TreeRef, paths: string[]): Promise<(string | undefined)[]> {
+  async readFiles(tree: TreeRef, paths: string[]): Promise<(Buffer | undefined)[]> {
     // One `cat-file --batch` answers every path: "<sha> blob <size>\n<content>\n", or "<name> missing\n".
     const { stdout } = await execa('git', ['cat-file', '--batch'], {
       cwd: this.repo,
@@ -187,7 +198,7 @@ export class ExecaGit implements Git {
       stripFinalNewline: false,
     });
     const out = Buffer.from(stdout);
-    const texts: (string | undefined)[] = [];
+    const texts: (Buffer | undefined)[] = [];
     let at = 0;
     for (let i = 0; i < paths.length; i++) {
       const eol = out.indexOf(10, at);
@@ -199,16 +210,24 @@ export class ExecaGit implements Git {
         continue;
       }
       const size = Number(m[1]);
-      texts.push(out.subarray(at, at + size).toString('utf8'));
+      texts.push(out.subarray(at, at + size));
       at += size + 1;
     }
     return texts;
   }
 
-  async changedFiles(from: TreeRef, to: TreeRef): Promise<string[]> {
+  async changedFiles(from: TreeRef, to: TreeRef): Promise<FileChange[]> {
     const alternates = [...new Set([from.alternates, to.alternates].filter(Boolean))].join(':');
-    const out = await this.git(['diff-tree', '-r', '--name-only', '-z', '--no-renames', from.tree, to.tree], { env: alternates ? { GIT_ALTERNATE_OBJECT_DIRECTORIES: alternates } : {} });
-    return out.split('\0').filter(Boolean);
+    // --raw -z: ":OLDMODE NEWMODE OLDSHA NEWSHA STATUS\0PATH\0" per path.
+    const out = await this.git(['diff-tree', '-r', '--raw', '-z', '--no-renames', from.tree, to.tree], { env: alternates ? { GIT_ALTERNATE_OBJECT_DIRECTORIES: alternates } : {} });
+    const fields = out.split('\0');
+    const changes: FileChange[] = [];
+    for (let i = 0; i + 1 < fields.length; i += 2) {
+      const [oldMode, newMode, , , status] = fields[i]!.slice(1).split(' ');
+      const change = status === 'A' ? 'added' : status === 'D' ? 'deleted' : status === 'M' && oldMode === newMode ? 'modified' : 'retyped';
+      changes.push({ path: fields[i + 1]!, change });
+    }
+    return changes;
   }
 
   archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> } {

@@ -30,7 +30,7 @@ export interface WatchResult {
 }
 
 /** How long the working copy must be quiet before a patch: a burst of saves gives one. */
-const QUIET_MS = 300;
+const QUIET_MS = 200;
 
 /** A short list of paths, for the status line. */
 function list(paths: string[]): string {
@@ -67,7 +67,7 @@ export async function watch(options: WatchOptions, ctx: Context, patched: (resul
   const changedSince = async (result: PatchResult): Promise<string[]> => {
     const made = result.images.flatMap((i) => i.patches).find((p) => p.kind === 'dir' && p.path === dir)?.tree;
     const now = made ? await ctx.git.available(made, dir) : undefined;
-    const changed = tree && now && tree.tree !== now.tree ? await ctx.git.changedFiles(tree, now).catch(() => []) : [];
+    const changed = tree && now && tree.tree !== now.tree ? (await ctx.git.changedFiles(tree, now).catch(() => [])).map((c) => c.path) : [];
     tree = now ?? tree;
     return changed;
   };

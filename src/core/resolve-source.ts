@@ -6,7 +6,7 @@ import { stripCredentials } from './redact.js';
 import { describeSource, type ResolvedSource, type SourceSpec } from './source.js';
 
 async function projectFiles(git: Git, tree: TreeRef): Promise<ProjectFiles> {
-  const [pyproject, setupCfg, setupPy] = await git.readFiles(tree, ['pyproject.toml', 'setup.cfg', 'setup.py']);
+  const [pyproject, setupCfg, setupPy] = (await git.readFiles(tree, ['pyproject.toml', 'setup.cfg', 'setup.py'])).map((b) => b?.toString('utf8'));
   return { pyproject, setupCfg, setupPy };
 }
 

@@ -2,7 +2,8 @@
 # a pip wheel), then leaves only the install behind: files readable by any uid and owned like the
 # environment, no older copy of the packages still importable or listed.
 # argv[1]: JSON {"root": dir, "sources": [{"dir", "directUrl"}], "noDeps": bool,
-#                "replace": [distribution names], "pipWheel": path or null, "checkSyntax": bool}.
+#                "replace": [distribution names], "pipWheel": path or null, "checkSyntax": bool,
+#                "learn": bool (say where the first source's files went, for later syncs)}.
 # pip's output goes to stderr; the one JSON result line goes to stdout.
 import base64, hashlib, json, os, re, shutil, subprocess, sys
 
@@ -325,6 +326,103 @@ def check_syntax(installed):
                 raise SystemExit("nfhot: error: %s:%s: %s: %s" % (f, e.lineno, type(e).__name__, e.msg))
 
 
+# Files that are built rather than copied: a change to one needs the build.
+COMPILED_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".pyx", ".pxd", ".pxi", ".rs", ".f", ".f90", ".cu", ".swg", ".i")
+BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "hatch.toml", "pdm.toml", "flit.ini")
+
+
+def stat_of(path):
+    st = os.lstat(path)
+    return [st.st_mode & 0o7777, st.st_uid, st.st_gid, int(st.st_mtime)]
+
+
+def source_files(src):
+    """The source's files by content (before the build writes its own beside them)."""
+    found = {}
+    for root, dirs, names in os.walk(src):
+        for name in names:
+            path = os.path.join(root, name)
+            if os.path.isfile(path) and not os.path.islink(path) and not name.endswith(COMPILED_SOURCES):
+                found.setdefault(hashlib.sha256(open(path, "rb").read()).hexdigest(), []).append(os.path.relpath(path, src).replace(os.sep, "/"))
+    return found
+
+
+def learn(dist, src, sources):
+    """
+    Where the install put each source file it copied verbatim, found by content: an installed
+    file whose bytes are those of exactly one source file (of several, the one whose path ends
+    the same way). With the stat of each file and of the directories above it, the bytecode of
+    each module and the RECORD, a later change to such a file can be written as a layer without
+    running the build. A file the build reads for metadata (a version, a path named in its
+    configuration) is marked: a change to it needs the build.
+    """
+    def read(name):
+        try:
+            return open(os.path.join(src, name), encoding="utf-8", errors="replace").read()
+        except OSError:
+            return ""
+
+    pyproject = read("pyproject.toml")
+    build_text = "\n".join(read(name) for name in BUILD_FILES)
+    # A version written in pyproject.toml and not declared dynamic: nothing reads __version__ for it.
+    dynamic = re.search(r"^\s*dynamic\s*=", pyproject, re.M) or not re.search(r"^\s*version\s*=\s*[\"']", pyproject, re.M) or os.path.exists(os.path.join(src, "setup.py"))
+    flit = "flit" in pyproject and dynamic
+    attrs = {m.rsplit(".", 1)[0] for m in re.findall(r"\battr\s*[:=]\s*[\"']?\s*([\w.]+)", build_text)}
+    record = next((f for f in dist.files or [] if f.name == "RECORD" and f.parent.name.endswith(".dist-info")), None)
+    if record is None:
+        return None
+    where = {str(f): os.path.normpath(str(f.locate())) for f in dist.files or []}
+    pycs = {}
+    for entry in where:
+        head, name = os.path.split(entry)
+        if os.path.basename(head) == "__pycache__" and name.endswith(".pyc"):
+            pycs.setdefault(os.path.join(os.path.dirname(head), name.split(".", 1)[0] + ".py"), []).append(entry)
+    meta_dir = str(record.parent) + "/"
+    files, dirs = {}, {}
+
+    def keep_dirs(path):
+        parent = os.path.dirname(path)
+        while parent not in dirs and parent != os.path.dirname(parent):
+            dirs[parent] = stat_of(parent)
+            parent = os.path.dirname(parent)
+
+    for entry, dest in where.items():
+        if entry.startswith(meta_dir) or entry.endswith(".pyc") or os.path.islink(dest) or not os.path.isfile(dest):
+            continue
+        parts = entry.split("/")
+
+        def common_tail(rel):
+            a, n = rel.split("/"), 0
+            while n < min(len(a), len(parts)) and a[-1 - n] == parts[-1 - n]:
+                n += 1
+            return n
+
+        data = open(dest, "rb").read()
+        scored = sorted(((common_tail(c), c) for c in sources.get(hashlib.sha256(data).hexdigest(), [])), reverse=True)
+        if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
+            continue  # not copied verbatim, or which source it is cannot be told
+        score, rel = scored[0]
+        # The same name at least; an empty file (a generated __init__.py, say) only at the same path.
+        if score < (len(parts) if not data else 1):
+            continue
+        text = data.decode("utf-8", "replace")
+        meta = rel in build_text or bool(dynamic and re.search(r"^\s*__version__\s*[:=]", text, re.M))
+        if rel.endswith(".py"):
+            module = rel[:-3].split("/")
+            module = module[:-1] if module[-1] == "__init__" else module
+            # setuptools' `attr: pkg.mod.__version__` (setup.cfg) or `{attr = "pkg.mod.VERSION"}` (pyproject.toml).
+            meta = meta or any(".".join(module[i:]) in attrs for i in range(len(module)))
+            # flit takes the version and description from the top-level module or package.
+            meta = meta or (flit and (len(parts) == 1 or parts[1:] == ["__init__.py"]))
+        pyc = [{"entry": e, "dest": where[e]} for e in pycs.get(entry, [])]
+        for p in [dest] + [p["dest"] for p in pyc]:
+            keep_dirs(p)
+        files.setdefault(rel, []).append({"dest": dest, "entry": entry, "stat": stat_of(dest), "meta": meta, "pyc": pyc})
+    path = os.path.normpath(str(record.locate()))
+    keep_dirs(path)
+    return {"record": {"dest": path, "entry": str(record), "stat": stat_of(path), "text": open(path, encoding="utf-8").read()}, "files": files, "dirs": dirs}
+
+
 def cleanup():
     shutil.rmtree(job["root"], ignore_errors=True)
 
@@ -344,6 +442,7 @@ cmd += [s["dir"] for s in sources]
 os.environ.update(PIP_BREAK_SYSTEM_PACKAGES="1", PIP_ROOT_USER_ACTION="ignore", PIP_USER="0", PYTHONDONTWRITEBYTECODE="1")
 
 replace_unrecorded(job.get("replace") or [])
+exported = source_files(sources[0]["dir"]) if job.get("learn") else None
 sys.stderr.write("$ %s\n" % " ".join(["pip"] + cmd))
 sys.stderr.flush()
 rc = run_pip(cmd)
@@ -366,7 +465,7 @@ else:
         if url in urls:
             result.append({"name": dist.metadata["Name"], "version": dist.version, "source": urls[url]})
 
-installed = []
+installed, first = [], None
 for entry in result:
     # This process's sys.path may still reach an older copy: take the one pip just installed.
     dist = next((d for d in metadata.distributions() if canonical(d.metadata["Name"]) == canonical(entry["name"]) and d.version == entry["version"]), None)
@@ -376,10 +475,12 @@ for entry in result:
     if entry["source"] is not None:
         write_direct_url(files, sources[entry["source"]]["directUrl"])
         installed.append(dist)
+        first = dist if entry["source"] == 0 else first
     settle([str(f.locate()) for f in files], os.path.dirname(location(dist)))
 
 if job.get("checkSyntax"):
     check_syntax(installed)
 unshadow(installed)
+learned = learn(first, sources[0]["dir"], exported) if exported is not None and first else None
 cleanup()
-print(json.dumps({"installed": result, "buildIsolation": not no_isolation}))
+print(json.dumps({"installed": result, "buildIsolation": not no_isolation, "learned": learned}))

@@ -1,4 +1,4 @@
-import { mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeEach, describe, expect, it } from 'vitest';
@@ -89,7 +89,27 @@ describe('ExecaGit', () => {
     expect(snap.dirty).toBe(false);
     expect(await listArchive(g, snap)).toEqual(['src/', 'src/pkg/', 'src/pkg/__init__.py', 'src/pyproject.toml']);
     expect(statSync(dir).isDirectory()).toBe(true);
-    expect(await g.readFiles(snap, ['setup.py', 'pyproject.toml', 'pkg/__init__.py'])).toEqual([undefined, '[project]\nname = "x"\n', '']);
+    expect((await g.readFiles(snap, ['setup.py', 'pyproject.toml', 'pkg/__init__.py'])).map((b) => b?.toString())).toEqual([undefined, '[project]\nname = "x"\n', '']);
     expect(await g.available(snap.tree)).toEqual({ tree: snap.tree });
+  });
+
+  it('says how each path changed between two snapshots: modified, added, deleted, or its mode', async () => {
+    const dir = tempDir();
+    mkdirSync(join(dir, 'pkg'));
+    for (const f of ['pkg/a.py', 'pkg/b.py', 'pkg/c.py', 'pkg/d.sh']) writeFileSync(join(dir, f), `${f}\n`);
+    await git(dir, 'init', '-q', '-b', 'main');
+    const g = new ExecaGit();
+    const before = await g.snapshot(dir);
+    writeFileSync(join(dir, 'pkg/a.py'), 'changed\n');
+    rmSync(join(dir, 'pkg/b.py'));
+    writeFileSync(join(dir, 'pkg/new.py'), 'new\n');
+    chmodSync(join(dir, 'pkg/d.sh'), 0o755);
+    const after = await g.snapshot(dir);
+    expect(await g.changedFiles(before, after)).toEqual([
+      { path: 'pkg/a.py', change: 'modified' },
+      { path: 'pkg/b.py', change: 'deleted' },
+      { path: 'pkg/d.sh', change: 'retyped' },
+      { path: 'pkg/new.py', change: 'added' },
+    ]);
   });
 });

@@ -125,7 +125,8 @@ describe('nfhot watch', () => {
     await w.until('first patch', () => w.lines.length === 1);
     const good = await imageId(image);
     wc.say('never-finished');
-    await w.until('the install under way', () => /changed: patching[\s\S]*pip install into/.test(w.stderr()));
+    appendFileSync(join(wc.dir, 'pyproject.toml'), '# a change the install must run for\n');
+    await w.until('the install under way', () => /(changed|changes seen): patching[\s\S]*pip install into/.test(w.stderr()));
     w.child.kill('SIGKILL');
     await w.child;
     expect(await imageId(image)).toBe(good);

@@ -1,4 +1,5 @@
-import { readdirSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { fromLabels } from '../../src/core/record.js';
 import { keeperRef, parseImageRef } from '../../src/core/reference.js';
@@ -78,6 +79,31 @@ describe('SIGKILL at each step of a patch', () => {
     expect(await nfhotContainers(w.image)).toContain(work);
     expect(await expectWhole(w, true)).toBe('old');
     await expectConsistent(w);
+    await expectRolledBack(w);
+  });
+});
+
+describe('SIGKILL at each step of a sync (an edit written over the full install of a working copy)', () => {
+  it.each(['patch:committed', 'patch:tag-derivative', 'patch:tag-keeper', 'include:write'])('at %s: the full install or the whole sync, the truth from status, the next run syncs', async (point) => {
+    const world = await patchedWorld({ patched: false });
+    const wc = world.repo.dir;
+    const say = (variant: string) => writeFileSync(join(wc, 'src/greet/__init__.py'), `__version__ = "1.0.0"\nVARIANT = "${variant}"\n\n\ndef main() -> None:\n    print(f"greet {__version__} {VARIANT}")\n`);
+    say('installed');
+    const first = await nfhot(['patch', wc, '--pipeline', world.dir]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    const w: World = { ...world, patchedId: await imageId(world.image), include: includeOf(world.dir) };
+    say('synced');
+    await killAt(point, ['patch', wc, '--pipeline', w.dir]);
+    const output = await runIn(w.image, 'greet');
+    expect(output).toBe(point === 'include:write' ? 'greet 1.0.0 synced' : 'greet 1.0.0 installed');
+    await expectConsistent(w);
+    const again = await nfhot(['patch', wc, '--pipeline', w.dir, '--json']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    // Killed once the image had its reference, the image is reused; only the include left to write, it is in place.
+    const action = { 'patch:committed': 'synced', 'patch:tag-derivative': 'reused', 'patch:tag-keeper': 'reused', 'include:write': 'unchanged' }[point];
+    expect((JSON.parse(again.stdout) as { images: { action: string }[] }).images[0]?.action).toBe(action);
+    expect(await runIn(w.image, 'greet')).toBe('greet 1.0.0 synced');
+    await expectIncludesTrue();
     await expectRolledBack(w);
   });
 });

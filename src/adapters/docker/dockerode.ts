@@ -3,8 +3,9 @@ import { UserError } from '../../core/errors.js';
 import type { Programs } from '../../core/ports/programs.js';
 import { parseImageRef, shortId } from '../../core/reference.js';
 import { credentialsFor } from './auth.js';
-import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, PushResult, RunOptions, RunResult, WorkContainer } from '../../core/ports/engine.js';
+import type { ContainerSummary, Engine, ImageConfig, LayerEntry, ImageInfo, ImageSummary, PushResult, RunOptions, RunResult, WorkContainer } from '../../core/ports/engine.js';
 import { dockerAddress, explain, follow, isEmpty, runToEnd, statusOf, unreachable, within } from './io.js';
+import { layerTar, loadOnto } from './load.js';
 import { DockerWorkContainer } from './work-container.js';
 
 export function splitRef(ref: string): { repo: string; tag: string } {
@@ -152,6 +153,14 @@ export class DockerodeEngine implements Engine {
 
   protected workContainer(container: Docker.Container): WorkContainer {
     return new DockerWorkContainer(this.docker, container);
+  }
+
+  async addLayer(base: string, entries: LayerEntry[], config: ImageConfig, comment: string): Promise<string | undefined> {
+    try {
+      return await loadOnto(this.docker, base, config, { tar: layerTar(entries), comment });
+    } catch (err) {
+      throw explain(err, `cannot add a layer to ${shortId(base)}`);
+    }
   }
 
   async createMarker(name: string, image: string, labels: Record<string, string>): Promise<string | undefined> {

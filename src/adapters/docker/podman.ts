@@ -105,6 +105,11 @@ export class PodmanEngine extends DockerodeEngine {
     }
   }
 
+  /** Podman's load wants every layer in the archive: no layer is written without a container there. */
+  override async addLayer(): Promise<undefined> {
+    return undefined;
+  }
+
   override async inspectImage(ref: string): Promise<ImageInfo | undefined> {
     const info = await super.inspectImage(ref);
     return info && { ...info, repoTags: info.repoTags.map(familiarName) };

@@ -1,23 +1,54 @@
-/** A ustar archive of small in-memory files: enough for the `docker load` manifests nfhot writes. */
-export function tarOf(files: Record<string, Buffer | string>): Buffer {
+/** One member of a tar archive: a regular file (`content`) or a directory. */
+export interface TarEntry {
+  name: string;
+  content?: Buffer;
+  dir?: boolean;
+  mode?: number;
+  uid?: number;
+  gid?: number;
+  /** Seconds since the epoch. */
+  mtime?: number;
+}
+
+const octal = (n: number, width: number) => n.toString(8).padStart(width - 1, '0') + '\0';
+
+function header(name: string, size: number, type: string, e: TarEntry): Buffer {
+  const block = Buffer.alloc(512);
+  Buffer.from(name).copy(block, 0, 0, 100); // a longer one is in the pax header before
+  block.write(octal(e.mode ?? (e.dir ? 0o755 : 0o644), 8), 100);
+  block.write(octal(e.uid ?? 0, 8), 108);
+  block.write(octal(e.gid ?? 0, 8), 116);
+  block.write(octal(size, 12), 124);
+  block.write(octal(Math.max(0, Math.floor(e.mtime ?? 0)), 12), 136);
+  block.write('        ', 148); // the checksum is computed with this field as spaces
+  block.write(type, 156);
+  block.write('ustar\0' + '00', 257);
+  let sum = 0;
+  for (const byte of block) sum += byte;
+  block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  return block;
+}
+
+const padding = (size: number) => Buffer.alloc((512 - (size % 512)) % 512);
+
+/** A pax extended header giving the entry's full path (ustar's name field holds 100 bytes). */
+function paxPath(name: string, e: TarEntry): Buffer[] {
+  const body = (n: number) => `${n} path=${name}\n`;
+  let length = Buffer.byteLength(body(0));
+  while (Buffer.byteLength(body(length)) !== length) length = Buffer.byteLength(body(length));
+  const data = Buffer.from(body(length));
+  return [header('PaxHeader', data.length, 'x', e), data, padding(data.length)];
+}
+
+/** A tar archive (ustar, with pax headers for long paths) of in-memory entries, in the order given. */
+export function tarOf(entries: TarEntry[] | Record<string, Buffer | string>): Buffer {
+  const list: TarEntry[] = Array.isArray(entries) ? entries : Object.entries(entries).map(([name, c]) => ({ name, content: Buffer.isBuffer(c) ? c : Buffer.from(c) }));
   const blocks: Buffer[] = [];
-  for (const [name, content] of Object.entries(files)) {
-    const data = Buffer.isBuffer(content) ? content : Buffer.from(content);
-    if (Buffer.byteLength(name) > 100) throw new Error(`tar entry name too long: ${name}`);
-    const header = Buffer.alloc(512);
-    header.write(name, 0);
-    header.write('0000644\0', 100);
-    header.write('0000000\0', 108);
-    header.write('0000000\0', 116);
-    header.write(data.length.toString(8).padStart(11, '0') + '\0', 124);
-    header.write('00000000000\0', 136);
-    header.write('        ', 148); // checksum is computed with this field as spaces
-    header.write('0', 156);
-    header.write('ustar\0' + '00', 257);
-    let sum = 0;
-    for (const byte of header) sum += byte;
-    header.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
-    blocks.push(header, data, Buffer.alloc((512 - (data.length % 512)) % 512));
+  for (const e of list) {
+    const name = e.dir && !e.name.endsWith('/') ? `${e.name}/` : e.name;
+    const data = e.dir ? Buffer.alloc(0) : (e.content ?? Buffer.alloc(0));
+    if (Buffer.byteLength(name) > 100) blocks.push(...paxPath(name, e));
+    blocks.push(header(name, data.length, e.dir ? '5' : '0', e), data, padding(data.length));
   }
   blocks.push(Buffer.alloc(1024));
   return Buffer.concat(blocks);

@@ -1,10 +1,9 @@
-import { createHash } from 'node:crypto';
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ContainerGoneError, UserError } from '../../core/errors.js';
 import type { ImageConfig, RunResult, WorkContainer } from '../../core/ports/engine.js';
-import { historyFromApi, type HistoryItem } from './history.js';
-import { collect, explain, isEmpty, runToEnd, statusOf } from './io.js';
+import { explain, isEmpty, runToEnd, statusOf } from './io.js';
+import { loadOnto } from './load.js';
 import { tarOf } from './tar.js';
 
 export class DockerWorkContainer implements WorkContainer {
@@ -68,32 +67,13 @@ export class DockerWorkContainer implements WorkContainer {
     }
   }
 
-  /** Writes `config` over the layers of `imageId` (docker load reuses layers it has) and drops `imageId`. */
+  /** Writes `config` over the layers of `imageId` and drops `imageId`. */
   private async rewriteConfig(imageId: string, config: ImageConfig): Promise<string> {
-    const image = this.docker.getImage(imageId);
     try {
-      const data = (await image.inspect()) as Docker.ImageInspectInfo & { Variant?: string };
-      const diffIds = data.RootFS?.Layers ?? [];
-      const history = historyFromApi((await image.history()) as HistoryItem[], diffIds.length);
-      const raw = JSON.stringify({
-        architecture: data.Architecture,
-        os: data.Os,
-        ...(data.Variant ? { variant: data.Variant } : {}),
-        created: data.Created,
-        config,
-        rootfs: { type: 'layers', diff_ids: diffIds },
-        history,
-      });
-      const hex = createHash('sha256').update(raw).digest('hex');
-      const manifest = [{ Config: `${hex}.json`, RepoTags: null, Layers: diffIds.map((_, i) => `layer-${i}.tar`) }];
-      const tar = tarOf({ 'manifest.json': JSON.stringify(manifest), [`${hex}.json`]: raw });
-      const text = await collect((await this.docker.loadImage(tar as unknown as string, { quiet: true })) as NodeJS.ReadableStream);
-      const failure = /"error(?:Detail)?"\s*:\s*(?:\{"message":)?"([^"]+)"/.exec(text);
-      if (failure) throw new Error(`docker load refused the patched config: ${failure[1]}`);
-      return `sha256:${hex}`;
+      return await loadOnto(this.docker, imageId, config);
     } finally {
       // The commit's own image only carried the layer; the loaded one holds it now.
-      await image.remove({ noprune: true }).catch(() => undefined);
+      await this.docker.getImage(imageId).remove({ noprune: true }).catch(() => undefined);
     }
   }
 

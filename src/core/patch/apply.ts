@@ -11,6 +11,7 @@ import { toLabels, type DerivativeRecord, type PatchRecord } from '../record.js'
 import { activeRef, keeperRef } from '../reference.js';
 import type { ResolvedSource } from '../source.js';
 import { stopPoint } from '../stop-point.js';
+import { rememberInstall, rememberSync, syncLayer, type Learned, type SyncPlan } from './sync.js';
 
 /** Where the work container gets the sources (and a pip wheel): a directory of its own, as some images have no /tmp; install.py removes it. */
 const WORK_ROOT = 'nfhot-work';
@@ -26,6 +27,8 @@ interface Install {
   name?: string;
   /** The active patch this installs again; undefined for the new source. */
   kept?: PatchRecord;
+  /** Learn where the install puts its files (a working copy: later changes may be synced). */
+  learn?: boolean;
 }
 
 /** The tree of an active patch, from nfhot's cache or fetched again at its recorded commit. */
@@ -102,36 +105,118 @@ function installCommand(installs: Install[], plan: PatchPlan): string[] {
       // What pip cannot uninstall (no RECORD, say) is removed first: the packages this replaces.
       replace: [...new Set(group.map((i) => i.name).filter(Boolean))],
       checkSyntax: plan.checkSyntax,
+      // Where the working copy's files go, for the syncs after this install.
+      learn: group.includes(installs[0]!) && installs[0]!.learn,
       pipWheel: group[0]!.python === plan.python && plan.pipWheel ? (plan.pipWheel.fromHost ? `/${WORK_ROOT}/${HOST_PIP_WHEEL}` : plan.pipWheel.path) : null,
     }),
   ]);
   return ['/bin/sh', '-c', 'script=$1; shift; while [ $# -gt 0 ]; do "$1" -c "$script" "$2" || exit $?; shift 2; done', 'nfhot-install', installPy(), ...jobs];
 }
 
-/** What pip installed from which source, as install.py reports it (one JSON line per interpreter). */
-function installedBy(stdout: string, installs: Install[]): Map<Install, { name: string; version: string }> {
+/** What pip installed from which source, and what install.py learned of the first's layout, as install.py reports them (one JSON line per interpreter). */
+function installedBy(stdout: string, installs: Install[]): { found: Map<Install, { name: string; version: string }>; learned?: Learned } {
   const found = new Map<Install, { name: string; version: string }>();
+  let learned: Learned | undefined;
   for (const line of stdout.split('\n').filter((l) => l.startsWith('{'))) {
-    for (const item of (JSON.parse(line) as { installed?: { name: string; version: string; source: number | null }[] }).installed ?? []) {
+    const report = JSON.parse(line) as { installed?: { name: string; version: string; source: number | null }[]; learned?: Learned | null };
+    learned ??= report.learned ?? undefined;
+    for (const item of report.installed ?? []) {
       const i = item.source === null ? undefined : installs[item.source];
       if (i) found.set(i, { name: item.name, version: item.version });
     }
   }
-  return found;
+  return { found, ...(learned ? { learned } : {}) };
 }
+
+/** What was done: built (installed), synced (changed files written over the full install), reused (tags moved), unchanged. */
+export type Applied = 'built' | 'synced' | 'reused' | 'unchanged';
 
 /**
  * Carries out one image's plan: nothing when its derivative is in place already, the tags alone
- * when it exists, else the install. Returns the patch set the image has then.
+ * when it exists, a sync, else the install. Returns the patch set the image has then.
  */
-export async function applyPatch(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: string): Promise<PatchRecord[]> {
-  if (plan.action === 'unchanged') return plan.existing!.patches;
+export async function applyPatch(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: string): Promise<{ patches: PatchRecord[]; action: Applied }> {
+  if (plan.action === 'unchanged') return { patches: plan.existing!.patches, action: 'unchanged' };
   if (plan.action === 'reuse') {
     await reuse(ctx, plan, plan.existing!.id);
-    return plan.existing!.patches;
+    return { patches: plan.existing!.patches, action: 'reused' };
   }
   throwIfInterrupted(ctx.signal);
-  return (await build(ctx, plan, source, at)).patches;
+  const synced = plan.sync && (await sync(ctx, plan, plan.sync, source, at));
+  if (synced) return { patches: synced.patches, action: 'synced' };
+  return { patches: (await build(ctx, plan, source, at)).patches, action: 'built' };
+}
+
+/**
+ * Compiles the new modules with this machine's python3, when there is one: a half-written save
+ * fails here, as the full install's check would. Said by the image's own Python minor version
+ * only: else the full install checks (false: do it).
+ */
+async function compilesOnHost(ctx: Context, plan: PatchPlan, files: { path: string; content: Buffer }[]): Promise<boolean> {
+  const modules = Object.fromEntries(files.filter((f) => f.path.endsWith('.py')).map((f) => [f.path, f.content.toString('base64')]));
+  if (!Object.keys(modules).length) return true;
+  hostPython ??= ctx.programs.run('python3', ['-c', 'import sys; print(sys.executable)']).then((r) => (r.exitCode === 0 && r.stdout.trim()) || undefined);
+  const python = await hostPython;
+  if (!python) return true; // no python3 here: the task will say it
+  const result = await ctx.programs.run(python, ['-I', '-S', '-c', COMPILES_PY], { input: JSON.stringify(modules) });
+  const [version = '', error] = result.stdout.split('\n');
+  if (!error) return true;
+  if (plan.pythonVersion.split('.').slice(0, 2).join('.') !== version) return false;
+  throw new UserError(`${plan.image}: ${error}`);
+}
+
+/** The host's python3 itself (a pyenv or asdf shim takes 0.3 s to start it). */
+let hostPython: Promise<string | undefined> | undefined;
+
+const COMPILES_PY = `import base64, json, sys
+print("%d.%d" % sys.version_info[:2])
+for name, data in json.load(sys.stdin).items():
+    try:
+        compile(base64.b64decode(data), name, "exec", dont_inherit=True)
+    except SyntaxError as e:
+        print("%s:%s: %s: %s" % (name, e.lineno, type(e).__name__, e.msg))
+        break`;
+
+/**
+ * Writes the changed files as one layer over the full install (the image gets no other layer):
+ * no container, no pip. Undefined when the engine cannot, or the image's Python must check the
+ * new modules: the install runs then.
+ */
+async function sync(ctx: Context, plan: PatchPlan, sync: SyncPlan, source: ResolvedSource, at: string): Promise<DerivativeRecord | undefined> {
+  // The new contents are read, and checked, while the lock is taken and the layer written: the image is tagged only if they compile.
+  const files = ctx.git.readFiles(source.tree, sync.files.map((f) => f.path)).then((contents) => sync.files.map((f, n) => ({ path: f.path, content: contents[n] ?? Buffer.alloc(0) })));
+  const compiles = plan.checkSyntax ? files.then((f) => compilesOnHost(ctx, plan, f)) : files.then(() => true);
+  compiles.catch(() => undefined); // awaited below
+  const was = plan.replaces!;
+  const record: DerivativeRecord = {
+    image: plan.image,
+    original: plan.originalId,
+    derivative: plan.derivative,
+    patches: [recordOf(source, { name: was.package, version: was.version }, plan, at), ...plan.keeps],
+  };
+  const base = sync.base.config;
+  const config = { ...base, Labels: { ...(base.Labels ?? {}), ...toLabels(record) } };
+  const what = sync.files.length === 1 ? sync.files[0]!.path : `${sync.files.length} changed files`;
+  return withLock(ctx.engine, plan.image, plan.originalId, async () => {
+    await checkUnchanged(ctx, plan.target);
+    const layer = syncLayer(sync, (await files).map((f) => f.content), Math.floor(Date.now() / 1000));
+    const comment = `nfhot: ${was.package} ${was.version} from ${source.display}, tree ${source.tree.tree.slice(0, 12)}`;
+    const id = await ctx.report.step(`${plan.image}: writing ${what} over the full install`, () => ctx.engine.addLayer(sync.base.id, layer, config, comment));
+    if (!id) {
+      ctx.report.info(`${plan.image}: this engine cannot write a layer without a container; installing`);
+      return undefined;
+    }
+    const ok = await compiles.catch((err: unknown) => err);
+    if (ok !== true) {
+      await ctx.engine.untag(id);
+      if (ok === false) return undefined;
+      throw ok;
+    }
+    await rememberSync(id, sync.base.id);
+    stopPoint('patch:committed');
+    await retag(ctx, plan, id);
+    return record;
+  });
 }
 
 /**
@@ -141,7 +226,7 @@ export async function applyPatch(ctx: Context, plan: PatchPlan, source: Resolved
  */
 async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: string): Promise<DerivativeRecord> {
   const installs: Install[] = [
-    { tree: source.tree, directUrl: directUrlOf(source), python: plan.python, noDeps: plan.noDeps, name: source.package ?? plan.replaces?.package },
+    { tree: source.tree, directUrl: directUrlOf(source), python: plan.python, noDeps: plan.noDeps, name: source.package ?? plan.replaces?.package, learn: source.kind === 'dir' },
     ...(await Promise.all(
       plan.keeps.map(async (kept) => ({ tree: await treeOfKept(ctx, kept, plan.image), directUrl: directUrlOf(kept), python: kept.python, noDeps: kept.noDeps, name: kept.package, kept })),
     )),
@@ -186,7 +271,8 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
     const result = await ctx.report.step(`${plan.image}: pip install into ${plan.python}${plan.pipWheel ? ` (pip run from ${plan.pipWheel.fromHost ? "this machine's" : "the image's"} ${basename(plan.pipWheel.path)})` : ''}`, () => work.run(ctx.report.output('pip')));
     throwIfInterrupted(ctx.signal);
     if (result.exitCode !== 0) throw pipFailure(result.stderr, plan.image, result.exitCode);
-    const installed = installedBy(result.stdout, installs).get(installs[0]!);
+    const { found, learned } = installedBy(result.stdout, installs);
+    const installed = found.get(installs[0]!);
     if (!installed) throw new UserError(`pip reported success but installed nothing from ${source.display} in ${plan.image}`);
     const record: DerivativeRecord = {
       image: plan.image,
@@ -203,7 +289,7 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
     stopPoint('patch:committed');
     // From here on the new image is complete: finish the tags rather than stop half way
     // (the container, no longer needed, goes meanwhile).
-    await Promise.all([retag(ctx, plan, id), work.remove()]);
+    await Promise.all([retag(ctx, plan, id), work.remove(), learned && rememberInstall(id, { tree: source.tree.tree, learned })]);
     return record;
   } catch (err) {
     throwIfInterrupted(ctx.signal); // a killed container fails the step it was in: say why

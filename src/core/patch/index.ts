@@ -8,12 +8,14 @@ import { probeImage } from '../probe.js';
 import { hostPipWheel } from '../pip-wheel.js';
 import { chooseInterpreter, type Interpreter } from '../python.js';
 import { normalizeName, type PatchRecord } from '../record.js';
+import { shortId } from '../reference.js';
 import { resolveSource } from '../resolve-source.js';
 import { describeSource, type ResolvedSource, type SourceSpec } from '../source.js';
 import { mapLimit } from '../util.js';
-import { applyPatch } from './apply.js';
+import { applyPatch, type Applied } from './apply.js';
 import { derivativeOf, planPatch, type PatchPlan, type PipWheel, type Target } from './plan.js';
 import { discoverRepository } from './repository.js';
+import { planSync } from './sync.js';
 import { findTarget, pipelineTargets, type SkippedImage } from './targets.js';
 
 export interface PatchRequest {
@@ -45,8 +47,8 @@ export interface PatchSetPlan {
 
 export interface ImagePatchResult {
   image: string;
-  /** built: a new derivative; reused: an existing one re-tagged; unchanged: the tag already had it; planned: not applied (dry run). */
-  action: 'built' | 'reused' | 'unchanged' | 'planned';
+  /** built: a new derivative, installed; synced: a new derivative, changed files written over the full install; reused: an existing one re-tagged; unchanged: the tag already had it; planned: not applied (dry run). */
+  action: Applied | 'planned';
   derivative: string;
   original: string;
   python: string;
@@ -98,7 +100,10 @@ export async function planPatches(ctx: Context, request: PatchRequest): Promise<
       const existing = await ctx.engine.inspectImage(derivativeOf(target, source, interpreter, request.noDeps));
       // Without pip, and without a wheel to run as pip, only an install fails: moving tags does not.
       const pipWheel = await pipWheelFor(ctx, interpreter, target.ref.familiar).catch((err: Error) => err);
-      const plan = planPatch(target, source, interpreter, { noDeps: request.noDeps, keepTag: request.keepTag, checkSyntax: request.checkSyntax ?? false, ...(pipWheel instanceof Error ? {} : { pipWheel }) }, existing);
+      let plan = planPatch(target, source, interpreter, { noDeps: request.noDeps, keepTag: request.keepTag, checkSyntax: request.checkSyntax ?? false, ...(pipWheel instanceof Error ? {} : { pipWheel }) }, existing);
+      const sync = plan.action === 'build' ? await planSync(ctx, plan, source) : undefined;
+      if (sync && 'reason' in sync) ctx.report.info(`${plan.image}: full install: ${sync.reason}`);
+      else if (sync) plan = { ...plan, action: 'sync', sync };
       if (plan.action === 'build' && pipWheel instanceof Error) throw pipWheel;
       describePlan(ctx, plan);
       return { image: plan.image, plan };
@@ -123,9 +128,10 @@ function describePlan(ctx: Context, plan: PatchPlan): void {
   if (plan.replaces) ctx.report.info(`${plan.image}: replaces the patch of ${plan.replaces.package} ${plan.replaces.version} (${plan.replaces.source})`);
   for (const k of plan.keeps) ctx.report.info(`${plan.image}: keeps the patch of ${k.package} ${k.version} (${k.source})`);
   if (plan.action === 'reuse') ctx.report.info(`${plan.image}: ${plan.derivative} already holds this patch set; pip will not run`);
+  if (plan.sync) ctx.report.info(`${plan.image}: only files the install copies as they are changed (${plan.sync.files.map((f) => f.path).join(', ')}): writing them over the full install ${shortId(plan.sync.base.id)}; pip will not run`);
 }
 
-const succeeded = (plan: PatchPlan, action: 'built' | 'reused' | 'unchanged' | 'planned', patches: PatchRecord[], started: number): ImagePatchResult => ({
+const succeeded = (plan: PatchPlan, action: Applied | 'planned', patches: PatchRecord[], started: number): ImagePatchResult => ({
   image: plan.image,
   action,
   derivative: plan.derivative,
@@ -157,8 +163,8 @@ export async function applyPatches(ctx: Context, plan: PatchSetPlan, at = new Da
     try {
       if ('failure' in i) throw i.failure;
       if (i.plan.action === 'build' && i.plan.externallyManaged) ctx.report.warn(`${i.plan.python} in ${i.image} is EXTERNALLY-MANAGED (PEP 668); patching it anyway, as it is your image`);
-      const patches = await applyPatch(ctx, i.plan, plan.source, at);
-      return succeeded(i.plan, ({ unchanged: 'unchanged', reuse: 'reused', build: 'built' } as const)[i.plan.action], patches, started);
+      const { patches, action } = await applyPatch(ctx, i.plan, plan.source, at);
+      return succeeded(i.plan, action, patches, started);
     } catch (err) {
       failed.push(imageFailure(i.image, err));
       if (plan.images.length > 1) ctx.report.warn(`${i.image}: ${failed.at(-1)!.error}`);

@@ -3,6 +3,7 @@ import type { DirectUrl, Interpreter } from '../python.js';
 import { fromLabels, normalizeName, type PatchRecord } from '../record.js';
 import { derivativeRef, hashHex, type ImageRef } from '../reference.js';
 import type { ResolvedSource } from '../source.js';
+import type { SyncPlan } from './sync.js';
 
 export interface PipWheel {
   path: string;
@@ -28,8 +29,10 @@ export interface PatchPlan {
   originalId: string;
   /** Immutable reference of the resulting (original, patch set). */
   derivative: string;
-  /** unchanged: the tag (or, with keepTag, the active reference) already names the derivative; reuse: the derivative exists, only tags move; build: pip runs. */
-  action: 'unchanged' | 'reuse' | 'build';
+  /** unchanged: the tag (or, with keepTag, the active reference) already names the derivative; reuse: the derivative exists, only tags move; build: pip runs; sync: changed files are written over the full install. */
+  action: 'unchanged' | 'reuse' | 'build' | 'sync';
+  /** What a sync writes, and onto which full install. */
+  sync?: SyncPlan;
   /** The derivative as the daemon has it (unchanged, reuse). */
   existing?: { id: string; patches: PatchRecord[] };
   python: string;

@@ -66,6 +66,12 @@ export interface WorkContainer {
   remove(): Promise<void>;
 }
 
+/** One change a layer makes, by absolute path: a file or directory with its metadata, or a removal. */
+export type LayerEntry =
+  | { kind: 'file'; path: string; content: Buffer; mode: number; uid: number; gid: number; mtime: number }
+  | { kind: 'dir'; path: string; mode: number; uid: number; gid: number; mtime: number }
+  | { kind: 'whiteout'; path: string };
+
 export const ENGINES = ['docker', 'podman'] as const;
 export type EngineName = (typeof ENGINES)[number];
 
@@ -91,6 +97,11 @@ export interface Engine {
   run(image: string, argv: string[], options: RunOptions): Promise<RunResult>;
   /** A container from `image` (whose config is `config`) that will run `argv` as root. */
   createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[] }): Promise<WorkContainer>;
+  /**
+   * A new image: `base`'s layers and one more made of `entries` (parents before children), with
+   * exactly `config`; no container runs. Undefined when the engine cannot write a layer so.
+   */
+  addLayer(base: string, entries: LayerEntry[], config: ImageConfig, comment: string): Promise<string | undefined>;
   /** Creates (never starts) a named container and returns its ID; undefined when the name is taken. Names are unique per daemon: this is the lock. */
   createMarker(name: string, image: string, labels: Record<string, string>): Promise<string | undefined>;
   listContainers(namePrefix: string): Promise<ContainerSummary[]>;

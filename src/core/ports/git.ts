@@ -18,6 +18,12 @@ export interface Snapshot extends TreeRef {
   dirty: boolean;
 }
 
+/** A path that differs between two trees: `retyped` when its mode changed (executable bit, file ↔ symlink), its content perhaps too. */
+export interface FileChange {
+  path: string;
+  change: 'added' | 'deleted' | 'modified' | 'retyped';
+}
+
 /** Git as nfhot needs it: all of it runs on the host, with the user's own credentials. */
 export interface Git {
   /** Fetches `ref` (default: the remote's HEAD) of `url` into nfhot's cache and resolves it to a commit. */
@@ -28,10 +34,10 @@ export interface Git {
   snapshot(dir: string): Promise<Snapshot>;
   /** `tree` as a readable TreeRef when nfhot's cache (with the objects of the checkout at `near`) has it. */
   available(tree: string, near?: string): Promise<TreeRef | undefined>;
-  /** The text of each path in the tree (undefined for a path it does not have), read in one go. */
-  readFiles(tree: TreeRef, paths: string[]): Promise<(string | undefined)[]>;
+  /** The content of each path in the tree (undefined for a path it does not have), read in one go. */
+  readFiles(tree: TreeRef, paths: string[]): Promise<(Buffer | undefined)[]>;
   /** The paths that differ between two trees (both readable: in nfhot's cache, or through `near`'s objects). */
-  changedFiles(from: TreeRef, to: TreeRef): Promise<string[]>;
+  changedFiles(from: TreeRef, to: TreeRef): Promise<FileChange[]>;
   /** A tar stream of the tree, every path under `prefix`; `done` rejects when git fails. */
   archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> };
 }

@@ -31,4 +31,24 @@ describe('tarOf', () => {
       rmSync(dir, { recursive: true, force: true });
     }
   });
+
+  it('keeps long paths (pax), owners, modes, times and directories', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nfhot-tar-'));
+    try {
+      const long = `opt/conda/envs/${'x'.repeat(90)}/lib/python3.11/site-packages/greet/core.py`;
+      const tar = tarOf([
+        { name: 'opt/conda', dir: true, mode: 0o2775, uid: 1000, gid: 100, mtime: 1_700_000_000 },
+        { name: long, content: Buffer.from('print(1)\n'), mode: 0o644, uid: 57439, gid: 57439, mtime: 1_700_000_001 },
+        { name: 'opt/conda/.wh.gone.pyc', content: Buffer.alloc(0) },
+      ]);
+      writeFileSync(join(dir, 'l.tar'), tar);
+      const listing = (await execa('tar', ['--numeric-owner', '--full-time', '-tvf', join(dir, 'l.tar')], { env: { TZ: 'UTC' } })).stdout.split('\n');
+      expect(listing[0]).toMatch(/^drwxrwsr-x 1000\/100 +0 2023-11-14 22:13:20 opt\/conda\/$/);
+      expect(listing[1]).toMatch(new RegExp(`^-rw-r--r-- 57439/57439 +9 2023-11-14 22:13:21 ${long}$`));
+      expect(listing[2]).toMatch(/ opt\/conda\/\.wh\.gone\.pyc$/);
+      expect((await execa('tar', ['-xOf', join(dir, 'l.tar'), long])).stdout).toBe('print(1)');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });

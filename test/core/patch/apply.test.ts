@@ -54,6 +54,7 @@ function world(prunes: number) {
     push: () => Promise.reject(new Error('unused')),
     run: () => Promise.reject(new Error('unused')),
     createWorkContainer: async () => container(),
+    addLayer: () => Promise.reject(new Error('unused')),
     createMarker: async (name) => (markers.has(name) ? undefined : (markers.add(name), name)),
     listContainers: async () => [],
     removeContainer: async (name) => void markers.delete(name),
@@ -69,7 +70,7 @@ describe('applyPatch, when a prune takes the work container', () => {
 
   it('says so and starts again in a new container, once', async () => {
     const w = world(1);
-    const patches = await applyPatch(w.ctx, plan, source, '2026-11-30T00:00:00Z');
+    const { patches } = await applyPatch(w.ctx, plan, source, '2026-11-30T00:00:00Z');
     expect(patches.map((p) => [p.package, p.version])).toEqual([['greet', '1.1.0']]);
     expect(w.made()).toBe(2);
     expect(w.lines.join('')).toContain('nfhot: warning: org/tool:dev: the work container work1 was removed while nfhot was using it (a docker container prune or system prune?); starting again in a new one');
