@@ -5,7 +5,7 @@
 #                "replace": [distribution names], "pipWheel": path or null, "checkSyntax": bool,
 #                "learn": bool (say where the first source's files went, for later syncs)}.
 # pip's output goes to stderr; the one JSON result line goes to stdout.
-import base64, hashlib, json, os, re, shutil, subprocess, sys
+import base64, hashlib, importlib, json, os, re, shutil, subprocess, sys
 
 sys.dont_write_bytecode = True
 os.umask(0o022)  # tasks run as the caller's uid: everything installed must be world-readable
@@ -24,13 +24,17 @@ try:
 except ImportError:
     import importlib_metadata as metadata
 
-try:
-    import pip  # noqa: F401
-except ImportError:
+# pip runs in a process of its own. Not even asked for through the import system here: setuptools'
+# distutils hook, told pip is being imported, hands a later build the stdlib's distutils.
+import importlib.machinery  # noqa: E402
+
+pip_wheel = None
+if importlib.machinery.PathFinder.find_spec("pip") is None:
     if not job.get("pipWheel"):
         raise SystemExit("nfhot: error: pip is not installed for %s, and no pip wheel was given" % sys.executable)
     # A wheel is a zip that Python imports from: pip runs from it, and nothing of it stays.
-    sys.path.insert(0, job["pipWheel"])
+    pip_wheel = job["pipWheel"]
+    sys.path.insert(0, pip_wheel)
 
 
 def canonical(name):
@@ -49,23 +53,76 @@ def say(text):
     sys.stderr.flush()
 
 
-def build_requirements(src):
-    """The build-system requirements of a source, or setuptools for a legacy project."""
+def build_system(src):
+    """A source's [build-system] table (PEP 517/518); a legacy project's is setuptools'."""
     path = os.path.join(src, "pyproject.toml")
-    requires = None
+    table = {}
     if os.path.exists(path):
         text = open(path, encoding="utf-8").read()
         try:
             import tomllib
-            requires = tomllib.loads(text).get("build-system", {}).get("requires")
+            table = tomllib.loads(text).get("build-system", {})
         except Exception:
-            m = re.search(r"^\[build-system\][^\[]*?requires\s*=\s*\[(.*?)\]", text, re.S | re.M)
-            requires = re.findall(r"['\"]([^'\"]+)['\"]", m.group(1)) if m else None
-    names = [m.group(0) for m in (re.match(r"[A-Za-z0-9._-]+", r.strip()) for r in requires or ["setuptools"]) if m]
+            m = re.search(r"^\[build-system\][ \t]*$(.*?)(?=^\[|\Z)", text, re.S | re.M)
+            body = m.group(1) if m else ""
+            for key in ("requires", "backend-path"):
+                found = re.search(r"^\s*%s\s*=\s*\[(.*?)\]" % key, body, re.S | re.M)
+                if found:
+                    table[key] = re.findall(r"['\"]([^'\"]+)['\"]", found.group(1))
+            found = re.search(r"^\s*build-backend\s*=\s*['\"]([^'\"]+)['\"]", body, re.M)
+            if found:
+                table["build-backend"] = found.group(1)
+    return {
+        "requires": table.get("requires") or ["setuptools"],
+        "build-backend": table.get("build-backend") or "setuptools.build_meta:__legacy__",
+        "backend-path": table.get("backend-path") or [],
+    }
+
+
+def build_requirements(src):
+    """The distributions the build needs."""
+    names = [m.group(0) for m in (re.match(r"[A-Za-z0-9._-]+", r.strip()) for r in build_system(src)["requires"]) if m]
     # setuptools before 70.1 builds wheels with the separate wheel package.
     if "setuptools" in names and (installed_version("setuptools") or (0, 0)) < (70, 1):
         names.append("wheel")
     return names
+
+
+def build_wheel(src, out):
+    """
+    Builds a source's wheel in this process with the backend the image has (PEP 517's
+    build_wheel), so that pip installs a wheel and starts no build subprocesses. None when that
+    fails: pip then builds the source itself (and says what is wrong, if it is the source).
+    """
+    system = build_system(src)
+    saved_cwd, saved_path, saved_fds = os.getcwd(), list(sys.path), (os.dup(1), os.dup(2))
+    sys.stdout.flush()
+    sys.stderr.flush()
+    quiet = os.open(os.devnull, os.O_WRONLY)
+    for fd in (1, 2):  # a backend's chatter: not on our result line, nor on the user's screen (pip says what fails)
+        os.dup2(quiet, fd)
+    os.close(quiet)
+    try:
+        os.makedirs(out, exist_ok=True)
+        os.chdir(src)
+        sys.path[:0] = [os.path.join(src, p) for p in system["backend-path"]]
+        module, _, attrs = system["build-backend"].partition(":")
+        backend = importlib.import_module(module)
+        for attr in filter(None, attrs.split(".")):
+            backend = getattr(backend, attr)
+        return os.path.join(out, backend.build_wheel(out))
+    except (Exception, SystemExit) as e:
+        failure = "%s: %s" % (type(e).__name__, e)
+    finally:
+        sys.stdout.flush()
+        sys.stderr.flush()
+        for fd, saved in zip((1, 2), saved_fds):
+            os.dup2(saved, fd)
+            os.close(saved)
+        os.chdir(saved_cwd)
+        sys.path[:] = saved_path
+    say("building the wheel in this process failed (%s); pip builds it" % failure)
+    return None
 
 
 def location(dist):
@@ -137,22 +194,41 @@ def replace_unrecorded(names):
         remove_path(path)
 
 
-def run_pip(cmd):
-    """`python -m pip ...` in this process (one interpreter start less), its stdout sent to stderr."""
-    import runpy
-    saved_argv, saved_stdout = sys.argv, os.dup(1)
-    sys.stdout.flush()
-    os.dup2(2, 1)
-    sys.argv = ["pip"] + cmd
+def unmet_requirements(wheel):
+    """What of the wheel's Requires-Dist this environment does not meet; None when that cannot be told."""
+    import email.parser, zipfile
     try:
-        runpy.run_module("pip", run_name="__main__", alter_sys=True)
-        return 0
-    except SystemExit as e:
-        return e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    finally:
-        sys.stdout.flush()
-        os.dup2(saved_stdout, 1)
-        sys.argv = saved_argv
+        with zipfile.ZipFile(wheel) as z:
+            name = next(n for n in z.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
+            requires = email.parser.Parser().parsestr(z.read(name).decode("utf-8")).get_all("Requires-Dist") or []
+        if not requires:
+            return []
+        try:
+            from packaging.requirements import Requirement
+        except ImportError:
+            from pip._vendor.packaging.requirements import Requirement
+        unmet = []
+        for req in map(Requirement, requires):
+            if req.marker and not req.marker.evaluate({"extra": ""}):
+                continue
+            try:
+                version = metadata.version(req.name)
+            except Exception:
+                version = None
+            # An extra's own requirements are not looked into: pip resolves those.
+            if version is None or req.extras or not req.specifier.contains(version, prereleases=True):
+                unmet.append(str(req))
+        return unmet
+    except Exception:
+        return None
+
+
+def run_pip(cmd):
+    """`python -m pip ...` in a process of its own (a backend imported here must not change how pip works), its stdout sent to stderr."""
+    env = dict(os.environ)
+    if pip_wheel:
+        env["PYTHONPATH"] = os.pathsep.join(filter(None, [pip_wheel, env.get("PYTHONPATH")]))
+    return subprocess.run([sys.executable, "-m", "pip"] + cmd, stdout=sys.stderr.fileno(), env=env).returncode
 
 
 def record_line(relpath, data):
@@ -437,12 +513,24 @@ if job["noDeps"]:
 report = os.path.join(job["root"], "report.json")
 if (installed_version("pip") or (0, 0)) >= (22, 2):
     cmd += ["--report", report]
-cmd += [s["dir"] for s in sources]
+targets = [s["dir"] for s in sources]
 # PIP_USER=0: into the environment or fail; never into root's ~/.local, which the tasks' uid cannot see.
 os.environ.update(PIP_BREAK_SYSTEM_PACKAGES="1", PIP_ROOT_USER_ACTION="ignore", PIP_USER="0", PYTHONDONTWRITEBYTECODE="1")
 
 replace_unrecorded(job.get("replace") or [])
 exported = source_files(sources[0]["dir"]) if job.get("learn") else None
+# One source, its backend in the image: its wheel is built here, and pip installs that wheel over
+# the old copy — when its requirements are met already (else pip resolves them from the source).
+wheel = build_wheel(sources[0]["dir"], os.path.join(job["root"], "wheels")) if no_isolation and len(sources) == 1 else None
+if wheel:
+    unmet = [] if job["noDeps"] else unmet_requirements(wheel)
+    if unmet == []:
+        say("built %s with %s; its requirements are met" % (os.path.basename(wheel), build_system(sources[0]["dir"])["build-backend"]))
+        cmd += ["--force-reinstall", "--no-deps"] if not job["noDeps"] else ["--force-reinstall"]
+        targets[0] = wheel
+    else:
+        say("%s needs %s: pip installs it with its requirements" % (os.path.basename(wheel), ", ".join(unmet) if unmet else "requirements nfhot cannot check"))
+cmd += targets
 sys.stderr.write("$ %s\n" % " ".join(["pip"] + cmd))
 sys.stderr.flush()
 rc = run_pip(cmd)
@@ -451,7 +539,7 @@ if rc != 0:
     sys.exit(rc)
 
 # Which distribution came from which source: pip's report, else the direct_url.json pip wrote.
-urls = {"file://" + s["dir"]: i for i, s in enumerate(sources)}
+urls = {"file://" + t: i for i, t in enumerate(targets)}
 result = []
 if os.path.exists(report):
     for item in json.load(open(report)).get("install", []):

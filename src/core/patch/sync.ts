@@ -60,7 +60,7 @@ export const rememberSync = (imageId: string, base: string) => remember(imageId,
 async function recall(imageId: string): Promise<(FullInstall & { id: string }) | undefined> {
   try {
     const entry = JSON.parse(await readFile(cacheFile(imageId), 'utf8')) as FullInstall | { base: string };
-    return 'base' in entry ? recall(entry.base).then((b) => (b?.id === entry.base ? b : undefined)) : { ...entry, id: imageId };
+    return 'base' in entry ? await recall(entry.base) : { ...entry, id: imageId };
   } catch {
     return undefined;
   }
