@@ -128,13 +128,19 @@ export class ExecaGit implements Git {
   private locate(path: string): Promise<string[] | undefined> {
     let found = this.checkouts.get(path);
     if (!found) {
-      // One question per call: a path may hold a newline, so one answer per line cannot be split back.
+      // Four answers, one per line: asked again one by one when a path holds a newline (more lines come back).
       const ask = (...args: string[]) => this.git(['rev-parse', ...args], { cwd: path });
-      found = Promise.all([ask('--show-toplevel'), ask('--git-path', 'index'), ask('--git-path', 'objects'), ask('--show-prefix')]).catch((err: unknown) => {
-        if (/not a git repository/i.test(String((err as ExecaError).stderr ?? ''))) return undefined;
-        this.checkouts.delete(path);
-        throw gitError(err, `cannot read ${path} with git`);
-      });
+      const questions = [['--show-toplevel'], ['--git-path', 'index'], ['--git-path', 'objects'], ['--show-prefix']];
+      found = ask(...questions.flat())
+        .then((out) => {
+          const lines = out.split('\n');
+          return lines.length === questions.length ? lines : Promise.all(questions.map((q) => ask(...q)));
+        })
+        .catch((err: unknown) => {
+          if (/not a git repository/i.test(String((err as ExecaError).stderr ?? ''))) return undefined;
+          this.checkouts.delete(path);
+          throw gitError(err, `cannot read ${path} with git`);
+        });
       this.checkouts.set(path, found);
     }
     return found;
