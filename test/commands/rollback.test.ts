@@ -38,6 +38,7 @@ function fakeEngine(images: ImageSummary[]): Engine & { tags: () => Record<strin
     run: unsupported,
     push: unsupported,
     createWorkContainer: unsupported,
+    addsLayers: false,
     addLayer: unsupported,
     tags: () => Object.fromEntries(images.flatMap((i) => i.repoTags.map((t) => [t, i.id]))),
     locks,

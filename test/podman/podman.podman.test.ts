@@ -6,7 +6,7 @@ import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { docker, exists, fixtureTag, imageId, rawInspect, runIn } from '../helpers/docker.js';
 import { writePipeline } from '../helpers/pipeline.js';
-import { greetRepo } from '../helpers/repos.js';
+import { greetRepo, setVariant } from '../helpers/repos.js';
 
 describe('nfhot on Podman', () => {
   it('re-points the name Podman runs for a short name (localhost/…, as the podman CLI names images), and rolls back', async () => {
@@ -36,6 +36,20 @@ describe('nfhot on Podman', () => {
     expect(back.exitCode, back.stderr).toBe(0);
     expect(await imageId(short)).toBe(originalId);
     expect(await exists(derivative)).toBe(false);
+  });
+
+  it('installs each change of a working copy in a container (Podman writes no layer without one), and says so', async () => {
+    const image = await fixtureTag('venv');
+    const repo = await greetRepo();
+    const first = await nfhot(['patch', repo.dir, '--image', image]);
+    expect(first.exitCode, first.stderr).toBe(0);
+    setVariant(repo.dir, 'edited', '1.0.0');
+    const again = await nfhot(['patch', repo.dir, '--image', image, '--json']);
+    expect(again.exitCode, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout).images[0].action).toBe('built');
+    expect(again.stderr).toContain('full install: this engine cannot write a layer without a container (Podman)');
+    expect(await runIn(image, 'greet')).toBe('greet 1.0.0 edited');
+    expect((await nfhot(['rollback', image])).exitCode).toBe(0);
   });
 
   it('pushes, records where by the registry digest, pins the include on it; the pushed reference pulls back and runs', async () => {

@@ -3,7 +3,7 @@ import { UserError } from '../../core/errors.js';
 import type { Programs } from '../../core/ports/programs.js';
 import { parseImageRef, shortId } from '../../core/reference.js';
 import { credentialsFor } from './auth.js';
-import type { ContainerSummary, Engine, ImageConfig, LayerEntry, ImageInfo, ImageSummary, PushResult, RunOptions, RunResult, WorkContainer } from '../../core/ports/engine.js';
+import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, LayerEntry, PushResult, RunOptions, RunResult, WorkContainer } from '../../core/ports/engine.js';
 import { dockerAddress, explain, follow, isEmpty, runToEnd, statusOf, unreachable, within } from './io.js';
 import { layerTar, loadOnto } from './load.js';
 import { DockerWorkContainer } from './work-container.js';
@@ -155,7 +155,9 @@ export class DockerodeEngine implements Engine {
     return new DockerWorkContainer(this.docker, container);
   }
 
-  async addLayer(base: string, entries: LayerEntry[], config: ImageConfig, comment: string): Promise<string | undefined> {
+  readonly addsLayers: boolean = true;
+
+  async addLayer(base: string, entries: LayerEntry[], config: ImageConfig, comment: string): Promise<string> {
     try {
       return await loadOnto(this.docker, base, config, { tar: layerTar(entries), comment });
     } catch (err) {

@@ -105,10 +105,8 @@ export class PodmanEngine extends DockerodeEngine {
     }
   }
 
-  /** Podman's load wants every layer in the archive: no layer is written without a container there. */
-  override async addLayer(): Promise<undefined> {
-    return undefined;
-  }
+  /** Podman's load wants every layer in the archive: a working copy's changes are installed in a container. */
+  override readonly addsLayers = false;
 
   override async inspectImage(ref: string): Promise<ImageInfo | undefined> {
     const info = await super.inspectImage(ref);

@@ -179,8 +179,8 @@ for name, data in json.load(sys.stdin).items():
 
 /**
  * Writes the changed files as one layer over the full install (the image gets no other layer):
- * no container, no pip. Undefined when the engine cannot, or the image's Python must check the
- * new modules: the install runs then.
+ * no container, no pip. Undefined when the image's Python must check the new modules: the
+ * install runs then.
  */
 async function sync(ctx: Context, plan: PatchPlan, sync: SyncPlan, source: ResolvedSource, at: string): Promise<DerivativeRecord | undefined> {
   // The new contents are read, and checked, while the lock is taken and the layer written: the image is tagged only if they compile.
@@ -202,10 +202,6 @@ async function sync(ctx: Context, plan: PatchPlan, sync: SyncPlan, source: Resol
     const layer = syncLayer(sync, (await files).map((f) => f.content), Math.floor(Date.now() / 1000));
     const comment = `nfhot: ${was.package} ${was.version} from ${source.display}, tree ${source.tree.tree.slice(0, 12)}`;
     const id = await ctx.report.step(`${plan.image}: writing ${what} over the full install`, () => ctx.engine.addLayer(sync.base.id, layer, config, comment));
-    if (!id) {
-      ctx.report.info(`${plan.image}: this engine cannot write a layer without a container; installing`);
-      return undefined;
-    }
     const ok = await compiles.catch((err: unknown) => err);
     if (ok !== true) {
       await ctx.engine.untag(id);

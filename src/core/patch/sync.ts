@@ -98,6 +98,7 @@ export async function planSync(
 ): Promise<SyncPlan | { reason: string } | undefined> {
   const was = build.replaces;
   if (source.kind !== 'dir' || !was || was.kind !== 'dir' || was.path !== source.path || was.python !== build.python || was.noDeps !== build.noDeps) return undefined;
+  if (!ctx.engine.addsLayers) return { reason: 'this engine cannot write a layer without a container (Podman)' };
   // The image with the active patch set: the tagged derivative, or (--keep-tag) the one nfhot's active reference names.
   const active = build.target.activeImageId ?? (build.currentId !== build.originalId ? build.currentId : undefined);
   const install = active && (await recall(active));

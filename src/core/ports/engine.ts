@@ -97,11 +97,10 @@ export interface Engine {
   run(image: string, argv: string[], options: RunOptions): Promise<RunResult>;
   /** A container from `image` (whose config is `config`) that will run `argv` as root. */
   createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[] }): Promise<WorkContainer>;
-  /**
-   * A new image: `base`'s layers and one more made of `entries` (parents before children), with
-   * exactly `config`; no container runs. Undefined when the engine cannot write a layer so.
-   */
-  addLayer(base: string, entries: LayerEntry[], config: ImageConfig, comment: string): Promise<string | undefined>;
+  /** Whether addLayer works here (Podman's load wants every layer in the archive: it does not). */
+  readonly addsLayers: boolean;
+  /** A new image: `base`'s layers and one more made of `entries` (parents before children), with exactly `config`; no container runs. */
+  addLayer(base: string, entries: LayerEntry[], config: ImageConfig, comment: string): Promise<string>;
   /** Creates (never starts) a named container and returns its ID; undefined when the name is taken. Names are unique per daemon: this is the lock. */
   createMarker(name: string, image: string, labels: Record<string, string>): Promise<string | undefined>;
   listContainers(namePrefix: string): Promise<ContainerSummary[]>;

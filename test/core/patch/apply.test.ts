@@ -54,6 +54,7 @@ function world(prunes: number) {
     push: () => Promise.reject(new Error('unused')),
     run: () => Promise.reject(new Error('unused')),
     createWorkContainer: async () => container(),
+    addsLayers: false,
     addLayer: () => Promise.reject(new Error('unused')),
     createMarker: async (name) => (markers.has(name) ? undefined : (markers.add(name), name)),
     listContainers: async () => [],
