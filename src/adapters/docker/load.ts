@@ -30,14 +30,15 @@ export async function loadOnto(docker: Docker, baseId: string, config: ImageConf
   const diffIds = data.RootFS?.Layers ?? [];
   const history = historyFromApi((await image.history()) as HistoryItem[], diffIds.length);
   const added = layer && `sha256:${createHash('sha256').update(layer.tar).digest('hex')}`;
+  const now = new Date().toISOString(); // the image and its new step were made at the same moment
   const raw = JSON.stringify({
     architecture: data.Architecture,
     os: data.Os,
     ...(data.Variant ? { variant: data.Variant } : {}),
-    created: layer ? new Date().toISOString() : data.Created,
+    created: layer ? now : data.Created,
     config,
     rootfs: { type: 'layers', diff_ids: added ? [...diffIds, added] : diffIds },
-    history: layer ? [...history, { created: new Date().toISOString(), created_by: 'nfhot sync', comment: layer.comment }] : history,
+    history: layer ? [...history, { created: now, created_by: 'nfhot sync', comment: layer.comment }] : history,
   });
   const hex = createHash('sha256').update(raw).digest('hex');
   // The base's layers are named but not carried: docker load finds them by their diff IDs.
