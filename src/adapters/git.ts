@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { execa, ExecaError } from 'execa';
 import { cacheDir } from '../core/dirs.js';
 import { UserError } from '../core/errors.js';
-import { redact } from '../core/redact.js';
+import { redact, stripCredentials } from '../core/redact.js';
 import type { FileChange, Git, Snapshot, TreeRef } from '../core/ports/git.js';
 
 /** Paths a plain (non-git) directory never contributes: build output, caches, environments. */
@@ -144,6 +144,17 @@ export class ExecaGit implements Git {
       this.checkouts.set(path, found);
     }
     return found;
+  }
+
+  async published(dir: string, commit: string): Promise<{ url: string; branch: string; subdirectory: string } | undefined> {
+    const where = await this.locate(dir);
+    if (!where) return undefined;
+    const branches = await this.git(['branch', '-r', '--contains', commit, '--format=%(refname:short)'], { cwd: dir }).catch(() => '');
+    for (const branch of branches.split('\n').filter((b) => b.includes('/') && !b.endsWith('/HEAD'))) {
+      const url = await this.git(['remote', 'get-url', branch.slice(0, branch.indexOf('/'))], { cwd: dir }).catch(() => undefined);
+      if (url) return { url: stripCredentials(/^\.\.?\//.test(url) ? resolve(where[0]!, url) : url), branch, subdirectory: where[3]!.replace(/\/$/, '') };
+    }
+    return undefined;
   }
 
   async snapshot(dir: string): Promise<Snapshot> {

@@ -1,3 +1,4 @@
+import { constants } from 'node:os';
 import { execa } from 'execa';
 import type { Programs } from '../core/ports/programs.js';
 
@@ -16,8 +17,19 @@ export const execaPrograms: Programs = {
     const result = await child;
     return { exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), all: String(result.all ?? '') };
   },
-  async attach(program, args) {
-    const result = await execa(program, args, { stdin: 'inherit', stdout: process.stderr, stderr: 'inherit', reject: false });
-    return result.failed && result.exitCode === undefined ? undefined : result.exitCode;
+  async attach(program, args, options = {}) {
+    const child = execa(program, args, {
+      cwd: options.cwd,
+      stdin: options.stdin ?? 'inherit',
+      stdout: options.stdout === 'stdout' ? 'inherit' : process.stderr,
+      stderr: 'inherit',
+      reject: false,
+    });
+    const terminate = () => child.kill('SIGTERM');
+    options.signal?.addEventListener('abort', terminate, { once: true });
+    const result = await child.finally(() => options.signal?.removeEventListener('abort', terminate));
+    if (result.exitCode !== undefined) return result.exitCode;
+    const signal = result.signal ? constants.signals[result.signal] : undefined;
+    return signal === undefined ? undefined : 128 + signal;
   },
 };

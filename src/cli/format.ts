@@ -1,4 +1,6 @@
 import type { KeptIncludeEntry } from '../commands/config.js';
+import type { DiffResult } from '../commands/diff.js';
+import type { RerunResult } from '../commands/rerun.js';
 import type { ImageRollbackResult } from '../commands/rollback.js';
 import type { StatusEntry } from '../commands/status.js';
 import { installedFrom } from '../core/record.js';
@@ -54,4 +56,25 @@ export function formatIncludes(includes: KeptIncludeEntry[]): string {
       return `${k.path}  [${k.engine}${k.profiles.length ? `, profiles ${k.profiles.join(',')}` : ''}]  ${what}`;
     })
     .join('\n');
+}
+
+/** After `nfhot rerun`: how the task ended, and where its outputs are. */
+export function formatRerun(r: RerunResult): string {
+  const how = r.exitCode === 0 ? 'passed' : `failed with exit code ${r.exitCode}`;
+  const outputs = r.outputs.length ? `; outputs in ${r.ranIn}: ${r.outputs.join(', ')}` : `; no outputs in ${r.ranIn}`;
+  return `nfhot: the task ${how} with ${r.patched ? `the patch (${r.reference})` : `${r.reference}, not patched`}${outputs}\n`;
+}
+
+/** `nfhot diff` for people: the packages, then the files (A added, M changed, D removed). */
+export function formatDiff(d: DiffResult): string {
+  const lines = [`${d.image}: original ${shortId(d.original)} → ${d.derivative}`];
+  for (const p of d.packages) {
+    const versions = `${p.before ?? '(none)'} → ${p.after ?? '(removed)'}`;
+    const why = p.source ? `  from ${p.source} (${p.from})` : '  (a requirement of the patch)';
+    lines.push(`  ${p.name} ${versions}${p.editableBefore ? ' (was an editable install)' : ''}${why}`);
+  }
+  const { added, changed, removed } = d.files;
+  lines.push(`files: ${changed.length} changed, ${added.length} added, ${removed.length} removed`);
+  for (const [mark, paths] of [['M', changed], ['A', added], ['D', removed]] as const) for (const p of paths) lines.push(`  ${mark} ${p}`);
+  return lines.join('\n');
 }

@@ -5,14 +5,18 @@ import { UsageError, UserError, type ImageFailure } from '../core/errors.js';
 import { packagePath } from '../core/assets.js';
 import { redact } from '../core/redact.js';
 import { ENGINES, type EngineName } from '../core/ports/engine.js';
-import { formatIncludes, formatModel, formatRollback, formatStatus } from './format.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../core/export.js';
+import { formatDiff, formatIncludes, formatModel, formatRerun, formatRollback, formatStatus } from './format.js';
+import { choose } from './prompt.js';
 
 export const VERSION = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
 
 const out = (text: string): void => void process.stdout.write(redact(text) + '\n');
 
-/** Set by a command that a signal ends as it should (watch): no "came too late" then. */
+/** Set by a command that a signal ends as it should (watch, and what runs a task or a shell): no "came too late" then. */
 let stoppedOnPurpose = false;
+/** The exit code of what a command ran (rerun's task, shell's command): nfhot's own. */
+let exitWith: number | undefined;
 
 /** The one place that prints an error and decides the exit code. */
 function fail(err: unknown, json: boolean): number {
@@ -211,6 +215,82 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
       },
     )
     .command(
+      'rerun <dir>',
+      'run a task of the pipeline again, from its work directory, with the image as nfhot has it patched now',
+      (y) =>
+        y
+          .positional('dir', { type: 'string', demandOption: true, describe: "the task's work directory (work/ab/cdef…)" })
+          .options({
+            image: { type: 'string', describe: 'run this image (resolved as nfhot resolve does) instead of the one the task ran' },
+            'in-place': { type: 'boolean', default: false, describe: "run in the task's own directory (its outputs and .exitcode are overwritten; a later -resume trusts them) instead of a copy" },
+            ...jsonOption,
+          })
+          .example('$0 rerun work/3f/9a1c2e7b5d4f60a8b2c1e0d9f8a7b6', 'the failed task, with the patch; Nextflow\'s work dir untouched'),
+      async (args) => {
+        const { rerun } = await import('../commands/rerun.js');
+        const result = await rerun({ dir: args.dir, ...(args.image !== undefined ? { image: args.image } : {}), inPlace: args['in-place'], stdout: args.json ? 'stderr' : 'stdout' }, await context());
+        stoppedOnPurpose = true;
+        exitWith = result.exitCode;
+        process.stderr.write(redact(formatRerun(result)));
+        if (args.json) out(JSON.stringify(result, null, 2));
+      },
+    )
+    .command(
+      'shell [image]',
+      'an interactive shell (or -- COMMAND) in the patched image, the current directory mounted, as a task sees it',
+      (y) =>
+        y
+          .positional('image', { type: 'string', describe: 'default: the patched image of the pipeline here (asked which when there are several)' })
+          .options({
+            'as-task': { type: 'boolean', default: false, describe: "run as your uid:gid, as nf-core's docker profile runs tasks" },
+            ...pipelineOptions,
+          })
+          .example('$0 shell quay.io/org/tool:dev', '')
+          .example("echo 'pip list' | $0 shell quay.io/org/tool:dev", 'no terminal: stdin passed through')
+          .example('$0 shell --as-task -- python -m pytest', ''),
+      async (args) => {
+        const { shell } = await import('../commands/shell.js');
+        const command = ((args['--'] as unknown[] | undefined) ?? []).map(String);
+        const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
+        const result = await shell(
+          { ...(args.image !== undefined ? { image: args.image } : {}), asTask: args['as-task'], command, pipeline: args.pipeline, profiles: profilesOf(args.profile), tty, cwd: process.cwd(), ...(tty ? { choose } : {}) },
+          await context(),
+        );
+        stoppedOnPurpose = true;
+        exitWith = result.exitCode;
+      },
+    )
+    .command(
+      'diff <image>',
+      'what the patch changed against the original: packages (version before → after, source) and files',
+      (y) => y.positional('image', { type: 'string', demandOption: true }).options(jsonOption),
+      async (args) => {
+        const { diff } = await import('../commands/diff.js');
+        const result = await diff(args.image, await context());
+        out(args.json ? JSON.stringify(result, null, 2) : formatDiff(result));
+      },
+    )
+    .command(
+      'export <image>',
+      'what to put in the real image build to make the patch permanent: Dockerfile lines, environment.yml or requirements',
+      (y) =>
+        y
+          .positional('image', { type: 'string', demandOption: true })
+          .options({
+            format: { choices: EXPORT_FORMATS, default: 'dockerfile' as ExportFormat, describe: 'what to print' },
+            sdist: { type: 'string', describe: 'write a working copy with no published commit as an sdist into DIR, with the Dockerfile (or file) beside it' },
+            ...jsonOption,
+          })
+          .example('$0 export quay.io/org/tool:dev > Dockerfile', '')
+          .example('$0 export quay.io/org/tool:dev --format conda', 'the environment.yml pip: entry'),
+      async (args) => {
+        const { exportPatch } = await import('../commands/export.js');
+        const result = await exportPatch({ image: args.image, format: args.format, ...(args.sdist !== undefined ? { sdist: args.sdist } : {}) }, await context());
+        for (const file of result.written) process.stderr.write(redact(`nfhot: wrote ${file}\n`));
+        out(args.json ? JSON.stringify(result, null, 2) : result.text.replace(/\n$/, ''));
+      },
+    )
+    .command(
       'shim',
       'print the line that puts nfhot\'s docker shim first on PATH, for runners other than Nextflow',
       (y) => y,
@@ -252,9 +332,9 @@ export async function main(argv: string[]): Promise<number> {
       })
       .middleware((args) => {
         engine = args.engine;
-        // Only watch takes a command after --; elsewhere words after -- would be dropped unsaid.
+        // Only watch and shell take a command after --; elsewhere words after -- would be dropped unsaid.
         const after = (args['--'] as unknown[] | undefined) ?? [];
-        if (after.length && args._[0] !== 'watch') throw new UsageError(`unexpected ${after.map((a) => JSON.stringify(String(a))).join(' ')} after --`, 'only nfhot watch takes a command after --');
+        if (after.length && args._[0] !== 'watch' && args._[0] !== 'shell') throw new UsageError(`unexpected ${after.map((a) => JSON.stringify(String(a))).join(' ')} after --`, 'only nfhot watch and nfhot shell take a command after --');
       })
       .scriptName('nfhot')
       .usage('$0 <command> [options]\n\nHot-patch a Python package inside a pipeline\'s container image.')
@@ -272,11 +352,11 @@ export async function main(argv: string[]): Promise<number> {
       .parseAsync();
     // A signal that came once there was nothing left to stop: the command completed, but not with 0.
     if (controller.signal.aborted) {
-      if (stoppedOnPurpose) return controller.signal.reason === 'SIGTERM' ? 143 : 130;
+      if (stoppedOnPurpose) return exitWith ?? (controller.signal.reason === 'SIGTERM' ? 143 : 130);
       process.stderr.write(`nfhot: ${String(controller.signal.reason)} came too late to stop: the command completed\n`);
       return controller.signal.reason === 'SIGTERM' ? 143 : 130;
     }
-    return 0;
+    return exitWith ?? 0;
   } catch (err) {
     return fail(err, json);
   }

@@ -1,6 +1,7 @@
-import type { ImageSummary } from './ports/engine.js';
+import { UserError } from './errors.js';
+import type { Engine, ImageSummary } from './ports/engine.js';
 import { fromLabels, type PatchRecord } from './record.js';
-import { activeRef, keeperRef, readImageRef, type ImageRef } from './reference.js';
+import { activeRef, isNfhotRef, keeperRef, nfhotRepository, parseImageRef, readImageRef, type ImageRef } from './reference.js';
 
 /** What nfhot knows of one image reference it has patched, read from the daemon alone. */
 export interface ImageState {
@@ -64,4 +65,30 @@ export function readState(images: ImageSummary[]): ImageState[] {
     else if (current?.id !== keeper.id) states.push({ image, state: 'moved', originalId: keeper.id, ...(current ? { currentId: current.id } : {}), patches: [] });
   }
   return states;
+}
+
+/** What nfhot knows of one image: one call to the daemon for its tag and nfhot's references to it. */
+export async function stateOf(engine: Engine, image: string): Promise<ImageState | undefined> {
+  const ref = parseImageRef(image);
+  const images = await engine.listImages([ref.familiar, nfhotRepository(ref)]);
+  return readState(images).find((s) => s.image === ref.familiar);
+}
+
+/** The image a name stands for: one of nfhot's references (a task run with the include, say) stands for the image it patched. */
+export async function imageBehind(engine: Engine, name: string): Promise<string> {
+  if (!isNfhotRef(name) && !name.includes('@')) return name;
+  return fromLabels((await engine.inspectImage(name))?.labels)?.image ?? name;
+}
+
+/** The patched state of an image (named by its tag or by one of nfhot's references); a UserError when it is not patched. */
+export async function patchedState(engine: Engine, name: string): Promise<ImageState> {
+  const image = await imageBehind(engine, name);
+  const state = await stateOf(engine, image);
+  if (state?.state !== 'patched' || !state.derivative) {
+    throw new UserError(
+      state?.state === 'moved' ? `${image} was re-pointed since nfhot patched it: its tag no longer names the patch` : `${image} is not patched`,
+      'nfhot status lists the patched images',
+    );
+  }
+  return state;
 }

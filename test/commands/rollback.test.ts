@@ -25,6 +25,8 @@ function fakeEngine(images: ImageSummary[]): Engine & { tags: () => Record<strin
   const unsupported = () => Promise.reject(new Error('not used by rollback'));
   return {
     address: 'unix:///fake.sock',
+    kind: 'docker',
+    cli: 'docker',
     ping: async () => undefined,
     listImages: async () => images.map((i) => ({ ...i, repoTags: [...i.repoTags] })),
     tag: async (imageId, ref) => tagTo(imageId, ref),

@@ -13,7 +13,7 @@ function engine(answer: (options: RunOptions) => RunResult): Engine & { runs: Ru
   } as unknown as Engine & { runs: RunOptions[] };
 }
 
-const image = (n: number, entrypoint: string[] | null): ImageInfo => ({ id: `sha256:${String(n).repeat(64)}`, repoTags: [], config: { Entrypoint: entrypoint, User: 'mambauser' }, labels: {}, layers: 1, size: 1 });
+const image = (n: number, entrypoint: string[] | null): ImageInfo => ({ id: `sha256:${String(n).repeat(64)}`, repoTags: [], repoDigests: [], config: { Entrypoint: entrypoint, User: 'mambauser' }, labels: {}, layers: 1, size: 1 });
 
 describe('probeImage', () => {
   it("runs through the image's entrypoint, as its user, when it has one", async () => {

@@ -34,7 +34,7 @@ async function isPodman(docker: Docker): Promise<boolean> {
 export async function connect(name: EngineName | undefined, programs: Programs): Promise<Engine> {
   if (name === 'podman') {
     const address = podmanAddress();
-    return new PodmanEngine(client(address), programs, address);
+    return new PodmanEngine(client(address), programs, address, 'podman');
   }
   const docker = new Docker();
   if (name === undefined && (await isPodman(docker))) return new PodmanEngine(docker, programs, dockerAddress());

@@ -3,7 +3,7 @@ import { UserError } from '../../core/errors.js';
 import type { Programs } from '../../core/ports/programs.js';
 import { parseImageRef, shortId } from '../../core/reference.js';
 import { credentialsFor } from './auth.js';
-import type { ContainerSummary, Engine, ImageConfig, ImageInfo, ImageSummary, LayerEntry, PushResult, RunOptions, RunResult, WorkContainer } from '../../core/ports/engine.js';
+import type { ContainerSummary, Engine, EngineName, ImageConfig, ImageInfo, ImageSummary, LayerEntry, PushResult, RunOptions, RunResult, WorkContainer } from '../../core/ports/engine.js';
 import { dockerAddress, explain, follow, isEmpty, runToEnd, statusOf, unreachable, within } from './io.js';
 import { layerTar, loadOnto } from './load.js';
 import { DockerWorkContainer } from './work-container.js';
@@ -18,7 +18,10 @@ export class DockerodeEngine implements Engine {
     protected readonly docker: Docker,
     private readonly programs: Programs,
     readonly address: string = dockerAddress(),
+    readonly cli: string = 'docker',
   ) {}
+
+  readonly kind: EngineName = 'docker';
 
   async ping(): Promise<void> {
     try {
@@ -35,6 +38,7 @@ export class DockerodeEngine implements Engine {
       return {
         id: data.Id,
         repoTags: data.RepoTags ?? [],
+        repoDigests: data.RepoDigests ?? [],
         config,
         labels: config.Labels ?? {},
         layers: data.RootFS?.Layers?.length ?? 0,

@@ -107,10 +107,11 @@ export class PodmanEngine extends DockerodeEngine {
 
   /** Podman's load wants every layer in the archive: a working copy's changes are installed in a container. */
   override readonly addsLayers = false;
+  override readonly kind = 'podman';
 
   override async inspectImage(ref: string): Promise<ImageInfo | undefined> {
     const info = await super.inspectImage(ref);
-    return info && { ...info, repoTags: info.repoTags.map(familiarName) };
+    return info && { ...info, repoTags: info.repoTags.map(familiarName), repoDigests: info.repoDigests.map(familiarName) };
   }
 
   override async listImages(references?: string[]): Promise<ImageSummary[]> {

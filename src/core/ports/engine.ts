@@ -6,6 +6,8 @@ export type ImageConfig = Record<string, unknown> & { Labels?: Record<string, st
 export interface ImageInfo {
   id: string;
   repoTags: string[];
+  /** `repository@sha256:…` for each registry it came from or was pushed to. */
+  repoDigests: string[];
   config: ImageConfig;
   labels: Record<string, string>;
   layers: number;
@@ -79,6 +81,10 @@ export type EngineName = (typeof ENGINES)[number];
 export interface Engine {
   /** Where the engine answers (DOCKER_HOST, a socket): the includes nfhot keeps are rewritten by commands that talk to the same one. */
   readonly address: string;
+  /** Which engine answers there. */
+  readonly kind: EngineName;
+  /** The host program that talks to the same engine (`docker` honours DOCKER_HOST, `podman` CONTAINER_HOST): for what needs a terminal. */
+  readonly cli: string;
   /** Throws a UserError saying how to start the daemon when it does not answer. */
   ping(): Promise<void>;
   inspectImage(ref: string): Promise<ImageInfo | undefined>;

@@ -13,7 +13,7 @@ import type { ResolvedSource } from '../../../src/core/source.js';
 
 const ORIGINAL = `sha256:${'0'.repeat(64)}`;
 const COMMITTED = `sha256:${'c'.repeat(64)}`;
-const original: ImageInfo = { id: ORIGINAL, repoTags: ['org/tool:dev'], config: { Cmd: ['tool'] }, labels: {}, layers: 3, size: 1 };
+const original: ImageInfo = { id: ORIGINAL, repoTags: ['org/tool:dev'], repoDigests: [], config: { Cmd: ['tool'] }, labels: {}, layers: 3, size: 1 };
 const target: Target = { ref: parseImageRef('org/tool:dev'), current: original, original, activePatches: [] };
 const interpreter: Interpreter = {
   env: { path: '/opt/venv/bin/python3', executable: '/opt/venv/bin/python3', prefix: '/opt/venv', version: '3.11.2', venv: true, pip: '23', externallyManaged: false, dist: null },
@@ -46,6 +46,8 @@ function world(prunes: number) {
   };
   const engine: Engine = {
     address: 'unix:///fake.sock',
+    kind: 'docker',
+    cli: 'docker',
     ping: async () => undefined,
     inspectImage: async (ref) => (tags.get(ref) === ORIGINAL ? original : undefined),
     listImages: async () => [],

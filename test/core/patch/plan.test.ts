@@ -7,7 +7,7 @@ import type { ResolvedSource } from '../../../src/core/source.js';
 import type { ImageInfo } from '../../../src/core/ports/engine.js';
 
 const ORIGINAL = `sha256:${'0'.repeat(64)}`;
-const image = (id: string, labels: Record<string, string> = {}): ImageInfo => ({ id, repoTags: [], config: { Labels: labels }, labels, layers: 3, size: 1 });
+const image = (id: string, labels: Record<string, string> = {}): ImageInfo => ({ id, repoTags: [], repoDigests: [], config: { Labels: labels }, labels, layers: 3, size: 1 });
 const interpreter: Interpreter = {
   env: { path: '/opt/venv/bin/python3', executable: '/opt/venv/bin/python3', prefix: '/opt/venv', version: '3.11.2', venv: true, pip: '23', externallyManaged: false, dist: null },
   reason: 'test',

@@ -1,0 +1,122 @@
+import { chmod, copyFile, mkdir, stat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve as resolvePath } from 'node:path';
+import type { Context } from '../core/context.js';
+import { cacheDir } from '../core/dirs.js';
+import { UsageError, UserError } from '../core/errors.js';
+import { imageBehind } from '../core/state.js';
+import { hashHex } from '../core/reference.js';
+import { readWrapper, rewriteWrapper, RUN_FILES } from '../core/task.js';
+import { resolve } from './resolve.js';
+
+export interface RerunOptions {
+  /** The task's work directory. */
+  dir: string;
+  /** Run this image (resolved as `nfhot resolve` does) instead of the one the task ran. */
+  image?: string;
+  /** Run in the task's own directory (its outputs and .exitcode are overwritten) instead of a copy. */
+  inPlace?: boolean;
+  /** Where the task's stdout goes (nfhot's stdout carries JSON with --json). */
+  stdout?: 'stdout' | 'stderr';
+}
+
+export interface RerunResult {
+  task: string;
+  name?: string;
+  /** The image as the task's wrapper names it. */
+  image: string;
+  /** What it ran with now: the patched image's immutable reference, or the image itself when it is not patched. */
+  reference: string;
+  patched: boolean;
+  /** Where it ran: a copy of the task directory, or the directory itself with --in-place. */
+  ranIn: string;
+  exitCode: number;
+  /** The files and directories the task left in `ranIn` (not its inputs, nor Nextflow's own files). */
+  outputs: string[];
+}
+
+async function readTaskFile(dir: string, file: string): Promise<string> {
+  try {
+    return await readFile(join(dir, file), 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
+    throw new UserError(`${dir} is not a Nextflow task directory: it has no ${file}`, 'give a task directory under the pipeline\'s work/, e.g. work/3f/9a1c2e… (the hash is in the error report and the trace)');
+  }
+}
+
+/**
+ * A fresh copy of what the wrapper needs to run the task again: its scripts, not the last run's
+ * output (the wrapper stages the inputs again). The directory gets the task directory's mode, so
+ * that a task user who could write there can write here.
+ */
+async function copyTask(from: string, to: string): Promise<void> {
+  await rm(to, { recursive: true, force: true });
+  await mkdir(to, { recursive: true });
+  await chmod(to, (await stat(from)).mode & 0o7777);
+  for (const entry of await readdir(from, { withFileTypes: true })) {
+    if (!entry.isFile() || !entry.name.startsWith('.command.') || RUN_FILES.has(entry.name)) continue;
+    await copyFile(join(from, entry.name), join(to, entry.name));
+  }
+}
+
+/** What the run left in `dir`: its entries but Nextflow's files and the staged inputs (links). */
+async function outputsIn(dir: string, inputs: Set<string>): Promise<string[]> {
+  const out: string[] = [];
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    if (entry.name.startsWith('.command.') || entry.name === '.exitcode' || inputs.has(entry.name) || entry.isSymbolicLink()) continue;
+    out.push(entry.name);
+  }
+  return out.sort();
+}
+
+/** The names the wrapper stages in (`ln -s SRC NAME`, `cp -fRL SRC NAME`, `ln SRC NAME`): not outputs even when copied. */
+function stagedNames(wrapper: string): Set<string> {
+  const names = new Set<string>();
+  for (const m of wrapper.matchAll(/^\s*(?:mkdir -p \S+ && )?(?:ln(?: -sfn| -s| -f)?|cp -fRL) \S+ (\S+)\s*$/gm)) names.add(m[1]!.split('/')[0]!);
+  return names;
+}
+
+/**
+ * Runs a failed (or any) task again with the image as nfhot has it patched now, through
+ * Nextflow's own wrapper: the same options, mounts, user, environment and staging, with only the
+ * image replaced (and, for a copy, the directory). Resolves to the task's exit code.
+ */
+export async function rerun(options: RerunOptions, ctx: Context): Promise<RerunResult> {
+  const dir = resolvePath(options.dir);
+  const text = await readTaskFile(dir, '.command.run');
+  await readTaskFile(dir, '.command.sh');
+  const wrapper = readWrapper(text, options.dir);
+  if (wrapper.engine === 'podman' && ctx.engine.kind !== 'podman') {
+    throw new UsageError(`the task in ${options.dir} ran under Podman, and nfhot is talking to Docker`, 'add --engine podman');
+  }
+  await ctx.engine.ping();
+  const image = options.image ?? (await imageBehind(ctx.engine, wrapper.image));
+  const reference = await resolve(image, ctx);
+  const patched = reference !== image;
+  if (!patched) ctx.report.warn(`${image} is not patched: the task runs with the image as it is`);
+  if (options.inPlace && resolvePath(wrapper.workDir) !== dir) {
+    throw new UsageError(`the wrapper in ${options.dir} names another directory (${wrapper.workDir}): it was moved or copied`, 'rerun it without --in-place (nfhot then runs it in a copy)');
+  }
+  const ranIn = options.inPlace ? dir : join(cacheDir(), 'rerun', `${basename(dirname(dir))}-${basename(dir)}`.replace(/[^\w.-]/g, '_') + `-${hashHex(dir).slice(0, 8)}`);
+  const script = rewriteWrapper(wrapper, reference, ranIn);
+  let wrapperFile: string;
+  if (options.inPlace) {
+    // Nextflow's own .command.run stays as it is: the new one runs from outside the directory.
+    wrapperFile = join(tmpdir(), `nfhot-rerun-${process.pid}-${hashHex(dir).slice(0, 8)}.run`);
+  } else {
+    await copyTask(dir, ranIn);
+    wrapperFile = join(ranIn, '.command.run');
+  }
+  await writeFile(wrapperFile, script, { mode: 0o755 });
+  const task = wrapper.name ? `${wrapper.name} (${options.dir})` : options.dir;
+  ctx.report.info(`rerunning ${task} with ${reference}${options.inPlace ? ', in place' : ` in ${ranIn}`}`);
+  let code: number | undefined;
+  try {
+    code = await ctx.programs.attach('bash', [wrapperFile], { cwd: ranIn, stdin: 'ignore', stdout: options.stdout ?? 'stdout', signal: ctx.signal });
+  } finally {
+    if (options.inPlace) await rm(wrapperFile, { force: true });
+  }
+  if (code === undefined) throw new UserError('cannot run bash on this machine', 'nfhot rerun runs the task\'s wrapper with bash, as Nextflow does');
+  const outputs = await outputsIn(ranIn, stagedNames(script));
+  return { task: options.dir, ...(wrapper.name ? { name: wrapper.name } : {}), image: wrapper.image, reference, patched, ranIn, exitCode: code, outputs };
+}

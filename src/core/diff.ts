@@ -1,0 +1,100 @@
+import { inventoryPy } from './assets.js';
+import { UserError } from './errors.js';
+import { holderLabels, throwawayName } from './lock.js';
+import type { Engine } from './ports/engine.js';
+import { installedFrom, normalizeName, type PatchRecord } from './record.js';
+
+/** One distribution as an image's Python sees it (inventory.py's `list`). */
+export interface Distribution {
+  name: string;
+  version: string;
+  metadata: string | null;
+  record: string;
+  installer: string | null;
+  direct_url: { url?: string; vcs_info?: { commit_id?: string }; dir_info?: { editable?: boolean } } | null;
+}
+
+/** Each file of a distribution → sha256 of its content (or `link:TARGET`); null when the image has no such distribution. */
+export type FileHashes = Record<string, Record<string, string | null> | null>;
+
+export interface PackageChange {
+  name: string;
+  before?: string;
+  after?: string;
+  /** What nfhot installed it from, for a patched package; else it changed as a requirement of one. */
+  source?: string;
+  from?: string;
+  /** In the original it was an editable install (its code lived outside site-packages). */
+  editableBefore?: boolean;
+}
+
+export interface FileChanges {
+  added: string[];
+  changed: string[];
+  removed: string[];
+}
+
+const same = (a: Distribution | undefined, b: Distribution | undefined) =>
+  a !== undefined && b !== undefined && a.version === b.version && a.record === b.record && a.metadata === b.metadata && JSON.stringify(a.direct_url) === JSON.stringify(b.direct_url);
+
+/** The distributions that differ between the two images, the patched ones always among them. */
+export function changedPackages(before: Distribution[], after: Distribution[], patches: PatchRecord[]): PackageChange[] {
+  const b = new Map(before.map((d) => [d.name, d]));
+  const a = new Map(after.map((d) => [d.name, d]));
+  const patched = new Map(patches.map((p) => [normalizeName(p.package), p]));
+  const names = [...new Set([...b.keys(), ...a.keys()])].filter((n) => patched.has(n) || !same(b.get(n), a.get(n)));
+  return names
+    .map((name): PackageChange => {
+      const p = patched.get(name);
+      const was = b.get(name);
+      return {
+        name,
+        ...(was ? { before: was.version } : {}),
+        ...(a.get(name) ? { after: a.get(name)!.version } : {}),
+        ...(p ? { source: p.source, from: installedFrom(p) } : {}),
+        ...(was?.direct_url?.dir_info?.editable ? { editableBefore: true } : {}),
+      };
+    })
+    .sort((x, y) => Number(Boolean(y.source)) - Number(Boolean(x.source)) || x.name.localeCompare(y.name));
+}
+
+/** Files added, changed (content or link target) and removed, by absolute path inside the image. */
+export function changedFiles(before: FileHashes, after: FileHashes): FileChanges {
+  const b = new Map<string, string | null>();
+  const a = new Map<string, string | null>();
+  for (const files of Object.values(before)) for (const [path, hash] of Object.entries(files ?? {})) b.set(path, hash);
+  for (const files of Object.values(after)) for (const [path, hash] of Object.entries(files ?? {})) a.set(path, hash);
+  const added = [...a.keys()].filter((p) => !b.has(p));
+  const removed = [...b.keys()].filter((p) => !a.has(p));
+  const changed = [...a.keys()].filter((p) => b.has(p) && b.get(p) !== a.get(p));
+  return { added: added.sort(), changed: changed.sort(), removed: removed.sort() };
+}
+
+async function inventory<T>(engine: Engine, image: string, python: string, args: string[]): Promise<T> {
+  const result = await engine.run(image, [python, '-c', inventoryPy(), ...args], { name: throwawayName('diff'), labels: holderLabels(), user: '0' });
+  if (result.exitCode !== 0) {
+    throw new UserError(`cannot list the Python distributions of ${image} with ${python}: exit code ${result.exitCode}`, result.exitCode === 3 ? 'nfhot diff needs Python 3.8 or later in the image' : undefined, result.stderr);
+  }
+  return JSON.parse(result.stdout) as T;
+}
+
+/**
+ * What the patch changed, read from both images with the patch's own interpreter: every
+ * distribution that differs (the patched packages, and what pip installed or removed for them),
+ * and each of their files by content.
+ */
+export async function diffImages(engine: Engine, original: string, derivative: string, patches: PatchRecord[]): Promise<{ packages: PackageChange[]; files: FileChanges }> {
+  const pythons = [...new Set(patches.map((p) => p.python))];
+  const packages: PackageChange[] = [];
+  const files: FileChanges = { added: [], changed: [], removed: [] };
+  for (const python of pythons) {
+    const [before, after] = await Promise.all([original, derivative].map((image) => inventory<Distribution[]>(engine, image, python, ['list'])));
+    const changes = changedPackages(before!, after!, patches.filter((p) => p.python === python));
+    const names = changes.map((c) => c.name);
+    const [was, is] = await Promise.all([original, derivative].map((image) => inventory<FileHashes>(engine, image, python, ['files', ...names])));
+    const f = changedFiles(was!, is!);
+    packages.push(...changes.filter((c) => !packages.some((p) => p.name === c.name)));
+    for (const k of ['added', 'changed', 'removed'] as const) files[k] = [...new Set([...files[k], ...f[k]])].sort();
+  }
+  return { packages, files };
+}
