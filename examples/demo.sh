@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# nfhot end to end on the example pipeline: build its image offline, patch the package inside it
-# from a branch (nfhot finds the image from the pipeline and writes nfhot.config), run a task the
-# way Nextflow's Docker executor does and see the fix, roll back; then watch the working copy:
-# edit, save, and the task reruns with the edit.
+# nfhot end to end on the example pipeline: build its image offline, run a task the way Nextflow's
+# Docker executor does and see it fail, patch the package inside the image from a branch (nfhot
+# finds the image from the pipeline and writes nfhot.config), rerun the failed task with the patch,
+# see what the patch changed and the lines that make it permanent, roll back; then watch the
+# working copy: edit, save, and the task reruns with the edit.
 # Needs a running Docker daemon and the built project (scripts/setup.sh does both).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,11 @@ expect_gc() { # the GC line of ACGTacgt in what the replayed task wrote
   printf '%s\n' "$got" >&2
   [ "$got" = "$(printf 'ACGTacgt\tGC=%s' "$1")" ] || { echo "demo: expected GC=$1" >&2; exit 1; }
 }
+expect_failure() { # the replayed task fails on lowercase bases
+  if bash examples/replay-task.sh NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC >/dev/null 2>"$err"; then echo "demo: the task passed" >&2; exit 1; fi
+  grep -E 'ValueError|failed with' "$err" >&2
+}
+err=$(mktemp /tmp/nfhot-demo-err.XXXXXX)
 
 step "1. Build the example image offline (Debian base from debootstrap, then docker build)"
 scripts/base-image.sh
@@ -27,12 +33,13 @@ nfhot rollback "$IMAGE" --pipeline examples >/dev/null # a previous run of this 
 step "2. The pipeline as nfhot reads it: each process and the image it runs under Docker"
 nfhot config --pipeline examples
 
-step "3. The bug: SEQSTATS_GC does not count lowercase bases (GC of ACGTacgt should be 0.50)"
-expect_gc 0.25
+step "3. The bug: SEQSTATS_GC fails on lowercase bases (GC of ACGTacgt should be 0.50)"
+expect_failure
+task=$(ls -td examples/work/*/* | head -1)
 
 step "4. The fix lives on a branch of the package's repository"
 repo=$(mktemp -d /tmp/nfhot-demo-seqstats.XXXXXX)
-trap 'rm -rf "$repo"' EXIT
+trap 'rm -rf "$repo" "$err"' EXIT
 cp -r examples/seqstats/. "$repo"
 git_() { git -C "$repo" -c user.name=demo -c user.email=demo@example.org "$@"; }
 git_ init -q -b main && git_ add -A && git_ commit -qm "seqstats 1.0.0"
@@ -49,14 +56,21 @@ printf '$ docker run --rm %s seqstats ACGTacgt   (the same tag runs the fix too)
 docker run --rm "$IMAGE" seqstats ACGTacgt >&2
 nfhot status
 
+step "5b. nfhot rerun: the task that failed in step 3, again, with the patch (in a copy of its work directory)"
+nfhot rerun "$task"
+printf '$ echo "seqstats --version" | nfhot shell   (the patched image, as a task sees it)\n' >&2
+echo "seqstats --version" | (cd examples && node ../bin/nfhot.js shell --as-task)
+nfhot diff "$IMAGE"
+nfhot export "$IMAGE"
+
 step "6. nfhot rollback: the exact original image again, and nfhot.config overrides nothing"
 nfhot rollback "$IMAGE" --pipeline examples
-expect_gc 0.25
+expect_failure
 tail -1 examples/nfhot.config >&2
 
 step "7. nfhot watch: the working copy is patched on every save, and the task reruns after each patch"
 refs=$(mktemp /tmp/nfhot-demo-refs.XXXXXX)
-trap 'rm -rf "$repo" "$refs"' EXIT
+trap 'rm -rf "$repo" "$refs" "$err"' EXIT
 node bin/nfhot.js watch "$repo" --pipeline examples --rollback-on-exit -- bash examples/replay-task.sh >"$refs" &
 watcher=$!
 patches() { # waits until the watcher has printed $1 references
@@ -74,6 +88,6 @@ printf '%s\n' "$got" >&2
 [ "$got" = "$(printf 'NNACGT\tGC=0.50')" ] || { echo "demo: the edit is not in the image" >&2; exit 1; }
 kill -TERM "$watcher" # as Ctrl-C
 wait "$watcher" || true
-expect_gc 0.25 # --rollback-on-exit: the original again
+expect_failure # --rollback-on-exit: the original again
 
-step "Done: patched from a branch, the replayed task saw the fix, rolled back; watched, edited, rerun, rolled back."
+step "Done: a failed task, patched from a branch, the task rerun with the fix, shell, diff, export, rolled back; watched, edited, rerun, rolled back."

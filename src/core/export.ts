@@ -67,17 +67,21 @@ export function renderExport(input: ExportInput, format: ExportFormat): string {
     ].join('\n') + '\n';
   }
   const lines = [...header(input, 'A Dockerfile that makes')];
-  lines.push(input.from ? `FROM ${input.from}` : `# the original has no registry digest (it was built or loaded here): image ID ${input.originalId}`, ...(input.from ? [] : [`FROM ${input.image}`]));
+  lines.push(input.from ? `FROM ${input.from}` : `# the original has no registry digest (it was built or loaded here; until rollback its tag here names the patch): image ID ${input.originalId}`, ...(input.from ? [] : [`FROM ${input.image}`]));
   const archives = input.pins.filter((p): p is Extract<Pin, { archive: string }> => 'archive' in p);
   if (archives.length) lines.push(`COPY ${archives.map((a) => a.archive).join(' ')} ${STAGE}/`);
   if (input.user) lines.push('USER root');
   // One pip per interpreter and way of installing, as nfhot ran it.
   const groups = new Map<string, Pin[]>();
   for (const p of input.pins) groups.set(`${p.patch.python}\0${p.patch.noDeps}`, [...(groups.get(`${p.patch.python}\0${p.patch.noDeps}`) ?? []), p]);
-  for (const pins of groups.values()) {
+  // The sdists go once the last pip that installs one of them is done.
+  const last = [...groups.values()].findLastIndex((pins) => pins.some((p) => 'archive' in p));
+  [...groups.values()].forEach((pins, g) => {
     const { python, noDeps: nd } = pins[0]!.patch;
-    lines.push(`RUN ${python} -m pip install --no-cache-dir${nd ? ' --no-deps' : ''} \\`, ...pins.map((p, i) => `      ${quote(line(p, true))}${i < pins.length - 1 ? ' \\' : archives.length ? ` \\\n && rm -rf ${STAGE}` : ''}`));
-  }
+    const items = pins.map((p) => `      ${quote(line(p, true))}`);
+    if (g === last) items.push(` && rm -rf ${STAGE}`);
+    lines.push(`RUN ${python} -m pip install --no-cache-dir${nd ? ' --no-deps' : ''} \\`, ...items.map((item, i) => (i < items.length - 1 ? `${item} \\` : item)));
+  });
   if (input.user) lines.push(`USER ${input.user}`);
   return lines.join('\n') + '\n';
 }

@@ -58,7 +58,7 @@ export function readWrapper(text: string, where: string): TaskWrapper {
     );
   }
   const exitFile = /^\s*printf(?: --)? \$exit_status > (.+)\/\.exitcode\s*$/m.exec(text)?.[1];
-  const script = /(\S+)\/\.command\.(?:sh|run)\b/.exec(launch.line.slice(container.index + container[0].length))?.[1];
+  const script = /((?:\\.|[^\s\\])+)\/\.command\.(?:sh|run)\b/.exec(launch.line.slice(container.index + container[0].length))?.[1];
   const raw = exitFile ?? script;
   if (!raw) throw new UserError(`cannot tell which directory the wrapper in ${where} belongs to`, 'it names neither .exitcode nor .command.sh');
   return { text, workDir: unescapePath(raw), ...(name ? { name } : {}), engine: container[1] as 'docker' | 'podman', image: container[2]! };

@@ -133,6 +133,8 @@ describe('nfhot rerun', () => {
     expect(await say(local.dir)).toContain('did not run in a container');
     writeFileSync(join(local.dir, '.command.run'), text.replace(/^ {4}docker run .*$/m, `    set +u; env - PATH="$PATH" \${TMP:+SINGULARITYENV_TMP="$TMP"} singularity exec --no-home --pid -B ${local.dir} /sif/x.img /bin/bash -c "cd $NXF_TASK_WORKDIR; /bin/bash -ue ${local.dir}/.command.sh"`));
     expect(await say(local.dir)).toContain('ran under Singularity/Apptainer, not Docker or Podman');
+    const podman = writeTask({ work: join(root, 'w'), engine: 'podman', image: 'x', script: 'true' });
+    expect(await say(podman.dir)).toContain('ran under Podman, and nfhot is talking to Docker');
     writeFileSync(join(local.dir, '.command.run'), '#!/bin/bash\necho hi\n');
     expect(await say(local.dir)).toContain('is not a Nextflow task wrapper');
   });

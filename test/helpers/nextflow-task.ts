@@ -29,6 +29,8 @@ export interface TaskSpec {
   trace?: boolean;
   /** Extra mounts beside the work directory. */
   mounts?: string[];
+  /** docker.engineOptions / podman.engineOptions: between the program and `run` (and, here, `rm` and `stop`). */
+  engineOptions?: string;
 }
 
 export interface TaskDir {
@@ -44,6 +46,7 @@ export function writeTask(spec: TaskSpec): TaskDir {
   const dir = join(spec.work, hash);
   mkdirSync(dir, { recursive: true });
   const engine = spec.engine ?? 'docker';
+  const program = spec.engineOptions ? `${engine} ${spec.engineOptions}` : engine;
   const wd = shellPath(dir);
   writeFileSync(join(dir, '.command.sh'), `#!/bin/bash -ue\n${spec.script}\n`);
   chmodSync(join(dir, '.command.sh'), 0o755);
@@ -54,8 +57,8 @@ export function writeTask(spec: TaskSpec): TaskDir {
   const envs = ['-e "NXF_TASK_WORKDIR"', ...(spec.trace ? ['-e "NXF_DEBUG=${NXF_DEBUG:=0}"'] : [])].join(' ');
   const run =
     engine === 'docker'
-      ? `docker run -i --cpu-shares 1024 ${envs} ${mounts} -w "$NXF_TASK_WORKDIR" ${spec.runOptions ? `${spec.runOptions} ` : ''}--name $NXF_BOXID ${spec.image} ${command}`
-      : `podman run -i ${envs} ${mounts} -w "$NXF_TASK_WORKDIR" ${spec.runOptions ? `${spec.runOptions} ` : ''}--cpu-shares 1024 --name $NXF_BOXID ${spec.image} ${command}`;
+      ? `${program} run -i --cpu-shares 1024 ${envs} ${mounts} -w "$NXF_TASK_WORKDIR" ${spec.runOptions ? `${spec.runOptions} ` : ''}--name $NXF_BOXID ${spec.image} ${command}`
+      : `${program} run -i ${envs} ${mounts} -w "$NXF_TASK_WORKDIR" ${spec.runOptions ? `${spec.runOptions} ` : ''}--cpu-shares 1024 --name $NXF_BOXID ${spec.image} ${command}`;
   const inputs = Object.entries(spec.inputs ?? {});
   const stage = inputs.length ? ['# stage input files', ...inputs.map(([n]) => `rm -f ${shellPath(n)}`), ...inputs.map(([n, src]) => `ln -s ${shellPath(src)} ${shellPath(n)}`)] : [];
   const wrapper = [
@@ -79,13 +82,13 @@ export function writeTask(spec: TaskSpec): TaskDir {
     '    [[ ${exit_status} -eq 0 && ${last_err} -ne 0 ]] && exit_status=${last_err}',
     `    printf -- $exit_status > ${wd}/.exitcode`,
     '    set +u',
-    `    ${engine} rm $NXF_BOXID &>/dev/null || true`,
+    `    ${program} rm $NXF_BOXID &>/dev/null || true`,
     '    exit $exit_status',
     '}',
     '',
     'on_term() {',
     '    set +e',
-    `    ${engine} stop $NXF_BOXID`,
+    `    ${program} stop $NXF_BOXID`,
     '}',
     '',
     'nxf_launch() {',

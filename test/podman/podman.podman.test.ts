@@ -2,11 +2,13 @@
 // nfhot finds to be Podman by itself.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { describe, expect, inject, it, onTestFinished } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { docker, exists, fixtureTag, imageId, rawInspect, runIn } from '../helpers/docker.js';
 import { writePipeline } from '../helpers/pipeline.js';
-import { greetRepo, setVariant } from '../helpers/repos.js';
+import { greetRepo, setVariant, tempDir } from '../helpers/repos.js';
+import { writeTask } from '../helpers/nextflow-task.js';
 
 describe('nfhot on Podman', () => {
   it('re-points the name Podman runs for a short name (localhost/…, as the podman CLI names images), and rolls back', async () => {
@@ -78,6 +80,22 @@ describe('nfhot on Podman', () => {
     await docker('pull', pushed!.reference);
     onTestFinished(() => docker('rmi', pushed!.reference).then(() => undefined, () => undefined));
     expect(await runIn(pushed!.reference, 'greet')).toBe('greet 1.1.0 feature');
+  });
+
+  it('reruns a task that Podman ran (its wrapper runs podman) with the patch', async () => {
+    const [image, repo] = await Promise.all([fixtureTag('venv'), greetRepo()]);
+    // podman.engineOptions point the podman CLI at the tests' own Podman service.
+    const task = writeTask({ work: join(tempDir(), 'work'), engine: 'podman', engineOptions: `--url ${process.env.DOCKER_HOST}`, image, runOptions: '-u $(id -u):$(id -g)', script: 'greet > greeting.txt\ngrep -q feature greeting.txt' });
+    expect((await execa('bash', ['.command.run'], { cwd: task.dir, reject: false })).exitCode).toBe(1);
+    const patched = await nfhot(['patch', `git+${repo.url}@feature`, '--image', image]);
+    expect(patched.exitCode, patched.stderr).toBe(0);
+    const r = await nfhot(['rerun', task.dir, '--json']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout) as { ranIn: string; reference: string };
+    expect(result.reference).toBe(patched.stdout.trim());
+    expect(readFileSync(join(result.ranIn, 'greeting.txt'), 'utf8')).toBe('greet 1.1.0 feature\n');
+    expect(readFileSync(join(task.dir, 'greeting.txt'), 'utf8')).toBe('greet 1.0.0 original\n');
+    expect((await nfhot(['rollback', image])).exitCode).toBe(0);
   });
 
   it('says how to start Podman when its service does not answer', async () => {
