@@ -22,8 +22,10 @@ export const execaPrograms: Programs = {
       cwd: options.cwd,
       stdin: options.stdin ?? 'inherit',
       stdout: options.stdout === 'stdout' ? 'inherit' : process.stderr,
-      stderr: 'inherit',
+      stderr: options.stderr === 'stdout' ? process.stdout : 'inherit',
       reject: false,
+      // Its own handler decides how to stop (a task's wrapper runs `docker stop`, which takes up to 10 s): never SIGKILL it.
+      forceKillAfterDelay: false,
     });
     const terminate = () => child.kill('SIGTERM');
     options.signal?.addEventListener('abort', terminate, { once: true });

@@ -60,7 +60,7 @@ export function formatIncludes(includes: KeptIncludeEntry[]): string {
 
 /** After `nfhot rerun`: how the task ended, and where its outputs are. */
 export function formatRerun(r: RerunResult): string {
-  const how = r.exitCode === 0 ? 'passed' : `failed with exit code ${r.exitCode}`;
+  const how = r.stopped ? `was stopped (exit code ${r.exitCode})` : r.exitCode === 0 ? 'passed' : `failed with exit code ${r.exitCode}`;
   const outputs = r.outputs.length ? `; outputs in ${r.ranIn}: ${r.outputs.join(', ')}` : `; no outputs in ${r.ranIn}`;
   return `nfhot: the task ${how} with ${r.patched ? `the patch (${r.reference})` : `${r.reference}, not patched`}${outputs}\n`;
 }

@@ -31,6 +31,8 @@ export interface RerunResult {
   /** Where it ran: a copy of the task directory, or the directory itself with --in-place. */
   ranIn: string;
   exitCode: number;
+  /** Ctrl-C (or SIGTERM) stopped it, as Nextflow stops a task: `docker stop`. */
+  stopped?: boolean;
   /** The files and directories the task left in `ranIn` (not its inputs, nor Nextflow's own files). */
   outputs: string[];
 }
@@ -112,11 +114,14 @@ export async function rerun(options: RerunOptions, ctx: Context): Promise<RerunR
   ctx.report.info(`rerunning ${task} with ${reference}${options.inPlace ? ', in place' : ` in ${ranIn}`}`);
   let code: number | undefined;
   try {
-    code = await ctx.programs.attach('bash', [wrapperFile], { cwd: ranIn, stdin: 'ignore', stdout: options.stdout ?? 'stdout', signal: ctx.signal });
+    // The task's stdout to nfhot's stdout (unless it carries JSON), its stderr to stderr, whichever way the wrapper sends them.
+    const out = options.stdout ?? 'stdout';
+    const streams = wrapper.swapsOutput ? { stdout: 'stderr' as const, stderr: out } : { stdout: out, stderr: 'stderr' as const };
+    code = await ctx.programs.attach('bash', [wrapperFile], { cwd: ranIn, stdin: 'ignore', ...streams, signal: ctx.signal });
   } finally {
     if (options.inPlace) await rm(wrapperFile, { force: true });
   }
   if (code === undefined) throw new UserError('cannot run bash on this machine', 'nfhot rerun runs the task\'s wrapper with bash, as Nextflow does');
   const outputs = await outputsIn(ranIn, stagedNames(script));
-  return { task: options.dir, ...(wrapper.name ? { name: wrapper.name } : {}), image: wrapper.image, reference, patched, ranIn, exitCode: code, outputs };
+  return { task: options.dir, ...(wrapper.name ? { name: wrapper.name } : {}), image: wrapper.image, reference, patched, ranIn, exitCode: code, ...(ctx.signal.aborted ? { stopped: true } : {}), outputs };
 }

@@ -15,6 +15,11 @@ export interface TaskWrapper {
   engine: 'docker' | 'podman';
   /** The image the task ran, as Nextflow named it. */
   image: string;
+  /**
+   * The wrapper prints the task's stdout on its stderr and the task's stderr on its stdout: the
+   * tee pipeline of Nextflow up to 26.07 swaps them once (`3>&1 1>&2 2>&3`); later ones swap back.
+   */
+  swapsOutput: boolean;
 }
 
 /** What a path looks like in the wrapper: Nextflow escapes every character a shell would split or expand. */
@@ -61,7 +66,9 @@ export function readWrapper(text: string, where: string): TaskWrapper {
   const script = /((?:\\.|[^\s\\])+)\/\.command\.(?:sh|run)\b/.exec(launch.line.slice(container.index + container[0].length))?.[1];
   const raw = exitFile ?? script;
   if (!raw) throw new UserError(`cannot tell which directory the wrapper in ${where} belongs to`, 'it names neither .exitcode nor .command.sh');
-  return { text, workDir: unescapePath(raw), ...(name ? { name } : {}), engine: container[1] as 'docker' | 'podman', image: container[2]! };
+  const tee = /^.*nxf_launch \| tee .*$/m.exec(text)?.[0] ?? '';
+  const swapsOutput = (tee.match(/3>&1 1>&2 2>&3/g) ?? []).length % 2 === 1;
+  return { text, workDir: unescapePath(raw), ...(name ? { name } : {}), engine: container[1] as 'docker' | 'podman', image: container[2]!, swapsOutput };
 }
 
 /**

@@ -119,6 +119,25 @@ describe('nfhot rerun', () => {
     expect(readFileSync(join(explicit.json.ranIn, 'greeting.txt'), 'utf8')).toBe('greet 1.0.0 original\n');
   });
 
+  it('Ctrl-C stops the task as Nextflow does (docker stop), its container removed', async () => {
+    const image = await fixtureTag('venv');
+    const task = writeTask({ work: join(tempDir(), 'work'), image, script: 'echo started\necho on-stderr >&2\nsleep 120' });
+    const child = nfhot(['rerun', task.dir]);
+    let out = '';
+    child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    while (!out.includes('started')) await new Promise((r) => setTimeout(r, 100));
+    child.kill('SIGINT');
+    const r = await child;
+    expect(r.exitCode).toBe(143); // the task's status: its container was stopped
+    expect(r.stderr).toContain('the task was stopped (exit code 143)');
+    expect(r.stderr).not.toContain('came too late');
+    // The task's own streams, as they came (the wrapper's tee swaps them; nfhot swaps them back).
+    expect(r.stdout.split('\n')[0]).toBe('started');
+    expect(r.stderr).toContain('on-stderr');
+    expect(r.stdout).not.toContain('on-stderr');
+    expect(await docker('ps', '-a', '--filter', `ancestor=${image}`, '--format', '{{.Names}}')).toBe('');
+  });
+
   it('says what a directory is when it is not a task it can rerun', async () => {
     const root = tempDir();
     const say = async (dir: string) => {
@@ -175,6 +194,13 @@ describe('nfhot shell', () => {
     const two = await execa('node', [bin, 'shell', '--', 'greet'], { cwd: pipeline, reject: false });
     expect(two.exitCode).toBe(2);
     expect(two.stderr).toContain('2 images are patched: name one');
+    // On a terminal, it asks.
+    const asked = await execa('script', ['-qec', `node ${bin} shell -- greet`, '/dev/null'], { cwd: pipeline, input: '2\n', reject: false });
+    expect(asked.exitCode, asked.stdout).toBe(0);
+    expect(asked.stdout).toContain(`1) ${[a, b].sort()[0]}`);
+    expect(asked.stdout).toContain('which one?');
+    // The second in the list: `other` does not change what greet prints.
+    expect(asked.stdout).toContain([a, b].sort()[1] === a ? 'greet 1.1.0 feature' : 'greet 1.0.0 original');
   });
 });
 

@@ -54,6 +54,12 @@ describe('readWrapper', () => {
     expect(readWrapper(wrapper(sudo), 'x')).toMatchObject({ engine: 'docker', image: 'busybox' });
   });
 
+  it('tells whether the tee pipeline swaps the task\'s stdout and stderr (up to 26.07) or swaps them back (later)', () => {
+    const main = (extra: string) => wrapper(TRACE).replace('nxf_main() {', `nxf_main() {\n    (set -o pipefail; (nxf_launch | tee .command.out) 3>&1 1>&2 2>&3 | tee .command.err)${extra} &`);
+    expect(readWrapper(main(''), 'x').swapsOutput).toBe(true);
+    expect(readWrapper(main(' 3>&1 1>&2 2>&3'), 'x').swapsOutput).toBe(false);
+  });
+
   it('takes the directory from the launch line when no .exitcode line names it (and unescapes it)', () => {
     const dir = '/w/my work/ab/cd';
     const text = wrapper(`docker run -i -v /w:/w -w "$NXF_TASK_WORKDIR" --name $NXF_BOXID img /bin/bash -ue ${shellPath(dir)}/.command.sh`).replace(/^ {4}printf.*$/m, '');

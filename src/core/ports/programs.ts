@@ -14,6 +14,8 @@ export interface AttachOptions {
   stdin?: 'inherit' | 'ignore';
   /** Where its stdout goes; default: nfhot's stderr. */
   stdout?: 'stdout' | 'stderr';
+  /** Where its stderr goes; default: nfhot's stderr. */
+  stderr?: 'stdout' | 'stderr';
   /** When aborted, the program is sent SIGTERM (and left to end as it will). */
   signal?: AbortSignal;
 }
