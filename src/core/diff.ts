@@ -81,18 +81,22 @@ async function inventory<T>(engine: Engine, image: string, python: string, args:
 /**
  * What the patch changed, read from both images with the patch's own interpreter: every
  * distribution that differs (the patched packages, and what pip installed or removed for them),
- * and each of their files by content.
+ * and each of their files by content. One container per image; one more each when pip changed
+ * other packages too.
  */
 export async function diffImages(engine: Engine, original: string, derivative: string, patches: PatchRecord[]): Promise<{ packages: PackageChange[]; files: FileChanges }> {
   const pythons = [...new Set(patches.map((p) => p.python))];
   const packages: PackageChange[] = [];
   const files: FileChanges = { added: [], changed: [], removed: [] };
   for (const python of pythons) {
-    const [before, after] = await Promise.all([original, derivative].map((image) => inventory<Distribution[]>(engine, image, python, ['list'])));
-    const changes = changedPackages(before!, after!, patches.filter((p) => p.python === python));
-    const names = changes.map((c) => c.name);
-    const [was, is] = await Promise.all([original, derivative].map((image) => inventory<FileHashes>(engine, image, python, ['files', ...names])));
-    const f = changedFiles(was!, is!);
+    const mine = patches.filter((p) => p.python === python);
+    const names = mine.map((p) => normalizeName(p.package));
+    const run = <T>(args: string[]) => Promise.all([original, derivative].map((image) => inventory<T>(engine, image, python, args)));
+    const [before, after] = await run<{ dists: Distribution[]; files: FileHashes }>(['list', ...names]);
+    const changes = changedPackages(before!.dists, after!.dists, mine);
+    const others = changes.map((c) => c.name).filter((n) => !names.includes(n));
+    const [was, is] = others.length ? await run<{ files: FileHashes }>(['files', ...others]) : [{ files: {} }, { files: {} }];
+    const f = changedFiles({ ...before!.files, ...was!.files }, { ...after!.files, ...is!.files });
     packages.push(...changes.filter((c) => !packages.some((p) => p.name === c.name)));
     for (const k of ['added', 'changed', 'removed'] as const) files[k] = [...new Set([...files[k], ...f[k]])].sort();
   }

@@ -1,9 +1,10 @@
 """What Python distributions an image has, as the interpreter running this sees them (nfhot diff).
 
-argv: "list" -> one JSON object per distribution import finds first for its name: name, version,
-location, a hash of its RECORD, and how it was installed (direct_url.json, INSTALLER).
-argv: "files NAME..." -> for each NAME, its files (from RECORD, or installed-files.txt), each with
-the sha256 of its content as it is now.
+argv: "list NAME..." -> {"dists": one object per distribution import finds first for its name:
+name, version, location, a hash of its RECORD, and how it was installed (direct_url.json,
+INSTALLER); "files": for each NAME, its files (from RECORD, or installed-files.txt), each with the
+sha256 of its content as it is now}.
+argv: "files NAME..." -> only the "files" part.
 """
 import hashlib
 import json
@@ -83,10 +84,10 @@ def files(dist):
 
 def main():
     dists = effective()
+    out = {"files": {n: files(dists[n]) if n in dists else None for n in map(normalize, sys.argv[2:])}}
     if sys.argv[1] == "list":
-        json.dump([describe(n, d) for n, d in sorted(dists.items())], sys.stdout)
-    else:
-        json.dump({n: files(dists[n]) if n in dists else None for n in map(normalize, sys.argv[2:])}, sys.stdout)
+        out["dists"] = [describe(n, d) for n, d in sorted(dists.items())]
+    json.dump(out, sys.stdout)
 
 
 main()

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { changedFiles, changedPackages, type Distribution } from '../../src/core/diff.js';
+import { changedFiles, changedPackages, diffImages, type Distribution } from '../../src/core/diff.js';
+import type { Engine, RunResult } from '../../src/core/ports/engine.js';
 import { gitRequirement, pipGitUrl, renderExport, type ExportInput } from '../../src/core/export.js';
 import type { PatchRecord } from '../../src/core/record.js';
 
@@ -93,5 +94,25 @@ describe('diff', () => {
     const before = { a: { '/s/a/x.py': '1', '/s/a/y.py': '2', '/s/a-1.dist-info/RECORD': '3' }, b: null };
     const after = { a: { '/s/a/x.py': '1', '/s/a/y.py': '9', '/s/a-2.dist-info/RECORD': '4' }, b: { '/s/b/__init__.py': '5' } };
     expect(changedFiles(before, after)).toEqual({ added: ['/s/a-2.dist-info/RECORD', '/s/b/__init__.py'], changed: ['/s/a/y.py'], removed: ['/s/a-1.dist-info/RECORD'] });
+  });
+
+  it('reads both images once, and once more for the files of packages pip changed besides the patched ones', async () => {
+    const images: Record<string, { dists: Distribution[]; files: Record<string, Record<string, string>> }> = {
+      original: { dists: [dist('seqstats', '1.0.0'), dist('numpy', '1.26.0')], files: { seqstats: { '/s/seqstats/a.py': '1' }, numpy: { '/s/numpy/n.py': 'x' } } },
+      derivative: { dists: [dist('seqstats', '1.0.1'), dist('numpy', '1.26.4')], files: { seqstats: { '/s/seqstats/a.py': '2' }, numpy: { '/s/numpy/n.py': 'y', '/s/numpy/new.py': 'z' } } },
+    };
+    const calls: string[] = [];
+    const engine = {
+      async run(image: string, argv: string[]): Promise<RunResult> {
+        const [mode, ...names] = argv.slice(3);
+        calls.push(`${image} ${mode} ${names.join(',')}`);
+        const files = Object.fromEntries(names.map((n) => [n, images[image]!.files[n] ?? null]));
+        return { exitCode: 0, stdout: JSON.stringify(mode === 'list' ? { dists: images[image]!.dists, files } : { files }), stderr: '' };
+      },
+    } as unknown as Engine;
+    const result = await diffImages(engine, 'original', 'derivative', [patch({ python: '/py' })]);
+    expect(calls.sort()).toEqual(['derivative files numpy', 'derivative list seqstats', 'original files numpy', 'original list seqstats']);
+    expect(result.packages.map((p) => p.name)).toEqual(['seqstats', 'numpy']);
+    expect(result.files).toEqual({ added: ['/s/numpy/new.py'], changed: ['/s/numpy/n.py', '/s/seqstats/a.py'], removed: [] });
   });
 });
