@@ -57,6 +57,13 @@ export function readWrapper(text: string, where: string): TaskWrapper {
   const container = /^\s*(?:sudo\s+)?(docker|podman)\s+(?:\S+\s+)*?run\s[\s\S]*?--name \$NXF_BOXID\s+(\S+)/.exec(launch.line);
   if (!container) {
     const other = OTHER_RUNNERS.find(([re]) => re.test(launch.line));
+    const named = /^### container: '(.*)'$/m.exec(text)?.[1];
+    if (!other && named) {
+      throw new UserError(
+        `the task in ${where} ran in ${named}, started by its executor (Kubernetes, AWS Batch, Google Batch…), not by the wrapper`,
+        'nfhot rerun re-runs tasks whose wrapper starts the container (the local and grid executors with -profile docker or podman)',
+      );
+    }
     throw new UserError(
       other ? `the task in ${where} ran under ${other[1]}, not Docker or Podman` : `the task in ${where} did not run in a container`,
       other ? 'nfhot rerun re-runs tasks of -profile docker or podman; with Singularity, patch with --singularity and rerun the pipeline' : 'run the pipeline with -profile docker (or podman) so that its tasks run in the images nfhot patches',

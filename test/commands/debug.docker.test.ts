@@ -25,8 +25,8 @@ function snapshotDir(dir: string): Record<string, string> {
 /** Runs a task directory as Nextflow's local executor does: bash .command.run in it. */
 const runAsNextflow = (dir: string) => execa('bash', ['.command.run'], { cwd: dir, reject: false });
 
-async function patched(source: string, image: string): Promise<string> {
-  const r = await nfhot(['patch', source, '--image', image, '--json']);
+async function patched(source: string, image: string, ...more: string[]): Promise<string> {
+  const r = await nfhot(['patch', source, '--image', image, '--json', ...more]);
   expect(r.exitCode, r.stderr).toBe(0);
   return (JSON.parse(r.stdout) as { images: { derivative: string }[] }).images[0]!.derivative;
 }
@@ -96,15 +96,17 @@ describe('nfhot rerun', () => {
     expect(readFileSync(join(task.dir, '.command.run'), 'utf8')).toContain(`--name $NXF_BOXID ${image} `); // the wrapper itself unchanged
   });
 
-  it('follows a task run with an earlier patch to the newest one, through the trace wrapper, with the task environment; --image', async () => {
+  it('follows a task run with an earlier patch to the newest one (--keep-tag too), through the trace wrapper, with the task environment; --image', async () => {
     const [image, repo] = await Promise.all([fixtureTag('venv'), greetRepo()]);
     await addVariant(repo, 'second', '1.2.0');
     const first = await patched(`git+${repo.url}@feature`, image);
     // The pipeline ran with the include: the wrapper names the first patch's reference.
     const task = writeTask({ work: join(tempDir(), 'my work'), image: first, trace: true, env: { GREETING_TARGET: 'planet-9' }, script: 'greet > greeting.txt\necho "$GREETING_TARGET" > env.txt' });
     expect((await runAsNextflow(task.dir)).exitCode).toBe(0);
-    const second = await patched(`git+${repo.url}@second`, image);
+    // --keep-tag: the tag stays on the original; the task still gets the patch (as nfhot resolve gives it).
+    const second = await patched(`git+${repo.url}@second`, image, '--keep-tag');
     expect(second).not.toBe(first);
+    expect(await runIn(image, 'greet')).toBe('greet 1.0.0 original');
 
     const r = await rerun(task.dir);
     expect(r.exitCode, r.stderr).toBe(0);

@@ -70,6 +70,8 @@ describe('readWrapper', () => {
     expect(() => readWrapper('#!/bin/bash\necho hi\n', 'd')).toThrow('d is not a Nextflow task wrapper');
     expect(() => readWrapper(wrapper(`/bin/bash -ue ${W}/.command.sh`), 'd')).toThrow('the task in d did not run in a container');
     expect(() => readWrapper(wrapper(`set +u; env - PATH="$PATH" singularity exec --no-home --pid -B /w /sif/x.img /bin/bash -c "cd $NXF_TASK_WORKDIR; /bin/bash -ue ${W}/.command.sh"`), 'd')).toThrow('ran under Singularity/Apptainer');
+    const k8s = wrapper(`/bin/bash -ue ${W}/.command.sh`).replace("### ...", "### container: 'quay.io/org/tool:dev'\n### ...");
+    expect(() => readWrapper(k8s, 'd')).toThrow('the task in d ran in quay.io/org/tool:dev, started by its executor');
     expect(() => readWrapper(wrapper(`apptainer exec -B /w /sif/x.img /bin/bash -ue ${W}/.command.sh`), 'd')).toThrow('ran under Singularity/Apptainer');
   });
 });
