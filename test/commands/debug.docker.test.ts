@@ -149,7 +149,7 @@ describe('nfhot rerun', () => {
     };
     expect(await say(root)).toContain('is not a Nextflow task directory: it has no .command.run');
     const local = writeTask({ work: join(root, 'w'), image: 'x', script: 'true' });
-    const text = readFileSync(join(local.dir, '.command.run'), 'utf8');
+    const text = readFileSync(join(local.dir, '.command.run'), 'utf8').replace(/^### container: .*\n/m, ''); // a task without a container
     writeFileSync(join(local.dir, '.command.run'), text.replace(/^ {4}docker run .*$/m, `    /bin/bash -ue ${local.dir}/.command.sh`));
     expect(await say(local.dir)).toContain('did not run in a container');
     writeFileSync(join(local.dir, '.command.run'), text.replace(/^ {4}docker run .*$/m, `    set +u; env - PATH="$PATH" \${TMP:+SINGULARITYENV_TMP="$TMP"} singularity exec --no-home --pid -B ${local.dir} /sif/x.img /bin/bash -c "cd $NXF_TASK_WORKDIR; /bin/bash -ue ${local.dir}/.command.sh"`));
