@@ -146,13 +146,19 @@ export class ExecaGit implements Git {
     return found;
   }
 
-  async published(dir: string, commit: string): Promise<{ url: string; branch: string; subdirectory: string } | undefined> {
+  async published(dir: string, commit: string): Promise<{ url: string; subdirectory: string } | undefined> {
     const where = await this.locate(dir);
     if (!where) return undefined;
-    const branches = await this.git(['branch', '-r', '--contains', commit, '--format=%(refname:short)'], { cwd: dir }).catch(() => '');
-    for (const branch of branches.split('\n').filter((b) => b.includes('/') && !b.endsWith('/HEAD'))) {
-      const url = await this.git(['remote', 'get-url', branch.slice(0, branch.indexOf('/'))], { cwd: dir }).catch(() => undefined);
-      if (url) return { url: stripCredentials(/^\.\.?\//.test(url) ? resolve(where[0]!, url) : url), branch, subdirectory: where[3]!.replace(/\/$/, '') };
+    const [branches, remotes] = await Promise.all([
+      this.git(['branch', '-r', '--contains', commit, '--format=%(refname:short)'], { cwd: dir }).catch(() => ''),
+      this.git(['remote'], { cwd: dir }).catch(() => ''),
+    ]);
+    // A remote-tracking branch is <remote>/<branch>, and a remote's name may hold a slash: the longest that fits.
+    const names = remotes.split('\n').filter(Boolean).sort((a, b) => b.length - a.length);
+    for (const branch of branches.split('\n').filter((b) => b && !b.endsWith('/HEAD'))) {
+      const remote = names.find((r) => branch.startsWith(`${r}/`));
+      const url = remote && (await this.git(['remote', 'get-url', remote], { cwd: dir }).catch(() => undefined));
+      if (url) return { url: stripCredentials(/^\.\.?\//.test(url) ? resolve(where[0]!, url) : url), subdirectory: where[3]!.replace(/\/$/, '') };
     }
     return undefined;
   }

@@ -1,9 +1,9 @@
-import { chmod, copyFile, mkdir, stat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, mkdtemp, stat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
 import type { Context } from '../core/context.js';
 import { cacheDir } from '../core/dirs.js';
-import { UsageError, UserError } from '../core/errors.js';
+import { throwIfInterrupted, UsageError, UserError } from '../core/errors.js';
 import { imageBehind } from '../core/state.js';
 import { hashHex } from '../core/reference.js';
 import { readWrapper, rewriteWrapper, RUN_FILES } from '../core/task.js';
@@ -49,16 +49,25 @@ async function readTaskFile(dir: string, file: string): Promise<string> {
 /**
  * A fresh copy of what the wrapper needs to run the task again: its scripts, not the last run's
  * output (the wrapper stages the inputs again). The directory gets the task directory's mode, so
- * that a task user who could write there can write here.
+ * that a task user who could write there can write here. When the last rerun's files are not
+ * ours to remove (a task that ran as root wrote them), the copy goes beside them. Returns where.
  */
-async function copyTask(from: string, to: string): Promise<void> {
-  await rm(to, { recursive: true, force: true });
-  await mkdir(to, { recursive: true });
+async function copyTask(ctx: Context, from: string, to: string): Promise<string> {
+  try {
+    await rm(to, { recursive: true, force: true });
+    await mkdir(to, { recursive: true });
+  } catch (err) {
+    if (!['EACCES', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
+    const beside = await mkdtemp(`${to}-`);
+    ctx.report.warn(`cannot remove the last rerun's files in ${to} (the task wrote them as another user): this one runs in ${beside}`);
+    to = beside;
+  }
   await chmod(to, (await stat(from)).mode & 0o7777);
   for (const entry of await readdir(from, { withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.startsWith('.command.') || RUN_FILES.has(entry.name)) continue;
     await copyFile(join(from, entry.name), join(to, entry.name));
   }
+  return to;
 }
 
 /** What the run left in `dir`: its entries but Nextflow's files and the staged inputs (links). */
@@ -74,7 +83,9 @@ async function outputsIn(dir: string, inputs: Set<string>): Promise<string[]> {
 /** The names the wrapper stages in (`ln -s SRC NAME`, `cp -fRL SRC NAME`, `ln SRC NAME`): not outputs even when copied. */
 function stagedNames(wrapper: string): Set<string> {
   const names = new Set<string>();
-  for (const m of wrapper.matchAll(/^\s*(?:mkdir -p \S+ && )?(?:ln(?: -sfn| -s| -f)?|cp -fRL) \S+ (\S+)\s*$/gm)) names.add(m[1]!.split('/')[0]!);
+  const word = String.raw`(?:\\.|[^\s\\])+`;
+  const staging = new RegExp(String.raw`^\s*(?:mkdir -p ${word} && )?(?:ln(?: -sfn| -s| -f)?|cp -fRL) ${word} (${word})\s*$`, 'gm');
+  for (const m of wrapper.matchAll(staging)) names.add(m[1]!.replace(/\\(.)/g, '$1').split('/')[0]!);
   return names;
 }
 
@@ -99,17 +110,14 @@ export async function rerun(options: RerunOptions, ctx: Context): Promise<RerunR
   if (options.inPlace && resolvePath(wrapper.workDir) !== dir) {
     throw new UsageError(`the wrapper in ${options.dir} names another directory (${wrapper.workDir}): it was moved or copied`, 'rerun it without --in-place (nfhot then runs it in a copy)');
   }
-  const ranIn = options.inPlace ? dir : join(cacheDir(), 'rerun', `${basename(dirname(dir))}-${basename(dir)}`.replace(/[^\w.-]/g, '_') + `-${hashHex(dir).slice(0, 8)}`);
+  throwIfInterrupted(ctx.signal);
+  const copy = join(cacheDir(), 'rerun', `${basename(dirname(dir))}-${basename(dir)}`.replace(/[^\w.-]/g, '_') + `-${hashHex(dir).slice(0, 8)}`);
+  const ranIn = options.inPlace ? dir : await copyTask(ctx, dir, copy);
+  // In place, Nextflow's own .command.run stays as it is: the new one runs from outside the directory.
+  const wrapperFile = options.inPlace ? join(tmpdir(), `nfhot-rerun-${process.pid}-${hashHex(dir).slice(0, 8)}.run`) : join(ranIn, '.command.run');
   const script = rewriteWrapper(wrapper, reference, ranIn);
-  let wrapperFile: string;
-  if (options.inPlace) {
-    // Nextflow's own .command.run stays as it is: the new one runs from outside the directory.
-    wrapperFile = join(tmpdir(), `nfhot-rerun-${process.pid}-${hashHex(dir).slice(0, 8)}.run`);
-  } else {
-    await copyTask(dir, ranIn);
-    wrapperFile = join(ranIn, '.command.run');
-  }
   await writeFile(wrapperFile, script, { mode: 0o755 });
+  throwIfInterrupted(ctx.signal);
   const task = wrapper.name ? `${wrapper.name} (${options.dir})` : options.dir;
   ctx.report.info(`rerunning ${task} with ${reference}${options.inPlace ? ', in place' : ` in ${ranIn}`}`);
   let code: number | undefined;
@@ -122,6 +130,7 @@ export async function rerun(options: RerunOptions, ctx: Context): Promise<RerunR
     if (options.inPlace) await rm(wrapperFile, { force: true });
   }
   if (code === undefined) throw new UserError('cannot run bash on this machine', 'nfhot rerun runs the task\'s wrapper with bash, as Nextflow does');
-  const outputs = await outputsIn(ranIn, stagedNames(script));
+  const stage = await readFile(join(ranIn, '.command.stage'), 'utf8').catch(() => '');
+  const outputs = await outputsIn(ranIn, stagedNames(script + stage));
   return { task: options.dir, ...(wrapper.name ? { name: wrapper.name } : {}), image: wrapper.image, reference, patched, ranIn, exitCode: code, ...(ctx.signal.aborted ? { stopped: true } : {}), outputs };
 }

@@ -52,9 +52,11 @@ export async function shell(options: ShellOptions, ctx: Context): Promise<{ imag
   const image = options.image ?? (await defaultImage(options, ctx));
   const reference = await resolve(image, ctx);
   if (reference === image) ctx.report.warn(`${image} is not patched: the shell is in the image as it is`);
+  // -v cannot say a path with a colon; --mount can.
+  const mountHere = options.cwd.includes(':') ? ['--mount', `type=bind,source=${options.cwd},target=${options.cwd}`] : ['-v', `${options.cwd}:${options.cwd}`];
   const labels = Object.entries(holderLabels()).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
   const user = options.asTask ? ['-u', `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`] : [];
-  const argv = ['run', '--rm', '-i', ...(options.tty ? ['-t'] : []), '--name', throwawayName('shell'), ...labels, '-v', `${options.cwd}:${options.cwd}`, '-w', options.cwd, ...user, reference, ...(options.command?.length ? options.command : SHELL)];
+  const argv = ['run', '--rm', '-i', ...(options.tty ? ['-t'] : []), '--name', throwawayName('shell'), ...labels, ...mountHere, '-w', options.cwd, ...user, reference, ...(options.command?.length ? options.command : SHELL)];
   ctx.report.info(`${options.command?.length ? 'running' : 'shell'} in ${reference}${options.asTask ? ' as the task user' : ''}`);
   const code = await ctx.programs.attach(ctx.engine.cli, argv, { stdin: 'inherit', stdout: 'stdout', signal: ctx.signal });
   if (code === undefined) throw new UserError(`cannot run ${ctx.engine.cli}: it is not on PATH`, `nfhot shell runs the ${ctx.engine.cli} command line for the terminal`);

@@ -10,7 +10,6 @@ export interface Distribution {
   version: string;
   metadata: string | null;
   record: string;
-  installer: string | null;
   direct_url: { url?: string; vcs_info?: { commit_id?: string }; dir_info?: { editable?: boolean } } | null;
 }
 

@@ -22,9 +22,18 @@ export interface TaskWrapper {
   swapsOutput: boolean;
 }
 
-/** What a path looks like in the wrapper: Nextflow escapes every character a shell would split or expand. */
+/** A path as nfhot writes it into a wrapper: every character a shell could split or expand escaped. */
 export function shellPath(path: string): string {
   return path.replace(/[^A-Za-z0-9_./@%+=:,~-]/g, (c) => `\\${c}`);
+}
+
+/**
+ * Where the wrapper mentions a path, however it escaped it (Nextflow escapes only some characters:
+ * space, quotes, parentheses, `!&|<>`;:`): each character with or without a backslash, followed by
+ * the end of the path.
+ */
+function mentions(path: string, flags = 'gm'): RegExp {
+  return new RegExp(`${[...path].map((c) => `\\\\?${escapeRegex(c)}`).join('')}(?=[/\\s"';:)]|$)`, flags);
 }
 
 const unescapePath = (text: string) => text.replace(/\\(.)/g, '$1');
@@ -81,20 +90,22 @@ export function readWrapper(text: string, where: string): TaskWrapper {
 /**
  * The wrapper made to run in `dir` with `image`: every mention of the task's directory names
  * `dir`, and `dir` is mounted into the container (with the same SELinux flag as the other mounts)
- * when it is not the task's own directory.
+ * unless the wrapper mounted the task's directory itself.
  */
 export function rewriteWrapper(wrapper: TaskWrapper, image: string, dir: string): string {
   const launch = launchOf(wrapper.text)!;
   let line = launch.line.replace(/(--name \$NXF_BOXID\s+)\S+/, (_, before: string) => before + image);
-  if (dir !== wrapper.workDir) {
+  // Nextflow mounts the task directory itself with read-only inputs, scratch, a symlinked work
+  // directory, or when nothing else covers it: that mount moves to the copy with the rest.
+  const mounted = new RegExp(`\\s-v\\s+(?:"\\$NXF_TASK_WORKDIR"|${mentions(wrapper.workDir).source}):`).test(line);
+  if (dir !== wrapper.workDir && !mounted) {
     const selinux = /\s-v\s+\S+:\S+:(?:\S*,)?([zZ])\b/.exec(line)?.[1];
     const mount = `${shellPath(dir)}:${shellPath(dir)}${selinux ? `:${selinux}` : ''}`;
     line = line.replace('--name $NXF_BOXID', `-v ${mount} --name $NXF_BOXID`);
   }
   const text = wrapper.text.slice(0, launch.start) + line + wrapper.text.slice(launch.start + launch.line.length);
   if (dir === wrapper.workDir) return text;
-  const mention = new RegExp(`${escapeRegex(shellPath(wrapper.workDir))}(?=[/\\s"';:)]|$)`, 'gm');
-  return text.replace(mention, () => shellPath(dir));
+  return text.replace(mentions(wrapper.workDir), () => shellPath(dir));
 }
 
 /** What a run of the wrapper writes into its directory, besides the task's outputs: never copied for a rerun. */

@@ -1,9 +1,9 @@
 """What Python distributions an image has, as the interpreter running this sees them (nfhot diff).
 
 argv: "list NAME..." -> {"dists": one object per distribution import finds first for its name:
-name, version, location, a hash of its RECORD, and how it was installed (direct_url.json,
-INSTALLER); "files": for each NAME, its files (from RECORD, or installed-files.txt), each with the
-sha256 of its content as it is now}.
+name, version, location, a hash of its RECORD, and how it was installed (direct_url.json);
+"files": for each NAME, the files of its distributions (RECORD, or installed-files.txt), each with
+the sha256 of its content as it is now}.
 argv: "files NAME..." -> only the "files" part.
 """
 import hashlib
@@ -18,19 +18,27 @@ except ImportError:  # Python < 3.8
     sys.stderr.write("nfhot diff needs Python 3.8 or later in the image\n")
     sys.exit(3)
 
+# `python -c` puts the working directory first: an old egg-info in the image's WORKDIR must not
+# hide what is installed.
+sys.path[:] = [p for p in sys.path if p not in ("", os.getcwd())]
+
 
 def normalize(name):
     return re.sub(r"[-_.]+", "-", name or "").lower()
 
 
-def effective():
-    """Each distribution import would use: the first on sys.path for its name."""
-    seen = {}
+def by_name():
+    """Every distribution for each name, in sys.path order (the first is the one import uses); one
+    whose metadata cannot be read is left out."""
+    found = {}
     for dist in metadata.distributions():
-        name = normalize(dist.metadata["Name"])
-        if name and name not in seen:
-            seen[name] = dist
-    return seen
+        try:
+            name = normalize(dist.metadata["Name"])
+        except Exception:
+            continue
+        if name:
+            found.setdefault(name, []).append(dist)
+    return found
 
 
 def read(dist, name):
@@ -57,7 +65,6 @@ def describe(name, dist):
         "version": dist.version,
         "metadata": home(dist),
         "record": hashlib.sha256(record.encode("utf-8", "surrogateescape")).hexdigest(),
-        "installer": (read(dist, "INSTALLER") or "").strip() or None,
         "direct_url": direct,
     }
 
@@ -73,20 +80,42 @@ def sha256(path):
     return h.hexdigest()
 
 
-def files(dist):
+def paths(dist):
+    """The files a distribution installed: an egg-info's installed-files.txt (which Python before
+    3.12 does not read: it gives SOURCES.txt), else RECORD."""
+    installed = read(dist, "installed-files.txt")
+    if installed and home(dist):
+        return [os.path.join(home(dist), line) for line in installed.splitlines() if line.strip()]
+    try:
+        return [str(f.locate()) for f in dist.files or []]
+    except Exception:
+        return []
+
+
+def files(dists):
+    """The files of every distribution of a name: one that pip shadowed (in another directory) is
+    still there, not removed."""
     out = {}
-    for f in dist.files or []:
-        path = os.path.normpath(str(f.locate()))
-        if os.path.isfile(path) or os.path.islink(path):
-            out[path] = sha256(path) if not os.path.islink(path) else "link:" + os.readlink(path)
+    for dist in dists:
+        for path in map(os.path.normpath, paths(dist)):
+            if os.path.islink(path):
+                out[path] = "link:" + os.readlink(path)
+            elif os.path.isfile(path):
+                out[path] = sha256(path)
     return out
 
 
 def main():
-    dists = effective()
+    dists = by_name()
     out = {"files": {n: files(dists[n]) if n in dists else None for n in map(normalize, sys.argv[2:])}}
     if sys.argv[1] == "list":
-        out["dists"] = [describe(n, d) for n, d in sorted(dists.items())]
+        listed = []
+        for name, found in sorted(dists.items()):
+            try:
+                listed.append(describe(name, found[0]))
+            except Exception:
+                pass
+        out["dists"] = listed
     json.dump(out, sys.stdout)
 
 

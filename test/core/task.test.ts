@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { readWrapper, rewriteWrapper, shellPath } from '../../src/core/task.js';
-import { writeTask } from '../helpers/nextflow-task.js';
+import { nextflowPath, writeTask } from '../helpers/nextflow-task.js';
 import { tempDir } from '../helpers/repos.js';
 
 const W = '/home/alice/proj/work/3f/9a1c2e7b5d4f60a8b2c1e0d9f8a7b6';
@@ -91,6 +91,27 @@ describe('rewriteWrapper', () => {
     // Only the directory itself: a sibling whose name starts the same is another task's.
     const sibling = rewriteWrapper(readWrapper(text.replace('/data/fastq:/data/fastq', `${W}0/x:${W}0/x`), 'x'), 'i', '/c');
     expect(sibling).toContain(`-v ${W}0/x:${W}0/x`);
+  });
+
+  it('finds the directory however Nextflow escaped it (only some characters), and never writes to it from the copy', () => {
+    const dir = '/data/run#2/jürgen [x]/a:b/ab/cd';
+    const w = nextflowPath(dir);
+    const text = wrapper(`docker run -i -v /data:/data -w "$NXF_TASK_WORKDIR" --name $NXF_BOXID img /bin/bash -ue ${w}/.command.sh`).replaceAll(W, w);
+    const parsed = readWrapper(text, 'x');
+    expect(parsed.workDir).toBe(dir);
+    const out = rewriteWrapper(parsed, 'i', '/c');
+    expect(out).not.toContain(w);
+    expect(out).toContain('printf -- $exit_status > /c/.exitcode');
+    expect(out).toContain('touch /c/.command.begin');
+  });
+
+  it('does not mount the copy twice when Nextflow mounted the task directory itself', () => {
+    for (const own of [`-v ${W}:${W}:ro`, '-v "$NXF_TASK_WORKDIR":"$NXF_TASK_WORKDIR"']) {
+      const line = `docker run -i -e "NXF_TASK_WORKDIR" -v /data:/data ${own} -w "$NXF_TASK_WORKDIR" --name $NXF_BOXID img /bin/bash -ue ${W}/.command.sh`;
+      const out = rewriteWrapper(readWrapper(wrapper(line), 'x'), 'i', '/c');
+      expect(out.match(/-v \/c:/g)?.length ?? 0).toBe(own.startsWith('-v "') ? 0 : 1);
+      expect(out).not.toContain(W);
+    }
   });
 
   it('keeps an SELinux relabel flag of the other mounts; in place, only the image changes', () => {

@@ -1,6 +1,5 @@
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { shellPath } from '../../src/core/task.js';
 
 /**
  * A task work directory of the shape Nextflow 24.10–25.10 writes for the local executor with
@@ -41,26 +40,29 @@ export interface TaskDir {
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
+/** A path as Nextflow writes it into the wrapper (Escape.path: these characters get a backslash, no others). */
+export const nextflowPath = (path: string) => path.replace(/[ '"()\\!&|<>`:;]/g, (c) => `\\${c}`);
+
 export function writeTask(spec: TaskSpec): TaskDir {
   const hash = spec.hash ?? `${Math.random().toString(16).slice(2, 4).padEnd(2, '0')}/${[...Array(30)].map(() => Math.floor(Math.random() * 16).toString(16)).join('')}`;
   const dir = join(spec.work, hash);
   mkdirSync(dir, { recursive: true });
   const engine = spec.engine ?? 'docker';
   const program = spec.engineOptions ? `${engine} ${spec.engineOptions}` : engine;
-  const wd = shellPath(dir);
+  const wd = nextflowPath(dir);
   writeFileSync(join(dir, '.command.sh'), `#!/bin/bash -ue\n${spec.script}\n`);
   chmodSync(join(dir, '.command.sh'), 0o755);
   const env = Object.entries(spec.env ?? {});
   const launcher = spec.trace ? `/bin/bash ${wd}/.command.run nxf_trace` : `/bin/bash -ue ${wd}/.command.sh`;
   const command = env.length ? `/bin/bash -c "eval $(nxf_container_env); ${launcher}"` : launcher;
-  const mounts = [...(spec.mounts ?? []), spec.work].map((m) => `-v ${shellPath(m)}:${shellPath(m)}`).join(' ');
+  const mounts = [...(spec.mounts ?? []), spec.work].map((m) => `-v ${nextflowPath(m)}:${nextflowPath(m)}`).join(' ');
   const envs = ['-e "NXF_TASK_WORKDIR"', ...(spec.trace ? ['-e "NXF_DEBUG=${NXF_DEBUG:=0}"'] : [])].join(' ');
   const run =
     engine === 'docker'
       ? `${program} run -i --cpu-shares 1024 ${envs} ${mounts} -w "$NXF_TASK_WORKDIR" ${spec.runOptions ? `${spec.runOptions} ` : ''}--name $NXF_BOXID ${spec.image} ${command}`
       : `${program} run -i ${envs} ${mounts} -w "$NXF_TASK_WORKDIR" ${spec.runOptions ? `${spec.runOptions} ` : ''}--cpu-shares 1024 --name $NXF_BOXID ${spec.image} ${command}`;
   const inputs = Object.entries(spec.inputs ?? {});
-  const stage = inputs.length ? ['# stage input files', ...inputs.map(([n]) => `rm -f ${shellPath(n)}`), ...inputs.map(([n, src]) => `ln -s ${shellPath(src)} ${shellPath(n)}`)] : [];
+  const stage = inputs.length ? ['# stage input files', ...inputs.map(([n]) => `rm -f ${nextflowPath(n)}`), ...inputs.map(([n, src]) => `ln -s ${nextflowPath(src)} ${nextflowPath(n)}`)] : [];
   const wrapper = [
     '#!/bin/bash',
     '### ---',

@@ -39,11 +39,11 @@ export interface Git {
   /** The paths that differ between two trees (both readable: in nfhot's cache, or through `near`'s objects). */
   changedFiles(from: TreeRef, to: TreeRef): Promise<FileChange[]>;
   /**
-   * Where a checkout's `commit` is published: a remote whose branch (as the checkout last fetched
-   * it) contains it, the remote's URL, and `dir`'s path inside the repository. Undefined when no
-   * remote branch has it, or `dir` is not in a checkout.
+   * Where a checkout's `commit` is published: the URL of a remote whose branch (as the checkout
+   * last fetched it) contains it, and `dir`'s path inside the repository. Undefined when no remote
+   * branch has it, or `dir` is not in a checkout.
    */
-  published(dir: string, commit: string): Promise<{ url: string; branch: string; subdirectory: string } | undefined>;
+  published(dir: string, commit: string): Promise<{ url: string; subdirectory: string } | undefined>;
   /** A tar stream of the tree, every path under `prefix`; `done` rejects when git fails. */
   archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> };
 }
