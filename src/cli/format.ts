@@ -44,6 +44,13 @@ export function formatModel(model: PipelineModel, include: IncludeResult): strin
   const lines = [`pipeline ${model.dir}  profiles: ${model.profiles.join(',') || '(none)'}${model.registry ? `  docker.registry: ${model.registry}` : ''}`];
   for (const [name, image, override] of rows) lines.push(`${name!.padEnd(width)}  ${image}${override ? `  ${override}` : ''}`);
   lines.push(`${include.path}: ${include.overrides.length ? `${include.overrides.length} override(s)` : 'overrides nothing'}${include.written ? '' : ' (not written)'}${include.included ? '' : '; not yet included by nextflow.config'}`);
+  if (include.verdicts.length) {
+    const run = model.run;
+    const how = [run.engine ?? 'no container engine', ...(run.conda ? ['conda'] : []), ...(run.wave ? [`Wave (${run.wave.strategy.join(',')})`] : [])].join(', ');
+    lines.push(`a run with ${model.profiles.length ? `-profile ${model.profiles.join(',')}` : 'no profile'} (${how}):`);
+    const pw = Math.max(...include.verdicts.map((v) => v.process.length));
+    for (const v of include.verdicts) lines.push(`  ${v.process.padEnd(pw)}  ${v.uses ? `uses the patch: ${v.runs}` : 'does NOT use the patch'} (${v.why})`);
+  }
   return lines.join('\n');
 }
 

@@ -34,7 +34,8 @@ export async function config(options: ConfigOptions, ctx: Context): Promise<Conf
   await ctx.engine.ping();
   const { include, others } = await syncIncludes(ctx, { model, ...(options.dryRun ? { dryRun: true } : {}), ...(options.addInclude ? { addInclude: true } : {}) });
   const result: ConfigResult = { model, include: include!, ...(others.length ? { includes: others } : {}) };
-  return options.check ? { ...result, check: await checkWithNextflow(ctx, model, include!) } : result;
+  const check = options.check ? await checkWithNextflow(ctx, model, include!) : undefined;
+  return check ? { ...result, check } : result;
 }
 
 export interface KeptIncludeEntry extends KeptInclude {
@@ -54,11 +55,13 @@ export async function listIncludes(): Promise<KeptIncludeEntry[]> {
   );
 }
 
-async function checkWithNextflow(ctx: Context, model: PipelineModel, include: IncludeResult): Promise<CheckResult> {
+/** What `nextflow inspect` says, compared with nfhot's model; undefined (and said) when nextflow is not on PATH. */
+async function checkWithNextflow(ctx: Context, model: PipelineModel, include: IncludeResult): Promise<CheckResult | undefined> {
   const args = ['inspect', '-format', 'json', ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []), model.dir];
   const run = await ctx.programs.run('nextflow', args, { cwd: model.dir });
   if (run.exitCode === undefined) {
-    throw new UserError('nextflow is not on PATH: --check compares nfhot\'s model with what `nextflow inspect` reports', 'install Nextflow, or leave out --check');
+    ctx.report.warn('nextflow is not on PATH: the preflight is nfhot\'s reading of the pipeline, not compared with what `nextflow inspect` reports');
+    return undefined;
   }
   if (run.exitCode !== 0) throw new UserError(`nextflow inspect failed (exit ${run.exitCode})`, 'run it yourself to see why: nextflow ' + args.join(' '), run.stderr);
   const result = compareWithNextflow(model, include.overrides, parseInspect(run.stdout));

@@ -125,9 +125,10 @@ describe('the nfhot command', () => {
         "NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_VERSION: in nfhot's model, not in what Nextflow runs",
       ],
     });
+    // Without nextflow the preflight is nfhot's own reading, said so; nothing patched here: exit 0.
     const missing = await nfhot(['config', '--pipeline', 'examples', '--check', '--dry-run'], { env: { PATH: '/usr/bin:/bin' } });
-    expect(missing.exitCode).toBe(1);
-    expect(missing.stderr).toMatch(/nextflow is not on PATH/);
+    expect(missing.exitCode, missing.stderr).toBe(0);
+    expect(missing.stderr).toMatch(/nextflow is not on PATH: the preflight is nfhot's reading of the pipeline/);
   });
 
   it('prints a large JSON document whole into a pipe', async () => {

@@ -98,6 +98,49 @@ describe('nfhot and a pipeline', () => {
     expect(include(dir)).toContain('this file overrides nothing');
   });
 
+  it('preflight on nf-core\'s profiles: docker,wave uses the patch (the include switches Wave off), conda cannot, and --check says so with its exit code', async () => {
+    const [image, repo] = await Promise.all([fixtureTag('venv'), greetRepo()]);
+    const dir = writePipeline({ GREET: image });
+    // The module and the profiles as nf-core's template has them (a conda environment beside the container).
+    const module = join(dir, 'modules', 'greet', 'main.nf');
+    writeFileSync(module, readFileSync(module, 'utf8').replace("    label 'process_single'\n", "    label 'process_single'\n    conda \"${moduleDir}/environment.yml\"\n"));
+    writeFileSync(
+      join(dir, 'nextflow.config'),
+      [
+        'profiles {',
+        '    conda {\n        conda.enabled = true\n        docker.enabled = false\n    }',
+        "    docker {\n        docker.enabled = true\n        conda.enabled = false\n        docker.runOptions = '-u $(id -u):$(id -g)'\n    }",
+        "    wave {\n        wave.enabled = true\n        wave.freeze = true\n        wave.strategy = 'conda,container'\n    }",
+        '}',
+        '',
+      ].join('\n'),
+    );
+    const cli = (...args: string[]) => execa('node', [join(process.cwd(), 'bin', 'nfhot.js'), ...args], { cwd: dir, reject: false });
+    const patched = await cli('patch', `git+${repo.url}@feature`, '--add-include', '--profile', 'docker,wave');
+    expect(patched.exitCode, patched.stderr).toBe(0);
+    expect(patched.stderr).toContain("Wave is on with -profile docker,wave, and it cannot pull the patched images from this machine's daemon: the include switches it off");
+
+    const wave = await cli('config', '--check', '--profile', 'docker,wave');
+    expect(wave.exitCode, wave.stderr).toBe(0);
+    expect(wave.stdout).toContain('a run with -profile docker,wave (docker, Wave (conda,container)):');
+    expect(wave.stdout).toMatch(/GREET {2}uses the patch: nfhot\.local\/\S+ \(Wave cannot pull an image from this machine's daemon: the include switches Wave off/);
+    expect(include(dir)).toMatch(/\nwave\.enabled = false\nprofiles \{\n {4}wave \{\n {8}wave\.enabled = false/);
+
+    const conda = await cli('config', '--check', '--profile', 'conda');
+    expect(conda.exitCode).toBe(1);
+    expect(conda.stdout).toContain('PIPE:GREET  does NOT use the patch (it runs in a conda environment on the host: no container, so no patched image (-profile docker would run the patch))');
+    expect(conda.stderr).toContain('nfhot: error: 1 patched process(es) would not get their patch in a run with -profile conda: PIPE:GREET');
+    expect(include(dir)).not.toContain('wave.enabled');
+
+    const docker = await cli('config', '--check');
+    expect(docker.exitCode, docker.stderr).toBe(0);
+    expect(docker.stdout).toContain('a run with -profile docker (docker):');
+    expect(docker.stderr).not.toContain('sets more after');
+    // A setting after the include line could override it: said.
+    writeFileSync(join(dir, 'nextflow.config'), readFileSync(join(dir, 'nextflow.config'), 'utf8') + "process.container = 'x'\n");
+    expect((await cli('config')).stderr).toContain("nextflow.config sets more after includeConfig 'nfhot.config': a setting there can override the include (keep that line last)");
+  });
+
   it('adds the include line to nextflow.config once, when asked', async () => {
     const image = await fixtureTag('venv');
     const dir = writePipeline({ GREET: image });

@@ -10,6 +10,7 @@ import { stopPoint } from '../stop-point.js';
 import { alive, writeFileAtomic } from '../util.js';
 import { planInclude, renderInclude } from './include.js';
 import { INCLUDE_FILE, INCLUDE_LINE, type PipelineModel } from './model.js';
+import { preflight, type Verdict } from './preflight.js';
 
 const INCLUDED = /^\s*includeConfig\s+(['"])(\.\/)?nfhot\.config\1\s*$/m;
 
@@ -17,6 +18,15 @@ const INCLUDED = /^\s*includeConfig\s+(['"])(\.\/)?nfhot\.config\1\s*$/m;
 export async function includesNfhot(dir: string): Promise<boolean> {
   const config = join(dir, 'nextflow.config');
   return existsSync(config) && INCLUDED.test(await readFile(config, 'utf8'));
+}
+
+/** Whether something follows the include in nextflow.config (besides comments), which could override it. */
+async function settingsAfterInclude(dir: string): Promise<boolean> {
+  const text = await readFile(join(dir, 'nextflow.config'), 'utf8').catch(() => '');
+  const at = INCLUDED.exec(text);
+  if (!at) return false;
+  const rest = text.slice(at.index + at[0].length).replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
+  return rest.trim() !== '';
 }
 
 /** Adds the include line at the end of nextflow.config (last, so it overrides); nothing when it is there. */
@@ -96,6 +106,8 @@ export interface IncludeResult {
   /** Whether nextflow.config includes it. */
   included: boolean;
   overrides: { image: string; reference: string; selector: string; processes: string[] }[];
+  /** The preflight: for each patched process, whether a run with the model's profiles uses its patch. */
+  verdicts: Verdict[];
   notes: string[];
 }
 
@@ -115,9 +127,15 @@ export async function writeIncludeFor(ctx: Context, model: PipelineModel, states
   }
   const added = !options.dryRun && options.addInclude ? await addIncludeLine(model.dir) : false;
   const included = await includesNfhot(model.dir);
+  const verdicts = preflight(model, plan, included);
   if (!options.quiet) {
     for (const note of plan.notes) ctx.report.warn(note);
     for (const o of plan.overrides) ctx.report.info(`${o.instances.map((i) => i.fqn ?? i.alias).join(', ')} → ${o.reference}`);
+    const profiles = model.profiles.length ? `-profile ${model.profiles.join(',')}` : 'no profile';
+    if (included && plan.overrides.length && (await settingsAfterInclude(model.dir))) ctx.report.warn(`nextflow.config sets more after ${INCLUDE_LINE}: a setting there can override the include (keep that line last)`);
+    if (model.run.wave) for (const v of verdicts.filter((v) => v.uses)) ctx.report.info(`${v.process} under ${profiles}: ${v.why}`);
+    if (plan.waveOff) ctx.report.warn(`Wave is on with ${profiles}, and it cannot pull the patched images from this machine's daemon: the include switches it off (nfhot push them to keep it)`);
+    for (const v of verdicts.filter((v) => !v.uses)) ctx.report.warn(`a run with ${profiles} does not use the patch in ${v.process}: ${v.why}`);
     if (added) ctx.report.info(`added ${INCLUDE_LINE} at the end of ${join(model.dir, 'nextflow.config')}`);
     else if (!included) ctx.report.info(`to use ${path}, add once at the end of nextflow.config:  ${INCLUDE_LINE}   (or: nextflow run ... -c ${path})`);
   }
@@ -127,6 +145,7 @@ export async function writeIncludeFor(ctx: Context, model: PipelineModel, states
     changed,
     included,
     overrides: plan.overrides.map((o) => ({ image: o.image, reference: o.reference, selector: o.selector, processes: o.instances.map((i) => i.fqn ?? i.alias) })),
+    verdicts,
     notes: plan.notes,
   };
 }

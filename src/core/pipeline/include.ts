@@ -19,13 +19,25 @@ export interface Override {
   selector: string;
   instances: ProcessInstance[];
   patches: PatchRecord[];
+  /** Wave is on with conda first and the image is pushed: the include clears the processes' conda so that Wave takes the pushed image. */
+  clearConda?: boolean;
 }
 
 export interface IncludePlan {
   overrides: Override[];
+  /** Wave is on in the run's profiles and a patched image is only in the local daemon: the include switches Wave off (at the top, and in each of these profiles). */
+  waveOff?: { profiles: string[] };
   /** Local tags Docker must have for the references to resolve (docker.registryOverride renames them). */
   aliases: { from: string; to: string }[];
   notes: string[];
+}
+
+
+/** Under Wave with this strategy, a task with a conda environment gets an image Wave builds from it: its container is not used. */
+export function condaFirst(strategy: string[]): boolean {
+  const conda = strategy.indexOf('conda');
+  const container = strategy.indexOf('container');
+  return conda >= 0 && (container < 0 || conda < container);
 }
 
 
@@ -97,6 +109,11 @@ export function planInclude(model: PipelineModel, states: ImageState[], sifs: Re
     plan.overrides.push({ image: g.image, reference, ...(sif ? { sif } : {}), fallback: g.fallback, selector, instances: g.instances, patches: g.state.patches });
   }
   plan.overrides.sort((a, b) => a.selector.localeCompare(b.selector));
+  const wave = model.run.wave;
+  if (wave && (model.run.engine === 'docker' || model.run.engine === 'podman')) {
+    if (plan.overrides.some((o) => !o.reference.includes('@sha256:'))) plan.waveOff = { profiles: model.waveProfiles };
+    else if (condaFirst(wave.strategy)) for (const o of plan.overrides) if (o.instances.some((i) => i.conda)) o.clearConda = true;
+  }
   return plan;
 }
 
@@ -124,9 +141,30 @@ export function renderInclude(plan: IncludePlan, template = includeTemplate()): 
     lines.push(`    //   for ${comment(o.instances.map((i) => i.fqn ?? i.alias).join(', '))}`);
     lines.push(`    withName: '${o.selector}' {`);
     lines.push(`        container = { ${DOCKER_BRANCH}'${o.reference}' : ${o.sif ? `workflow.containerEngine in ['singularity', 'apptainer'] ? ${groovyString(o.sif)} : ` : ''}${o.fallback.trim()} }`);
+    if (o.clearConda) {
+      lines.push("        // Wave's strategy puts conda first: without a conda environment it takes the pushed image above.");
+      lines.push('        conda = null');
+    }
     lines.push('    }');
   }
   lines.push('}');
+  if (plan.waveOff) {
+    lines.push(
+      '',
+      "// Wave is on in this run's profiles, and the Wave service cannot pull an image from this",
+      "// machine's Docker daemon: switched off here, every task runs its own container directly (the",
+      '// first run after this re-runs the tasks Wave ran). `nfhot push` the patched images to a',
+      '// registry Wave can reach to keep it on. Set at the top and in each profile that turns it on',
+      "// (Nextflow's two config parsers apply profiles at different points); -c nfhot.config or",
+      '// NXF_DISABLE_WAVE_SERVICE=1 make sure of it.',
+      'wave.enabled = false',
+    );
+    if (plan.waveOff.profiles.length) {
+      lines.push('profiles {');
+      for (const p of plan.waveOff.profiles) lines.push(`    ${/^[A-Za-z_]\w*$/.test(p) ? p : groovyString(p)} {`, '        wave.enabled = false', '    }');
+      lines.push('}');
+    }
+  }
   return lines.join('\n') + '\n';
 }
 

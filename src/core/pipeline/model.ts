@@ -25,7 +25,28 @@ export interface ProcessInstance {
   labels: string[];
   /** The container it runs under Docker; undefined when it has none. */
   container?: ContainerValue;
+  /** It has a conda environment (its `conda` directive, or `process.conda`): under Wave with conda first, its image is built from it. */
+  conda?: boolean;
 }
+
+/** The container engines Nextflow knows; it refuses to run with more than one enabled. */
+export const CONTAINER_ENGINES = ['docker', 'podman', 'singularity', 'apptainer', 'charliecloud', 'shifter', 'sarus'] as const;
+export type ContainerEngine = (typeof CONTAINER_ENGINES)[number];
+
+/** How the selected profiles run the tasks. */
+export interface RunSettings {
+  /** The container engine enabled; none: tasks run on the host. */
+  engine?: ContainerEngine;
+  /** More than one engine enabled (Nextflow stops: "Cannot enable more than one container engine"). */
+  engines: ContainerEngine[];
+  /** conda.enabled: tasks that have a conda environment get it (on the host when no engine is on). */
+  conda: boolean;
+  /** wave.enabled: every task's container goes through the Wave service; the first of `strategy` a task has wins. */
+  wave?: { strategy: string[] };
+}
+
+/** Wave's strategy when none is set (nf-wave's DEF_STRATEGIES). */
+const WAVE_DEFAULT_STRATEGY = ['container', 'dockerfile', 'conda'];
 
 export interface PipelineModel {
   dir: string;
@@ -36,6 +57,12 @@ export interface PipelineModel {
   registryOverride: boolean;
   /** singularity/apptainer settings, for the SIF files of patched images. */
   sif: SifSettings;
+  /** The engine, conda and Wave as the selected profiles set them. */
+  run: RunSettings;
+  /** The profiles that enable Wave (the include switches it off under each, for a local run). */
+  waveProfiles: string[];
+  /** The container engine each profile enables, for those that enable one. */
+  profileEngines: Record<string, ContainerEngine>;
   instances: ProcessInstance[];
   /** What nfhot could not follow (an include it cannot resolve, a config include that is an expression). */
   notes: string[];
@@ -147,6 +174,16 @@ export async function scanPipeline(dir: string, profiles?: string[]): Promise<Pi
     ...(literal('workDir') ? { workDir: literal('workDir') } : {}),
   };
 
+  const on = (path: string) => last(path)?.text.trim() === 'true';
+  const engines = CONTAINER_ENGINES.filter((e) => on(`${e}.enabled`));
+  const strategy = literal('wave.strategy')?.split(',').map((x) => x.trim()).filter(Boolean);
+  const run: RunSettings = { ...(engines[0] ? { engine: engines[0] } : {}), engines, conda: on('conda.enabled'), ...(on('wave.enabled') ? { wave: { strategy: strategy?.length ? strategy : WAVE_DEFAULT_STRATEGY } } : {}) };
+  if (engines.length > 1) notes.push(`the profiles ${selected.join(',')} enable ${engines.join(' and ')}: Nextflow refuses to run with more than one container engine`);
+  const inProfile = (p: string, path: string) => effective(items, [p]).filter((e) => e.path.join('.') === path).pop()?.value.text.trim() === 'true';
+  const waveProfiles = availableProfiles.filter((p) => inProfile(p, 'wave.enabled'));
+  const profileEngines = Object.fromEntries(availableProfiles.flatMap((p) => CONTAINER_ENGINES.filter((e) => inProfile(p, `${e}.enabled`)).slice(0, 1).map((e) => [p, e])));
+  const processConda = config.filter((e) => e.path.join('.') === 'process.conda').pop();
+
   // The process scope as Nextflow merges it: a selector keeps the place of its first appearance.
   const selectors = new Map<string, ConfigEntry | undefined>();
   let processDefault: ConfigEntry | undefined;
@@ -195,7 +232,8 @@ export async function scanPipeline(dir: string, profiles?: string[]): Promise<Pi
     for (const n of names) apply('withName', [n]);
     const container = chosen && classifyContainer(chosen.text, chosen.from);
     if (container?.kind === 'image') container.image = normalizeDockerName(container.image, registry?.kind === 'image' ? registry.image : undefined, registryOverride);
-    return { name: decl.name, alias, ...(fqn ? { fqn } : {}), file, labels: decl.labels, ...(container ? { container } : {}) };
+    const conda = Boolean(decl.conda ?? processConda) && !/^\s*(null|false|''|"")\s*$/.test((decl.conda ?? processConda?.value)!.text);
+    return { name: decl.name, alias, ...(fqn ? { fqn } : {}), file, labels: decl.labels, ...(container ? { container } : {}), ...(conda ? { conda } : {}) };
   };
 
   // Walk the calls from the entry workflow: a process's qualified name is the chain of workflows invoking it.
@@ -226,5 +264,5 @@ export async function scanPipeline(dir: string, profiles?: string[]): Promise<Pi
   for (const { c, names } of aliases.values()) {
     for (const alias of names.size ? names : [c.name]) instances.push(instance(declOf(c), relative(root, c.file), alias));
   }
-  return { dir: root, profiles: selected, availableProfiles, ...(registry?.kind === 'image' ? { registry: registry.image } : {}), registryOverride, sif, instances, notes };
+  return { dir: root, profiles: selected, availableProfiles, ...(registry?.kind === 'image' ? { registry: registry.image } : {}), registryOverride, sif, run, waveProfiles, profileEngines, instances, notes };
 }

@@ -18,6 +18,8 @@ export interface ProcessDecl {
   labels: string[];
   /** The `container` directive as written, when the process has one. */
   container?: Written;
+  /** The `conda` directive as written (nf-core: `"${moduleDir}/environment.yml"`): what Wave builds from when its strategy puts conda first. */
+  conda?: Written;
   line: number;
 }
 
@@ -59,9 +61,9 @@ function parseProcess(source: string, tokens: Token[], name: string, open: numbe
     if (head?.type !== 'ident') continue;
     if (next?.value === ':' && SECTIONS.has(head.value)) break; // directives come before the sections
     const rest = stmt.slice(1);
-    if (head.value === 'container' && rest.length) {
+    if ((head.value === 'container' || head.value === 'conda') && rest.length) {
       const inner = rest[0]!.value === '(' && rest[rest.length - 1]!.value === ')' ? rest.slice(1, -1) : rest;
-      decl.container = { text: textOf(source, inner), line: head.line };
+      decl[head.value] = { text: textOf(source, inner), line: head.line };
     } else if (head.value === 'label') {
       for (const t of rest) if (t.type === 'string' && !t.interpolated) decl.labels.push(t.value);
     }

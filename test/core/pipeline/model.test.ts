@@ -14,7 +14,7 @@ describe('scanPipeline on an nf-core shaped pipeline', () => {
   it('finds every process, its aliases and qualified names, and the image each runs under Docker', async () => {
     const model = await scanPipeline(NFCORE);
     expect(model.profiles).toEqual(['docker']);
-    expect(model.availableProfiles).toEqual(['debug', 'docker', 'singularity', 'test']);
+    expect(model.availableProfiles).toEqual(['debug', 'conda', 'mamba', 'docker', 'singularity', 'podman', 'apptainer', 'wave', 'test']);
     expect(model.registry).toBe('quay.io');
     expect(summary(model.instances)).toEqual({
       // the engine ternary, Docker branch, with docker.registry prepended

@@ -1,0 +1,52 @@
+import type { IncludePlan } from './include.js';
+import type { PipelineModel } from './model.js';
+
+/** Whether a run with the model's profiles gives one patched process its patch, and why. */
+export interface Verdict {
+  process: string;
+  image: string;
+  uses: boolean;
+  /** The engine that runs it: docker, podman, singularity, …, or `none` (on the host). */
+  engine: string;
+  wave: boolean;
+  /** What it runs: the patched reference, a SIF file, its own container, or nothing. */
+  runs: string;
+  why: string;
+}
+
+/**
+ * The preflight: for each process the include points at a patched image, what a run with the
+ * model's profiles does with it. `included`: nextflow.config includes nfhot.config (else the run
+ * needs `-c nfhot.config`).
+ */
+export function preflight(model: PipelineModel, plan: IncludePlan, included: boolean): Verdict[] {
+  const { engine, engines, conda, wave } = model.run;
+  const off = Boolean(plan.waveOff);
+  const verdicts: Verdict[] = [];
+  const profiles = (kinds: string[]) => Object.entries(model.profileEngines).filter(([, e]) => kinds.includes(e)).map(([p]) => p);
+  const useful = profiles(['docker', 'podman']).map((p) => `-profile ${p}`).join(' or ');
+  for (const o of plan.overrides) {
+    for (const i of o.instances) {
+      const base = { process: i.fqn ?? i.alias, image: o.image, engine: engine ?? 'none', wave: Boolean(wave) && !off };
+      const say = (uses: boolean, runs: string, why: string) => verdicts.push({ ...base, uses, runs, why });
+      if (engines.length > 1) {
+        say(false, 'nothing', `Nextflow refuses to run with ${engines.join(' and ')} both enabled`);
+      } else if (!engine) {
+        say(false, 'no container', `${conda && i.conda ? 'it runs in a conda environment on the host' : 'it runs on the host'}: no container, so no patched image${useful ? ` (${useful} would run the patch)` : ''}`);
+      } else if (!included) {
+        say(false, `its own container (${o.image})`, `nextflow.config does not include nfhot.config: add includeConfig 'nfhot.config' as its last line (nfhot patch --add-include), or run with -c nfhot.config`);
+      } else if (engine === 'docker' || engine === 'podman') {
+        if (!wave) say(true, o.reference, `${engine} runs the patched image`);
+        else if (off) say(true, o.reference, `Wave cannot pull an image from this machine's daemon: the include switches Wave off (every task runs its own container, not Wave's; -c nfhot.config or NXF_DISABLE_WAVE_SERVICE=1 make sure of it under either config parser)`);
+        else if (o.clearConda && i.conda) say(true, o.reference, `Wave's strategy (${wave.strategy.join(',')}) would build its image from its conda environment: the include clears its conda, so Wave takes the pushed image`);
+        else say(true, o.reference, 'Wave takes the pushed image');
+      } else if (engine === 'singularity' || engine === 'apptainer') {
+        if (o.sif) say(true, o.sif, `${engine} runs the patch set's SIF file`);
+        else say(false, `a SIF of ${o.image}`, `${engine} runs a SIF file of the original: nfhot patch --singularity builds the patched one`);
+      } else {
+        say(false, `its own container (${o.image})`, `the include gives ${engine} its own container: nfhot patches for Docker, Podman, Singularity and Apptainer`);
+      }
+    }
+  }
+  return verdicts;
+}
