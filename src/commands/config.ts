@@ -35,6 +35,14 @@ export async function config(options: ConfigOptions, ctx: Context): Promise<Conf
   const { include, others } = await syncIncludes(ctx, { model, ...(options.dryRun ? { dryRun: true } : {}), ...(options.addInclude ? { addInclude: true } : {}) });
   const result: ConfigResult = { model, include: include!, ...(others.length ? { includes: others } : {}) };
   const check = options.check ? await checkWithNextflow(ctx, model, include!) : undefined;
+  if (check?.waveEnabled) {
+    // This Nextflow keeps Wave on despite the include (its parser applies the profile after it).
+    include!.verdicts = include!.verdicts.map((v) =>
+      v.uses && model.run.wave && !v.wave
+        ? { ...v, uses: false, wave: true, why: `nextflow config says wave.enabled = true with the include: this Nextflow applies the profile after it; run with -c ${INCLUDE_FILE} (or NXF_DISABLE_WAVE_SERVICE=1)` }
+        : v,
+    );
+  }
   return check ? { ...result, check } : result;
 }
 
@@ -67,5 +75,9 @@ async function checkWithNextflow(ctx: Context, model: PipelineModel, include: In
   const result = compareWithNextflow(model, include.overrides, parseInspect(run.stdout));
   for (const d of result.differences) ctx.report.warn(d);
   ctx.report.info(`nextflow inspect agrees on ${result.agree} process(es); ${result.differences.length} difference(s)`);
-  return result;
+  // With Wave on in the profiles: whether it stays on as Nextflow resolves the config, the include with it.
+  if (!model.run.wave) return result;
+  const flat = await ctx.programs.run('nextflow', ['config', '-flat', ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []), model.dir], { cwd: model.dir });
+  const wave = flat.exitCode === 0 ? /^wave\.enabled\s*=\s*(true|false)\s*$/m.exec(flat.stdout)?.[1] : undefined;
+  return wave === undefined ? result : { ...result, waveEnabled: wave === 'true' };
 }

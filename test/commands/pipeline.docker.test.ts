@@ -126,6 +126,14 @@ describe('nfhot and a pipeline', () => {
     expect(wave.stdout).toMatch(/GREET {2}uses the patch: nfhot\.local\/\S+ \(Wave cannot pull an image from this machine's daemon: the include switches Wave off/);
     expect(include(dir)).toMatch(/\nwave\.enabled = false\nprofiles \{\n {4}wave \{\n {8}wave\.enabled = false/);
 
+    // With nextflow on PATH, --check asks it how it resolves Wave with the include: still on here.
+    const bin = tempDir('nfhot-fake-nextflow-');
+    writeFileSync(join(bin, 'nextflow'), `#!/bin/sh\ncase "$1" in\n  inspect) echo '{"processes": []}' ;;\n  config) printf 'docker.enabled = true\\nwave.enabled = true\\n' ;;\nesac\n`);
+    chmodSync(join(bin, 'nextflow'), 0o755);
+    const kept = await execa('node', [join(process.cwd(), 'bin', 'nfhot.js'), 'config', '--check', '--profile', 'docker,wave'], { cwd: dir, reject: false, env: { PATH: `${bin}:${process.env.PATH}` } });
+    expect(kept.exitCode).toBe(1);
+    expect(kept.stdout).toContain("PIPE:GREET  does NOT use the patch (nextflow config says wave.enabled = true with the include: this Nextflow applies the profile after it; run with -c nfhot.config (or NXF_DISABLE_WAVE_SERVICE=1))");
+
     const conda = await cli('config', '--check', '--profile', 'conda');
     expect(conda.exitCode).toBe(1);
     expect(conda.stdout).toContain('PIPE:GREET  does NOT use the patch (it runs in a conda environment on the host: no container, so no patched image (-profile docker would run the patch))');

@@ -11,6 +11,8 @@ export interface CheckResult {
   agree: number;
   /** Where they differ, one line each. */
   differences: string[];
+  /** wave.enabled as `nextflow config -flat` resolves it (the include with it), when it says. */
+  waveEnabled?: boolean;
 }
 
 /** Reads `nextflow inspect -format json` output: `{"processes": [{"name", "container"}]}`, maybe after log lines. */

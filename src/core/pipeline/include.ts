@@ -32,14 +32,12 @@ export interface IncludePlan {
   notes: string[];
 }
 
-
 /** Under Wave with this strategy, a task with a conda environment gets an image Wave builds from it: its container is not used. */
 export function condaFirst(strategy: string[]): boolean {
   const conda = strategy.indexOf('conda');
   const container = strategy.indexOf('container');
   return conda >= 0 && (container < 0 || conda < container);
 }
-
 
 const namesOf = (i: ProcessInstance): string[] => [...new Set([i.name, i.alias, ...(i.fqn ? [i.fqn] : [])])];
 const processKey = (i: ProcessInstance) => `${i.file}\0${i.name}`;
