@@ -6,7 +6,7 @@ import { cacheDir } from '../core/dirs.js';
 import { throwIfInterrupted, UsageError, UserError } from '../core/errors.js';
 import { imageBehind } from '../core/state.js';
 import { hashHex } from '../core/reference.js';
-import { readWrapper, rewriteWrapper, RUN_FILES } from '../core/task.js';
+import { readWrapper, rewriteWrapper, RUN_FILES, stagedNames } from '../core/task.js';
 import { resolve } from './resolve.js';
 
 export interface RerunOptions {
@@ -80,15 +80,6 @@ async function outputsIn(dir: string, inputs: Set<string>): Promise<string[]> {
   return out.sort();
 }
 
-/** The names the wrapper stages in (`ln -s SRC NAME`, `cp -fRL SRC NAME`, `ln SRC NAME`): not outputs even when copied. */
-function stagedNames(wrapper: string): Set<string> {
-  const names = new Set<string>();
-  const word = String.raw`(?:\\.|[^\s\\])+`;
-  const staging = new RegExp(String.raw`^\s*(?:mkdir -p ${word} && )?(?:ln(?: -sfn| -s| -f)?|cp -fRL) ${word} (${word})\s*$`, 'gm');
-  for (const m of wrapper.matchAll(staging)) names.add(m[1]!.replace(/\\(.)/g, '$1').split('/')[0]!);
-  return names;
-}
-
 /**
  * Runs a failed (or any) task again with the image as nfhot has it patched now, through
  * Nextflow's own wrapper: the same options, mounts, user, environment and staging, with only the
@@ -111,10 +102,11 @@ export async function rerun(options: RerunOptions, ctx: Context): Promise<RerunR
     throw new UsageError(`the wrapper in ${options.dir} names another directory (${wrapper.workDir}): it was moved or copied`, 'rerun it without --in-place (nfhot then runs it in a copy)');
   }
   throwIfInterrupted(ctx.signal);
-  const copy = join(cacheDir(), 'rerun', `${basename(dirname(dir))}-${basename(dir)}`.replace(/[^\w.-]/g, '_') + `-${hashHex(dir).slice(0, 8)}`);
+  const key = hashHex(dir).slice(0, 8);
+  const copy = join(cacheDir(), 'rerun', `${basename(dirname(dir))}-${basename(dir)}`.replace(/[^\w.-]/g, '_') + `-${key}`);
   const ranIn = options.inPlace ? dir : await copyTask(ctx, dir, copy);
   // In place, Nextflow's own .command.run stays as it is: the new one runs from outside the directory.
-  const wrapperFile = options.inPlace ? join(tmpdir(), `nfhot-rerun-${process.pid}-${hashHex(dir).slice(0, 8)}.run`) : join(ranIn, '.command.run');
+  const wrapperFile = options.inPlace ? join(tmpdir(), `nfhot-rerun-${process.pid}-${key}.run`) : join(ranIn, '.command.run');
   const script = rewriteWrapper(wrapper, reference, ranIn);
   await writeFile(wrapperFile, script, { mode: 0o755 });
   throwIfInterrupted(ctx.signal);

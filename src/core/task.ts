@@ -32,8 +32,8 @@ export function shellPath(path: string): string {
  * space, quotes, parentheses, `!&|<>`;:`): each character with or without a backslash, followed by
  * the end of the path.
  */
-function mentions(path: string, flags = 'gm'): RegExp {
-  return new RegExp(`${[...path].map((c) => `\\\\?${escapeRegex(c)}`).join('')}(?=[/\\s"';:)]|$)`, flags);
+function mentions(path: string): RegExp {
+  return new RegExp(`${[...path].map((c) => `\\\\?${escapeRegex(c)}`).join('')}(?=[/\\s"';:)]|$)`, 'gm');
 }
 
 const unescapePath = (text: string) => text.replace(/\\(.)/g, '$1');
@@ -106,6 +106,15 @@ export function rewriteWrapper(wrapper: TaskWrapper, image: string, dir: string)
   const text = wrapper.text.slice(0, launch.start) + line + wrapper.text.slice(launch.start + launch.line.length);
   if (dir === wrapper.workDir) return text;
   return text.replace(mentions(wrapper.workDir), () => shellPath(dir));
+}
+
+/** The names the wrapper stages in (`ln -s SRC NAME`, `cp -fRL SRC NAME`, `ln SRC NAME`): not outputs even when copied. */
+export function stagedNames(wrapper: string): Set<string> {
+  const names = new Set<string>();
+  const word = String.raw`(?:\\.|[^\s\\])+`;
+  const staging = new RegExp(String.raw`^\s*(?:mkdir -p ${word} && )?(?:ln(?: -sfn| -s| -f)?|cp -fRL) ${word} (${word})\s*$`, 'gm');
+  for (const m of wrapper.matchAll(staging)) names.add(unescapePath(m[1]!).split('/')[0]!);
+  return names;
 }
 
 /** What a run of the wrapper writes into its directory, besides the task's outputs: never copied for a rerun. */

@@ -14,24 +14,18 @@ import { preflight, type Verdict } from './preflight.js';
 
 const INCLUDED = /^\s*includeConfig\s+(['"])(\.\/)?nfhot\.config\1\s*$/m;
 
-/** Whether nextflow.config already includes nfhot.config. */
-export async function includesNfhot(dir: string): Promise<boolean> {
-  const config = join(dir, 'nextflow.config');
-  return existsSync(config) && INCLUDED.test(await readFile(config, 'utf8'));
-}
-
-/** Whether something follows the include in nextflow.config (besides comments), which could override it. */
-async function settingsAfterInclude(dir: string): Promise<boolean> {
+/** Whether nextflow.config includes nfhot.config, and whether anything but comments follows that line (a setting there could override it). */
+async function includeLineIn(dir: string): Promise<{ included: boolean; followed: boolean }> {
   const text = await readFile(join(dir, 'nextflow.config'), 'utf8').catch(() => '');
   const at = INCLUDED.exec(text);
-  if (!at) return false;
+  if (!at) return { included: false, followed: false };
   const rest = text.slice(at.index + at[0].length).replace(/\/\*[\s\S]*?\*\//g, '').replace(/\/\/.*$/gm, '');
-  return rest.trim() !== '';
+  return { included: true, followed: rest.trim() !== '' };
 }
 
 /** Adds the include line at the end of nextflow.config (last, so it overrides); nothing when it is there. */
 export async function addIncludeLine(dir: string): Promise<boolean> {
-  if (await includesNfhot(dir)) return false;
+  if ((await includeLineIn(dir)).included) return false;
   const config = join(dir, 'nextflow.config');
   const text = existsSync(config) ? await readFile(config, 'utf8') : '';
   const sep = text === '' || text.endsWith('\n') ? '' : '\n';
@@ -126,13 +120,13 @@ export async function writeIncludeFor(ctx: Context, model: PipelineModel, states
     if (changed) await writeInclude(path, text);
   }
   const added = !options.dryRun && options.addInclude ? await addIncludeLine(model.dir) : false;
-  const included = await includesNfhot(model.dir);
+  const { included, followed } = await includeLineIn(model.dir);
   const verdicts = preflight(model, plan, included);
   if (!options.quiet) {
     for (const note of plan.notes) ctx.report.warn(note);
     for (const o of plan.overrides) ctx.report.info(`${o.instances.map((i) => i.fqn ?? i.alias).join(', ')} → ${o.reference}`);
     const profiles = model.profiles.length ? `-profile ${model.profiles.join(',')}` : 'no profile';
-    if (included && plan.overrides.length && (await settingsAfterInclude(model.dir))) ctx.report.warn(`nextflow.config sets more after ${INCLUDE_LINE}: a setting there can override the include (keep that line last)`);
+    if (followed && plan.overrides.length) ctx.report.warn(`nextflow.config sets more after ${INCLUDE_LINE}: a setting there can override the include (keep that line last)`);
     if (model.run.wave) for (const v of verdicts.filter((v) => v.uses)) ctx.report.info(`${v.process} under ${profiles}: ${v.why}`);
     if (plan.waveOff) ctx.report.warn(`Wave is on with ${profiles}, and it cannot pull the patched images from this machine's daemon: the include switches it off (nfhot push them to keep it)`);
     for (const v of verdicts.filter((v) => !v.uses)) ctx.report.warn(`a run with ${profiles} does not use the patch in ${v.process}: ${v.why}`);

@@ -161,7 +161,9 @@ export async function scanPipeline(dir: string, profiles?: string[]): Promise<Pi
   const availableProfiles = [...new Set(items.flatMap((i) => (i.kind === 'entry' && i.entry.path[0] === 'profiles' && i.entry.path[1] ? [i.entry.path[1]] : [])))];
   const selected = profiles ?? (availableProfiles.includes('docker') ? ['docker'] : []);
   const config = effective(items, selected);
-  const last = (path: string) => config.filter((e) => e.path.join('.') === path).pop()?.value;
+  const lastIn = (entries: ConfigEntry[], path: string) => entries.filter((e) => e.path.join('.') === path).pop()?.value;
+  const last = (path: string) => lastIn(config, path);
+  const isOn = (entries: ConfigEntry[], path: string) => lastIn(entries, path)?.text.trim() === 'true';
   const registryValue = last('docker.registry');
   const registry = registryValue && classifyContainer(registryValue.text);
   if (registryValue && registry?.kind !== 'image') notes.push(`docker.registry is ${registryValue.text}: nfhot cannot evaluate it and assumes none`);
@@ -169,20 +171,25 @@ export async function scanPipeline(dir: string, profiles?: string[]): Promise<Pi
   // Only plain string literals: a path built in Groovy is not nfhot's to guess (then Nextflow's defaults apply).
   const literal = (path: string) => /^\s*(?:'([^'$\\]*)'|"([^"$\\]*)")\s*$/.exec(last(path)?.text ?? '')?.slice(1).find((v) => v !== undefined);
   const sif: SifSettings = {
-    ...(last('apptainer.enabled')?.text.trim() === 'true' ? { enabled: 'apptainer' as const } : last('singularity.enabled')?.text.trim() === 'true' ? { enabled: 'singularity' as const } : {}),
+    ...(isOn(config, 'apptainer.enabled') ? { enabled: 'apptainer' as const } : isOn(config, 'singularity.enabled') ? { enabled: 'singularity' as const } : {}),
     cacheDir: Object.fromEntries((['singularity', 'apptainer'] as const).flatMap((e) => (literal(`${e}.cacheDir`) ? [[e, literal(`${e}.cacheDir`)!]] : []))),
     ...(literal('workDir') ? { workDir: literal('workDir') } : {}),
   };
 
-  const on = (path: string) => last(path)?.text.trim() === 'true';
-  const engines = CONTAINER_ENGINES.filter((e) => on(`${e}.enabled`));
+  const engines = CONTAINER_ENGINES.filter((e) => isOn(config, `${e}.enabled`));
   const strategy = literal('wave.strategy')?.split(',').map((x) => x.trim()).filter(Boolean);
-  const run: RunSettings = { ...(engines[0] ? { engine: engines[0] } : {}), engines, conda: on('conda.enabled'), ...(on('wave.enabled') ? { wave: { strategy: strategy?.length ? strategy : WAVE_DEFAULT_STRATEGY } } : {}) };
+  const run: RunSettings = { ...(engines[0] ? { engine: engines[0] } : {}), engines, conda: isOn(config, 'conda.enabled'), ...(isOn(config, 'wave.enabled') ? { wave: { strategy: strategy?.length ? strategy : WAVE_DEFAULT_STRATEGY } } : {}) };
   if (engines.length > 1) notes.push(`the profiles ${selected.join(',')} enable ${engines.join(' and ')}: Nextflow refuses to run with more than one container engine`);
-  const inProfile = (p: string, path: string) => effective(items, [p]).filter((e) => e.path.join('.') === path).pop()?.value.text.trim() === 'true';
-  const waveProfiles = availableProfiles.filter((p) => inProfile(p, 'wave.enabled'));
-  const profileEngines = Object.fromEntries(availableProfiles.flatMap((p) => CONTAINER_ENGINES.filter((e) => inProfile(p, `${e}.enabled`)).slice(0, 1).map((e) => [p, e])));
-  const processConda = config.filter((e) => e.path.join('.') === 'process.conda').pop();
+  // What each profile turns on, read with that profile alone.
+  const waveProfiles: string[] = [];
+  const profileEngines: Record<string, ContainerEngine> = {};
+  for (const p of availableProfiles) {
+    const own = effective(items, [p]);
+    if (isOn(own, 'wave.enabled')) waveProfiles.push(p);
+    const engine = CONTAINER_ENGINES.find((e) => isOn(own, `${e}.enabled`));
+    if (engine) profileEngines[p] = engine;
+  }
+  const processConda = last('process.conda');
 
   // The process scope as Nextflow merges it: a selector keeps the place of its first appearance.
   const selectors = new Map<string, ConfigEntry | undefined>();
@@ -232,7 +239,8 @@ export async function scanPipeline(dir: string, profiles?: string[]): Promise<Pi
     for (const n of names) apply('withName', [n]);
     const container = chosen && classifyContainer(chosen.text, chosen.from);
     if (container?.kind === 'image') container.image = normalizeDockerName(container.image, registry?.kind === 'image' ? registry.image : undefined, registryOverride);
-    const conda = Boolean(decl.conda ?? processConda) && !/^\s*(null|false|''|"")\s*$/.test((decl.conda ?? processConda?.value)!.text);
+    const condaSetting = decl.conda ?? processConda;
+    const conda = condaSetting !== undefined && !/^\s*(null|false|''|"")\s*$/.test(condaSetting.text);
     return { name: decl.name, alias, ...(fqn ? { fqn } : {}), file, labels: decl.labels, ...(container ? { container } : {}), ...(conda ? { conda } : {}) };
   };
 
