@@ -42,11 +42,11 @@ export class ExecaGit implements Git {
     return env;
   }
 
-  private async git(args: string[], options: { env?: Env; cwd?: string } = {}): Promise<string> {
+  private async git(args: string[], options: { env?: Env; cwd?: string; input?: string } = {}): Promise<string> {
     const { stdout } = await execa('git', ['-c', 'protocol.ext.allow=never', ...args], {
       cwd: options.cwd ?? this.repo,
       env: { ...this.baseEnv(), ...options.env },
-      stdin: 'ignore',
+      ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
       stripFinalNewline: true,
     });
     return stdout;
@@ -120,8 +120,11 @@ export class ExecaGit implements Git {
 
   async treeOf(commit: string, subdirectory?: string): Promise<string | undefined> {
     await this.init();
-    const rev = subdirectory ? `${commit}:${subdirectory.replace(/\/+$/, '')}` : commit;
-    return this.git(['rev-parse', '--verify', '--quiet', '--end-of-options', `${rev}^{tree}`]).catch(() => undefined);
+    // `C:PATH^{tree}` would read `^{tree}` as part of the path: the object at C:PATH is asked for, and must be a tree.
+    const rev = subdirectory ? `${commit}^{tree}:${subdirectory.replace(/\/+$/, '')}` : `${commit}^{tree}`;
+    const out = await this.git(['cat-file', '--batch-check'], { input: `${rev}\n` }).catch(() => '');
+    const [sha, type] = out.split(' ');
+    return type === 'tree' ? sha : undefined;
   }
 
   /** Where a directory's checkout is (top, index, objects, prefix); undefined outside one. Asked once per directory (watch snapshots often). */

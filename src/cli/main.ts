@@ -342,7 +342,8 @@ export async function main(argv: string[]): Promise<number> {
       .usage('$0 <command> [options]\n\nHot-patch a Python package inside a pipeline\'s container image.')
       .demandCommand(1, 'name a command')
       .strict()
-      .parserConfiguration({ 'populate--': true })
+      // No --no-X negation: --no-deps is an option of its own (negation would read it as --deps=false, unknown in strict mode).
+      .parserConfiguration({ 'populate--': true, 'boolean-negation': false })
       .version(VERSION)
       .help()
       .alias('h', 'help')

@@ -8,7 +8,7 @@ import { UserError } from '../core/errors.js';
 import { gitRequirement, renderExport, type ExportFormat, type Pin } from '../core/export.js';
 import { installedFrom, type PatchRecord } from '../core/record.js';
 import { parseImageRef } from '../core/reference.js';
-import { patchedState } from '../core/state.js';
+import { patchSetOf } from '../core/state.js';
 
 export interface ExportOptions {
   image: string;
@@ -57,7 +57,7 @@ async function pinOf(ctx: Context, p: PatchRecord, sdistDir: string | undefined)
 /** What to put in the real image build to make a patch permanent, from the patch's labels. */
 export async function exportPatch(options: ExportOptions, ctx: Context): Promise<ExportResult> {
   await ctx.engine.ping();
-  const state = await patchedState(ctx.engine, options.image);
+  const state = await patchSetOf(ctx.engine, options.image);
   const original = await ctx.engine.inspectImage(state.originalId);
   if (!original) throw new UserError(`the original of ${state.image} (${state.originalId}) is gone from the daemon`);
   const sdistDir = options.sdist === undefined ? undefined : resolvePath(options.sdist);

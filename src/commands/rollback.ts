@@ -8,7 +8,7 @@ import { pipelineDir, scanPipeline } from '../core/pipeline/model.js';
 import type { ImageSummary } from '../core/ports/engine.js';
 import { fromLabels } from '../core/record.js';
 import { isNfhotRef, keeperRef, parseImageRef, shortId } from '../core/reference.js';
-import { readState, type ImageState } from '../core/state.js';
+import { imageBehind, readState, type ImageState } from '../core/state.js';
 import { stopPoint } from '../core/stop-point.js';
 
 export interface RollbackOptions {
@@ -50,7 +50,7 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
   await reap(ctx.engine);
   const images = await ctx.engine.listImages();
   const states = readState(images);
-  const wanted = options.all ? states.map((s) => s.image) : [...new Set(options.images.map((i) => parseImageRef(i).familiar))];
+  const wanted = options.all ? states.map((s) => s.image) : [...new Set(await Promise.all(options.images.map((i) => imageNamed(ctx, i))))];
   const results: ImageRollbackResult[] = [];
   const failed: ImageFailure[] = [];
   for (const image of wanted) {
@@ -64,6 +64,13 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
   if (!results.length && failed[0]) throw failed[0].cause; // nothing was rolled back: nothing to rewrite
   const synced = await syncIncludes(ctx, dir ? { model: await scanPipeline(dir, options.profiles) } : undefined);
   return { images: results, ...(failed.length ? { failed } : {}), ...(synced.include ? { include: synced.include } : {}), ...(synced.others.length ? { includes: synced.others } : {}) };
+}
+
+/** The image a name given to rollback stands for: one of nfhot's references stands for the image it patches (said). */
+async function imageNamed(ctx: Context, name: string): Promise<string> {
+  const image = await imageBehind(ctx.engine, name);
+  if (image !== name) ctx.report.info(`${name} is nfhot's reference of ${image}: rolling back ${image}`);
+  return parseImageRef(image).familiar;
 }
 
 async function rollbackOne(ctx: Context, image: string, state: ImageState | undefined, images: ImageSummary[], force: boolean): Promise<ImageRollbackResult> {

@@ -57,15 +57,29 @@ export function changedPackages(before: Distribution[], after: Distribution[], p
     .sort((x, y) => Number(Boolean(y.source)) - Number(Boolean(x.source)) || x.name.localeCompare(y.name));
 }
 
-/** Files added, changed (content or link target) and removed, by absolute path inside the image. */
+/** The module a bytecode file was compiled from: `d/__pycache__/m.cpython-311.pyc` → `d/m.py`. */
+function moduleOf(path: string): string | undefined {
+  const m = /^(.*)\/__pycache__\/([^/.]+)\.[^/]*\.pyc$/.exec(path);
+  return m ? `${m[1]}/${m[2]}.py` : undefined;
+}
+
+/**
+ * Files added, changed (content or link target) and removed, by absolute path inside the image.
+ * Bytecode of a module whose source is the same in both is left out: it differs only by the
+ * timestamp in its header, or by being compiled on one side only.
+ */
 export function changedFiles(before: FileHashes, after: FileHashes): FileChanges {
   const b = new Map<string, string | null>();
   const a = new Map<string, string | null>();
   for (const files of Object.values(before)) for (const [path, hash] of Object.entries(files ?? {})) b.set(path, hash);
   for (const files of Object.values(after)) for (const [path, hash] of Object.entries(files ?? {})) a.set(path, hash);
-  const added = [...a.keys()].filter((p) => !b.has(p));
-  const removed = [...b.keys()].filter((p) => !a.has(p));
-  const changed = [...a.keys()].filter((p) => b.has(p) && b.get(p) !== a.get(p));
+  const substance = (p: string) => {
+    const source = moduleOf(p);
+    return !source || !(b.has(source) && a.has(source) && b.get(source) === a.get(source));
+  };
+  const added = [...a.keys()].filter((p) => !b.has(p) && substance(p));
+  const removed = [...b.keys()].filter((p) => !a.has(p) && substance(p));
+  const changed = [...a.keys()].filter((p) => b.has(p) && b.get(p) !== a.get(p) && substance(p));
   return { added: added.sort(), changed: changed.sort(), removed: removed.sort() };
 }
 

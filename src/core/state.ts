@@ -74,15 +74,39 @@ export async function stateOf(engine: Engine, image: string): Promise<ImageState
   return readState(images).find((s) => s.image === ref.familiar);
 }
 
-/** The image a name stands for: one of nfhot's references (a task run with the include, say) stands for the image it patched. */
+/**
+ * The image a name stands for: one of nfhot's references (a task run with the include, say)
+ * stands for the image it patched — a derivative by its labels, nfhot's keeper of an original by
+ * the derivatives made from that original for it.
+ */
 export async function imageBehind(engine: Engine, name: string): Promise<string> {
   if (!isNfhotRef(name) && !name.includes('@')) return name;
-  return fromLabels((await engine.inspectImage(name))?.labels)?.image ?? name;
+  const info = await engine.inspectImage(name);
+  const own = fromLabels(info?.labels)?.image;
+  if (own || !info || !isNfhotRef(name)) return own ?? name;
+  const kept = readImageRef(name)?.familiar;
+  for (const image of await engine.listImages()) {
+    const record = fromLabels(image.labels);
+    const ref = record?.original === info.id ? readImageRef(record.image) : undefined;
+    if (ref && keeperRef(ref) === kept) return record!.image;
+  }
+  return name;
 }
 
-/** The patched state of an image (named by its tag or by one of nfhot's references); a UserError when it is not patched. */
-export async function patchedState(engine: Engine, name: string): Promise<ImageState> {
+/** A patch set, as diff and export read it: the image it patches, its original, the derivative and its patches. */
+export type PatchSet = Pick<ImageState, 'image' | 'originalId' | 'patches'> & { derivative: string };
+
+/**
+ * The patch set a name stands for: an image's active one (named by its tag, or by nfhot's keeper
+ * or active reference), or the one a derivative's own reference names, active or not. A
+ * UserError when the image is not patched.
+ */
+export async function patchSetOf(engine: Engine, name: string): Promise<PatchSet> {
   const image = await imageBehind(engine, name);
+  if (image !== name) {
+    const record = fromLabels((await engine.inspectImage(name))?.labels);
+    if (record && record.derivative === readImageRef(name)?.familiar) return { image: record.image, originalId: record.original, derivative: record.derivative, patches: record.patches };
+  }
   const state = await stateOf(engine, image);
   if (state?.state !== 'patched' || !state.derivative) {
     throw new UserError(
@@ -90,5 +114,5 @@ export async function patchedState(engine: Engine, name: string): Promise<ImageS
       'nfhot status lists the patched images',
     );
   }
-  return state;
+  return { image: state.image, originalId: state.originalId, derivative: state.derivative, patches: state.patches };
 }

@@ -538,20 +538,27 @@ if rc != 0:
     cleanup()
     sys.exit(rc)
 
+def file_path(url):
+    """The local path a file: URL names, as pip writes it (percent-encoded: `+` of a local version is %2B)."""
+    from urllib.parse import unquote, urlsplit
+    parts = urlsplit(url or "")
+    return os.path.normpath(unquote(parts.path)) if parts.scheme == "file" and parts.path else None
+
+
 # Which distribution came from which source: pip's report, else the direct_url.json pip wrote.
-urls = {"file://" + t: i for i, t in enumerate(targets)}
+paths = {os.path.normpath(t): i for i, t in enumerate(targets)}
 result = []
 if os.path.exists(report):
     for item in json.load(open(report)).get("install", []):
         meta = item.get("metadata", {})
-        url = (item.get("download_info") or {}).get("url", "").rstrip("/")
-        result.append({"name": meta.get("name"), "version": meta.get("version"), "source": urls.get(url)})
+        path = file_path((item.get("download_info") or {}).get("url"))
+        result.append({"name": meta.get("name"), "version": meta.get("version"), "source": paths.get(path)})
 else:
     for dist in metadata.distributions():
         raw = dist.read_text("direct_url.json")
-        url = json.loads(raw).get("url", "").rstrip("/") if raw else ""
-        if url in urls:
-            result.append({"name": dist.metadata["Name"], "version": dist.version, "source": urls[url]})
+        path = file_path(json.loads(raw).get("url")) if raw else None
+        if path in paths:
+            result.append({"name": dist.metadata["Name"], "version": dist.version, "source": paths[path]})
 
 installed, first = [], None
 for entry in result:

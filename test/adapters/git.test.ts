@@ -68,6 +68,17 @@ describe('ExecaGit', () => {
     expect((await g.snapshot(repo.dir)).tree).toBe(dirty.tree);
   });
 
+  it('finds the tree of a subdirectory at a commit, and nothing for a file or a missing path', async () => {
+    const repo = await greetRepo();
+    const g = new ExecaGit();
+    const commit = await g.fetch(repo.url, 'main');
+    expect(await g.treeOf(commit)).toBe(await git(repo.dir, 'rev-parse', 'main^{tree}'));
+    expect(await g.treeOf(commit, 'src/greet')).toBe(await git(repo.dir, 'rev-parse', 'main:src/greet'));
+    expect(await g.treeOf(commit, 'src/greet/')).toBe(await git(repo.dir, 'rev-parse', 'main:src/greet'));
+    expect(await g.treeOf(commit, 'pyproject.toml')).toBeUndefined();
+    expect(await g.treeOf(commit, 'no/such/dir')).toBeUndefined();
+  });
+
   it('snapshots a subdirectory of a checkout as its own tree', async () => {
     const repo = await greetRepo();
     const g = new ExecaGit();

@@ -1,5 +1,7 @@
 import { readdirSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
+import { diff } from '../../src/commands/diff.js';
+import { exportPatch } from '../../src/commands/export.js';
 import { patch } from '../../src/commands/patch.js';
 import { resolve } from '../../src/commands/resolve.js';
 import { rollback } from '../../src/commands/rollback.js';
@@ -33,6 +35,29 @@ describe('nfhot rollback', () => {
     const again = await rollback({ images: [image] }, testContext());
     expect(again.images).toEqual([{ image, action: 'unchanged' }]);
     expect(await imageId(image)).toBe(originalId);
+  });
+
+  it("acts on the image an nfhot reference names: diff and export of an earlier patch set's reference, rollback of the keeper's", async () => {
+    const image = await fixtureTag('venv');
+    const originalId = await imageId(image);
+    const repo = await greetRepo();
+    const first = await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
+    await patch({ source: `git+${repo.url}@main`, images: [image] }, testContext());
+    const earlier = first.images[0]!.derivative;
+
+    // The earlier patch set, as its own reference names it, not the active one.
+    const changes = await diff(earlier, testContext());
+    expect(changes).toMatchObject({ image, derivative: earlier, original: originalId });
+    expect(changes.packages[0]).toMatchObject({ name: 'greet', before: '1.0.0', after: '1.1.0' });
+    const exported = await exportPatch({ image: earlier, format: 'requirements' }, testContext());
+    expect(exported.text).toContain(`greet @ git+file://localhost${repo.dir}@${await repo.commit('feature')}`);
+
+    const ctx = testContext();
+    const result = await rollback({ images: [keeperRef(parseImageRef(image))] }, ctx);
+    expect(result.images).toEqual([{ image, action: 'rolledBack', original: originalId }]);
+    expect(ctx.lines.join('\n')).toContain(`is nfhot's reference of ${image}: rolling back ${image}`);
+    expect(await imageId(image)).toBe(originalId);
+    await expect(diff(image, testContext())).rejects.toThrow(`${image} is not patched`);
   });
 
   it('removes what nfhot left for an image whose tag was put back by hand', async () => {

@@ -97,6 +97,13 @@ describe('diff', () => {
     expect(changedFiles(before, after)).toEqual({ added: ['/s/a-2.dist-info/RECORD', '/s/b/__init__.py'], changed: ['/s/a/y.py'], removed: ['/s/a-1.dist-info/RECORD'] });
   });
 
+  it('leaves out the bytecode of modules whose source did not change, and lists that of those that did', () => {
+    const pyc = (m: string, tag = 'cpython-311') => `/s/a/__pycache__/${m}.${tag}.pyc`;
+    const before = { a: { '/s/a/x.py': '1', '/s/a/y.py': '2', [pyc('x')]: 'old-x', [pyc('y')]: 'old-y', [pyc('gone')]: 'g', '/s/a/gone.py': '7' } };
+    const after = { a: { '/s/a/x.py': '1', '/s/a/y.py': '9', [pyc('x')]: 'new-x', [pyc('y')]: 'new-y', [pyc('x', 'cpython-311.opt-1')]: 'o' } };
+    expect(changedFiles(before, after)).toEqual({ added: [], changed: [pyc('y'), '/s/a/y.py'], removed: [pyc('gone'), '/s/a/gone.py'] });
+  });
+
   it('reads both images once, and once more for the files of packages pip changed besides the patched ones', async () => {
     const images: Record<string, { dists: Distribution[]; files: Record<string, Record<string, string>> }> = {
       original: { dists: [dist('seqstats', '1.0.0'), dist('numpy', '1.26.0')], files: { seqstats: { '/s/seqstats/a.py': '1' }, numpy: { '/s/numpy/n.py': 'x' } } },

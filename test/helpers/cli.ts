@@ -1,10 +1,13 @@
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type Options, type ResultPromise } from 'execa';
 
-/** Runs the installed entry point, as a user would. */
+const ENTRY = resolve('bin/nfhot.js');
+
+/** Runs the installed entry point, as a user would (from any working directory). */
 export function nfhot<O extends Options = { env?: Record<string, string | undefined> }>(args: string[], options?: O) {
-  return execa('node', ['bin/nfhot.js', ...args], { reject: false, ...options } as O & { reject: false });
+  return execa('node', [ENTRY, ...args], { reject: false, ...options } as O & { reject: false });
 }
 
 /** A line of a Node stack trace: never shown to a user. */
