@@ -1,14 +1,15 @@
 import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { execa, ExecaError } from 'execa';
 import { cacheDir } from '../core/dirs.js';
 import { UserError } from '../core/errors.js';
 import { redact, stripCredentials } from '../core/redact.js';
-import type { FileChange, Git, Snapshot, TreeRef } from '../core/ports/git.js';
+import type { Described, FileChange, Git, Snapshot, TreeRef } from '../core/ports/git.js';
+import { hashHex } from '../core/reference.js';
 
 /** Paths a plain (non-git) directory never contributes: build output, caches, environments. */
 const PLAIN_DIR_EXCLUDES = ['.git', '__pycache__/', '*.py[cod]', '*.egg-info/', 'build/', 'dist/', '.venv/', 'venv/', '.tox/', '.nox/', '.eggs/', 'node_modules/', '.mypy_cache/', '.pytest_cache/', '.ruff_cache/'];
@@ -53,23 +54,25 @@ export class ExecaGit implements Git {
   }
 
   private init(): Promise<void> {
-    this.ready ??= (async () => {
-      if (existsSync(join(this.repo, 'HEAD'))) return;
-      // Made aside and renamed into place: nfhot processes started together each make one, one wins.
-      await mkdir(cacheDir(), { recursive: true });
-      const made = await mkdtemp(`${this.repo}.tmp-`);
-      try {
-        await this.git(['init', '--bare', '--quiet', made], { cwd: made });
-        // Snapshots are unreachable objects: never let an automatic gc prune them.
-        await this.git(['config', 'gc.auto', '0'], { cwd: made });
-        await rename(made, this.repo);
-      } catch (err) {
-        if (!existsSync(join(this.repo, 'HEAD'))) throw err;
-      } finally {
-        await rm(made, { recursive: true, force: true });
-      }
-    })();
+    // Snapshots are unreachable objects: never let an automatic gc prune them.
+    this.ready ??= this.bare(this.repo, ['gc.auto', '0']);
     return this.ready;
+  }
+
+  /** A bare repository at `path`, made aside and renamed into place (nfhot processes started together each make one, one wins). */
+  private async bare(path: string, config?: [string, string]): Promise<void> {
+    if (existsSync(join(path, 'HEAD'))) return;
+    await mkdir(dirname(path), { recursive: true });
+    const made = await mkdtemp(`${path}.tmp-`);
+    try {
+      await this.git(['init', '--bare', '--quiet', made], { cwd: made });
+      if (config) await this.git(['config', ...config], { cwd: made });
+      await rename(made, path);
+    } catch (err) {
+      if (!existsSync(join(path, 'HEAD'))) throw err;
+    } finally {
+      await rm(made, { recursive: true, force: true });
+    }
   }
 
   async fetch(url: string, ref: string | undefined): Promise<string> {
@@ -254,6 +257,56 @@ export class ExecaGit implements Git {
       changes.push({ path: fields[i + 1]!, change });
     }
     return changes;
+  }
+
+  async describe(at: { dir: string } | { url: string; commit: string; ref?: string }, match: string[]): Promise<Described> {
+    let cwd: string;
+    let rev: string;
+    let branch: string | undefined;
+    let dirty = false;
+    if ('dir' in at) {
+      cwd = at.dir;
+      rev = 'HEAD';
+      const [head, status] = await Promise.all([
+        this.git(['rev-parse', '--abbrev-ref', 'HEAD'], { cwd }).catch(() => ''),
+        // As setuptools_scm tells it: changes to tracked files, untracked ones never count (and the user's index is not written).
+        this.git(['--no-optional-locks', 'status', '--porcelain', '--untracked-files=no'], { cwd }).catch(() => ''),
+      ]);
+      branch = head && head !== 'HEAD' ? head : undefined;
+      dirty = status.trim() !== '';
+    } else {
+      cwd = await this.history(at.url, at.commit);
+      rev = at.commit;
+      branch = at.ref && (await this.git(['rev-parse', '--verify', '--quiet', `refs/heads/${at.ref}`], { cwd }).then(() => at.ref, () => undefined));
+    }
+    const described = await this.git(['describe', '--tags', '--long', ...match.flatMap((m) => ['--match', m]), rev], { cwd }).catch(() => undefined);
+    const [commit = '', short = '', date = '', shallow = ''] = (await this.git(['log', '-n', '1', '--format=%H%n%h%n%cI', rev, '--'], { cwd }).then(async (out) => `${out}\n${await this.git(['rev-parse', '--is-shallow-repository'], { cwd })}`)).split('\n');
+    const m = described && /^(.*)-(\d+)-g[0-9a-f]+$/.exec(described);
+    const distance = m ? Number(m[2]) : Number(await this.git(['rev-list', '--count', rev], { cwd }));
+    return { ...(m ? { tag: m[1]! } : {}), distance, commit, short, dirty, ...(branch ? { branch } : {}), date, shallow: shallow === 'true' };
+  }
+
+  /**
+   * A repository's branches and tags with their whole history, in a bare repository of its own in
+   * nfhot's cache (kept: the next fetch brings only what is new), and `commit` among them.
+   */
+  private async history(url: string, commit: string): Promise<string> {
+    const repo = join(cacheDir(), 'git-history', hashHex(stripCredentials(url)).slice(0, 24));
+    await this.bare(repo);
+    const fetch = (...refspecs: string[]) => this.git(['fetch', '--quiet', '--no-tags', '--prune', '--', url, ...refspecs], { cwd: repo });
+    try {
+      await fetch('+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*');
+      // A commit on no branch or tag (a pull request's, say) is asked for by itself.
+      if (!(await this.git(['cat-file', '-e', `${commit}^{commit}`], { cwd: repo }).then(() => true, () => false))) await fetch(`+${commit}:refs/nfhot/want`);
+    } catch (err) {
+      throw gitError(err, `cannot fetch the history of ${url} (for the version git gives it)`, 'check the URL and your git credentials');
+    }
+    return repo;
+  }
+
+  async extract(tree: TreeRef, dir: string): Promise<void> {
+    const { stream, done } = this.archive(tree, '');
+    await Promise.all([execa('tar', ['-x', '-C', dir], { stdin: stream }), done]);
   }
 
   archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> } {

@@ -23,6 +23,7 @@ function asset(relative: string): () => string {
 export const probeSh = asset('src/python/probe.sh');
 export const probePy = asset('src/python/probe.py');
 export const installPy = asset('src/python/install.py');
+export const buildPy = asset('src/python/build.py');
 export const inventoryPy = asset('src/python/inventory.py');
 
 /** The include nfhot writes into a pipeline, as it is when nothing is patched. */

@@ -15,8 +15,27 @@ const NO_COMPILER: RegExp[] = [
  * compiled extension the image has no compiler for (named when setuptools names it), or pip's
  * first error line.
  */
-export function pipFailure(stderr: string, image: string, exitCode: number): UserError {
+export function pipFailure(stderr: string, image: string, exitCode: number, backend?: { backends: string[]; searched: string }): UserError {
   const tail = stderr.trim().split('\n').slice(-25).join('\n');
+  const unavailable = /ERROR: (?:Could not find a version that satisfies the requirement|No matching distribution found for) (\S+)/.exec(stderr)?.[1];
+  // pip retries an index it cannot reach, then finds no version at all.
+  const unreachable = /Failed to establish a new connection|NewConnectionError|Temporary failure in name resolution|Name or service not known|Network is unreachable|Connection refused|Max retries exceeded/.test(stderr);
+  const noIndex = unavailable !== undefined && (unreachable || /from versions: none/.test(stderr));
+  const where = unreachable ? 'pip there reached no package index to get it' : 'no package index pip reached has it';
+  if (backend && (noIndex || /Installing build dependencies[^\n]*error/.test(stderr))) {
+    return new UserError(
+      `cannot build in ${image}: the build backend ${backend.backends.join(', ')} is in none of ${backend.searched}, and pip could not fetch it${unreachable ? ' (the image reached no package index)' : ''}`,
+      `install it into the image's environment or on this machine (${unavailable ? `pip install '${unavailable}'` : 'pip install it'}), or give pip an index: nfhot hands this machine's pip settings (PIP_INDEX_URL, pip.conf) to the install; nothing was tagged`,
+      tail,
+    );
+  }
+  if (noIndex) {
+    return new UserError(
+      `${image}: ${unavailable} is needed and not in the image, and ${where}`,
+      `patch with --no-deps to install the package alone, or add ${unavailable} to the image; or give pip an index: nfhot hands this machine's pip settings (PIP_INDEX_URL, pip.conf) to the install; nothing was tagged`,
+      tail,
+    );
+  }
   const ours = /^nfhot: error: (.*)$/m.exec(stderr)?.[1];
   if (ours) {
     const hint = /after the install/.test(ours)
@@ -33,6 +52,13 @@ export function pipFailure(stderr: string, image: string, exitCode: number): Use
     return new UserError(
       `cannot build ${what} in ${image}: the image has no ${missing === 'Rust' || missing === 'Cargo' ? 'Rust toolchain' : 'C/C++ compiler'} (${missing} not found)`,
       'nfhot builds inside the image, as pip there would: add a compiler to the image (gcc, or conda\'s c-compiler), or patch an image that has one; nothing was tagged',
+      tail,
+    );
+  }
+  if (/setuptools-scm was unable to detect version/.test(stderr)) {
+    return new UserError(
+      `cannot build in ${image}: the package takes its version from git (setuptools_scm), and nfhot had no git history to compute it from (the source is not in a git checkout)`,
+      'patch from the git checkout or a git+URL@REF (nfhot then computes the version and hands it to the build), or give the project a fallback_version; nothing was tagged',
       tail,
     );
   }

@@ -34,6 +34,12 @@ export interface PatchRecord {
   subdirectory?: string;
   noDeps: boolean;
   python: string;
+  /** The version came from git (this tool computes it from git's facts): installed again, it is handed to the build as it is. */
+  vcs?: string;
+  /** The environment is EXTERNALLY-MANAGED (PEP 668): pip was told to install all the same. */
+  externallyManaged?: boolean;
+  /** The environment has no pip: pip ran from this wheel in the image, or (`host`) from one nfhot brought. */
+  pipWheel?: string;
   /** ISO time the patch was made. */
   at: string;
 }

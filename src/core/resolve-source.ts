@@ -1,6 +1,6 @@
 import type { Git, TreeRef } from './ports/git.js';
 import { UserError } from './errors.js';
-import { isPythonProject, projectName, type ProjectFiles } from './pyproject.js';
+import { isPythonProject, projectName, vcsVersioning, type ProjectFiles } from './pyproject.js';
 import { normalizeName } from './record.js';
 import { stripCredentials } from './redact.js';
 import { describeSource, type ResolvedSource, type SourceSpec } from './source.js';
@@ -53,6 +53,12 @@ export async function resolveSource(spec: SourceSpec, git: Git, repository?: str
   }
   const name = projectName(files);
   if (name) source.package = normalizeName(name);
+  // A version from git: read where the repository is (the image has neither the .git nor, usually, git).
+  const tool = vcsVersioning(files);
+  if (tool) {
+    const at = source.kind === 'git' ? { url: source.url!, commit: source.commit!, ...(source.ref ? { ref: source.ref } : {}) } : source.commit ? { dir: source.path! } : undefined;
+    source.vcs = { tool, ...(at && tool.tool !== 'other' ? { described: await git.describe(at, tool.match) } : {}) };
+  }
   if (spec.kind === 'name' && source.package && source.package !== normalizeName(spec.name)) {
     throw new UserError(`${source.displayUrl} holds ${source.package}, not ${spec.name}`, 'check --repo, or name the package as its pyproject.toml does');
   }

@@ -1,6 +1,7 @@
 import { UsageError } from './errors.js';
 import { stripCredentials } from './redact.js';
-import type { TreeRef } from './ports/git.js';
+import type { Described, TreeRef } from './ports/git.js';
+import type { VcsVersioning } from './pyproject.js';
 
 /** What the user asked to install, before anything is fetched. */
 export type SourceSpec =
@@ -107,4 +108,14 @@ export interface ResolvedSource {
   subdirectory?: string;
   /** Normalised name the source declares, when it can be read without building it. */
   package?: string;
+  /** The version comes from git: the tool, and what git says of the commit (undefined when the source is not in git). */
+  vcs?: { tool: VcsVersioning; described?: Described };
+}
+
+/** What git's facts mean for the version, in words: `3 commits past v1.2.3, uncommitted changes`. */
+export function describeVcs(vcs: NonNullable<ResolvedSource['vcs']>): string {
+  const d = vcs.described;
+  if (!d) return 'not in a git checkout';
+  const where = d.tag ? `${d.distance === 0 ? 'at' : `${d.distance} commit${d.distance === 1 ? '' : 's'} past`} ${d.tag}` : `${d.distance} commit${d.distance === 1 ? '' : 's'}, no tag`;
+  return `${where}${d.dirty ? ', uncommitted changes' : ''}${d.shallow ? ' (a shallow clone: the tag and distance may be wrong)' : ''}`;
 }

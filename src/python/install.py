@@ -1,10 +1,17 @@
 # Installs exported sources with pip inside the work container (the image's pip, or one run from
 # a pip wheel), then leaves only the install behind: files readable by any uid and owned like the
 # environment, no older copy of the packages still importable or listed.
-# argv[1]: JSON {"root": dir, "sources": [{"dir", "directUrl"}], "noDeps": bool,
+# argv[1]: JSON {"root": dir, "sources": [{"dir", "directUrl", "name", "version": facts git gave
+#                the source (build.py), "wheel": a wheel of it built elsewhere}], "noDeps": bool,
 #                "replace": [distribution names], "pipWheel": path or null, "checkSyntax": bool,
-#                "learn": bool (say where the first source's files went, for later syncs)}.
-# pip's output goes to stderr; the one JSON result line goes to stdout.
+#                "learn": bool (say where the first source's files went, for later syncs),
+#                "builders": [other interpreters of the image, to build a wheel with when this
+#                one lacks a source's backend], "isolated": bool (pip may build such a source in
+#                isolation, fetching its backend from an index)}.
+# "last": the last interpreter's job (it removes ROOT). ROOT/nfhot_build.py is build.py; ROOT/pip-env.json, when there, holds the PIP_* settings of
+# the user's index for this install. pip's output goes to stderr; the one JSON result line goes
+# to stdout: what was installed, or {"needs": [...]} when a source's backend is in no
+# interpreter here (nfhot then builds its wheel on the host, or lets pip build it in isolation).
 import base64, hashlib, importlib, json, os, re, shutil, subprocess, sys
 
 sys.dont_write_bytecode = True
@@ -53,76 +60,12 @@ def say(text):
     sys.stderr.flush()
 
 
-def build_system(src):
-    """A source's [build-system] table (PEP 517/518); a legacy project's is setuptools'."""
-    path = os.path.join(src, "pyproject.toml")
-    table = {}
-    if os.path.exists(path):
-        text = open(path, encoding="utf-8").read()
-        try:
-            import tomllib
-            table = tomllib.loads(text).get("build-system", {})
-        except Exception:
-            m = re.search(r"^\[build-system\][ \t]*$(.*?)(?=^\[|\Z)", text, re.S | re.M)
-            body = m.group(1) if m else ""
-            for key in ("requires", "backend-path"):
-                found = re.search(r"^\s*%s\s*=\s*\[(.*?)\]" % key, body, re.S | re.M)
-                if found:
-                    table[key] = re.findall(r"['\"]([^'\"]+)['\"]", found.group(1))
-            found = re.search(r"^\s*build-backend\s*=\s*['\"]([^'\"]+)['\"]", body, re.M)
-            if found:
-                table["build-backend"] = found.group(1)
-    return {
-        "requires": table.get("requires") or ["setuptools"],
-        "build-backend": table.get("build-backend") or "setuptools.build_meta:__legacy__",
-        "backend-path": table.get("backend-path") or [],
-    }
+# build.py, shared with nfhot on the host and the image's other interpreters.
+import types  # noqa: E402
 
-
-def build_requirements(src):
-    """The distributions the build needs."""
-    names = [m.group(0) for m in (re.match(r"[A-Za-z0-9._-]+", r.strip()) for r in build_system(src)["requires"]) if m]
-    # setuptools before 70.1 builds wheels with the separate wheel package.
-    if "setuptools" in names and (installed_version("setuptools") or (0, 0)) < (70, 1):
-        names.append("wheel")
-    return names
-
-
-def build_wheel(src, out):
-    """
-    Builds a source's wheel in this process with the backend the image has (PEP 517's
-    build_wheel), so that pip installs a wheel and starts no build subprocesses. None when that
-    fails: pip then builds the source itself (and says what is wrong, if it is the source).
-    """
-    system = build_system(src)
-    saved_cwd, saved_path, saved_fds = os.getcwd(), list(sys.path), (os.dup(1), os.dup(2))
-    sys.stdout.flush()
-    sys.stderr.flush()
-    quiet = os.open(os.devnull, os.O_WRONLY)
-    for fd in (1, 2):  # a backend's chatter: not on our result line, nor on the user's screen (pip says what fails)
-        os.dup2(quiet, fd)
-    os.close(quiet)
-    try:
-        os.makedirs(out, exist_ok=True)
-        os.chdir(src)
-        sys.path[:0] = [os.path.join(src, p) for p in system["backend-path"]]
-        module, _, attrs = system["build-backend"].partition(":")
-        backend = importlib.import_module(module)
-        for attr in filter(None, attrs.split(".")):
-            backend = getattr(backend, attr)
-        return os.path.join(out, backend.build_wheel(out))
-    except (Exception, SystemExit) as e:
-        failure = "%s: %s" % (type(e).__name__, e)
-    finally:
-        sys.stdout.flush()
-        sys.stderr.flush()
-        for fd, saved in zip((1, 2), saved_fds):
-            os.dup2(saved, fd)
-            os.close(saved)
-        os.chdir(saved_cwd)
-        sys.path[:] = saved_path
-    say("building the wheel in this process failed (%s); pip builds it" % failure)
-    return None
+build = types.ModuleType("nfhot_build")
+BUILD_PY = os.path.join(job["root"], "nfhot_build.py")
+exec(compile(open(BUILD_PY, encoding="utf-8").read(), BUILD_PY, "exec"), build.__dict__)
 
 
 def location(dist):
@@ -500,43 +443,124 @@ def learn(dist, src, sources):
 
 
 def cleanup():
-    shutil.rmtree(job["root"], ignore_errors=True)
+    """The job's files go with the last interpreter's job (the others' sources are there too)."""
+    if job.get("last", True):
+        shutil.rmtree(job["root"], ignore_errors=True)
 
 
-# Offline images can build only with the backend they already have; use it when it is there.
-no_isolation = all(installed_version(r) is not None for s in sources for r in build_requirements(s["dir"]))
-cmd = ["install", "--no-cache-dir", "--disable-pip-version-check", "--no-input"]
-if no_isolation:
-    cmd.append("--no-build-isolation")
-if job["noDeps"]:
-    cmd.append("--no-deps")
-report = os.path.join(job["root"], "report.json")
-if (installed_version("pip") or (0, 0)) >= (22, 2):
-    cmd += ["--report", report]
-targets = [s["dir"] for s in sources]
-# PIP_USER=0: into the environment or fail; never into root's ~/.local, which the tasks' uid cannot see.
+def requirements_of(wheel):
+    """The wheel's Requires-Dist."""
+    import email.parser, zipfile
+    with zipfile.ZipFile(wheel) as z:
+        name = next(n for n in z.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
+        return email.parser.Parser().parsestr(z.read(name).decode("utf-8")).get_all("Requires-Dist") or []
+
+
+def usable(wheel):
+    """A wheel built by another interpreter: pure, or for this one's Python."""
+    tags = os.path.basename(wheel)[:-4].split("-")[-3:]
+    return build.pure(wheel) or tags[0] == "cp%d%d" % sys.version_info[:2]
+
+
+def build_elsewhere(i, src, facts):
+    """The wheel built by another interpreter of the image that has the source's backend, and which; None when none has it or it fails."""
+    for python in job.get("builders") or []:
+        out = os.path.join(job["root"], "wheels", str(i))
+        done = subprocess.run([python, BUILD_PY, src, out, json.dumps(facts) if facts else ""], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd="/")
+        try:
+            answer = json.loads(done.stdout.decode().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            continue
+        if answer.get("wheel") and usable(answer["wheel"]):
+            return answer["wheel"], python
+        if answer.get("failed"):
+            say("%s has the backend but could not build %s: %s" % (python, os.path.basename(src), answer["failed"]))
+    return None
+
+
+# PIP_BREAK_SYSTEM_PACKAGES: the image is the user's. PIP_USER=0: into the environment or fail; never into root's ~/.local, which the tasks' uid cannot see.
 os.environ.update(PIP_BREAK_SYSTEM_PACKAGES="1", PIP_ROOT_USER_ACTION="ignore", PIP_USER="0", PYTHONDONTWRITEBYTECODE="1")
+PIP_ENV = os.path.join(job["root"], "pip-env.json")
+if os.path.exists(PIP_ENV):
+    os.environ.update(json.load(open(PIP_ENV)))
+    os.remove(PIP_ENV)
 
 replace_unrecorded(job.get("replace") or [])
 exported = source_files(sources[0]["dir"]) if job.get("learn") else None
-# One source, its backend in the image: its wheel is built here, and pip installs that wheel over
-# the old copy — when its requirements are met already (else pip resolves them from the source).
-wheel = build_wheel(sources[0]["dir"], os.path.join(job["root"], "wheels")) if no_isolation and len(sources) == 1 else None
-if wheel:
-    unmet = [] if job["noDeps"] else unmet_requirements(wheel)
-    if unmet == []:
-        say("built %s with %s; its requirements are met" % (os.path.basename(wheel), build_system(sources[0]["dir"])["build-backend"]))
-        cmd += ["--force-reinstall", "--no-deps"] if not job["noDeps"] else ["--force-reinstall"]
-        targets[0] = wheel
-    else:
-        say("%s needs %s: pip installs it with its requirements" % (os.path.basename(wheel), ", ".join(unmet) if unmet else "requirements nfhot cannot check"))
-cmd += targets
-sys.stderr.write("$ %s\n" % " ".join(["pip"] + cmd))
-sys.stderr.flush()
-rc = run_pip(cmd)
-if rc != 0:
+
+# Each source's wheel: built here in this process (one source, its backend here), given (built on
+# the host), or built by another interpreter of the image; else pip builds the source itself.
+wheels, needs = {}, []
+for i, s in enumerate(sources):
+    src = s["dir"]
+    if s.get("version") and not s.get("wheel"):
+        try:
+            version, how = build.hand_version(src, s["version"], s.get("name"), only=len(sources) == 1)
+            say("%s: version %s from git (%s)" % (s.get("name") or os.path.basename(src), version, how))
+        except ValueError as e:
+            say("%s: the version git gives it cannot be computed here (%s); the build gets none" % (s.get("name") or "the source", e))
+    if s.get("wheel"):
+        wheels[i] = s["wheel"]
+        continue
+    missing = build.missing_requirements(src)
+    if not missing:
+        if len(sources) == 1:
+            wheel, failure = build.build_wheel(src, os.path.join(job["root"], "wheels", str(i)))
+            if wheel:
+                wheels[i] = wheel
+                say("built %s with %s in this process" % (os.path.basename(wheel), build.build_system(src)["build-backend"]))
+            else:
+                say("the wheel did not build in this process (%s): pip builds the source" % failure)
+        continue
+    elsewhere = build_elsewhere(i, src, dict(s["version"], name=s.get("name")) if s.get("version") else None)
+    if elsewhere:
+        wheels[i] = elsewhere[0]
+        say("built %s with %s (this environment lacks %s)" % (os.path.basename(elsewhere[0]), elsewhere[1], ", ".join(missing)))
+        continue
+    needs.append({"source": s.get("id", i), "missing": missing, "backend": build.build_system(src)["build-backend"]})
+if needs and not job.get("isolated"):
     cleanup()
-    sys.exit(rc)
+    print(json.dumps({"needs": needs, "searched": [sys.executable] + (job.get("builders") or [])}))
+    sys.exit(75)  # EX_TEMPFAIL: nfhot builds the wheel elsewhere and starts again
+
+base = ["install", "--no-cache-dir", "--disable-pip-version-check", "--no-input"]
+has_report = (installed_version("pip") or (0, 0)) >= (22, 2)
+reports = []
+
+
+def pip(args, targets):
+    """One pip install, its report kept; exits with pip's status when it fails."""
+    cmd = base + args
+    if has_report:
+        reports.append(os.path.join(job["root"], "report-%d.json" % len(reports)))
+        cmd += ["--report", reports[-1]]
+    sys.stderr.write("$ %s\n" % " ".join(["pip"] + cmd + targets))
+    sys.stderr.flush()
+    rc = run_pip(cmd + targets)
+    if rc != 0:
+        cleanup()
+        sys.exit(rc)
+
+
+built = [wheels[i] for i in sorted(wheels)]
+if built and not job["noDeps"]:
+    # What the new wheels require that the environment lacks; the rest is left as it is.
+    unmet = []
+    for wheel in built:
+        found = unmet_requirements(wheel)
+        unmet += requirements_of(wheel) if found is None else found
+    if unmet:
+        say("%s: installing what %s require%s that the environment lacks" % (", ".join(sorted(set(unmet))), "they" if len(built) > 1 else os.path.basename(built[0]), "" if len(built) > 1 else "s"))
+        pip([], sorted(set(unmet)))
+if built:
+    pip(["--force-reinstall", "--no-deps"], built)
+rest = [s["dir"] for i, s in enumerate(sources) if i not in wheels]
+if rest:
+    # Offline images can build only with the backend they already have: no isolation when it is here.
+    here = all(not build.missing_requirements(d) for d in rest)
+    pip((["--no-build-isolation"] if here else []) + (["--no-deps"] if job["noDeps"] else []), rest)
+targets = [wheels.get(i, s["dir"]) for i, s in enumerate(sources)]
+
 
 def file_path(url):
     """The local path a file: URL names, as pip writes it (percent-encoded: `+` of a local version is %2B)."""
@@ -546,13 +570,15 @@ def file_path(url):
 
 
 # Which distribution came from which source: pip's report, else the direct_url.json pip wrote.
-paths = {os.path.normpath(t): i for i, t in enumerate(targets)}
+by_id = {s.get("id", i): s for i, s in enumerate(sources)}
+paths = {os.path.normpath(t): sources[i].get("id", i) for i, t in enumerate(targets)}
 result = []
-if os.path.exists(report):
-    for item in json.load(open(report)).get("install", []):
-        meta = item.get("metadata", {})
-        path = file_path((item.get("download_info") or {}).get("url"))
-        result.append({"name": meta.get("name"), "version": meta.get("version"), "source": paths.get(path)})
+if has_report:
+    for report in reports:
+        for item in json.load(open(report)).get("install", []):
+            meta = item.get("metadata", {})
+            path = file_path((item.get("download_info") or {}).get("url"))
+            result.append({"name": meta.get("name"), "version": meta.get("version"), "source": paths.get(path)})
 else:
     for dist in metadata.distributions():
         raw = dist.read_text("direct_url.json")
@@ -568,7 +594,7 @@ for entry in result:
         continue
     files = dist.files or []
     if entry["source"] is not None:
-        write_direct_url(files, sources[entry["source"]]["directUrl"])
+        write_direct_url(files, by_id[entry["source"]]["directUrl"])
         installed.append(dist)
         first = dist if entry["source"] == 0 else first
     settle([str(f.locate()) for f in files], os.path.dirname(location(dist)))
@@ -578,4 +604,4 @@ if job.get("checkSyntax"):
 unshadow(installed)
 learned = learn(first, sources[0]["dir"], exported) if exported is not None and first else None
 cleanup()
-print(json.dumps({"installed": result, "buildIsolation": not no_isolation, "learned": learned}))
+print(json.dumps({"installed": result, "learned": learned}))

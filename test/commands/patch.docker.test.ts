@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { patch } from '../../src/commands/patch.js';
+import { UserError } from '../../src/core/errors.js';
 import { fromLabels, LABEL } from '../../src/core/record.js';
 import { keeperRef, nfhotRepository, parseImageRef } from '../../src/core/reference.js';
 import { testContext } from '../helpers/context.js';
@@ -195,9 +196,12 @@ describe('nfhot patch', () => {
     withDependency('setuptools');
     expect((await patch({ source: repo.dir, images: [image] }, testContext())).images[0]?.action).toBe('built');
     expect(await setuptools()).toBe(before);
-    // One no index here can provide: pip fails, unless told to install the package alone.
+    // One no index here can provide: pip fails, saying which and what to do, unless told to install the package alone.
     withDependency('nfhot-no-such-dependency>=1');
-    await expect(patch({ source: repo.dir, images: [image] }, testContext())).rejects.toThrow(/pip failed/);
+    const failure = await patch({ source: repo.dir, images: [image] }, testContext()).catch((err: UserError) => err);
+    expect(failure).toBeInstanceOf(UserError);
+    expect((failure as UserError).message).toMatch(/: nfhot-no-such-dependency>=1 is needed and not in the image, and (pip there reached no package index to get it|no package index pip reached has it)$/);
+    expect((failure as UserError).hint).toMatch(/^patch with --no-deps to install the package alone, or add nfhot-no-such-dependency>=1 to the image/);
     await patch({ source: repo.dir, images: [image], noDeps: true }, testContext());
     expect(await runIn(image, 'greet')).toBe('greet 1.5.0 deps');
   });

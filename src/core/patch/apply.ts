@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Context } from '../context.js';
-import type { TreeRef } from '../ports/git.js';
-import { installPy } from '../assets.js';
+import { buildPy, installPy } from '../assets.js';
+import { hostPython } from '../host-python.js';
+import type { Described, TreeRef } from '../ports/git.js';
+import { buildOnHost } from './host-build.js';
 import { BusyError, ContainerGoneError, throwIfInterrupted, UserError } from '../errors.js';
 import { withLock } from '../lock.js';
 import { pipFailure } from '../pip-failure.js';
@@ -11,7 +13,7 @@ import { toLabels, type DerivativeRecord, type PatchRecord } from '../record.js'
 import { activeRef, keeperRef } from '../reference.js';
 import type { ResolvedSource } from '../source.js';
 import { stopPoint } from '../stop-point.js';
-import { rememberInstall, rememberSync, syncLayer, type Learned, type SyncPlan } from './sync.js';
+import { rememberInstall, rememberSync, syncLayer, versionKey, type Learned, type SyncPlan } from './sync.js';
 
 /** Where the work container gets the sources (and a pip wheel): a directory of its own, as some images have no /tmp; install.py removes it. */
 const WORK_ROOT = 'nfhot-work';
@@ -29,6 +31,29 @@ interface Install {
   kept?: PatchRecord;
   /** Learn where the install puts its files (a working copy: later changes may be synced). */
   learn?: boolean;
+  /** The version git gives it, for a build that cannot ask git: the facts, or (an earlier patch again) the version. */
+  version?: VersionFacts;
+}
+
+/** What build.py is told of a version from git. */
+type VersionFacts = ({ tool: string } & Described) | { tool: string; version: string };
+
+/** What the install needs that the first try in the container found missing, and how a second one goes. */
+interface Retry {
+  /** Wheels built on this machine, by install. */
+  wheels?: Map<number, { name: string; content: Buffer; python: string }>;
+  /** pip may build the rest in isolation (its backend fetched from an index). */
+  isolated?: boolean;
+  /** Then: the backends no interpreter had, and where nfhot looked, for pip's failure to say. */
+  backends?: string[];
+  searched?: string;
+}
+
+/** install.py found a source whose backend no interpreter of the image has. */
+class NeedsBackend extends Error {
+  constructor(readonly needs: { source: number; missing: string[]; backend: string }[], readonly searched: string[]) {
+    super('a build backend is missing');
+  }
 }
 
 /** The tree of an active patch, from nfhot's cache or fetched again at its recorded commit. */
@@ -90,18 +115,26 @@ async function reuse(ctx: Context, plan: PatchPlan, imageId: string): Promise<vo
  * The work container's command: install.py under each interpreter in turn (usually one), each
  * with its part of the job. A fixed shell loop over arguments: no user string is ever parsed.
  */
-function installCommand(installs: Install[], plan: PatchPlan): string[] {
+function installCommand(installs: Install[], plan: PatchPlan, retry: Retry): string[] {
   const groups = new Map<string, Install[]>();
   for (const i of installs) {
     const key = `${i.python}\0${i.noDeps}`;
     groups.set(key, [...(groups.get(key) ?? []), i]);
   }
-  const jobs = [...groups.values()].flatMap((group) => [
+  const jobs = [...groups.values()].flatMap((group, g, all) => [
     group[0]!.python,
     JSON.stringify({
       root: `/${WORK_ROOT}`,
+      last: g === all.length - 1,
       noDeps: group[0]!.noDeps,
-      sources: group.map((i) => ({ dir: `/${WORK_ROOT}/${installs.indexOf(i)}`, directUrl: i.directUrl })),
+      sources: group.map((i) => {
+        const n = installs.indexOf(i);
+        const wheel = retry.wheels?.get(n);
+        return { id: n, dir: `/${WORK_ROOT}/${n}`, directUrl: i.directUrl, ...(i.name ? { name: i.name } : {}), ...(i.version ? { version: i.version } : {}), ...(wheel ? { wheel: `/${WORK_ROOT}/host-wheels/${n}/${wheel.name}` } : {}) };
+      }),
+      // Another interpreter of the image may have a backend this one lacks.
+      builders: plan.pythons.filter((p) => p !== group[0]!.python),
+      isolated: retry.isolated ?? false,
       // What pip cannot uninstall (no RECORD, say) is removed first: the packages this replaces.
       replace: [...new Set(group.map((i) => i.name).filter(Boolean))],
       checkSyntax: plan.checkSyntax,
@@ -118,7 +151,8 @@ function installedBy(stdout: string, installs: Install[]): { found: Map<Install,
   const found = new Map<Install, { name: string; version: string }>();
   let learned: Learned | undefined;
   for (const line of stdout.split('\n').filter((l) => l.startsWith('{'))) {
-    const report = JSON.parse(line) as { installed?: { name: string; version: string; source: number | null }[]; learned?: Learned | null };
+    const report = JSON.parse(line) as { installed?: { name: string; version: string; source: number | null }[]; learned?: Learned | null; needs?: NeedsBackend['needs']; searched?: string[] };
+    if (report.needs) throw new NeedsBackend(report.needs, report.searched ?? []);
     learned ??= report.learned ?? undefined;
     for (const item of report.installed ?? []) {
       const i = item.source === null ? undefined : installs[item.source];
@@ -155,8 +189,7 @@ export async function applyPatch(ctx: Context, plan: PatchPlan, source: Resolved
 async function compilesOnHost(ctx: Context, plan: PatchPlan, files: { path: string; content: Buffer }[]): Promise<boolean> {
   const modules = Object.fromEntries(files.filter((f) => f.path.endsWith('.py')).map((f) => [f.path, f.content.toString('base64')]));
   if (!Object.keys(modules).length) return true;
-  hostPython ??= ctx.programs.run('python3', ['-c', 'import sys; print(sys.executable)']).then((r) => (r.exitCode === 0 && r.stdout.trim()) || undefined);
-  const python = await hostPython;
+  const python = await hostPython(ctx.programs);
   if (!python) return true; // no python3 here: the task will say it
   const result = await ctx.programs.run(python, ['-I', '-S', '-c', COMPILES_PY], { input: JSON.stringify(modules) });
   const [version = '', error] = result.stdout.split('\n');
@@ -164,9 +197,6 @@ async function compilesOnHost(ctx: Context, plan: PatchPlan, files: { path: stri
   if (plan.pythonVersion.split('.').slice(0, 2).join('.') !== version) return false;
   throw new UserError(`${plan.image}: ${error}`);
 }
-
-/** The host's python3 itself (a pyenv or asdf shim takes 0.3 s to start it). */
-let hostPython: Promise<string | undefined> | undefined;
 
 const COMPILES_PY = `import base64, json, sys
 print("%d.%d" % sys.version_info[:2])
@@ -222,33 +252,79 @@ async function sync(ctx: Context, plan: PatchPlan, sync: SyncPlan, source: Resol
  */
 async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: string): Promise<DerivativeRecord> {
   const installs: Install[] = [
-    { tree: source.tree, directUrl: directUrlOf(source), python: plan.python, noDeps: plan.noDeps, name: source.package ?? plan.replaces?.package, learn: source.kind === 'dir' },
+    {
+      tree: source.tree,
+      directUrl: directUrlOf(source),
+      python: plan.python,
+      noDeps: plan.noDeps,
+      name: source.package ?? plan.replaces?.package,
+      learn: source.kind === 'dir',
+      ...(source.vcs?.described && source.vcs.tool.tool !== 'other' ? { version: { tool: source.vcs.tool.tool, ...source.vcs.described } } : {}),
+    },
     ...(await Promise.all(
-      plan.keeps.map(async (kept) => ({ tree: await treeOfKept(ctx, kept, plan.image), directUrl: directUrlOf(kept), python: kept.python, noDeps: kept.noDeps, name: kept.package, kept })),
+      plan.keeps.map(async (kept) => ({
+        tree: await treeOfKept(ctx, kept, plan.image),
+        directUrl: directUrlOf(kept),
+        python: kept.python,
+        noDeps: kept.noDeps,
+        name: kept.package,
+        kept,
+        // Its version, as git gave it when it was patched.
+        ...(kept.vcs ? { version: { tool: kept.vcs, version: kept.version } } : {}),
+      })),
     )),
   ];
   stopPoint('patch:planned');
   return withLock(ctx.engine, plan.image, plan.originalId, async (lock) => {
     await checkUnchanged(ctx, plan.target);
-    try {
-      return await install(ctx, plan, installs, source, at, lock.workName);
-    } catch (err) {
-      if (!(err instanceof ContainerGoneError)) throw err;
-      ctx.report.warn(`${plan.image}: ${err.message}; starting again in a new one`);
-    }
-    try {
-      return await install(ctx, plan, installs, source, at, lock.workName);
-    } catch (err) {
-      if (!(err instanceof ContainerGoneError)) throw err;
-      throw new UserError(`${plan.image}: nfhot's work container was removed twice while the patch was under way (a docker container prune or system prune?); nothing was tagged`, 'run the patch again once the prunes are over');
+    let retry: Retry = {};
+    let removed = 0;
+    for (;;) {
+      try {
+        return await install(ctx, plan, installs, source, at, lock.workName, retry);
+      } catch (err) {
+        if (err instanceof NeedsBackend && !retry.wheels && !retry.isolated) {
+          retry = await wheelsFromHost(ctx, plan, installs, err);
+        } else if (err instanceof ContainerGoneError && removed++ === 0) {
+          ctx.report.warn(`${plan.image}: ${err.message}; starting again in a new one`);
+        } else if (err instanceof ContainerGoneError) {
+          throw new UserError(`${plan.image}: nfhot's work container was removed twice while the patch was under way (a docker container prune or system prune?); nothing was tagged`, 'run the patch again once the prunes are over');
+        } else throw err;
+      }
     }
   });
 }
 
+/**
+ * No interpreter of the image has the build backend of some sources: this machine's python3
+ * builds their wheels. What it cannot build, pip builds in isolation, fetching the backend from
+ * the image's package index (when there is none, the failure names the backend and where nfhot looked).
+ */
+async function wheelsFromHost(ctx: Context, plan: PatchPlan, installs: Install[], missing: NeedsBackend): Promise<Retry> {
+  const wheels = new Map<number, { name: string; content: Buffer; python: string }>();
+  const unbuilt: string[] = [];
+  for (const need of missing.needs) {
+    const install = installs[need.source]!;
+    const what = `${install.name ?? 'the source'} (${need.backend}: ${need.missing.join(', ')})`;
+    const built = await ctx.report.step(`${plan.image}: no Python of the image has the backend of ${what}; building its wheel on this machine`, () =>
+      buildOnHost(ctx, install.tree, install.version && { ...install.version, ...(install.name ? { name: install.name } : {}) }),
+    );
+    if ('wheel' in built) {
+      wheels.set(need.source, { ...built.wheel, python: built.python });
+      ctx.report.info(`${plan.image}: built ${built.wheel.name} with ${built.python} on this machine (a pure-Python wheel is the same whoever builds it)`);
+    } else unbuilt.push(`${what}: ${built.why}`);
+  }
+  if (!unbuilt.length) return { wheels };
+  const searched = [...missing.searched.map((p) => `${p} in the image`), "this machine's python3"].join(', ');
+  ctx.report.warn(`${plan.image}: ${unbuilt.join('; ')}; looked in ${searched}: pip builds it in isolation, which needs a package index for the backend`);
+  return { wheels, isolated: true, backends: [...new Set(missing.needs.map((n) => n.backend))], searched };
+}
+
 /** One attempt: a work container from the original, the sources copied in, pip, the commit, the tags. */
-async function install(ctx: Context, plan: PatchPlan, installs: Install[], source: ResolvedSource, at: string, name: string): Promise<DerivativeRecord> {
+async function install(ctx: Context, plan: PatchPlan, installs: Install[], source: ResolvedSource, at: string, name: string, retry: Retry): Promise<DerivativeRecord> {
   throwIfInterrupted(ctx.signal);
-  const work = await ctx.engine.createWorkContainer({ name, image: plan.originalId, config: plan.target.original.config, argv: installCommand(installs, plan) });
+  const hostNetwork = plan.pip.loopback.length > 0;
+  const work = await ctx.engine.createWorkContainer({ name, image: plan.originalId, config: plan.target.original.config, argv: installCommand(installs, plan, retry), hostNetwork });
   const interrupt = () => void work.kill();
   ctx.signal.addEventListener('abort', interrupt);
   try {
@@ -258,6 +334,12 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
           const { stream, done } = ctx.git.archive(i.tree, `${WORK_ROOT}/${n}/`);
           await Promise.all([work.putArchive(stream, '/'), done]);
         }),
+        work.putFiles('/', {
+          [`${WORK_ROOT}/nfhot_build.py`]: Buffer.from(buildPy()),
+          // The user's index, for this install only: install.py reads the file and removes it.
+          ...(Object.keys(plan.pip.env).length ? { [`${WORK_ROOT}/pip-env.json`]: Buffer.from(JSON.stringify(plan.pip.env)) } : {}),
+          ...Object.fromEntries([...(retry.wheels ?? [])].map(([n, w]) => [`${WORK_ROOT}/host-wheels/${n}/${w.name}`, w.content])),
+        }),
         plan.pipWheel?.fromHost && readFile(plan.pipWheel.path).then((wheel) => work.putFiles('/', { [`${WORK_ROOT}/${HOST_PIP_WHEEL}`]: wheel })),
       ]);
       stopPoint('patch:export');
@@ -266,8 +348,8 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
     throwIfInterrupted(ctx.signal);
     const result = await ctx.report.step(`${plan.image}: pip install into ${plan.python}${plan.pipWheel ? ` (pip run from ${plan.pipWheel.fromHost ? "this machine's" : "the image's"} ${basename(plan.pipWheel.path)})` : ''}`, () => work.run(ctx.report.output('pip')));
     throwIfInterrupted(ctx.signal);
-    if (result.exitCode !== 0) throw pipFailure(result.stderr, plan.image, result.exitCode);
-    const { found, learned } = installedBy(result.stdout, installs);
+    const { found, learned } = installedBy(result.stdout, installs); // first: a missing backend is said with exit 75
+    if (result.exitCode !== 0) throw pipFailure(result.stderr, plan.image, result.exitCode, retry.backends && { backends: retry.backends, searched: retry.searched! });
     const installed = found.get(installs[0]!);
     if (!installed) throw new UserError(`pip reported success but installed nothing from ${source.display} in ${plan.image}`);
     const record: DerivativeRecord = {
@@ -285,7 +367,7 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
     stopPoint('patch:committed');
     // From here on the new image is complete: finish the tags rather than stop half way
     // (the container, no longer needed, goes meanwhile).
-    await Promise.all([retag(ctx, plan, id), work.remove(), learned && rememberInstall(id, { tree: source.tree.tree, learned })]);
+    await Promise.all([retag(ctx, plan, id), work.remove(), learned && rememberInstall(id, { tree: source.tree.tree, learned, ...(versionKey(source) ? { version: versionKey(source)! } : {}) })]);
     return record;
   } catch (err) {
     throwIfInterrupted(ctx.signal); // a killed container fails the step it was in: say why

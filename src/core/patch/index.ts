@@ -10,7 +10,8 @@ import { chooseInterpreter, type Interpreter } from '../python.js';
 import { normalizeName, type PatchRecord } from '../record.js';
 import { shortId } from '../reference.js';
 import { resolveSource } from '../resolve-source.js';
-import { describeSource, type ResolvedSource, type SourceSpec } from '../source.js';
+import { hostPipSettings } from '../pip-settings.js';
+import { describeSource, describeVcs, type ResolvedSource, type SourceSpec } from '../source.js';
 import { mapLimit } from '../util.js';
 import { applyPatch, type Applied } from './apply.js';
 import { derivativeOf, planPatch, type PatchPlan, type PipWheel, type Target } from './plan.js';
@@ -88,6 +89,10 @@ export async function planPatches(ctx: Context, request: PatchRequest): Promise<
   if (!targets.length && spec.kind === 'name') ({ targets, skipped } = await pipelineTargets(ctx, request.model!, normalizeName(spec.name), request.python));
   const source = spec.kind === 'name' ? await resolving(ctx, spec, request.repo ?? (await discoverRepository(ctx, targets, spec.name, request.python))) : await early!;
   ctx.report.info(`source: ${source.package ?? 'a Python project'} at ${source.kind === 'git' ? `commit ${source.commit}` : `tree ${source.tree.tree}${source.dirty ? ' (uncommitted changes included)' : ''}`}`);
+  sayVcs(ctx, source);
+  const pip = hostPipSettings();
+  if (pip.said.length) ctx.report.info(`pip in the work container uses this machine's settings for its index: ${pip.said.join('; ')}${pip.loopback.length ? `; the work container runs on the host's network to reach ${pip.loopback.join(', ')}` : ''}`);
+  if (pip.skipped.length) ctx.report.info(`not handed to pip in the image: ${pip.skipped.join('; ')}`);
   if (!targets.length) {
     if (!source.package) throw new UserError(`cannot tell which of the pipeline's images to patch: ${source.display} does not name its package statically`, 'name the images with --image');
     ({ targets, skipped } = await pipelineTargets(ctx, request.model!, source.package, request.python));
@@ -100,7 +105,8 @@ export async function planPatches(ctx: Context, request: PatchRequest): Promise<
       const existing = await ctx.engine.inspectImage(derivativeOf(target, source, interpreter, request.noDeps));
       // Without pip, and without a wheel to run as pip, only an install fails: moving tags does not.
       const pipWheel = await pipWheelFor(ctx, interpreter, target.ref.familiar).catch((err: Error) => err);
-      let plan = planPatch(target, source, interpreter, { noDeps: request.noDeps, keepTag: request.keepTag, checkSyntax: request.checkSyntax ?? false, ...(pipWheel instanceof Error ? {} : { pipWheel }) }, existing);
+      const pythons = envs.map((e) => e.executable || e.path);
+      let plan = planPatch(target, source, interpreter, { noDeps: request.noDeps, keepTag: request.keepTag, checkSyntax: request.checkSyntax ?? false, pythons, pip, ...(pipWheel instanceof Error ? {} : { pipWheel }) }, existing);
       const sync = plan.action === 'build' ? await planSync(ctx, plan, source) : undefined;
       if (sync && 'reason' in sync) ctx.report.info(`${plan.image}: full install: ${sync.reason}`);
       else if (sync) plan = { ...plan, action: 'sync', sync };
@@ -112,6 +118,16 @@ export async function planPatches(ctx: Context, request: PatchRequest): Promise<
     }
   });
   return { source, images, skipped };
+}
+
+/** Where the version comes from, when it is git's: what git says of the commit, or why the build gets no version. */
+function sayVcs(ctx: Context, source: ResolvedSource): void {
+  const vcs = source.vcs;
+  if (!vcs) return;
+  const what = source.package ?? 'the package';
+  if (vcs.tool.tool === 'other') return ctx.report.warn(`${what} takes its version from git with ${vcs.tool.name}, whose version nfhot does not compute: the build gets none from git`);
+  if (!vcs.described) return ctx.report.warn(`${what} takes its version from git (${vcs.tool.tool}), but ${source.display} is not in a git checkout: there is no version to compute`);
+  ctx.report.info(`${what} takes its version from git (${vcs.tool.tool}): ${describeVcs(vcs)}; nfhot hands the build the version it gives that`);
 }
 
 /** How pip runs when the environment has none: from a wheel in the image, else from one on this machine. */

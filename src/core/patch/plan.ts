@@ -4,6 +4,7 @@ import { fromLabels, normalizeName, type PatchRecord } from '../record.js';
 import { derivativeRef, hashHex, type ImageRef } from '../reference.js';
 import type { ResolvedSource } from '../source.js';
 import type { SyncPlan } from './sync.js';
+import { NO_PIP_SETTINGS, type PipSettings } from '../pip-settings.js';
 
 export interface PipWheel {
   path: string;
@@ -41,6 +42,10 @@ export interface PatchPlan {
   externallyManaged: boolean;
   /** The environment has no pip: this wheel runs as its pip (a path in the image, or on this machine). */
   pipWheel?: PipWheel;
+  /** Every Python of the image (the one installed into among them): another may have a backend it lacks. */
+  pythons: string[];
+  /** The user's package index settings, handed to pip in the work container. */
+  pip: PipSettings;
   noDeps: boolean;
   keepTag: boolean;
   /** Fail the install when a module it installed does not compile (watch: a half-written save). */
@@ -114,7 +119,7 @@ export function planPatch(
   target: Target,
   source: ResolvedSource,
   interpreter: Interpreter,
-  options: { noDeps: boolean; keepTag: boolean; checkSyntax?: boolean; pipWheel?: PipWheel },
+  options: { noDeps: boolean; keepTag: boolean; checkSyntax?: boolean; pipWheel?: PipWheel; pythons?: string[]; pip?: PipSettings },
   existing?: ImageInfo,
 ): PatchPlan {
   const { python, replaces, keeps, derivative } = patchSet(target, source, interpreter, options.noDeps);
@@ -137,6 +142,8 @@ export function planPatch(
     pythonReason: interpreter.reason,
     externallyManaged: interpreter.env.externallyManaged,
     ...(options.pipWheel ? { pipWheel: options.pipWheel } : {}),
+    pythons: options.pythons ?? [python],
+    pip: options.pip ?? NO_PIP_SETTINGS,
     noDeps: options.noDeps,
     keepTag: options.keepTag,
     checkSyntax: options.checkSyntax ?? false,
@@ -171,6 +178,9 @@ export function recordOf(source: ResolvedSource, installed: { name: string; vers
     ...(source.subdirectory ? { subdirectory: source.subdirectory } : {}),
     noDeps: plan.noDeps,
     python: plan.python,
+    ...(source.vcs?.described && source.vcs.tool.tool !== 'other' ? { vcs: source.vcs.tool.tool } : {}),
+    ...(plan.externallyManaged ? { externallyManaged: true } : {}),
+    ...(plan.pipWheel ? { pipWheel: plan.pipWheel.fromHost ? 'host' : plan.pipWheel.path } : {}),
     at,
   };
 }

@@ -33,10 +33,20 @@ export interface Learned {
   dirs: Record<string, Stat>;
 }
 
-/** A full install: its layout and the tree it installed. */
+/** A full install: its layout and the tree it installed (and, for a version from git, what git said of it). */
 interface FullInstall {
   tree: string;
   learned: Learned;
+  version?: string;
+}
+
+/**
+ * What a version from git depends on: the tag, distance, commit and dirtiness, and for a dirty
+ * tree the day (the version's `.dYYYYMMDD`). A sync keeps the installed version, so it needs the same.
+ */
+export function versionKey(source: ResolvedSource, now = new Date()): string | undefined {
+  const d = source.vcs?.described;
+  return d && JSON.stringify([d.tag, d.distance, d.commit, d.dirty, d.dirty ? now.toISOString().slice(0, 10) : '']);
 }
 
 /** The full install an image is made on, the files that changed since, and where they go. */
@@ -106,6 +116,7 @@ export async function planSync(
   // The snapshot the full install was made from is in nfhot's cache, as this one is.
   const [base, changes] = await Promise.all([ctx.engine.inspectImage(install.id), ctx.git.changedFiles({ ...source.tree, tree: install.tree }, source.tree).catch(() => undefined)]);
   if (!base || !changes) return { reason: 'the full install of the working copy is no longer there' };
+  if (install.version !== versionKey(source)) return { reason: 'the version git gives it changed since the full install (a commit, a tag, or the day of an uncommitted change)' };
   const sync = syncable(install.learned, changes);
   return 'reason' in sync ? sync : { base, files: sync.files, learned: install.learned };
 }

@@ -101,8 +101,8 @@ export interface Engine {
    * `user` unset runs as the image's user. Killed after `timeoutMs`; always removed.
    */
   run(image: string, argv: string[], options: RunOptions): Promise<RunResult>;
-  /** A container from `image` (whose config is `config`) that will run `argv` as root. */
-  createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[] }): Promise<WorkContainer>;
+  /** A container from `image` (whose config is `config`) that will run `argv` as root; `hostNetwork`: on the host's network (to reach an index on its loopback). */
+  createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[]; hostNetwork?: boolean }): Promise<WorkContainer>;
   /** Whether addLayer works here (Podman's load wants every layer in the archive: it does not). */
   readonly addsLayers: boolean;
   /** A new image: `base`'s layers and one more made of `entries` (parents before children), with exactly `config`; no container runs. */

@@ -24,6 +24,24 @@ export interface FileChange {
   change: 'added' | 'deleted' | 'modified' | 'retyped';
 }
 
+/** What git says of a commit, for a version computed from it as setuptools_scm does (`git describe --tags --long`). */
+export interface Described {
+  /** The nearest tag that matches; undefined when none does (then `distance` counts every commit). */
+  tag?: string;
+  /** Commits between the tag and the commit. */
+  distance: number;
+  commit: string;
+  /** The commit abbreviated as git abbreviates it in this repository. */
+  short: string;
+  /** The working copy has changes to tracked files (never for a fetched commit). */
+  dirty: boolean;
+  branch?: string;
+  /** The commit's committer date, ISO 8601. */
+  date: string;
+  /** The history is cut short (a shallow clone): the tag and distance may be wrong. */
+  shallow: boolean;
+}
+
 /** Git as nfhot needs it: all of it runs on the host, with the user's own credentials. */
 export interface Git {
   /** Fetches `ref` (default: the remote's HEAD) of `url` into nfhot's cache and resolves it to a commit. */
@@ -44,6 +62,14 @@ export interface Git {
    * branch has it, or `dir` is not in a checkout.
    */
   published(dir: string, commit: string): Promise<{ url: string; subdirectory: string } | undefined>;
+  /**
+   * Describes a working copy's HEAD (in its checkout), or a commit of a repository (whose
+   * branches and tags are fetched, with their history, into a cache of that repository's own),
+   * with tags matching `match` (globs, as `git describe --match`).
+   */
+  describe(at: { dir: string } | { url: string; commit: string; ref?: string }, match: string[]): Promise<Described>;
+  /** Writes the tree's files into `dir` (which exists). */
+  extract(tree: TreeRef, dir: string): Promise<void>;
   /** A tar stream of the tree, every path under `prefix`; `done` rejects when git fails. */
   archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> };
 }
