@@ -12,7 +12,14 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
   process.exit(1);
 } else {
   const { main } = await import('../dist/cli.js');
+  // Should nfhot ever wait on something that can no longer happen, Node would end with 0: say so and fail.
+  const stalled = () => {
+    process.stderr.write('nfhot: internal error: nfhot stopped waiting before the command was done\n');
+    process.exitCode = 70;
+  };
+  process.once('beforeExit', stalled);
   const code = await main(args);
+  process.off('beforeExit', stalled);
   // Exit once stdout and stderr are drained: a pipe may still hold the end of a large JSON document.
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }

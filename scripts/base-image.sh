@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Builds a Debian bookworm image with Python, pip, setuptools, wheel and venv, offline from
-# Debian's packages (debootstrap, then docker import). Reused when it already exists.
-# Usage: scripts/base-image.sh [IMAGE]   (default nfhot/debian-python:bookworm)
+# Debian's packages (debootstrap, then docker import), with more of Debian's packages when asked
+# (the tests' build image: git and compilers). Reused when it already exists.
+# Usage: scripts/base-image.sh [IMAGE [PACKAGE,...]]   (default nfhot/debian-python:bookworm)
 set -euo pipefail
 image=${1:-nfhot/debian-python:bookworm}
+extra=${2:+,$2}
 mirror=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 
 if docker image inspect "$image" >/dev/null 2>&1; then exit 0; fi
@@ -14,7 +16,7 @@ if docker image inspect "$image" >/dev/null 2>&1; then exit 0; fi
 root=$(mktemp -d /tmp/nfhot-rootfs.XXXXXX)
 trap 'rm -rf "$root"' EXIT
 printf 'base-image: debootstrap bookworm into %s (about a minute)\n' "$root" >&2
-debootstrap --variant=minbase --include=python3-pip,python3-setuptools,python3-wheel,python3-venv \
+debootstrap --variant=minbase --include=python3-pip,python3-setuptools,python3-wheel,python3-venv$extra \
   bookworm "$root" "$mirror" >"$root.log" 2>&1 || { tail -20 "$root.log" >&2; exit 1; }
 rm -f "$root.log"
 rm -rf "$root"/var/cache/apt/archives/*.deb "$root"/var/lib/apt/lists/*

@@ -305,8 +305,11 @@ export class ExecaGit implements Git {
   }
 
   async extract(tree: TreeRef, dir: string): Promise<void> {
-    const { stream, done } = this.archive(tree, '');
-    await Promise.all([execa('tar', ['-x', '-C', dir], { stdin: stream }), done]);
+    try {
+      await execa('git', ['archive', '--format=tar', '--end-of-options', tree.tree], { cwd: this.repo, env: this.baseEnv(tree), stdin: 'ignore' }).pipe('tar', ['-x', '-C', dir]);
+    } catch (err) {
+      throw gitError(err, `cannot write the source into ${dir}`);
+    }
   }
 
   archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> } {

@@ -15,7 +15,7 @@ const NO_COMPILER: RegExp[] = [
  * compiled extension the image has no compiler for (named when setuptools names it), or pip's
  * first error line.
  */
-export function pipFailure(stderr: string, image: string, exitCode: number, backend?: { backends: string[]; searched: string }): UserError {
+export function pipFailure(stderr: string, image: string, exitCode: number, backend?: { requirements: string[]; searched: string }): UserError {
   const tail = stderr.trim().split('\n').slice(-25).join('\n');
   const unavailable = /ERROR: (?:Could not find a version that satisfies the requirement|No matching distribution found for) (\S+)/.exec(stderr)?.[1];
   // pip retries an index it cannot reach, then finds no version at all.
@@ -24,8 +24,8 @@ export function pipFailure(stderr: string, image: string, exitCode: number, back
   const where = unreachable ? 'pip there reached no package index to get it' : 'no package index pip reached has it';
   if (backend && (noIndex || /Installing build dependencies[^\n]*error/.test(stderr))) {
     return new UserError(
-      `cannot build in ${image}: the build backend ${backend.backends.join(', ')} is in none of ${backend.searched}, and pip could not fetch it${unreachable ? ' (the image reached no package index)' : ''}`,
-      `install it into the image's environment or on this machine (${unavailable ? `pip install '${unavailable}'` : 'pip install it'}), or give pip an index: nfhot hands this machine's pip settings (PIP_INDEX_URL, pip.conf) to the install; nothing was tagged`,
+      `cannot build in ${image}: the build requirements ${backend.requirements.join(', ')} are in none of ${backend.searched}, and pip could not fetch them${unreachable ? ' (the image reached no package index)' : ''}`,
+      `install them into the image's environment or on this machine (pip install ${backend.requirements.join(' ')}), or give pip an index: nfhot hands this machine's pip settings (PIP_INDEX_URL, pip.conf) to the install; nothing was tagged`,
       tail,
     );
   }

@@ -1,3 +1,4 @@
+import { parse as parseToml } from 'smol-toml';
 /** The files at a source's root that make it a Python project, as text (undefined when absent). */
 export interface ProjectFiles {
   pyproject?: string;
@@ -9,14 +10,33 @@ export function isPythonProject(files: ProjectFiles): boolean {
   return files.pyproject !== undefined || files.setupCfg !== undefined || files.setupPy !== undefined;
 }
 
-/** The lines of one `[table]` of an INI or TOML file. */
-function table(text: string, name: string): string | undefined {
+/** The lines of one `[section]` of an INI file (setup.cfg). */
+function section(text: string, name: string): string | undefined {
   const lines = text.split(/\r?\n/);
   const start = lines.findIndex((l) => l.trim() === `[${name}]`);
   if (start < 0) return undefined;
   const end = lines.findIndex((l, i) => i > start && /^\s*\[/.test(l));
   return lines.slice(start + 1, end < 0 ? undefined : end).join('\n');
 }
+
+type Table = Record<string, unknown>;
+
+/** pyproject.toml as data; empty when it is missing or not TOML (the build says what is wrong). */
+function pyprojectOf(files: ProjectFiles): Table {
+  if (!files.pyproject) return {};
+  try {
+    return parseToml(files.pyproject) as Table;
+  } catch {
+    return {};
+  }
+}
+
+/** The value at a dotted path of TOML data (`tool.hatch.version`), however the file spelled the tables. */
+function at(data: Table, path: string): unknown {
+  return path.split('.').reduce<unknown>((t, key) => (t && typeof t === 'object' ? (t as Table)[key] : undefined), data);
+}
+
+const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
 
 const QUOTED = /^\s*name\s*=\s*["']([^"']+)["']/m;
 const BARE = /^\s*name\s*=\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*$/m;
@@ -27,14 +47,11 @@ const BARE = /^\s*name\s*=\s*([A-Za-z0-9][A-Za-z0-9._-]*)\s*$/m;
  * Undefined when the name is computed at build time.
  */
 export function projectName(files: ProjectFiles): string | undefined {
-  if (files.pyproject) {
-    for (const t of ['project', 'tool.poetry']) {
-      const m = QUOTED.exec(table(files.pyproject, t) ?? '');
-      if (m) return m[1];
-    }
-  }
+  const pyproject = pyprojectOf(files);
+  const name = str(at(pyproject, 'project.name')) ?? str(at(pyproject, 'tool.poetry.name'));
+  if (name) return name;
   if (files.setupCfg) {
-    const meta = table(files.setupCfg, 'metadata') ?? '';
+    const meta = section(files.setupCfg, 'metadata') ?? '';
     const m = BARE.exec(meta) ?? QUOTED.exec(meta);
     if (m) return m[1];
   }
@@ -52,30 +69,26 @@ export function projectName(files: ProjectFiles): string | undefined {
  */
 export type VcsVersioning = { tool: 'setuptools_scm' | 'hatch-vcs' | 'pdm'; match: string[] } | { tool: 'other'; name: string };
 
-const OTHER_TOOLS: [RegExp, string][] = [
-  [/^\[tool\.versioningit\]/m, 'versioningit'],
-  [/^\[tool\.setuptools-git-versioning\]/m, 'setuptools-git-versioning'],
-  [/^\[tool\.poetry-dynamic-versioning\]/m, 'poetry-dynamic-versioning'],
-  [/^\[tool\.versioneer\]/m, 'versioneer'],
-];
+const OTHER_TOOLS = ['versioningit', 'setuptools-git-versioning', 'poetry-dynamic-versioning', 'versioneer', 'dunamai'];
 
 export function vcsVersioning(files: ProjectFiles): VcsVersioning | undefined {
-  const pyproject = files.pyproject ?? '';
-  const value = (t: string | undefined, key: string) => new RegExp(`^\\s*${key}\\s*=\\s*["']([^"']*)["']`, 'm').exec(t ?? '')?.[1];
-  const pdm = table(pyproject, 'tool.pdm.version');
-  if (value(pdm, 'source') === 'scm') return { tool: 'pdm', match: [value(pdm, 'tag_filter') || '*.*'] };
-  if (value(table(pyproject, 'tool.hatch.version'), 'source') === 'vcs') return { tool: 'hatch-vcs', match: ['*[0-9]*'] };
-  const scm = table(pyproject, 'tool.setuptools_scm');
-  const requires = /^\s*requires\s*=\s*\[([^\]]*)\]/m.exec(table(pyproject, 'build-system') ?? '')?.[1] ?? '';
+  const pyproject = pyprojectOf(files);
+  if (str(at(pyproject, 'tool.pdm.version.source')) === 'scm') return { tool: 'pdm', match: [str(at(pyproject, 'tool.pdm.version.tag_filter')) || '*.*'] };
+  if (str(at(pyproject, 'tool.hatch.version.source')) === 'vcs') return { tool: 'hatch-vcs', match: ['*[0-9]*'] };
+  const scm = at(pyproject, 'tool.setuptools_scm') as Table | undefined;
+  const requires = (at(pyproject, 'build-system.requires') as unknown[] | undefined)?.map(String).join(' ') ?? '';
+  const backend = str(at(pyproject, 'build-system.build-backend')) ?? '';
+  const dynamic = ((at(pyproject, 'project.dynamic') as unknown[] | undefined) ?? []).includes('version');
   const setup = `${files.setupPy ?? ''}\n${files.setupCfg ?? ''}`;
-  const dynamic = /^\s*dynamic\s*=\s*\[[^\]]*["']version["']/m.test(table(pyproject, 'project') ?? '');
-  if (scm !== undefined || /flit_scm/.test(requires) || /\buse_scm_version\b/.test(setup) || (/setuptools[-_]scm/i.test(requires) && (dynamic || !files.pyproject?.includes('[project]')))) {
+  if (scm || backend.startsWith('flit_scm') || /\buse_scm_version\b/.test(setup) || (/setuptools[-_]scm/i.test(requires) && (dynamic || !at(pyproject, 'project')))) {
     // A describe command of the project's own: the tags it matches.
-    const describe = value(scm, '(?:git_)?describe_command') ?? '';
-    const match = [...describe.matchAll(/--match[= ]+(\S+)/g)].map((m) => m[1]!.replace(/^["']|["']$/g, ''));
+    const describe = at(scm ?? {}, 'git_describe_command') ?? at(scm ?? {}, 'scm.git.describe_command') ?? '';
+    const words = Array.isArray(describe) ? describe.map(String) : String(describe).split(/\s+/);
+    const match = words.flatMap((w, i) => (w === '--match' ? [words[i + 1] ?? ''] : w.startsWith('--match=') ? [w.slice(8)] : [])).map((m) => m.replace(/^["']|["']$/g, '')).filter(Boolean);
     return { tool: 'setuptools_scm', match: match.length ? match : ['*[0-9]*'] };
   }
-  for (const [re, name] of OTHER_TOOLS) if (re.test(pyproject)) return { tool: 'other', name };
+  const other = OTHER_TOOLS.find((t) => at(pyproject, `tool.${t}`) !== undefined || requires.includes(t));
+  if (other) return { tool: 'other', name: other };
   if (/\bpbr\s*=\s*True\b/.test(files.setupPy ?? '')) return { tool: 'other', name: 'pbr' };
   return undefined;
 }

@@ -76,7 +76,7 @@ def build_requirements(src):
     # setuptools before 70.1 builds wheels with the separate wheel package.
     if "setuptools" in names and (installed_version("setuptools") or (0, 0)) < (70, 1):
         names.append("wheel")
-    return names
+    return list(dict.fromkeys(names))
 
 
 def missing_requirements(src):
@@ -221,7 +221,8 @@ def scm_version(src, facts):
     if facts.get("version"):  # an earlier patch's, installed again
         return facts["version"], "as patched before"
     config = scm_config(src, tool)
-    major = (installed_version("setuptools_scm") or installed_version("setuptools-scm") or (0, 0))[0]
+    # Its conventions changed with its version (the node's length in 9.0): without it here, the newest's (what an isolated build fetches).
+    major = (installed_version("setuptools_scm") or installed_version("setuptools-scm") or (99, 0))[0]
     tag = facts.get("tag")
     version = tag_version(tag, config["tag_regex"]) if tag else None
     if tag and version is None:

@@ -383,8 +383,12 @@ def learn(dist, src, sources):
 
     pyproject = read("pyproject.toml")
     build_text = "\n".join(read(name) for name in BUILD_FILES)
-    # A version written in pyproject.toml and not declared dynamic: nothing reads __version__ for it.
-    dynamic = re.search(r"^\s*dynamic\s*=", pyproject, re.M) or not re.search(r"^\s*version\s*=\s*[\"']", pyproject, re.M) or os.path.exists(os.path.join(src, "setup.py"))
+    # A version written in pyproject.toml's [project] and not declared dynamic: nothing reads __version__ for it (setup.py cannot change it).
+    project = build.pyproject(src).get("project")
+    if project is not None:
+        dynamic = "version" in project.get("dynamic", []) or "version" not in project
+    else:
+        dynamic = re.search(r"^\s*dynamic\s*=", pyproject, re.M) or not re.search(r"^\s*version\s*=\s*[\"']", pyproject, re.M) or os.path.exists(os.path.join(src, "setup.py"))
     flit = "flit" in pyproject and dynamic
     attrs = {m.rsplit(".", 1)[0] for m in re.findall(r"\battr\s*[:=]\s*[\"']?\s*([\w.]+)", build_text)}
     record = next((f for f in dist.files or [] if f.name == "RECORD" and f.parent.name.endswith(".dist-info")), None)
@@ -462,8 +466,11 @@ def usable(wheel):
     return build.pure(wheel) or tags[0] == "cp%d%d" % sys.version_info[:2]
 
 
-def build_elsewhere(i, src, facts):
-    """The wheel built by another interpreter of the image that has the source's backend, and which; None when none has it or it fails."""
+def build_elsewhere(i, src, facts, missing):
+    """
+    The wheel built by another interpreter of the image that has the source's backend, and which;
+    else None, and `missing` narrowed to what none of them has.
+    """
     for python in job.get("builders") or []:
         out = os.path.join(job["root"], "wheels", str(i))
         done = subprocess.run([python, BUILD_PY, src, out, json.dumps(facts) if facts else ""], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd="/")
@@ -472,7 +479,11 @@ def build_elsewhere(i, src, facts):
         except (ValueError, IndexError):
             continue
         if answer.get("wheel") and usable(answer["wheel"]):
+            if answer.get("version"):
+                say("%s: version %s from git (%s)" % (facts.get("name") or "the package", answer["version"], answer["how"]))
             return answer["wheel"], python
+        if answer.get("missing") is not None:
+            missing[:] = [m for m in missing if m in answer["missing"]]
         if answer.get("failed"):
             say("%s has the backend but could not build %s: %s" % (python, os.path.basename(src), answer["failed"]))
     return None
@@ -491,19 +502,27 @@ exported = source_files(sources[0]["dir"]) if job.get("learn") else None
 # Each source's wheel: built here in this process (one source, its backend here), given (built on
 # the host), or built by another interpreter of the image; else pip builds the source itself.
 wheels, needs = {}, []
+
+
+def hand_version(s, only):
+    """Hands the build of source `s` the version git gives it, and says which (an interpreter that builds it elsewhere does this itself)."""
+    if not s.get("version"):
+        return
+    try:
+        version, how = build.hand_version(s["dir"], s["version"], s.get("name"), only=only)
+        say("%s: version %s from git (%s)" % (s.get("name") or "the package", version, how))
+    except ValueError as e:
+        say("%s: the version git gives it cannot be computed here (%s); the build gets none" % (s.get("name") or "the package", e))
+
+
 for i, s in enumerate(sources):
     src = s["dir"]
-    if s.get("version") and not s.get("wheel"):
-        try:
-            version, how = build.hand_version(src, s["version"], s.get("name"), only=len(sources) == 1)
-            say("%s: version %s from git (%s)" % (s.get("name") or os.path.basename(src), version, how))
-        except ValueError as e:
-            say("%s: the version git gives it cannot be computed here (%s); the build gets none" % (s.get("name") or "the source", e))
     if s.get("wheel"):
         wheels[i] = s["wheel"]
         continue
     missing = build.missing_requirements(src)
     if not missing:
+        hand_version(s, only=len(sources) == 1)
         if len(sources) == 1:
             wheel, failure = build.build_wheel(src, os.path.join(job["root"], "wheels", str(i)))
             if wheel:
@@ -512,12 +531,13 @@ for i, s in enumerate(sources):
             else:
                 say("the wheel did not build in this process (%s): pip builds the source" % failure)
         continue
-    elsewhere = build_elsewhere(i, src, dict(s["version"], name=s.get("name")) if s.get("version") else None)
+    lacking = list(missing)
+    elsewhere = build_elsewhere(i, src, dict(s["version"], name=s.get("name")) if s.get("version") else None, lacking)
     if elsewhere:
         wheels[i] = elsewhere[0]
         say("built %s with %s (this environment lacks %s)" % (os.path.basename(elsewhere[0]), elsewhere[1], ", ".join(missing)))
         continue
-    needs.append({"source": s.get("id", i), "missing": missing, "backend": build.build_system(src)["build-backend"]})
+    needs.append({"source": s.get("id", i), "missing": lacking, "backend": build.build_system(src)["build-backend"]})
 if needs and not job.get("isolated"):
     cleanup()
     print(json.dumps({"needs": needs, "searched": [sys.executable] + (job.get("builders") or [])}))
@@ -555,6 +575,9 @@ if built and not job["noDeps"]:
 if built:
     pip(["--force-reinstall", "--no-deps"], built)
 rest = [s["dir"] for i, s in enumerate(sources) if i not in wheels]
+for i, s in enumerate(sources):
+    if i not in wheels and build.missing_requirements(s["dir"]):
+        hand_version(s, only=False)  # pip builds it in isolation, with the backend it fetches
 if rest:
     # Offline images can build only with the backend they already have: no isolation when it is here.
     here = all(not build.missing_requirements(d) for d in rest)

@@ -44,8 +44,8 @@ interface Retry {
   wheels?: Map<number, { name: string; content: Buffer; python: string }>;
   /** pip may build the rest in isolation (its backend fetched from an index). */
   isolated?: boolean;
-  /** Then: the backends no interpreter had, and where nfhot looked, for pip's failure to say. */
-  backends?: string[];
+  /** Then: the build requirements no interpreter had, and where nfhot looked, for pip's failure to say. */
+  requirements?: string[];
   searched?: string;
 }
 
@@ -303,21 +303,30 @@ async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: 
 async function wheelsFromHost(ctx: Context, plan: PatchPlan, installs: Install[], missing: NeedsBackend): Promise<Retry> {
   const wheels = new Map<number, { name: string; content: Buffer; python: string }>();
   const unbuilt: string[] = [];
+  let host = "this machine's python3";
+  let requirements: string[] = [];
   for (const need of missing.needs) {
     const install = installs[need.source]!;
     const what = `${install.name ?? 'the source'} (${need.backend}: ${need.missing.join(', ')})`;
-    const built = await ctx.report.step(`${plan.image}: no Python of the image has the backend of ${what}; building its wheel on this machine`, () =>
+    const built = await ctx.report.step(`${plan.image}: no Python of the image has what the build of ${what} needs; building its wheel on this machine`, () =>
       buildOnHost(ctx, install.tree, install.version && { ...install.version, ...(install.name ? { name: install.name } : {}) }),
     );
     if ('wheel' in built) {
       wheels.set(need.source, { ...built.wheel, python: built.python });
+      if (built.version) ctx.report.info(`${plan.image}: ${install.name ?? 'the package'}: version ${built.version} from git (${built.how})`);
       ctx.report.info(`${plan.image}: built ${built.wheel.name} with ${built.python} on this machine (a pure-Python wheel is the same whoever builds it)`);
-    } else unbuilt.push(`${what}: ${built.why}`);
+      continue;
+    }
+    unbuilt.push(`${what}: ${built.why}`);
+    if (built.python) host = `this machine's python3 (${built.python})`;
+    // What no interpreter has: what the image's lack and this machine's too.
+    requirements.push(...need.missing.filter((m) => !built.missing || built.missing.includes(m)));
   }
   if (!unbuilt.length) return { wheels };
-  const searched = [...missing.searched.map((p) => `${p} in the image`), "this machine's python3"].join(', ');
-  ctx.report.warn(`${plan.image}: ${unbuilt.join('; ')}; looked in ${searched}: pip builds it in isolation, which needs a package index for the backend`);
-  return { wheels, isolated: true, backends: [...new Set(missing.needs.map((n) => n.backend))], searched };
+  const searched = [...missing.searched.map((p) => `${p} in the image`), host].join(', ');
+  ctx.report.warn(`${plan.image}: ${unbuilt.join('; ')}: pip builds it in isolation, which needs a package index for the build requirements`);
+  requirements = [...new Set(requirements)];
+  return { wheels, isolated: true, requirements, searched };
 }
 
 /** One attempt: a work container from the original, the sources copied in, pip, the commit, the tags. */
@@ -349,7 +358,7 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
     const result = await ctx.report.step(`${plan.image}: pip install into ${plan.python}${plan.pipWheel ? ` (pip run from ${plan.pipWheel.fromHost ? "this machine's" : "the image's"} ${basename(plan.pipWheel.path)})` : ''}`, () => work.run(ctx.report.output('pip')));
     throwIfInterrupted(ctx.signal);
     const { found, learned } = installedBy(result.stdout, installs); // first: a missing backend is said with exit 75
-    if (result.exitCode !== 0) throw pipFailure(result.stderr, plan.image, result.exitCode, retry.backends && { backends: retry.backends, searched: retry.searched! });
+    if (result.exitCode !== 0) throw pipFailure(result.stderr, plan.image, result.exitCode, retry.requirements && { requirements: retry.requirements, searched: retry.searched! });
     const installed = found.get(installs[0]!);
     if (!installed) throw new UserError(`pip reported success but installed nothing from ${source.display} in ${plan.image}`);
     const record: DerivativeRecord = {
