@@ -312,8 +312,8 @@ export class ExecaGit implements Git {
     }
   }
 
-  archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> } {
-    const child = execa('git', ['archive', '--format=tar', `--prefix=${prefix}`, '--end-of-options', tree.tree], {
+  archive(tree: TreeRef, prefix: string, files: string[] = []): { stream: Readable; done: Promise<void> } {
+    const child = execa('git', ['archive', '--format=tar', `--prefix=${prefix}`, ...files.map((f) => `--add-file=${f}`), '--end-of-options', tree.tree], {
       cwd: this.repo,
       env: this.baseEnv(tree),
       stdin: 'ignore',

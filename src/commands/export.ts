@@ -1,5 +1,6 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
@@ -32,13 +33,23 @@ const FILE_NAME: Record<ExportFormat, string> = { dockerfile: 'Dockerfile', cond
 /** An sdist's file name: the normalised name with underscores, and the version (as pip and PyPI name them). */
 const sdistName = (p: PatchRecord) => `${p.package.replace(/[-_.]+/g, '_')}-${p.version}`;
 
+/**
+ * The tree nfhot installed, as an sdist. A version from git is written into its PKG-INFO, as in
+ * the sdist of a release: the build finds no .git there.
+ */
 async function writeSdist(ctx: Context, p: PatchRecord, dir: string): Promise<string> {
   const tree = await ctx.git.available(p.tree, p.path);
   if (!tree) throw new UserError(`the tree nfhot installed for ${p.package} (${p.tree.slice(0, 12)}) is no longer in nfhot's cache or in ${p.path}`, 'patch the working copy again, then export');
   const name = sdistName(p);
-  const { stream, done } = ctx.git.archive(tree, `${name}/`);
-  const file = join(dir, `${name}.tar.gz`);
-  await Promise.all([pipeline(stream, createGzip(), createWriteStream(file)), done]);
+  const meta = p.vcs ? await mkdtemp(join(tmpdir(), 'nfhot-sdist-')) : undefined;
+  try {
+    if (meta) await writeFile(join(meta, 'PKG-INFO'), `Metadata-Version: 2.1\nName: ${p.package}\nVersion: ${p.version}\n`);
+    const { stream, done } = ctx.git.archive(tree, `${name}/`, meta ? [join(meta, 'PKG-INFO')] : []);
+    const file = join(dir, `${name}.tar.gz`);
+    await Promise.all([pipeline(stream, createGzip(), createWriteStream(file)), done]);
+  } finally {
+    if (meta) await rm(meta, { recursive: true, force: true });
+  }
   return `${name}.tar.gz`;
 }
 

@@ -55,16 +55,41 @@ function header(input: ExportInput, what: string): string[] {
   ];
 }
 
+/** The variables pip needs to run as nfhot ran it in that environment: from the image's pip wheel, into an EXTERNALLY-MANAGED Python. */
+function pipEnv(p: PatchRecord): string {
+  const env = [...(p.pipWheel && p.pipWheel !== 'host' ? [`PYTHONPATH=${p.pipWheel}`] : []), ...(p.externallyManaged ? ['PIP_BREAK_SYSTEM_PACKAGES=1'] : [])];
+  return env.length ? `${env.join(' ')} ` : '';
+}
+
+/** The environments pip could not run in as it is: no pip and no pip wheel in the image (nfhot brought one). */
+function noPip(input: ExportInput): string[] {
+  const pythons = new Set(input.pins.filter((p) => p.patch.pipWheel === 'host').map((p) => p.patch.python));
+  return [...pythons].map((python) => `# ${python}'s environment has no pip and the image no pip wheel: nfhot ran one from its machine; the build needs one (PYTHONPATH=pip-….whl)`);
+}
+
+/** How to install requirement lines as nfhot did: pip keeps an installed package of the same version. */
+function howToInstall(input: ExportInput, file: string): string[] {
+  const deps = input.pins.some((p) => !p.patch.noDeps);
+  const managed = new Set(input.pins.filter((p) => p.patch.externallyManaged).map((p) => p.patch.python));
+  return [
+    '# pip leaves an installed package of the same version as it is (a fix that keeps the version): install with',
+    `#   pip install --force-reinstall --no-deps -r ${file}${deps ? ` && pip install -r ${file}` : ''}`,
+    ...(deps && input.pins.some((p) => p.patch.noDeps) ? [`# (patched with --no-deps: ${input.pins.filter((p) => p.patch.noDeps).map((p) => p.patch.package).join(', ')}; the second pip also installs what they require)`] : []),
+    ...[...managed].map((python) => `# ${python} is EXTERNALLY-MANAGED: nfhot installed with PIP_BREAK_SYSTEM_PACKAGES=1`),
+    ...noPip(input),
+  ];
+}
+
 /** The lines that make the patch part of the real build. */
 export function renderExport(input: ExportInput, format: ExportFormat): string {
-  const noDeps = input.pins.filter((p) => p.patch.noDeps);
   if (format === 'requirements') {
-    return [...header(input, 'requirements.txt lines that make'), ...(noDeps.length ? ['# patched with --no-deps: install them with pip install --no-deps -r FILE, as nfhot did'] : []), ...input.pins.map((p) => line(p, false))].join('\n') + '\n';
+    return [...header(input, 'requirements.txt lines that make'), ...howToInstall(input, 'requirements.txt'), ...input.pins.map((p) => line(p, false))].join('\n') + '\n';
   }
   if (format === 'conda') {
     return [
       ...header(input, 'environment.yml entries that make'),
-      ...(noDeps.length ? ["# patched with --no-deps, which environment.yml cannot say: pip also installs what these packages require that the environment lacks"] : []),
+      ...(input.pins.some((p) => p.patch.noDeps) ? ["# patched with --no-deps, which environment.yml cannot say: pip also installs what these packages require that the environment lacks"] : []),
+      `# pip leaves an installed package of the same version as it is: leave ${input.pins.map((p) => p.patch.package).join(', ')} out of the conda dependencies, the pip entries install ${input.pins.length > 1 ? 'them' : 'it'}`,
       'dependencies:',
       '  - pip',
       '  - pip:',
@@ -76,16 +101,24 @@ export function renderExport(input: ExportInput, format: ExportFormat): string {
   const archives = input.pins.filter((p): p is Extract<Pin, { archive: string }> => 'archive' in p);
   if (archives.length) lines.push(`COPY ${archives.map((a) => a.archive).join(' ')} ${STAGE}/`);
   if (input.user) lines.push('USER root');
-  // One pip per interpreter and way of installing, as nfhot ran it.
+  // One RUN per interpreter and way of installing, as nfhot ran pip.
   const groups = new Map<string, Pin[]>();
-  for (const p of input.pins) groups.set(`${p.patch.python}\0${p.patch.noDeps}`, [...(groups.get(`${p.patch.python}\0${p.patch.noDeps}`) ?? []), p]);
+  for (const p of input.pins) {
+    const key = [p.patch.python, p.patch.noDeps, pipEnv(p.patch)].join('\0');
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
   // The sdists go once the last pip that installs one of them is done.
   const last = [...groups.values()].findLastIndex((pins) => pins.some((p) => 'archive' in p));
+  lines.push(...noPip(input));
+  lines.push("# --force-reinstall --no-deps: pip would leave an installed package of the same version as it is; then pip adds what the new code requires that the image lacks");
   [...groups.values()].forEach((pins, g) => {
-    const { python, noDeps: nd } = pins[0]!.patch;
+    const { python, noDeps } = pins[0]!.patch;
+    const pip = `${pipEnv(pins[0]!.patch)}${python} -m pip install --no-cache-dir`;
     const items = pins.map((p) => `      ${quote(line(p, true))}`);
-    if (g === last) items.push(` && rm -rf ${STAGE}`);
-    lines.push(`RUN ${python} -m pip install --no-cache-dir${nd ? ' --no-deps' : ''} \\`, ...items.map((item, i) => (i < items.length - 1 ? `${item} \\` : item)));
+    const commands = [`${pip} --force-reinstall --no-deps`, ...(noDeps ? [] : [pip])];
+    const body = commands.flatMap((command, c) => [`${c === 0 ? 'RUN ' : ' && '}${command} \\`, ...items.map((item, i) => (i < items.length - 1 || c < commands.length - 1 || g === last ? `${item} \\` : item))]);
+    if (g === last) body.push(` && rm -rf ${STAGE}`);
+    lines.push(...body);
   });
   if (input.user) lines.push(`USER ${input.user}`);
   return lines.join('\n') + '\n';

@@ -302,8 +302,7 @@ def build_wheel(src, out):
             backend = getattr(backend, attr)
         return os.path.join(out, backend.build_wheel(out)), None
     except (Exception, SystemExit) as e:
-        text = str(e).strip().split("\n")[0]
-        return None, "%s%s" % (type(e).__name__, ": " + text[:200] if text else "")
+        return None, "%s: %s" % (type(e).__name__, (str(e).strip().split("\n") or [""])[0][:200])
     finally:
         sys.stdout.flush()
         sys.stderr.flush()

@@ -529,7 +529,8 @@ for i, s in enumerate(sources):
                 wheels[i] = wheel
                 say("built %s with %s in this process" % (os.path.basename(wheel), build.build_system(src)["build-backend"]))
             else:
-                say("the wheel did not build in this process (%s): pip builds the source" % failure)
+                # pip builds it again, and says why when it fails too: said once, by pip.
+                say("the wheel did not build in this process (%s): pip builds the source" % failure.split(":")[0])
         continue
     lacking = list(missing)
     elsewhere = build_elsewhere(i, src, dict(s["version"], name=s.get("name")) if s.get("version") else None, lacking)

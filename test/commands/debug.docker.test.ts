@@ -254,7 +254,7 @@ describe('nfhot export', () => {
     const dockerfile = (await nfhot(['export', image])).stdout;
     expect(dockerfile).toContain(`# the original has no registry digest`);
     expect(dockerfile).toContain(`FROM ${image}`);
-    expect(dockerfile).toContain(`RUN /opt/venv/bin/python3 -m pip install --no-cache-dir \\\n      'greet @ git+file://localhost${repo.dir}@${commit}'`);
+    expect(dockerfile).toContain(`RUN /opt/venv/bin/python3 -m pip install --no-cache-dir --force-reinstall --no-deps \\\n      'greet @ git+file://localhost${repo.dir}@${commit}' \\\n && /opt/venv/bin/python3 -m pip install --no-cache-dir \\\n      'greet @ git+file://localhost${repo.dir}@${commit}'`);
     expect((await nfhot(['export', image, '--format', 'conda'])).stdout).toContain(`  - pip:\n      - "greet @ git+file://localhost${repo.dir}@${commit}"`);
 
     // The line, as it is, into a fresh container of the original (pip's git is the host's; offline, so no build isolation).
@@ -302,7 +302,7 @@ describe('nfhot export', () => {
     expect(exported.stdout).toContain(`FROM ${digest}`);
     expect(readFileSync(join(out, 'Dockerfile'), 'utf8')).toBe(exported.stdout + '\n');
     // Offline: no build isolation (it would fetch setuptools); otherwise the Dockerfile as written.
-    writeFileSync(join(out, 'Dockerfile'), exported.stdout.replace('pip install', 'pip install --no-build-isolation'));
+    writeFileSync(join(out, 'Dockerfile'), exported.stdout.replaceAll('pip install', 'pip install --no-build-isolation'));
     const tag = `${image.split(':')[0]}:exported`;
     await execa('docker', ['build', '-q', '-t', tag, out], { env: { DOCKER_BUILDKIT: '0' } });
     expect(await runIn(tag, 'greet')).toBe('greet 1.0.0 uncommitted');

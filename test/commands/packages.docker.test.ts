@@ -1,7 +1,7 @@
 // The package shapes real projects use, with real packages from PyPI (the wheelhouse the tests'
 // set-up downloads): each patched from a git repository made from its sdist — a fix branch, then
 // a working copy with an edit, then the next patch — run as Nextflow runs a task, and rolled back.
-import { appendFileSync } from 'node:fs';
+import { appendFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
@@ -11,7 +11,7 @@ import { nfhot } from '../helpers/cli.js';
 import { testContext } from '../helpers/context.js';
 import { docker, fixtureTag, imageId } from '../helpers/docker.js';
 import { hostVenv, sdistRepo } from '../helpers/pypi.js';
-import { git, type GreetRepo } from '../helpers/repos.js';
+import { git, tempDir, type GreetRepo } from '../helpers/repos.js';
 import { serveIndex } from '../fixtures/pypi/wheelhouse.mjs';
 import { inject } from 'vitest';
 
@@ -69,6 +69,10 @@ describe('real packages from PyPI', () => {
     expect(dirty).toBe(`${past}.d${today()}`);
     await patch({ source: repo.dir, images: [image] }, testContext());
     expect(await task(image, probe('xopen', 'xopen'))).toBe(`${dirty} ${dirty} working-copy`);
+    // Exported as an sdist, it carries its version as a release's sdist does: in PKG-INFO.
+    const out = tempDir();
+    expect((await nfhot(['export', image, '--sdist', out])).exitCode).toBe(0);
+    expect((await execa('tar', ['-xzOf', join(out, `xopen-${dirty}.tar.gz`), `xopen-${dirty}/PKG-INFO`])).stdout).toBe(`Metadata-Version: 2.1\nName: xopen\nVersion: ${dirty}`);
     // The next edit: the same version, the new code.
     edit(repo, 'src/xopen/__init__.py', 'next-edit');
     await patch({ source: repo.dir, images: [image] }, testContext());
@@ -151,6 +155,20 @@ describe('real packages from PyPI', () => {
     await rollback({ images: [image] }, testContext());
     expect(await imageId(image)).toBe(originalId);
     expect(await task(image, 'import pysam.utils as u; print(hasattr(u, "NFHOT_FIX"))')).toBe('False');
+  }, 1_500_000); // two builds of pysam, about 3.5 min each on two cores
+});
+
+describe('a version from git without git', () => {
+  it("a plain directory of a setuptools_scm package: nfhot says so before, and the failure once, with nfhot's word on the cause", async () => {
+    const image = await fixtureTag('pypi-scm');
+    const repo = await sdistRepo('xopen', 'v2.0.2');
+    rmSync(join(repo.dir, '.git'), { recursive: true });
+    const result = await nfhot(['patch', repo.dir, '--image', image]);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain(`nfhot: warning: xopen takes its version from git (setuptools_scm), but ${repo.dir} is not in a git checkout: there is no version to compute`);
+    expect(result.stderr).toMatch(/nfhot: error: cannot build in \S+: the package takes its version from git \(setuptools_scm\), and nfhot had no git history to compute it from/);
+    expect(result.stderr.match(/Traceback \(most recent call last\)/g)?.length ?? 0).toBeLessThanOrEqual(1);
+    expect(result.stderr.match(/setuptools-scm was unable to detect version/g)?.length).toBe(1);
   });
 });
 
@@ -218,10 +236,17 @@ describe('an environment without the build backend, and no index', () => {
     await git(repo.dir, 'commit', '-qam', 'needs natsort');
     const index = await serveIndex(inject('wheelhouse'), { seconds: 600 });
     try {
-      const result = await nfhot(['patch', `git+${repo.url}@needs-natsort`, '--image', image], { env: { PIP_INDEX_URL: index.url, PIP_FIND_LINKS: '' } });
+      // With credentials in the URL, as a private index has them: never printed, never in the image.
+      const url = index.url.replace('http://', 'http://nfhot:index-secret-7f3a@');
+      const result = await nfhot(['patch', `git+${repo.url}@needs-natsort`, '--image', image], { env: { PIP_INDEX_URL: url, PIP_FIND_LINKS: '' } });
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stderr).toMatch(/natsort>=8: installing what xopen-.*\.whl requires that the environment lacks/);
+      expect(result.stderr).toContain(`index-url ${index.url} (PIP_INDEX_URL)`);
+      expect(result.stdout + result.stderr).not.toContain('index-secret-7f3a');
       expect(await task(image, probe('xopen', 'xopen'))).toMatch(/ 8\.4\.0$/);
+      const derivative = result.stdout.trim();
+      expect(await docker('image', 'inspect', derivative)).not.toContain('index-secret-7f3a');
+      expect(await docker('history', '--no-trunc', derivative)).not.toContain('index-secret-7f3a');
     } finally {
       await index.close();
     }

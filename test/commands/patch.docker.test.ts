@@ -8,7 +8,7 @@ import { fromLabels, LABEL } from '../../src/core/record.js';
 import { keeperRef, nfhotRepository, parseImageRef } from '../../src/core/reference.js';
 import { testContext } from '../helpers/context.js';
 import { comparable, docker, exists, fixtureTag, imageId, rawInspect, runIn, withoutNfhotLabels } from '../helpers/docker.js';
-import { git, greetRepo, otherRepo, setVariant, tempDir } from '../helpers/repos.js';
+import { addVariant, git, greetRepo, otherRepo, setVariant, tempDir } from '../helpers/repos.js';
 
 const CONFIG_FIELDS = ['Cmd', 'Entrypoint', 'User', 'WorkingDir', 'Env', 'ExposedPorts', 'Volumes'] as const;
 
@@ -204,6 +204,27 @@ describe('nfhot patch', () => {
     expect((failure as UserError).hint).toMatch(/^patch with --no-deps to install the package alone, or add nfhot-no-such-dependency>=1 to the image/);
     await patch({ source: repo.dir, images: [image], noDeps: true }, testContext());
     expect(await runIn(image, 'greet')).toBe('greet 1.5.0 deps');
+  });
+
+  it('installs a version with a local label (pip percent-encodes its +) and a package in a subdirectory of its repository', async () => {
+    const image = await fixtureTag('venv');
+    const repo = await greetRepo();
+    await addVariant(repo, 'lab', '2.0+lab1');
+    const local = await patch({ source: `git+${repo.url}@lab`, images: [image] }, testContext());
+    expect(local.images[0]!.patches[0]).toMatchObject({ package: 'greet', version: '2.0+lab1' });
+    expect(await runIn(image, 'greet')).toBe('greet 2.0+lab1 lab');
+
+    // A monorepo: the package under packages/greet.
+    const mono = join(tempDir(), 'mono');
+    cpSync('test/fixtures/greet', join(mono, 'packages', 'greet'), { recursive: true });
+    setVariant(join(mono, 'packages', 'greet'), 'monorepo', '3.0.0');
+    await git(mono, 'init', '-q', '-b', 'main');
+    await git(mono, 'add', '-A');
+    await git(mono, 'commit', '-qm', 'monorepo');
+    const sub = await patch({ source: `git+file://${mono}@main#subdirectory=packages/greet`, images: [image] }, testContext());
+    expect(sub.images[0]!.patches[0]).toMatchObject({ package: 'greet', version: '3.0.0', subdirectory: 'packages/greet' });
+    expect(await runIn(image, 'greet')).toBe('greet 3.0.0 monorepo');
+    await expect(patch({ source: `git+file://${mono}@main#subdirectory=packages/nope`, images: [image] }, testContext())).rejects.toThrow(/no directory packages\/nope at main/);
   });
 
   it('patches several images at once', async () => {

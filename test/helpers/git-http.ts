@@ -49,7 +49,8 @@ function cgi(root: string, req: IncomingMessage, res: ServerResponse): void {
 
 /**
  * Serves a bare copy of `repoDir` on 127.0.0.1 over git's smart HTTP (git http-backend) or dumb
- * HTTP (static files), requiring HTTP basic auth with `user:token`. Stops when the test ends.
+ * HTTP (static files), requiring HTTP basic auth with `user:token` (none for an empty token).
+ * Stops when the test ends.
  */
 export async function serveRepo(repoDir: string, token: string, mode: 'smart' | 'dumb' = 'smart', user = 'nfhot'): Promise<GitServer> {
   const root = tempDir('nfhot-http-');
@@ -57,7 +58,7 @@ export async function serveRepo(repoDir: string, token: string, mode: 'smart' | 
   await git(join(root, 'repo.git'), 'update-server-info');
   const expected = `Basic ${Buffer.from(`${user}:${token}`).toString('base64')}`;
   const server = createServer((req, res) => {
-    if (req.headers.authorization !== expected) {
+    if (token && req.headers.authorization !== expected) {
       res.writeHead(401, { 'WWW-Authenticate': 'Basic realm="nfhot-test"' }).end();
       return;
     }
@@ -70,5 +71,5 @@ export async function serveRepo(repoDir: string, token: string, mode: 'smart' | 
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   onTestFinished(() => new Promise<void>((resolve) => server.close(() => resolve())));
   const { port } = server.address() as AddressInfo;
-  return { url: `http://${user}:${token}@127.0.0.1:${port}/repo.git`, port };
+  return { url: `http://${token ? `${user}:${token}@` : ''}127.0.0.1:${port}/repo.git`, port };
 }

@@ -11,7 +11,7 @@ declare module 'vitest' {
 
 /** Builds (or finds, cached) the fixture images, those of real packages from PyPI too, and hands their names to the Docker tests. */
 export default async function setup(project: TestProject): Promise<void> {
-  const images = (await buildFixtureImages()) as Record<string, string>;
+  const images = await buildFixtureImages({ dev: true });
   const pypi = await buildPypiImages();
   project.provide('images', { ...images, ...pypi.images });
   project.provide('wheelhouse', pypi.wheelhouse);

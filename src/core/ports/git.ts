@@ -70,6 +70,6 @@ export interface Git {
   describe(at: { dir: string } | { url: string; commit: string; ref?: string }, match: string[]): Promise<Described>;
   /** Writes the tree's files into `dir` (which exists). */
   extract(tree: TreeRef, dir: string): Promise<void>;
-  /** A tar stream of the tree, every path under `prefix`; `done` rejects when git fails. */
-  archive(tree: TreeRef, prefix: string): { stream: Readable; done: Promise<void> };
+  /** A tar stream of the tree, every path under `prefix` (and `files` of this machine, by their names, there too); `done` rejects when git fails. */
+  archive(tree: TreeRef, prefix: string, files?: string[]): { stream: Readable; done: Promise<void> };
 }
