@@ -1,10 +1,9 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import type { Context } from '../context.js';
-import { buildPy, installPy } from '../assets.js';
 import { hostPython } from '../host-python.js';
-import type { Described, TreeRef } from '../ports/git.js';
-import { buildOnHost } from './host-build.js';
+import type { TreeRef } from '../ports/git.js';
+import { HOST_PIP_WHEEL, installCommand, installedBy, jobFiles, NeedsBackend, wheelsFromHost, WORK_ROOT, type Install, type Retry } from './install-job.js';
 import { BusyError, ContainerGoneError, throwIfInterrupted, UserError } from '../errors.js';
 import { withLock } from '../lock.js';
 import { pipFailure } from '../pip-failure.js';
@@ -13,48 +12,7 @@ import { toLabels, type DerivativeRecord, type PatchRecord } from '../record.js'
 import { activeRef, keeperRef } from '../reference.js';
 import type { ResolvedSource } from '../source.js';
 import { stopPoint } from '../stop-point.js';
-import { rememberInstall, rememberSync, syncLayer, versionKey, type Learned, type SyncPlan } from './sync.js';
-
-/** Where the work container gets the sources (and a pip wheel): a directory of its own, as some images have no /tmp; install.py removes it. */
-const WORK_ROOT = 'nfhot-work';
-const HOST_PIP_WHEEL = 'pip.whl';
-
-/** One thing to pip-install: the new source, or an active patch installed again. */
-interface Install {
-  tree: TreeRef;
-  directUrl: ReturnType<typeof directUrlOf>;
-  python: string;
-  noDeps: boolean;
-  /** The distribution it replaces, when known. */
-  name?: string;
-  /** The active patch this installs again; undefined for the new source. */
-  kept?: PatchRecord;
-  /** Learn where the install puts its files (a working copy: later changes may be synced). */
-  learn?: boolean;
-  /** The version git gives it, for a build that cannot ask git: the facts, or (an earlier patch again) the version. */
-  version?: VersionFacts;
-}
-
-/** What build.py is told of a version from git. */
-type VersionFacts = ({ tool: string } & Described) | { tool: string; version: string };
-
-/** What the install needs that the first try in the container found missing, and how a second one goes. */
-interface Retry {
-  /** Wheels built on this machine, by install. */
-  wheels?: Map<number, { name: string; content: Buffer; python: string }>;
-  /** pip may build the rest in isolation (its backend fetched from an index). */
-  isolated?: boolean;
-  /** Then: the build requirements no interpreter had, and where nfhot looked, for pip's failure to say. */
-  requirements?: string[];
-  searched?: string;
-}
-
-/** install.py found a source whose backend no interpreter of the image has. */
-class NeedsBackend extends Error {
-  constructor(readonly needs: { source: number; missing: string[]; backend: string }[], readonly searched: string[]) {
-    super('a build backend is missing');
-  }
-}
+import { rememberInstall, rememberSync, syncLayer, versionKey, type SyncPlan } from './sync.js';
 
 /** The tree of an active patch, from nfhot's cache or fetched again at its recorded commit. */
 async function treeOfKept(ctx: Context, record: PatchRecord, image: string): Promise<TreeRef> {
@@ -109,57 +67,6 @@ async function reuse(ctx: Context, plan: PatchPlan, imageId: string): Promise<vo
     await checkUnchanged(ctx, plan.target);
     await retag(ctx, plan, imageId);
   });
-}
-
-/**
- * The work container's command: install.py under each interpreter in turn (usually one), each
- * with its part of the job. A fixed shell loop over arguments: no user string is ever parsed.
- */
-function installCommand(installs: Install[], plan: PatchPlan, retry: Retry): string[] {
-  const groups = new Map<string, Install[]>();
-  for (const i of installs) {
-    const key = `${i.python}\0${i.noDeps}`;
-    groups.set(key, [...(groups.get(key) ?? []), i]);
-  }
-  const jobs = [...groups.values()].flatMap((group, g, all) => [
-    group[0]!.python,
-    JSON.stringify({
-      root: `/${WORK_ROOT}`,
-      last: g === all.length - 1,
-      noDeps: group[0]!.noDeps,
-      sources: group.map((i) => {
-        const n = installs.indexOf(i);
-        const wheel = retry.wheels?.get(n);
-        return { id: n, dir: `/${WORK_ROOT}/${n}`, directUrl: i.directUrl, ...(i.name ? { name: i.name } : {}), ...(i.version ? { version: i.version } : {}), ...(wheel ? { wheel: `/${WORK_ROOT}/host-wheels/${n}/${wheel.name}` } : {}) };
-      }),
-      // Another interpreter of the image may have a backend this one lacks.
-      builders: plan.pythons.filter((p) => p !== group[0]!.python),
-      isolated: retry.isolated ?? false,
-      // What pip cannot uninstall (no RECORD, say) is removed first: the packages this replaces.
-      replace: [...new Set(group.map((i) => i.name).filter(Boolean))],
-      checkSyntax: plan.checkSyntax,
-      // Where the working copy's files go, for the syncs after this install.
-      learn: group.includes(installs[0]!) && installs[0]!.learn,
-      pipWheel: group[0]!.python === plan.python && plan.pipWheel ? (plan.pipWheel.fromHost ? `/${WORK_ROOT}/${HOST_PIP_WHEEL}` : plan.pipWheel.path) : null,
-    }),
-  ]);
-  return ['/bin/sh', '-c', 'script=$1; shift; while [ $# -gt 0 ]; do "$1" -c "$script" "$2" || exit $?; shift 2; done', 'nfhot-install', installPy(), ...jobs];
-}
-
-/** What pip installed from which source, and what install.py learned of the first's layout, as install.py reports them (one JSON line per interpreter). */
-function installedBy(stdout: string, installs: Install[]): { found: Map<Install, { name: string; version: string }>; learned?: Learned } {
-  const found = new Map<Install, { name: string; version: string }>();
-  let learned: Learned | undefined;
-  for (const line of stdout.split('\n').filter((l) => l.startsWith('{'))) {
-    const report = JSON.parse(line) as { installed?: { name: string; version: string; source: number | null }[]; learned?: Learned | null; needs?: NeedsBackend['needs']; searched?: string[] };
-    if (report.needs) throw new NeedsBackend(report.needs, report.searched ?? []);
-    learned ??= report.learned ?? undefined;
-    for (const item of report.installed ?? []) {
-      const i = item.source === null ? undefined : installs[item.source];
-      if (i) found.set(i, { name: item.name, version: item.version });
-    }
-  }
-  return { found, ...(learned ? { learned } : {}) };
 }
 
 /** What was done: built (installed), synced (changed files written over the full install), reused (tags moved), unchanged. */
@@ -295,40 +202,6 @@ async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: 
   });
 }
 
-/**
- * No interpreter of the image has the build backend of some sources: this machine's python3
- * builds their wheels. What it cannot build, pip builds in isolation, fetching the backend from
- * the image's package index (when there is none, the failure names the backend and where nfhot looked).
- */
-async function wheelsFromHost(ctx: Context, plan: PatchPlan, installs: Install[], missing: NeedsBackend): Promise<Retry> {
-  const wheels = new Map<number, { name: string; content: Buffer; python: string }>();
-  const unbuilt: string[] = [];
-  let host = "this machine's python3";
-  let requirements: string[] = [];
-  for (const need of missing.needs) {
-    const install = installs[need.source]!;
-    const what = `${install.name ?? 'the source'} (${need.backend}: ${need.missing.join(', ')})`;
-    const built = await ctx.report.step(`${plan.image}: no Python of the image has what the build of ${what} needs; building its wheel on this machine`, () =>
-      buildOnHost(ctx, install.tree, install.version && { ...install.version, ...(install.name ? { name: install.name } : {}) }),
-    );
-    if ('wheel' in built) {
-      wheels.set(need.source, { ...built.wheel, python: built.python });
-      if (built.version) ctx.report.info(`${plan.image}: ${install.name ?? 'the package'}: version ${built.version} from git (${built.how})`);
-      ctx.report.info(`${plan.image}: built ${built.wheel.name} with ${built.python} on this machine (a pure-Python wheel is the same whoever builds it)`);
-      continue;
-    }
-    unbuilt.push(`${what}: ${built.why}`);
-    if (built.python) host = `this machine's python3 (${built.python})`;
-    // What no interpreter has: what the image's lack and this machine's too.
-    requirements.push(...need.missing.filter((m) => !built.missing || built.missing.includes(m)));
-  }
-  if (!unbuilt.length) return { wheels };
-  const searched = [...missing.searched.map((p) => `${p} in the image`), host].join(', ');
-  ctx.report.warn(`${plan.image}: ${unbuilt.join('; ')}: pip builds it in isolation, which needs a package index for the build requirements`);
-  requirements = [...new Set(requirements)];
-  return { wheels, isolated: true, requirements, searched };
-}
-
 /** One attempt: a work container from the original, the sources copied in, pip, the commit, the tags. */
 async function install(ctx: Context, plan: PatchPlan, installs: Install[], source: ResolvedSource, at: string, name: string, retry: Retry): Promise<DerivativeRecord> {
   throwIfInterrupted(ctx.signal);
@@ -343,12 +216,7 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
           const { stream, done } = ctx.git.archive(i.tree, `${WORK_ROOT}/${n}/`);
           await Promise.all([work.putArchive(stream, '/'), done]);
         }),
-        work.putFiles('/', {
-          [`${WORK_ROOT}/nfhot_build.py`]: Buffer.from(buildPy()),
-          // The user's index, for this install only: install.py reads the file and removes it.
-          ...(Object.keys(plan.pip.env).length ? { [`${WORK_ROOT}/pip-env.json`]: Buffer.from(JSON.stringify(plan.pip.env)) } : {}),
-          ...Object.fromEntries([...(retry.wheels ?? [])].map(([n, w]) => [`${WORK_ROOT}/host-wheels/${n}/${w.name}`, w.content])),
-        }),
+        work.putFiles('/', jobFiles(plan, retry)),
         plan.pipWheel?.fromHost && readFile(plan.pipWheel.path).then((wheel) => work.putFiles('/', { [`${WORK_ROOT}/${HOST_PIP_WHEEL}`]: wheel })),
       ]);
       stopPoint('patch:export');
@@ -376,7 +244,8 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
     stopPoint('patch:committed');
     // From here on the new image is complete: finish the tags rather than stop half way
     // (the container, no longer needed, goes meanwhile).
-    await Promise.all([retag(ctx, plan, id), work.remove(), learned && rememberInstall(id, { tree: source.tree.tree, learned, ...(versionKey(source) ? { version: versionKey(source)! } : {}) })]);
+    const version = versionKey(source);
+    await Promise.all([retag(ctx, plan, id), work.remove(), learned && rememberInstall(id, { tree: source.tree.tree, learned, ...(version ? { version } : {}) })]);
     return record;
   } catch (err) {
     throwIfInterrupted(ctx.signal); // a killed container fails the step it was in: say why
