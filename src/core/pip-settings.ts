@@ -27,7 +27,7 @@ export interface PipSettings {
 export const NO_PIP_SETTINGS: PipSettings = { env: {}, loopback: [], said: [], skipped: [] };
 
 /** An INI file's values for `sections` (later sections win), keys as pip spells them (index_url = index-url). */
-export function readIni(text: string, sections: string[]): Partial<Record<string, string>> {
+function readIni(text: string, sections: string[]): Partial<Record<string, string>> {
   const found: Record<string, Record<string, string>> = {};
   let section = '';
   let key: string | undefined;
