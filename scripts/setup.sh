@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Makes this machine ready for nfhot's example and tests: a running Docker daemon, debootstrap,
-# git, docker-registry, htpasswd, podman and pip's wheel (Debian packages, installed when missing and run as root),
-# then the project's npm packages and build. Safe to run again: every step checks first.
+# git, docker-registry, htpasswd, podman, pip's wheel, Maven and Java 17 (Debian packages, installed
+# when missing and run as root), then the project's npm packages and build, and the tests' Nextflow. Safe to run again: every step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,6 +18,9 @@ command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 command -v podman >/dev/null 2>&1 || need_apt+=(podman)
 # The pip wheel nfhot runs as pip in an image whose environment has none (BioContainers' test).
 compgen -G '/usr/share/python-wheels/pip-*.whl' >/dev/null || need_apt+=(python3-pip-whl)
+# The real Nextflow for the tests, from Maven Central: Maven to get it, Java 17 to run it.
+command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
+compgen -G '/usr/lib/jvm/*17*/bin/java' >/dev/null || need_apt+=(openjdk-17-jre-headless)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing ${need_apt[*]}; run this as root, or install them (apt-get install ${need_apt[*]})"
@@ -48,4 +51,6 @@ if [ ! -f dist/cli.js ] || [ -n "$(find src -newer dist/cli.js -print -quit)" ];
   say "building"
   npm run --silent build >&2
 fi
+# The tests' Nextflow (scripts/nextflow.sh: cached outside the repository, nothing of it committed).
+say "Nextflow for the tests: $(bash scripts/nextflow.sh)"
 say "ready"

@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UsageError, UserError } from '../core/errors.js';
-import { compareWithNextflow, parseInspect, type CheckResult } from '../core/pipeline/check.js';
+import { compareWithNextflow, parseInspect, processRuns, type CheckResult, type ProcessRun } from '../core/pipeline/check.js';
 import { includeReferences } from '../core/pipeline/include.js';
 import type { IncludeResult } from '../core/pipeline/include-file.js';
 import { keptIncludes, syncIncludes, type KeptInclude, type KeptIncludeResult } from '../core/pipeline/kept.js';
@@ -20,6 +20,8 @@ export interface ConfigOptions {
 export interface ConfigResult {
   model: PipelineModel;
   include: IncludeResult;
+  /** Per process, the container a run with the profiles gives it, the include applied. */
+  runs: ProcessRun[];
   /** The other includes nfhot keeps, rewritten too. */
   includes?: KeptIncludeResult[];
   check?: CheckResult;
@@ -33,7 +35,7 @@ export async function config(options: ConfigOptions, ctx: Context): Promise<Conf
   for (const note of model.notes) ctx.report.warn(note);
   await ctx.engine.ping();
   const { include, others } = await syncIncludes(ctx, { model, ...(options.dryRun ? { dryRun: true } : {}), ...(options.addInclude ? { addInclude: true } : {}) });
-  const result: ConfigResult = { model, include: include!, ...(others.length ? { includes: others } : {}) };
+  const result: ConfigResult = { model, include: include!, runs: processRuns(model, include!.overrides), ...(others.length ? { includes: others } : {}) };
   const check = options.check ? await checkWithNextflow(ctx, model, include!) : undefined;
   if (check?.waveEnabled) {
     // This Nextflow keeps Wave on despite the include (its parser applies the profile after it).

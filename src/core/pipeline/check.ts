@@ -47,3 +47,21 @@ export function compareWithNextflow(model: PipelineModel, overrides: { reference
   }
   return result;
 }
+
+/** What a process runs under the run's container engine, as nfhot reads the pipeline and its include. */
+export interface ProcessRun {
+  /** Its qualified name (as Nextflow names its tasks), else its simple name. */
+  process: string;
+  /** The image, or the include's reference when it is patched; null: no container; undefined: nfhot cannot tell statically. */
+  container: string | null | undefined;
+}
+
+/** Per process, the container a run with the model's profiles gives it, the include applied. */
+export function processRuns(model: PipelineModel, overrides: { reference: string; processes: string[] }[]): ProcessRun[] {
+  return model.instances.map((i) => {
+    const process = i.fqn ?? i.alias;
+    const override = overrides.find((o) => o.processes.includes(process));
+    const container = override ? override.reference : i.container?.kind === 'image' ? i.container.image : i.container ? undefined : null;
+    return { process, container };
+  });
+}
