@@ -54,6 +54,7 @@ const jsonOption = { json: { type: 'boolean', default: false, describe: 'print o
 const pipelineOptions = {
   pipeline: { type: 'string', describe: 'the pipeline directory whose nfhot.config to keep (default: the current directory when it has main.nf or nextflow.config)' },
   profile: { type: 'string', describe: 'config profile(s) to read the pipeline with, comma-separated, as for nextflow run -profile (default: docker, when defined)' },
+  include: { type: 'string', describe: "where to write the pipeline's include (default: nfhot.config in the pipeline); for a pipeline whose files you leave as they are: nextflow run … -c FILE" },
 } as const;
 /** Which images, and how the package goes in: patch's and watch's. */
 const installOptions = {
@@ -100,6 +101,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
             addInclude: args['add-include'],
             pipeline: args.pipeline,
             profiles: profilesOf(args.profile),
+            ...(args.include !== undefined ? { include: args.include } : {}),
             ...(args.push !== undefined ? { push: args.push } : {}),
             singularity: args.singularity,
           },
@@ -137,6 +139,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
             rollbackOnExit: args['rollback-on-exit'],
             pipeline: args.pipeline,
             profiles: profilesOf(args.profile),
+            ...(args.include !== undefined ? { include: args.include } : {}),
             ...(command.length ? { command } : {}),
           },
           await context(),
@@ -159,7 +162,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
           }),
       async (args) => {
         const { rollback } = await import('../commands/rollback.js');
-        const result = await rollback({ images: args.images, all: args.all, force: args.force, pipeline: args.pipeline, profiles: profilesOf(args.profile) }, await context());
+        const result = await rollback({ images: args.images, all: args.all, force: args.force, pipeline: args.pipeline, profiles: profilesOf(args.profile), ...(args.include !== undefined ? { include: args.include } : {}) }, await context());
         finish(args.json, result, (r) => formatRollback(r.images));
       },
     )
@@ -176,7 +179,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
           }),
       async (args) => {
         const { push } = await import('../commands/push.js');
-        const result = await push({ images: args.images, to: args.to, pipeline: args.pipeline, profiles: profilesOf(args.profile) }, await context());
+        const result = await push({ images: args.images, to: args.to, pipeline: args.pipeline, profiles: profilesOf(args.profile), ...(args.include !== undefined ? { include: args.include } : {}) }, await context());
         finish(args.json, result, (r) => r.images.map((i) => i.reference).join('\n'));
       },
     )
@@ -210,7 +213,10 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
           const includes = await listIncludes();
           return out(args.json ? JSON.stringify({ includes }, null, 2) : formatIncludes(includes));
         }
-        const result = await config({ pipeline: args.pipeline, profiles: profilesOf(args.profile), check: args.check, addInclude: args['add-include'], dryRun: args['dry-run'] }, await context());
+        const result = await config(
+          { pipeline: args.pipeline, profiles: profilesOf(args.profile), ...(args.include !== undefined ? { include: args.include } : {}), check: args.check, addInclude: args['add-include'], dryRun: args['dry-run'] },
+          await context(),
+        );
         out(args.json ? JSON.stringify(result, null, 2) : formatModel(result.model, result.include));
         const missed = result.include.verdicts.filter((v) => !v.uses);
         if (args.check && missed.length) throw new PartlyFailed(`${missed.length} patched process(es) would not get their patch in a run with ${result.model.profiles.length ? `-profile ${result.model.profiles.join(',')}` : 'no profile'}: ${missed.map((v) => v.process).join(', ')}`);

@@ -1,16 +1,16 @@
 import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UsageError, UserError } from '../core/errors.js';
 import { compareWithNextflow, parseInspect, processRuns, type CheckResult, type ProcessRun } from '../core/pipeline/check.js';
 import { includeReferences } from '../core/pipeline/include.js';
 import type { IncludeResult } from '../core/pipeline/include-file.js';
 import { keptIncludes, syncIncludes, type KeptInclude, type KeptIncludeResult } from '../core/pipeline/kept.js';
-import { INCLUDE_FILE, pipelineDir, scanPipeline, type PipelineModel } from '../core/pipeline/model.js';
+import { INCLUDE_FILE, includePath, pipelineDir, scanPipeline, type PipelineModel } from '../core/pipeline/model.js';
 
 export interface ConfigOptions {
   pipeline?: string;
   profiles?: string[];
+  include?: string;
   dryRun?: boolean;
   addInclude?: boolean;
   /** Compare the model with what `nextflow inspect` reports. */
@@ -31,7 +31,7 @@ export interface ConfigResult {
 export async function config(options: ConfigOptions, ctx: Context): Promise<ConfigResult> {
   const dir = pipelineDir(options.pipeline);
   if (!dir) throw new UsageError('no pipeline here', 'run in the pipeline directory, or point --pipeline at it (nfhot config --list shows the includes nfhot keeps)');
-  const model = await scanPipeline(dir, options.profiles);
+  const model = await scanPipeline(dir, options.profiles, options.include);
   for (const note of model.notes) ctx.report.warn(note);
   await ctx.engine.ping();
   const { include, others } = await syncIncludes(ctx, { model, ...(options.dryRun ? { dryRun: true } : {}), ...(options.addInclude ? { addInclude: true } : {}) });
@@ -58,7 +58,7 @@ export interface KeptIncludeEntry extends KeptInclude {
 export async function listIncludes(): Promise<KeptIncludeEntry[]> {
   return Promise.all(
     (await keptIncludes()).map(async (k) => {
-      const path = join(k.dir, INCLUDE_FILE);
+      const path = includePath(k.dir, k.include);
       const text = await readFile(path, 'utf8').catch(() => undefined);
       return { ...k, path, ...(text === undefined ? {} : { references: includeReferences(text) }) };
     }),

@@ -29,6 +29,8 @@ export interface PatchOptions {
   pipeline?: string;
   /** Config profiles the pipeline is read with (default: `docker` when it defines one). */
   profiles?: string[];
+  /** Where the pipeline's include goes (default: nfhot.config in the pipeline). */
+  include?: string;
   /** Add `includeConfig 'nfhot.config'` to nextflow.config when it is missing. */
   addInclude?: boolean;
   /** REGISTRY[/PREFIX] to push the derivatives to; the include then pins them by digest. */
@@ -99,8 +101,8 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
   await ctx.engine.ping();
   // What crashed runs left is removed alongside (a stale lock in our way is taken back by acquireLock itself).
   const reaping = options.dryRun ? Promise.resolve([]) : reap(ctx.engine).catch(() => []);
-  const model = dir ? await ctx.report.step(`reading the pipeline in ${dir}`, () => scanPipeline(dir, options.profiles)) : undefined;
-  if (model && !options.dryRun) await checkIncludeWritable(model.dir);
+  const model = dir ? await ctx.report.step(`reading the pipeline in ${dir}`, () => scanPipeline(dir, options.profiles, options.include)) : undefined;
+  if (model && !options.dryRun) await checkIncludeWritable(model.include);
   const sifBuilder = options.dryRun ? undefined : sifProgram(ctx, model, options.singularity ?? false);
   const plan = await planPatches(ctx, {
     source: spec,

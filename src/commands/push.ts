@@ -13,6 +13,7 @@ export interface PushOptions {
   to: string;
   pipeline?: string;
   profiles?: string[];
+  include?: string;
 }
 
 export interface ImagePushResult {
@@ -76,6 +77,6 @@ export async function push(options: PushOptions, ctx: Context): Promise<{ images
   await ctx.engine.ping();
   const { images, failed } = await pushImages(ctx, options.images, options.to);
   if (!images.length && failed[0]) throw failed[0].cause; // nothing was pushed: nothing to rewrite
-  const synced = await syncIncludes(ctx, dir ? { model: await scanPipeline(dir, options.profiles) } : undefined);
+  const synced = await syncIncludes(ctx, dir ? { model: await scanPipeline(dir, options.profiles, options.include) } : undefined);
   return { images, ...(failed.length ? { failed } : {}), ...(synced.include ? { include: synced.include } : {}), ...(synced.others.length ? { includes: synced.others } : {}) };
 }

@@ -4,7 +4,7 @@ import { reap, withLock } from '../core/lock.js';
 import { notInDaemon } from '../core/patch/targets.js';
 import { checkIncludeWritable, type IncludeResult } from '../core/pipeline/include-file.js';
 import { syncIncludes, type KeptIncludeResult } from '../core/pipeline/kept.js';
-import { pipelineDir, scanPipeline } from '../core/pipeline/model.js';
+import { includePath, pipelineDir, scanPipeline } from '../core/pipeline/model.js';
 import type { ImageSummary } from '../core/ports/engine.js';
 import { fromLabels } from '../core/record.js';
 import { isNfhotRef, keeperRef, parseImageRef, shortId } from '../core/reference.js';
@@ -18,6 +18,7 @@ export interface RollbackOptions {
   /** The pipeline whose nfhot.config to rewrite (default: the current directory when it is one). */
   pipeline?: string;
   profiles?: string[];
+  include?: string;
 }
 
 export interface ImageRollbackResult {
@@ -45,7 +46,7 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
   if (options.all && options.images.length > 0) throw new UsageError('give images or --all, not both');
   if (!options.all && options.images.length === 0) throw new UsageError('no image to roll back', 'name images, or use --all for every patched image');
   const dir = pipelineDir(options.pipeline);
-  if (dir) await checkIncludeWritable(dir);
+  if (dir) await checkIncludeWritable(includePath(dir, options.include));
   await ctx.engine.ping();
   await reap(ctx.engine);
   const images = await ctx.engine.listImages();
@@ -62,7 +63,7 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
     }
   }
   if (!results.length && failed[0]) throw failed[0].cause; // nothing was rolled back: nothing to rewrite
-  const synced = await syncIncludes(ctx, dir ? { model: await scanPipeline(dir, options.profiles) } : undefined);
+  const synced = await syncIncludes(ctx, dir ? { model: await scanPipeline(dir, options.profiles, options.include) } : undefined);
   return { images: results, ...(failed.length ? { failed } : {}), ...(synced.include ? { include: synced.include } : {}), ...(synced.others.length ? { includes: synced.others } : {}) };
 }
 

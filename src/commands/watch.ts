@@ -13,6 +13,7 @@ export interface WatchOptions {
   images: string[];
   pipeline?: string;
   profiles?: string[];
+  include?: string;
   python?: string;
   noDeps?: boolean;
   keepTag?: boolean;
@@ -54,6 +55,7 @@ export async function watch(options: WatchOptions, ctx: Context, patched: (resul
         images: options.images,
         ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}),
         ...(options.profiles ? { profiles: options.profiles } : {}),
+        ...(options.include !== undefined ? { include: options.include } : {}),
         ...(options.python !== undefined ? { python: options.python } : {}),
         noDeps: options.noDeps ?? false,
         keepTag: options.keepTag ?? false,
@@ -130,7 +132,7 @@ export async function watch(options: WatchOptions, ctx: Context, patched: (resul
   if (options.rollbackOnExit && state.images.length) {
     // The run's signal is spent: the rollback runs to its end.
     const result = await rollback(
-      { images: state.images, ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}), ...(options.profiles ? { profiles: options.profiles } : {}) },
+      { images: state.images, ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}), ...(options.profiles ? { profiles: options.profiles } : {}), ...(options.include !== undefined ? { include: options.include } : {}) },
       { ...ctx, signal: new AbortController().signal },
     );
     ctx.report.info(`watch: stopped; rolled back ${result.images.map((i) => i.image).join(', ')}`);

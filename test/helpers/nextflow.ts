@@ -49,14 +49,16 @@ function runConfig(): string {
 }
 
 /**
- * `nextflow run` in `dir` with the trace on (its rows returned), its own NXF_HOME, Docker
+ * `nextflow run` of the pipeline in `dir` (launched there, or from `launch` as for a pipeline
+ * under ~/.nextflow/assets) with the trace on (its rows returned), its own NXF_HOME, Docker
  * through the real CLI, and `args` as given (-profile, -resume, -c …).
  */
-export async function nextflowRun(dir: string, args: string[], env: Record<string, string> = {}) {
+export async function nextflowRun(dir: string, args: string[], options: { env?: Record<string, string>; launch?: string } = {}) {
   const trace = join(tempDir(), 'trace.tsv');
-  const result = await execa(nextflowBin(), ['run', '.', '-c', runConfig(), '-with-trace', trace, ...args], { cwd: dir, reject: false, env: { NXF_HOME: HOME, ...env }, all: true });
+  const cwd = options.launch ?? dir;
+  const result = await execa(nextflowBin(), ['run', options.launch ? dir : '.', '-c', runConfig(), '-with-trace', trace, ...args], { cwd, reject: false, env: { NXF_HOME: HOME, ...options.env }, all: true });
   const rows = existsSync(trace) ? readTrace(trace) : [];
-  return { ...result, rows, log: () => readFileSync(join(dir, '.nextflow.log'), 'utf8') };
+  return { ...result, rows, log: () => readFileSync(join(cwd, '.nextflow.log'), 'utf8') };
 }
 
 export function readTrace(file: string): TraceRow[] {
@@ -80,7 +82,7 @@ export function statuses(rows: TraceRow[]): Record<string, string[]> {
  * what Nextflow ran: the trace's container of each of its tasks.
  */
 export async function expectNfhotReadsAsNextflowRan(dir: string, profiles: string, rows: TraceRow[], extra: string[] = []): Promise<void> {
-  const read = await nfhot(['config', '--json', '--dry-run', '--profile', profiles, ...extra], { cwd: dir });
+  const read = await nfhot(['config', '--json', '--dry-run', '--pipeline', dir, '--profile', profiles, ...extra]);
   expect(read.exitCode, read.stderr).toBe(0);
   const runs = new Map((JSON.parse(read.stdout) as { runs: { process: string; container: string | null }[] }).runs.map((r) => [r.process, r.container]));
   const ran = Object.fromEntries(rows.map((r) => [r.process, r.container === '-' ? null : r.container]));

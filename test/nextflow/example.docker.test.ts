@@ -2,7 +2,7 @@
 // patch from the fix branch makes -resume rerun exactly the tasks of the patched image, the same
 // patch again reruns nothing, another commit reruns them again, and the rollback gives back the
 // first run's results. Every run is checked with Nextflow's trace.
-import { cpSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { cpSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
@@ -21,15 +21,26 @@ const UPPER = 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC_UPPER';
 const VERSION = 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_VERSION';
 const LINES = 'NFHOT_EXAMPLE:SEQSTATS:COUNT_LINES';
 
-/** A copy of the example pipeline whose modules name images of this test's own (the example's are biocontainers/…). */
-function pipeline(): string {
+/**
+ * A copy of the example pipeline whose modules name images of this test's own (the example's are
+ * biocontainers/…); `untouched`: without the line that includes nfhot.config, as a pipeline
+ * nextflow pulled into ~/.nextflow/assets is.
+ */
+function pipeline(untouched = false): string {
   const dir = join(tempDir(), 'pipeline');
   cpSync('examples', dir, { recursive: true, filter: (p) => !/\/(work|results|\.nextflow)$/.test(p) });
   for (const module of readdirSync(join(dir, 'modules/local'))) {
     const file = join(dir, 'modules/local', module, 'main.nf');
     writeFileSync(file, readFileSync(file, 'utf8').replaceAll('biocontainers/', `${PREFIX}/`));
   }
+  const config = join(dir, 'nextflow.config');
+  if (untouched) writeFileSync(config, readFileSync(config, 'utf8').replace(/\n\/\/ Patched images from nfhot.*\nincludeConfig 'nfhot.config'\n/, '\n'));
   return dir;
+}
+
+/** Every file of a directory and its content: to show it untouched. */
+function contents(dir: string): Record<string, string> {
+  return Object.fromEntries((readdirSync(dir, { recursive: true }) as string[]).filter((f) => statSync(join(dir, f)).isFile()).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
 
 /** The package's repository: main (1.0.0), fix-lowercase (1.0.1, the fix), fix-again (1.0.2, another commit). */
@@ -105,5 +116,32 @@ describe(`the example pipeline under the real Nextflow`, () => {
     expect(hashes(fifth.rows)).toEqual(hashes(first.rows));
     expect(byProcess(fifth.rows, GC)[0]!.container).toBe(SEQSTATS);
     await expectNfhotReadsAsNextflowRan(dir, 'docker', fifth.rows);
+  });
+
+  it("-c nfhot.config on a pipeline whose files are left as they are (nextflow run nf-core/x): the include written where the run is launched", async () => {
+    const assets = pipeline(true);
+    const before = contents(assets);
+    const launch = tempDir();
+    const include = join(launch, 'nfhot.config');
+    const repo = await seqstatsRepo();
+    const run = (...args: string[]) => nextflowRun(assets, ['-profile', 'docker', ...args], { launch });
+
+    const first = await run();
+    expect(statuses(first.rows), first.all).toEqual({ [LINES]: ['COMPLETED'], [GC]: ['FAILED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
+    const patched = await nfhot(['patch', `git+file://${repo}@fix-lowercase`, '--pipeline', assets, '--include', include], { cwd: launch });
+    expect(patched.exitCode, patched.stderr).toBe(0);
+    expect(patched.stderr).toContain(`${include} is outside the pipeline: run it with  nextflow run … -c ${include}`);
+    const second = await run('-c', include, '-resume');
+    expect(second.exitCode, second.all).toBe(0);
+    expect(statuses(second.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['COMPLETED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
+    for (const p of [GC, UPPER, VERSION]) expect(byProcess(second.rows, p)[0]!.container).toBe(patched.stdout.trim());
+    await expectNfhotReadsAsNextflowRan(assets, 'docker', second.rows, ['--include', include]);
+
+    // A rollback from anywhere keeps that include true too.
+    expect((await nfhot(['rollback', SEQSTATS], { cwd: tempDir() })).exitCode).toBe(0);
+    expect(readFileSync(include, 'utf8')).not.toContain('nfhot.local/');
+    const third = await run('-c', include, '-resume');
+    expect(statuses(third.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['FAILED'], [UPPER]: ['CACHED'], [VERSION]: ['CACHED'] });
+    expect(contents(assets)).toEqual(before);
   });
 });

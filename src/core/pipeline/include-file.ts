@@ -46,8 +46,7 @@ const unwritable = (path: string, err: unknown) =>
   new UserError(`cannot write ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check that the pipeline directory is writable');
 
 /** Fails now, before images change, when the pipeline's include could not be written afterwards. */
-export async function checkIncludeWritable(dir: string): Promise<void> {
-  const path = join(dir, INCLUDE_FILE);
+export async function checkIncludeWritable(path: string): Promise<void> {
   const refused = refusal(path);
   if (refused) throw refused;
   const probe = `${path}.tmp-${process.pid}`;
@@ -111,7 +110,8 @@ export interface IncludeResult {
  */
 export async function writeIncludeFor(ctx: Context, model: PipelineModel, states: ImageState[], options: { dryRun?: boolean; addInclude?: boolean; quiet?: boolean } = {}): Promise<IncludeResult> {
   const plan = planInclude(model, states, sifFiles(model, states));
-  const path = join(model.dir, INCLUDE_FILE);
+  const path = model.include;
+  const external = path !== join(model.dir, INCLUDE_FILE);
   let changed = false;
   if (!options.dryRun) {
     for (const alias of plan.aliases) await ctx.engine.tag(alias.from, alias.to);
@@ -119,9 +119,9 @@ export async function writeIncludeFor(ctx: Context, model: PipelineModel, states
     changed = text !== (await readFile(path, 'utf8').catch(() => undefined));
     if (changed) await writeInclude(path, text);
   }
-  const added = !options.dryRun && options.addInclude ? await addIncludeLine(model.dir) : false;
-  const { included, followed } = await includeLineIn(model.dir);
-  const verdicts = preflight(model, plan, included);
+  const added = !options.dryRun && options.addInclude && !external ? await addIncludeLine(model.dir) : false;
+  const { included, followed } = external ? { included: false, followed: false } : await includeLineIn(model.dir);
+  const verdicts = preflight(model, plan, external ? { with: path } : included);
   if (!options.quiet) {
     for (const note of plan.notes) ctx.report.warn(note);
     for (const o of plan.overrides) ctx.report.info(`${o.instances.map((i) => i.fqn ?? i.alias).join(', ')} → ${o.reference}`);
@@ -131,6 +131,7 @@ export async function writeIncludeFor(ctx: Context, model: PipelineModel, states
     if (plan.waveOff) ctx.report.warn(`Wave is on with ${profiles}, and it cannot pull the patched images from this machine's daemon: the include switches it off (nfhot push them to keep it)`);
     for (const v of verdicts.filter((v) => !v.uses)) ctx.report.warn(`a run with ${profiles} does not use the patch in ${v.process}: ${v.why}`);
     if (added) ctx.report.info(`added ${INCLUDE_LINE} at the end of ${join(model.dir, 'nextflow.config')}`);
+    else if (external) ctx.report.info(`${path} is outside the pipeline: run it with  nextflow run … -c ${path}`);
     else if (!included) ctx.report.info(`to use ${path}, add once at the end of nextflow.config:  ${INCLUDE_LINE}   (or: nextflow run ... -c ${path})`);
   }
   return {

@@ -12,11 +12,13 @@ import { readState, type ImageState } from '../state.js';
 import { withHostLock, writeFileAtomic } from '../util.js';
 import { includeReferences } from './include.js';
 import { writeIncludeFor, type IncludeResult } from './include-file.js';
-import { INCLUDE_FILE, isPipelineDir, scanPipeline, type PipelineModel } from './model.js';
+import { includePath, isPipelineDir, scanPipeline, type PipelineModel } from './model.js';
 
 export interface KeptInclude {
-  /** The pipeline's directory (absolute); its include is `<dir>/nfhot.config`. */
+  /** The pipeline's directory (absolute). */
   dir: string;
+  /** Its include, when it is not `<dir>/nfhot.config` (--include FILE). */
+  include?: string;
   /** The profiles the include is computed for. */
   profiles: string[];
   /** The engine whose state it shows (its address): only commands talking to it rewrite it. */
@@ -24,7 +26,9 @@ export interface KeptInclude {
 }
 
 const keptDir = () => join(stateDir(), 'includes');
-const entryFile = (dir: string) => join(keptDir(), `${hashHex(resolve(dir)).slice(0, 24)}.json`);
+/** One entry per include: by its pipeline directory (the include there) or its own path. */
+const entryFile = (k: Pick<KeptInclude, 'dir' | 'include'>) => join(keptDir(), `${hashHex(resolve(k.include ?? k.dir)).slice(0, 24)}.json`);
+const pathOf = (k: Pick<KeptInclude, 'dir' | 'include'>) => includePath(k.dir, k.include);
 
 /** Every include nfhot keeps, of every engine. */
 export async function keptIncludes(): Promise<KeptInclude[]> {
@@ -44,15 +48,15 @@ export async function keptIncludes(): Promise<KeptInclude[]> {
 
 async function keep(entry: KeptInclude): Promise<void> {
   await mkdir(keptDir(), { recursive: true });
-  await writeFileAtomic(entryFile(entry.dir), JSON.stringify(entry) + '\n');
+  await writeFileAtomic(entryFile(entry), JSON.stringify(entry) + '\n');
 }
 
-async function forget(dir: string): Promise<void> {
-  await rm(entryFile(dir), { force: true });
+async function forget(k: KeptInclude): Promise<void> {
+  await rm(entryFile(k), { force: true });
 }
 
-/** Whether the include is still there to keep: a pipeline whose nfhot.config is gone (or that is gone) is dropped. */
-const stillThere = (k: KeptInclude) => isPipelineDir(k.dir) && existsSync(join(k.dir, INCLUDE_FILE));
+/** Whether the include is still there to keep: a pipeline whose include is gone (or that is gone) is dropped. */
+const stillThere = (k: KeptInclude) => isPipelineDir(k.dir) && existsSync(pathOf(k));
 
 export interface KeptIncludeResult {
   path: string;
@@ -74,10 +78,11 @@ export async function syncIncludes(ctx: Context, current?: { model: PipelineMode
   return withWriters(async () => {
     const states = await currentStates(ctx);
     const include = current && (await writeIncludeFor(ctx, current.model, states, current));
-    if (current) await keep({ dir: current.model.dir, profiles: current.model.profiles, engine: ctx.engine.address });
+    const mine = current && { dir: current.model.dir, ...(current.model.include !== includePath(current.model.dir) ? { include: current.model.include } : {}) };
+    if (mine) await keep({ ...mine, profiles: current.model.profiles, engine: ctx.engine.address });
     const others: KeptIncludeResult[] = [];
     for (const k of await keptIncludes()) {
-      if (k.engine !== ctx.engine.address || k.dir === current?.model.dir) continue;
+      if (k.engine !== ctx.engine.address || pathOf(k) === current?.model.include) continue;
       others.push(await rewriteKept(ctx, k, states));
     }
     return { ...(include ? { include } : {}), others };
@@ -95,14 +100,14 @@ function withWriters<T>(work: () => Promise<T>): Promise<T> {
 }
 
 async function rewriteKept(ctx: Context, k: KeptInclude, states: ImageState[]): Promise<KeptIncludeResult> {
-  const path = join(k.dir, INCLUDE_FILE);
+  const path = pathOf(k);
   if (!stillThere(k)) {
-    await forget(k.dir);
+    await forget(k);
     ctx.report.info(`${path} is gone: nfhot no longer keeps it`);
     return { path, action: 'dropped' };
   }
   try {
-    const result = await writeIncludeFor(ctx, await scanPipeline(k.dir, k.profiles), states, { quiet: true });
+    const result = await writeIncludeFor(ctx, await scanPipeline(k.dir, k.profiles, k.include), states, { quiet: true });
     if (result.changed) ctx.report.info(`rewrote ${path}, which nfhot keeps: ${result.overrides.length ? `${result.overrides.length} override(s)` : 'it overrides nothing now'}`);
     return { path, action: 'rewritten', overrides: result.overrides.length };
   } catch (err) {
@@ -125,7 +130,7 @@ export async function repairIncludes(ctx: Context): Promise<KeptIncludeResult[]>
     const live = states.flatMap((s) => (s.state === 'patched' ? [s.derivative!, ...(s.pushed ?? [])] : []));
     const repaired: KeptIncludeResult[] = [];
     for (const k of kept) {
-      const text = await readFile(join(k.dir, INCLUDE_FILE), 'utf8').catch(() => undefined);
+      const text = await readFile(pathOf(k), 'utf8').catch(() => undefined);
       // With docker.registryOverride a reference carries the registry in front of the derivative's name.
       const stale = text === undefined || includeReferences(text).some((r) => !live.some((l) => r === l || r.endsWith(`/${l}`)));
       if (stale) repaired.push(await rewriteKept(ctx, k, states));

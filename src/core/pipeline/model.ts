@@ -50,6 +50,8 @@ const WAVE_DEFAULT_STRATEGY = ['container', 'dockerfile', 'conda'];
 
 export interface PipelineModel {
   dir: string;
+  /** Where nfhot writes the pipeline's include: nfhot.config in its directory, or a file given (a pipeline whose files are not yours: nextflow run … -c FILE). */
+  include: string;
   /** Profiles the model was computed with, and those the config defines. */
   profiles: string[];
   availableProfiles: string[];
@@ -150,7 +152,10 @@ function modulePath(owner: string, from: string): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
-export async function scanPipeline(dir: string, profiles?: string[]): Promise<PipelineModel> {
+/** Where the include of the pipeline in `dir` is: the file given, else nfhot.config there. */
+export const includePath = (dir: string, include?: string) => (include ? resolve(include) : join(resolve(dir), INCLUDE_FILE));
+
+export async function scanPipeline(dir: string, profiles?: string[], include?: string): Promise<PipelineModel> {
   const root = resolve(dir);
   const notes: string[] = [];
   const files = await fg(['**/*.nf'], { cwd: root, ignore: IGNORE, absolute: true, followSymbolicLinks: false });
@@ -272,5 +277,5 @@ export async function scanPipeline(dir: string, profiles?: string[]): Promise<Pi
   for (const { c, names } of aliases.values()) {
     for (const alias of names.size ? names : [c.name]) instances.push(instance(declOf(c), relative(root, c.file), alias));
   }
-  return { dir: root, profiles: selected, availableProfiles, ...(registry?.kind === 'image' ? { registry: registry.image } : {}), registryOverride, sif, run, waveProfiles, profileEngines, instances, notes };
+  return { dir: root, include: includePath(root, include), profiles: selected, availableProfiles, ...(registry?.kind === 'image' ? { registry: registry.image } : {}), registryOverride, sif, run, waveProfiles, profileEngines, instances, notes };
 }

@@ -17,9 +17,9 @@ export interface Verdict {
 /**
  * The preflight: for each process the include points at a patched image, what a run with the
  * model's profiles does with it. `included`: nextflow.config includes nfhot.config (else the run
- * needs `-c nfhot.config`).
+ * needs `-c nfhot.config`); `{ with }`: the include is a file outside the pipeline, for `-c FILE`.
  */
-export function preflight(model: PipelineModel, plan: IncludePlan, included: boolean): Verdict[] {
+export function preflight(model: PipelineModel, plan: IncludePlan, included: boolean | { with: string }): Verdict[] {
   const { engine, engines, conda, wave } = model.run;
   const off = Boolean(plan.waveOff);
   const verdicts: Verdict[] = [];
@@ -33,10 +33,10 @@ export function preflight(model: PipelineModel, plan: IncludePlan, included: boo
         say(false, 'nothing', `Nextflow refuses to run with ${engines.join(' and ')} both enabled`);
       } else if (!engine) {
         say(false, 'no container', `${conda && i.conda ? 'it runs in a conda environment on the host' : 'it runs on the host'}: no container, so no patched image${useful ? ` (${useful} would run the patch)` : ''}`);
-      } else if (!included) {
+      } else if (included === false) {
         say(false, `its own container (${o.image})`, `nextflow.config does not include nfhot.config: add includeConfig 'nfhot.config' as its last line (nfhot patch --add-include), or run with -c nfhot.config`);
       } else if (engine === 'docker' || engine === 'podman') {
-        if (!wave) say(true, o.reference, `${engine} runs the patched image`);
+        if (!wave) say(true, o.reference, `${engine} runs the patched image${typeof included === 'object' ? ` (in a run with -c ${included.with})` : ''}`);
         else if (off) say(true, o.reference, `Wave cannot pull an image from this machine's daemon: the include switches Wave off (every task runs its own container, not Wave's; -c nfhot.config or NXF_DISABLE_WAVE_SERVICE=1 make sure of it under either config parser)`);
         else if (o.clearConda && i.conda) say(true, o.reference, `Wave's strategy (${wave.strategy.join(',')}) would build its image from its conda environment: the include clears its conda, so Wave takes the pushed image`);
         else say(true, o.reference, 'Wave takes the pushed image');
