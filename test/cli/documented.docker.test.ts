@@ -61,19 +61,28 @@ function optionLines(command: string, help: string): string[][] {
   return lines;
 }
 
-/** A pipeline to run them in, and the package directories they name beside it. */
-function sandbox(lines: string[][]): string {
+/**
+ * A pipeline to run them in, a home directory for `~/`, and what they name: package directories
+ * beside the pipeline, pipelines named by --pipeline. Returns the pipeline, the home and the lines
+ * with `~/` made that home's.
+ */
+function sandbox(lines: string[][]): { cwd: string; home: string; lines: string[][] } {
   const root = tempDir();
+  const home = join(root, 'home');
   const pipeline = join(root, 'pipeline');
-  cpSync('examples', pipeline, { recursive: true, filter: (p) => !/\/(work|seqstats)$/.test(p) });
-  for (const arg of lines.flat()) {
-    if (!/^\.{1,2}\//.test(arg) || arg.endsWith('.tgz')) continue;
-    const dir = resolve(pipeline, arg);
-    if (!dir.startsWith(root) || existsSync(dir)) continue;
-    mkdirSync(dir, { recursive: true });
-    writeFileSync(join(dir, 'pyproject.toml'), '[project]\nname = "mypkg"\nversion = "1.0"\n');
+  const copy = (to: string) => cpSync('examples', to, { recursive: true, filter: (p) => !/\/(work|seqstats)$/.test(p) });
+  copy(pipeline);
+  const expanded = lines.map((l) => l.map((a) => a.replace(/^~\//, `${home}/`)));
+  for (const line of expanded) {
+    line.forEach((arg, i) => {
+      const dir = resolve(pipeline, arg);
+      if (!dir.startsWith(root) || existsSync(dir) || arg.endsWith('.tgz') || !(/^\.{1,2}\//.test(arg) || arg.startsWith(home))) return;
+      if (line[i - 1] === '--pipeline') return copy(dir);
+      mkdirSync(dir, { recursive: true });
+      writeFileSync(join(dir, 'pyproject.toml'), '[project]\nname = "mypkg"\nversion = "1.0"\n');
+    });
   }
-  return pipeline;
+  return { cwd: pipeline, home, lines: expanded };
 }
 
 describe('the command lines the README and --help show', () => {
@@ -87,10 +96,10 @@ describe('the command lines the README and --help show', () => {
     // Enough to mean something: the README's own lines and every command's options.
     expect(lines.length).toBeGreaterThan(60);
     expect(lines).toContainEqual(['patch', '../mypkg', '--no-deps']);
-    const cwd = sandbox(lines);
-    const env = { DOCKER_HOST: 'tcp://127.0.0.1:1', CONTAINER_HOST: 'tcp://127.0.0.1:1', GIT_ALLOW_PROTOCOL: 'file', NFHOT_CACHE: tempDir(), NFHOT_STATE: tempDir() };
+    const { cwd, home, lines: expanded } = sandbox(lines);
+    const env = { HOME: home, DOCKER_HOST: 'tcp://127.0.0.1:1', CONTAINER_HOST: 'tcp://127.0.0.1:1', GIT_ALLOW_PROTOCOL: 'file', NFHOT_CACHE: tempDir(), NFHOT_STATE: tempDir() };
     const usage: string[] = [];
-    for (const args of lines) {
+    for (const args of expanded) {
       const result = await nfhot(args, { cwd, env, input: '', timeout: 60_000 });
       if (result.exitCode === 2 || result.exitCode === undefined) usage.push(`nfhot ${args.join(' ')} → exit ${result.exitCode}: ${result.stderr.split('\n').find((l) => l.startsWith('nfhot: error:')) ?? result.stderr.slice(-300)}`);
     }
