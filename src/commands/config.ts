@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import type { Context } from '../core/context.js';
-import { UsageError, UserError } from '../core/errors.js';
+import { UsageError } from '../core/errors.js';
 import { compareWithNextflow, parseInspect, processRuns, type CheckResult, type ProcessRun } from '../core/pipeline/check.js';
 import { includeReferences } from '../core/pipeline/include.js';
 import type { IncludeResult } from '../core/pipeline/include-file.js';
@@ -73,10 +73,17 @@ async function checkWithNextflow(ctx: Context, model: PipelineModel, include: In
     ctx.report.warn('nextflow is not on PATH: the preflight is nfhot\'s reading of the pipeline, not compared with what `nextflow inspect` reports');
     return undefined;
   }
-  if (run.exitCode !== 0) throw new UserError(`nextflow inspect failed (exit ${run.exitCode})`, 'run it yourself to see why: nextflow ' + args.join(' '), run.stderr);
-  const result = compareWithNextflow(model, include.overrides, parseInspect(run.stdout));
-  for (const d of result.differences) ctx.report.warn(d);
-  ctx.report.info(`nextflow inspect agrees on ${result.agree} process(es); ${result.differences.length} difference(s)`);
+  let result: CheckResult = { agree: 0, differences: [] };
+  if (run.exitCode === 0) {
+    result = compareWithNextflow(model, include.overrides, parseInspect(run.stdout));
+    for (const d of result.differences) ctx.report.warn(d);
+    ctx.report.info(`nextflow inspect agrees on ${result.agree} process(es); ${result.differences.length} difference(s)`);
+  } else {
+    // Nextflow's own reason (a plugin it cannot get, Wave's nf-wave offline, say): the comparison is skipped, the rest of the preflight stands.
+    const said = `${run.stdout}\n${run.stderr}`;
+    const why = (/ERROR ~ (.+)/.exec(said)?.[1] ?? run.stderr.split('\n').find((l) => l.trim()))?.trim() ?? `exit ${run.exitCode}`;
+    ctx.report.warn(`nextflow inspect failed (${why}): nfhot's reading is not compared with Nextflow's; run it yourself to see why: nextflow ${args.join(' ')}`);
+  }
   // With Wave on in the profiles: whether it stays on as Nextflow resolves the config, the include with it.
   if (!model.run.wave) return result;
   const flat = await ctx.programs.run('nextflow', ['config', '-flat', ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []), model.dir], { cwd: model.dir });

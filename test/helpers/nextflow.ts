@@ -1,12 +1,12 @@
 // The real Nextflow, as scripts/nextflow.sh got it from Maven Central, run by the tests: its runs
 // checked with its own trace.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import { expect } from 'vitest';
 import { nfhot } from './cli.js';
-import { tempDir } from './repos.js';
+import { git, tempDir } from './repos.js';
 
 /** The Nextflow version the tier runs (NFHOT_TEST_NEXTFLOW picks another that scripts/nextflow.sh got). */
 export const NEXTFLOW_VERSION = process.env.NFHOT_TEST_NEXTFLOW ?? '24.10.6';
@@ -56,10 +56,16 @@ function runConfig(): string {
 export async function nextflowRun(dir: string, args: string[], options: { env?: Record<string, string>; launch?: string } = {}) {
   const trace = join(tempDir(), 'trace.tsv');
   const cwd = options.launch ?? dir;
-  const result = await execa(nextflowBin(), ['run', options.launch ? dir : '.', '-c', runConfig(), '-with-trace', trace, ...args], { cwd, reject: false, env: { NXF_HOME: HOME, ...options.env }, all: true });
+  const result = await execa(nextflowBin(), nextflowArgs(options.launch ? dir : '.', trace, args), { cwd, reject: false, env: { ...NEXTFLOW_ENV, ...options.env }, all: true });
   const rows = existsSync(trace) ? readTrace(trace) : [];
   return { ...result, rows, log: () => readFileSync(join(cwd, '.nextflow.log'), 'utf8') };
 }
+
+/** The arguments of such a run, for a command run by someone else (nfhot watch): `nextflow run PROJECT … -with-trace TRACE ARGS`. */
+export const nextflowArgs = (project: string, trace: string, args: string[]) => ['run', project, '-c', runConfig(), '-with-trace', trace, ...args];
+
+/** The environment of the tests' Nextflow runs: a home of the tests' own. */
+export const NEXTFLOW_ENV = { NXF_HOME: HOME };
 
 export function readTrace(file: string): TraceRow[] {
   const [header, ...lines] = readFileSync(file, 'utf8').trim().split('\n');
@@ -93,4 +99,45 @@ export async function expectNfhotReadsAsNextflowRan(dir: string, profiles: strin
 /** The example pipeline's Docker build, as the README gives it, for an image of the tests' own. */
 export async function buildExampleImage(tag: string, base: string): Promise<void> {
   await execa('docker', ['build', '-q', '--build-arg', `BASE=${base}`, '-t', tag, 'examples'], { env: { DOCKER_BUILDKIT: '0' } });
+}
+
+/**
+ * A copy of a pipeline whose modules name images of the test's own (`renames`: text in the
+ * modules' container names, replaced); `untouched`: without the line that includes nfhot.config,
+ * as a pipeline nextflow pulled into ~/.nextflow/assets is.
+ */
+export function copyPipeline(from: string, renames: Record<string, string>, options: { untouched?: boolean } = {}): string {
+  const dir = join(tempDir(), 'pipeline');
+  // Not what runs leave, nor the example's own package.
+  cpSync(from, dir, { recursive: true, filter: (p) => !/^(work|results|\.nextflow|seqstats|nfhot\.config)$/.test(relative(from, p)) });
+  for (const file of (readdirSync(join(dir, 'modules'), { recursive: true }) as string[]).filter((f) => f.endsWith('.nf'))) {
+    const path = join(dir, 'modules', file);
+    let text = readFileSync(path, 'utf8');
+    for (const [from, to] of Object.entries(renames)) text = text.replaceAll(from, to);
+    writeFileSync(path, text);
+  }
+  const config = join(dir, 'nextflow.config');
+  if (options.untouched) writeFileSync(config, readFileSync(config, 'utf8').replace(/\n\/\/ Patched images from nfhot.*\nincludeConfig 'nfhot.config'\n/, '\n'));
+  return dir;
+}
+
+/** Every file of a directory and its content: to show it untouched. */
+export function contents(dir: string): Record<string, string> {
+  return Object.fromEntries((readdirSync(dir, { recursive: true }) as string[]).filter((f) => statSync(join(dir, f)).isFile()).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+}
+
+/** The example package's repository: main (1.0.0), fix-lowercase (1.0.1, the fix), fix-again (1.0.2, another commit). */
+export async function seqstatsRepo(): Promise<string> {
+  const dir = join(tempDir(), 'seqstats');
+  cpSync('examples/seqstats', dir, { recursive: true });
+  await git(dir, 'init', '-q', '-b', 'main');
+  await git(dir, 'add', '-A');
+  await git(dir, 'commit', '-qm', '1.0.0');
+  await git(dir, 'checkout', '-qb', 'fix-lowercase');
+  await execa('git', ['apply', join(process.cwd(), 'examples/seqstats-fix-lowercase.patch')], { cwd: dir });
+  await git(dir, 'commit', '-qam', 'fix');
+  await git(dir, 'checkout', '-qb', 'fix-again');
+  for (const f of ['pyproject.toml', 'src/seqstats/__init__.py']) writeFileSync(join(dir, f), readFileSync(join(dir, f), 'utf8').replace('1.0.1', '1.0.2'));
+  await git(dir, 'commit', '-qam', '1.0.2');
+  return dir;
 }

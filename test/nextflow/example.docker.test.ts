@@ -2,15 +2,16 @@
 // patch from the fix branch makes -resume rerun exactly the tasks of the patched image, the same
 // patch again reruns nothing, another commit reruns them again, and the rollback gives back the
 // first run's results. Every run is checked with Nextflow's trace.
-import { cpSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { execa } from 'execa';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo, docker } from '../helpers/docker.js';
-import { buildExampleImage, expectNfhotReadsAsNextflowRan, nextflowRun, statuses, type TraceRow } from '../helpers/nextflow.js';
-import { git, tempDir } from '../helpers/repos.js';
+import { buildExampleImage, contents, copyPipeline, expectNfhotReadsAsNextflowRan, NEXTFLOW_ENV, nextflowArgs, nextflowBin, nextflowOnPath, nextflowRun, readTrace, seqstatsRepo, statuses, type TraceRow } from '../helpers/nextflow.js';
+import { tempDir } from '../helpers/repos.js';
 import { BASE } from '../fixtures/images.mjs';
 
 const PREFIX = `nfhot-test-${randomBytes(5).toString('hex')}`;
@@ -20,44 +21,7 @@ const GC = 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC';
 const UPPER = 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC_UPPER';
 const VERSION = 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_VERSION';
 const LINES = 'NFHOT_EXAMPLE:SEQSTATS:COUNT_LINES';
-
-/**
- * A copy of the example pipeline whose modules name images of this test's own (the example's are
- * biocontainers/…); `untouched`: without the line that includes nfhot.config, as a pipeline
- * nextflow pulled into ~/.nextflow/assets is.
- */
-function pipeline(untouched = false): string {
-  const dir = join(tempDir(), 'pipeline');
-  cpSync('examples', dir, { recursive: true, filter: (p) => !/\/(work|results|\.nextflow)$/.test(p) });
-  for (const module of readdirSync(join(dir, 'modules/local'))) {
-    const file = join(dir, 'modules/local', module, 'main.nf');
-    writeFileSync(file, readFileSync(file, 'utf8').replaceAll('biocontainers/', `${PREFIX}/`));
-  }
-  const config = join(dir, 'nextflow.config');
-  if (untouched) writeFileSync(config, readFileSync(config, 'utf8').replace(/\n\/\/ Patched images from nfhot.*\nincludeConfig 'nfhot.config'\n/, '\n'));
-  return dir;
-}
-
-/** Every file of a directory and its content: to show it untouched. */
-function contents(dir: string): Record<string, string> {
-  return Object.fromEntries((readdirSync(dir, { recursive: true }) as string[]).filter((f) => statSync(join(dir, f)).isFile()).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
-}
-
-/** The package's repository: main (1.0.0), fix-lowercase (1.0.1, the fix), fix-again (1.0.2, another commit). */
-async function seqstatsRepo(): Promise<string> {
-  const dir = join(tempDir(), 'seqstats');
-  cpSync('examples/seqstats', dir, { recursive: true });
-  await git(dir, 'init', '-q', '-b', 'main');
-  await git(dir, 'add', '-A');
-  await git(dir, 'commit', '-qm', '1.0.0');
-  await git(dir, 'checkout', '-qb', 'fix-lowercase');
-  await execa('git', ['apply', join(process.cwd(), 'examples/seqstats-fix-lowercase.patch')], { cwd: dir });
-  await git(dir, 'commit', '-qam', 'fix');
-  await git(dir, 'checkout', '-qb', 'fix-again');
-  for (const f of ['pyproject.toml', 'src/seqstats/__init__.py']) writeFileSync(join(dir, f), readFileSync(join(dir, f), 'utf8').replace('1.0.1', '1.0.2'));
-  await git(dir, 'commit', '-qam', '1.0.2');
-  return dir;
-}
+const pipeline = (untouched = false) => copyPipeline('examples', { 'biocontainers/': `${PREFIX}/` }, { untouched });
 
 const byProcess = (rows: TraceRow[], process: string) => rows.filter((r) => r.process === process);
 
@@ -143,5 +107,57 @@ describe(`the example pipeline under the real Nextflow`, () => {
     const third = await run('-c', include, '-resume');
     expect(statuses(third.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['FAILED'], [UPPER]: ['CACHED'], [VERSION]: ['CACHED'] });
     expect(contents(assets)).toEqual(before);
+  });
+
+  it('nfhot rerun of the task real Nextflow ran and that failed passes with the patch; the work directory is untouched; the preflight asks the real nextflow', async () => {
+    const dir = pipeline();
+    const repo = await seqstatsRepo();
+    expect((await nfhot(['config'], { cwd: dir })).exitCode).toBe(0);
+    const first = await nextflowRun(dir, ['-profile', 'docker']);
+    const [bucket, rest] = byProcess(first.rows, GC)[0]!.hash.split('/') as [string, string];
+    const task = join(dir, 'work', bucket, readdirSync(join(dir, 'work', bucket)).find((d) => d.startsWith(rest))!);
+    const before = contents(task);
+    expect((await nfhot(['rerun', task], { cwd: dir })).exitCode).toBe(1); // not patched yet: the original, failing as before
+
+    expect((await nfhot(['patch', `git+file://${repo}@fix-lowercase`], { cwd: dir })).exitCode).toBe(0);
+    const rerun = await nfhot(['rerun', task, '--json'], { cwd: dir });
+    expect(rerun.exitCode, rerun.stderr).toBe(0);
+    expect(JSON.parse(rerun.stdout)).toMatchObject({ patched: true, exitCode: 0, outputs: ['sequences.gc.tsv'] });
+    expect(readFileSync(join(JSON.parse(rerun.stdout).ranIn, 'sequences.gc.tsv'), 'utf8')).toContain('ACGTacgt\tGC=0.50');
+    expect(contents(task)).toEqual(before);
+
+    // The preflight with the real nextflow on PATH: its inspect agrees with nfhot's reading.
+    const check = await nfhot(['config', '--check'], { cwd: dir, env: { PATH: nextflowOnPath(), ...NEXTFLOW_ENV } });
+    expect(check.exitCode, check.stderr).toBe(0);
+    expect(check.stderr).toMatch(/nextflow inspect agrees on 4 process\(es\); 0 difference\(s\)/);
+  });
+
+  it('nfhot watch … -- nextflow run . -resume: a saved edit reruns the patched tasks with it, the rest cached', async () => {
+    const dir = pipeline();
+    expect((await nfhot(['config'], { cwd: dir })).exitCode).toBe(0);
+    const wc = join(tempDir(), 'wc');
+    await execa('git', ['clone', '-q', '-b', 'fix-lowercase', await seqstatsRepo(), wc]);
+    const trace = join(tempDir(), 'trace.tsv');
+    const child = nfhot(['watch', wc, '--', nextflowBin(), ...nextflowArgs('.', trace, ['-profile', 'docker', '-resume'])], { cwd: dir, env: NEXTFLOW_ENV, buffer: false });
+    let stderr = '';
+    child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
+    const runs = () => (stderr.match(/watch: \S+ exited with 0/g) ?? []).length;
+    const until = async (n: number) => {
+      for (const end = Date.now() + 180_000; runs() < n; await sleep(200)) if (Date.now() > end) throw new Error(`no run ${n}:\n${stderr}`);
+    };
+    try {
+      await until(1);
+      expect(statuses(readTrace(trace))).toEqual({ [LINES]: ['COMPLETED'], [GC]: ['COMPLETED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
+      const cli = join(wc, 'src/seqstats/cli.py');
+      writeFileSync(cli, readFileSync(cli, 'utf8').replace('GC=', 'gc-content='));
+      await until(2);
+      expect(stderr).toMatch(/watch: patched in [\d.]+ s \(src\/seqstats\/cli\.py changed\): \S+ synced/);
+      const rows = readTrace(trace);
+      expect(statuses(rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['COMPLETED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
+      expect(readFileSync(join(dir, 'results/seqstats_gc/sequences.gc.tsv'), 'utf8')).toContain('ACGTacgt\tgc-content=0.50');
+    } finally {
+      child.kill('SIGINT');
+      await child.catch(() => undefined);
+    }
   });
 });

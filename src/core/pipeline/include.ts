@@ -152,16 +152,17 @@ export function renderInclude(plan: IncludePlan, template = includeTemplate()): 
       "// Wave is on in this run's profiles, and the Wave service cannot pull an image from this",
       "// machine's Docker daemon: switched off here, every task runs its own container directly (the",
       '// first run after this re-runs the tasks Wave ran). `nfhot push` the patched images to a',
-      '// registry Wave can reach to keep it on. Set at the top and in each profile that turns it on',
-      "// (Nextflow's two config parsers apply profiles at different points); -c nfhot.config or",
+      '// registry Wave can reach to keep it on. Set in each profile that turns it on, then at the top',
+      "// (Nextflow's two config parsers apply profiles at different points; the profiles first, as under",
+      "// the first parser a top-level `wave` written before would take a `wave` profile's setting); -c nfhot.config or",
       '// NXF_DISABLE_WAVE_SERVICE=1 make sure of it.',
-      'wave.enabled = false',
     );
     if (plan.waveOff.profiles.length) {
       lines.push('profiles {');
       for (const p of plan.waveOff.profiles) lines.push(`    ${/^[A-Za-z_]\w*$/.test(p) ? p : groovyString(p)} {`, '        wave.enabled = false', '    }');
       lines.push('}');
     }
+    lines.push('wave.enabled = false');
   }
   return lines.join('\n') + '\n';
 }
