@@ -3,7 +3,7 @@
 // times after a warm-up round, compared scenarios alternating within each round. Prints a table,
 // writes bench/results.json and bench/RESULTS.md. Usage: npm run bench [-- --rounds N] [-- --only PARTS]
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
 import { buildFixtureImages } from '../test/fixtures/images.mjs';
@@ -12,7 +12,7 @@ import { writeSyntheticPipeline } from '../test/fixtures/pipelines/synthetic.mjs
 const ROOT = resolve(new URL('..', import.meta.url).pathname);
 const arg = (name) => (process.argv.indexOf(name) > 0 ? process.argv[process.argv.indexOf(name) + 1] : undefined);
 const ROUNDS = Number(arg('--rounds') ?? 7);
-// --only loop,watch,large,rebuild,startup,scan,fanout,growth: a part of the benchmark (for profiling); targets need them all.
+// --only loop,watch,large,rebuild,startup,scan,fanout,growth,nextflow: a part of the benchmark (for profiling); targets need them all.
 const ONLY = arg('--only')?.split(',');
 const part = (name) => !ONLY || ONLY.includes(name);
 const NFHOT = ['node', join(ROOT, 'bin/nfhot.js')];
@@ -316,6 +316,82 @@ if (part('growth')) {
   await reset(IMG);
 }
 
+// ---- 11: the loop through the real Nextflow (the example pipeline): a one-line edit saved → the
+// pipeline rerun finished with it. nfhot: `nfhot patch ./seqstats` (a sync) then `nextflow run
+// -resume` (only the patched image's tasks rerun); by hand: `docker build` of the image (its
+// cache keeps the base and the venv) then `nextflow run` without -resume, since a rebuilt image
+// under the same tag gives the same task hashes and -resume would reuse the old results.
+const nextflowLoop = { 'nextflow: first run of the example': [], 'nextflow: edit → nfhot patch + nextflow run -resume': [], 'nextflow: edit → docker build + nextflow run': [] };
+if (part('nextflow')) {
+  log('the example pipeline under the real Nextflow');
+  await run('bash', ['scripts/nextflow.sh']);
+  const nextflow = join(process.env.NFHOT_TEST_CACHE || join(homedir(), '.cache', 'nfhot-test'), 'nextflow', '24.10.6', 'nextflow');
+  const env = { NXF_HOME: join(scratch, 'nxf-home') };
+  const ex = join(scratch, 'example');
+  cpSync(join(ROOT, 'examples'), ex, { recursive: true, filter: (p) => !/\/(work|results|\.nextflow)$/.test(p) });
+  const exGit = (...args) => run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.org', ...args], { cwd: join(ex, 'seqstats') });
+  await exGit('init', '-q', '-b', 'main');
+  await exGit('apply', join(ROOT, 'examples/seqstats-fix-lowercase.patch'));
+  const pipelines = {};
+  // Three copies: nfhot's, the by-hand flow's, and one for first runs (launched apart: -resume takes up a directory's last run).
+  for (const who of ['nfhot', 'manual', 'first']) {
+    const dir = join(scratch, `pipeline-${who}`);
+    cpSync(ex, dir, { recursive: true, filter: (p) => !p.startsWith(join(ex, 'seqstats')) });
+    for (const f of ['modules/local/seqstats/main.nf', 'modules/local/count_lines/main.nf']) {
+      const path = join(dir, f);
+      writeFileSync(path, readFileSync(path, 'utf8').replaceAll('biocontainers/', `nfhot-bench-${who === 'manual' ? 'manual' : 'nfhot'}/`));
+    }
+    writeFileSync(join(dir, 'nfhot.config'), '');
+    pipelines[who] = dir;
+  }
+  for (const who of ['nfhot', 'manual']) await docker('tag', 'nfhot/debian-python:bookworm', `quay.io/nfhot-bench-${who}/coreutils:9.1--nfhot0`);
+  const seqstatsOf = (who) => `quay.io/nfhot-bench-${who}/seqstats:1.0.0--nfhot0`;
+  const idOf = async (image) => (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { reject: false })).stdout;
+  const build = async () => {
+    const before = await idOf(seqstatsOf('manual'));
+    await docker('build', '-q', '-t', seqstatsOf('manual'), ex);
+    if (before && before !== (await idOf(seqstatsOf('manual')))) await run('docker', ['rmi', before], { reject: false }); // the replaced build, if nothing else names it
+  };
+  const nf = (who, ...args) => run(nextflow, ['run', '.', '-profile', 'docker', ...args], { cwd: pipelines[who], env });
+  await build();
+  await docker('tag', seqstatsOf('manual'), seqstatsOf('nfhot'));
+  await nfhot(['patch', join(ex, 'seqstats'), '--image', seqstatsOf('nfhot'), '--pipeline', pipelines.nfhot]);
+  const module = join(ex, 'seqstats/src/seqstats/__init__.py');
+  const text = readFileSync(module, 'utf8');
+  for (let round = 0; round <= 3; round++) {
+    log(`nextflow, round ${round}/3${round === 0 ? ' (warm-up)' : ''}`);
+    const times = {};
+    const scenarios = {
+      first: async () => {
+        rmSync(join(pipelines.first, 'work'), { recursive: true, force: true });
+        times['nextflow: first run of the example'] = (await timed(() => nf('first'))).seconds;
+      },
+      nfhot: async () => {
+        writeFileSync(module, `${text}EDITED = ${++edits}\n`);
+        times['nextflow: edit → nfhot patch + nextflow run -resume'] = (
+          await timed(async () => {
+            await nfhot(['patch', join(ex, 'seqstats'), '--image', seqstatsOf('nfhot'), '--pipeline', pipelines.nfhot]);
+            await nf('nfhot', '-resume');
+          })
+        ).seconds;
+      },
+      manual: async () => {
+        writeFileSync(module, `${text}EDITED = ${++edits}\n`);
+        times['nextflow: edit → docker build + nextflow run'] = (
+          await timed(async () => {
+            await build();
+            await nf('manual');
+          })
+        ).seconds;
+      },
+    };
+    for (const name of rotate(Object.keys(scenarios), round)) await scenarios[name]();
+    if (round > 0) for (const [k, v] of Object.entries(times)) nextflowLoop[k].push(v);
+  }
+  await nfhot(['rollback', seqstatsOf('nfhot')], { reject: false });
+  for (const who of ['nfhot', 'manual']) await run('docker', ['rmi', seqstatsOf(who), `quay.io/nfhot-bench-${who}/coreutils:9.1--nfhot0`], { reject: false });
+}
+
 // ---- results.
 const S = Object.fromEntries(
   Object.entries({
@@ -326,6 +402,7 @@ const S = Object.fromEntries(
     ...startup,
     [`scan: nfhot config, ${scanned} modules`]: scan,
     ...Object.fromEntries(Object.entries(fanout).map(([n, v]) => [`fan-out: ${n} image${n === '1' ? '' : 's'}`, v])),
+    ...nextflowLoop,
   })
     .filter(([, v]) => v.length)
     .map(([k, v]) => [k, summary(v)]),

@@ -5,6 +5,7 @@ import type { ImageRollbackResult } from '../commands/rollback.js';
 import type { StatusEntry } from '../commands/status.js';
 import { installedFrom } from '../core/record.js';
 import { shortId } from '../core/reference.js';
+import type { ContainerValue } from '../core/pipeline/container.js';
 import type { PipelineModel } from '../core/pipeline/model.js';
 import type { IncludeResult } from '../core/pipeline/include-file.js';
 
@@ -36,12 +37,13 @@ export function formatModel(model: PipelineModel, include: IncludeResult): strin
   const rows = model.instances.map((i) => {
     const name = i.fqn ?? i.alias;
     const override = include.overrides.find((o) => o.processes.includes(name));
-    const c = i.container;
-    const image = !c ? '(no container)' : c.kind === 'image' ? c.image : `? ${c.why}: ${c.text.replace(/\s+/g, ' ')}`;
-    return [name, image, override ? `→ ${override.reference}` : ''];
+    const show = (c: ContainerValue | null | undefined) => (!c ? '(no container)' : c.kind === 'image' ? c.image : `? ${c.why}: ${c.text.replace(/\s+/g, ' ')}`);
+    // Under Singularity and the like: what that engine runs, and the Docker image a patch replaces.
+    const image = i.runs === undefined ? show(i.container) : `${show(i.runs)}${i.container?.kind === 'image' && i.runs?.kind === 'image' && i.runs.image !== i.container.image ? `  (Docker: ${i.container.image})` : ''}`;
+    return [name, `${image}${i.uncalled ? '  (not called)' : ''}`, override ? `→ ${override.reference}` : ''];
   });
   const width = Math.max(7, ...rows.map((r) => r[0]!.length));
-  const lines = [`pipeline ${model.dir}  profiles: ${model.profiles.join(',') || '(none)'}${model.registry ? `  docker.registry: ${model.registry}` : ''}`];
+  const lines = [`pipeline ${model.dir}  profiles: ${model.profiles.join(',') || '(none)'}${model.registry ? `  ${model.run.engine === 'podman' ? 'podman' : 'docker'}.registry: ${model.registry}` : ''}`];
   for (const [name, image, override] of rows) lines.push(`${name!.padEnd(width)}  ${image}${override ? `  ${override}` : ''}`);
   lines.push(`${include.path}: ${include.overrides.length ? `${include.overrides.length} override(s)` : 'overrides nothing'}${include.written ? '' : ' (not written)'}${include.included ? '' : '; not yet included by nextflow.config'}`);
   if (include.verdicts.length) {

@@ -3,7 +3,7 @@ import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { compareWithNextflow, parseInspect, processRuns, type CheckResult, type ProcessRun } from '../core/pipeline/check.js';
 import { includeReferences } from '../core/pipeline/include.js';
-import type { IncludeResult } from '../core/pipeline/include-file.js';
+import { writeIncludeFor, type IncludeResult } from '../core/pipeline/include-file.js';
 import { keptIncludes, syncIncludes, type KeptInclude, type KeptIncludeResult } from '../core/pipeline/kept.js';
 import { INCLUDE_FILE, includePath, pipelineDir, scanPipeline, type PipelineModel } from '../core/pipeline/model.js';
 
@@ -33,8 +33,11 @@ export async function config(options: ConfigOptions, ctx: Context): Promise<Conf
   if (!dir) throw new UsageError('no pipeline here', 'run in the pipeline directory, or point --pipeline at it (nfhot config --list shows the includes nfhot keeps)');
   const model = await scanPipeline(dir, options.profiles, options.include);
   for (const note of model.notes) ctx.report.warn(note);
-  await ctx.engine.ping();
-  const { include, others } = await syncIncludes(ctx, { model, ...(options.dryRun ? { dryRun: true } : {}), ...(options.addInclude ? { addInclude: true } : {}) });
+  // A dry run reads the pipeline without the daemon too: then without what is patched, and said.
+  const reachable = options.dryRun ? await ctx.engine.ping().then(() => true, (err: Error) => (ctx.report.warn(`${err.message.split('\n')[0]}: the pipeline as nfhot reads it, not what is patched`), false)) : (await ctx.engine.ping(), true);
+  const { include, others } = reachable
+    ? await syncIncludes(ctx, { model, ...(options.dryRun ? { dryRun: true } : {}), ...(options.addInclude ? { addInclude: true } : {}) })
+    : { include: await writeIncludeFor(ctx, model, [], { dryRun: true }), others: [] };
   const result: ConfigResult = { model, include: include!, runs: processRuns(model, include!.overrides), ...(others.length ? { includes: others } : {}) };
   const check = options.check ? await checkWithNextflow(ctx, model, include!) : undefined;
   if (check?.waveEnabled) {

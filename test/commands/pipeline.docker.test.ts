@@ -56,7 +56,7 @@ describe('nfhot and a pipeline', () => {
         { image: 'nfhot-test-missing/none:1', why: 'not in the local Docker daemon (pull or build it to patch it)' },
       ].sort((a, b) => a.image.localeCompare(b.image)),
     );
-    expect(ctx.lines.join('')).toMatch(/PIPE:DYNAMIC: container "\$\{params.registry\}\/greet:1" .*: it interpolates values known only at run time; if it runs greet, name its image with --image/);
+    expect(ctx.lines.join('')).toMatch(/PIPE:DYNAMIC: container "\$\{params.registry\}\/greet:1" .*: it depends on params.registry \(no config sets it\); if it runs greet, name its image with --image/);
     expect(await runIn(venv, 'greet')).toBe('greet 1.1.0 feature');
 
     const text = include(dir);
@@ -124,7 +124,7 @@ describe('nfhot and a pipeline', () => {
     expect(wave.exitCode, wave.stderr).toBe(0);
     expect(wave.stdout).toContain('a run with -profile docker,wave (docker, Wave (conda,container)):');
     expect(wave.stdout).toMatch(/GREET {2}uses the patch: nfhot\.local\/\S+ \(Wave cannot pull an image from this machine's daemon: the include switches Wave off/);
-    expect(include(dir)).toMatch(/\nwave\.enabled = false\nprofiles \{\n {4}wave \{\n {8}wave\.enabled = false/);
+    expect(include(dir)).toMatch(/\nprofiles \{\n {4}wave \{\n {8}wave\.enabled = false\n {4}\}\n\}\nwave\.enabled = false\n/);
 
     // With nextflow on PATH, --check asks it how it resolves Wave with the include: still on here.
     const bin = tempDir('nfhot-fake-nextflow-');

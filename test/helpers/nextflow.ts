@@ -39,12 +39,14 @@ export interface TraceRow {
 }
 
 /**
- * The config every run gets (-c): the trace fields the tests read, and a failed task lets the
- * others finish (so that which ran does not depend on timing). Neither is part of a task's hash.
+ * The config every run gets (-c): the trace fields the tests read, and a failed task ignored, so
+ * that every other task runs whatever the timing ('finish' submits nothing after a failure, and
+ * which tasks were submitted by then depends on the machine's load). Neither is part of a task's
+ * hash; the failure shows in the trace (FAILED, its exit code), and the run exits 0.
  */
 function runConfig(): string {
   const file = join(HOME, 'run.config');
-  if (!existsSync(file)) writeFileSync(file, "trace {\n    fields = 'name,status,container,hash,exit'\n    overwrite = true\n}\nprocess.errorStrategy = 'finish'\n");
+  if (!existsSync(file)) writeFileSync(file, "trace {\n    fields = 'name,status,container,hash,exit'\n    overwrite = true\n}\nprocess.errorStrategy = 'ignore'\n");
   return file;
 }
 
@@ -140,4 +142,26 @@ export async function seqstatsRepo(): Promise<string> {
   for (const f of ['pyproject.toml', 'src/seqstats/__init__.py']) writeFileSync(join(dir, f), readFileSync(join(dir, f), 'utf8').replace('1.0.1', '1.0.2'));
   await git(dir, 'commit', '-qam', '1.0.2');
   return dir;
+}
+
+/**
+ * The same comparison with what `nextflow inspect` says each process would run with these
+ * profiles (no task runs, no image is needed); `unknown`: processes nfhot must say it cannot tell,
+ * with what they depend on. Returns nfhot's reading.
+ */
+export async function expectNfhotReadsAsNextflowInspects(dir: string, profiles: string, unknown: Record<string, RegExp> = {}) {
+  const inspect = await execa(nextflowBin(), ['inspect', '-format', 'json', '-profile', profiles, '.'], { cwd: dir, env: NEXTFLOW_ENV, reject: false });
+  expect(inspect.exitCode, inspect.stderr).toBe(0);
+  const inspected = (JSON.parse(inspect.stdout.slice(inspect.stdout.indexOf('{'))) as { processes: { name: string; container: string | null }[] }).processes;
+  // Without a daemon: reading a pipeline needs none.
+  const read = await nfhot(['config', '--json', '--dry-run', '--pipeline', dir, '--profile', profiles], { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+  expect(read.exitCode, read.stderr).toBe(0);
+  const runs = (JSON.parse(read.stdout) as { runs: { process: string; container?: string | null; unknown?: string }[] }).runs;
+  const said = Object.fromEntries(inspected.map((p) => [p.name, runs.find((r) => r.process === p.name)?.container ?? (runs.some((r) => r.process === p.name) ? undefined : "not in nfhot's reading")]));
+  const expected = Object.fromEntries(inspected.map((p) => [p.name, unknown[p.name] ? undefined : p.container]));
+  expect(said).toEqual(expected);
+  for (const [p, why] of Object.entries(unknown)) expect(runs.find((r) => r.process === p)?.unknown).toMatch(why);
+  // And nothing more runs in nfhot's reading than in Nextflow's.
+  expect(runs.map((r) => r.process).sort()).toEqual(inspected.map((p) => p.name).sort());
+  return { runs, stderr: read.stderr };
 }

@@ -9,6 +9,8 @@ export interface TestPodman {
   host: string;
   /** Runs the podman CLI on the same storage. */
   podman(...args: string[]): Promise<string>;
+  /** How the podman CLI reaches the same storage (what a Nextflow run's `podman run` needs): global options and variables. */
+  cli: { options: string[]; env: Record<string, string> };
   /** Copies images from the Docker daemon into Podman's storage; Podman names them localhost/NAME. */
   load(images: string[]): Promise<void>;
   stop(): Promise<void>;
@@ -34,6 +36,7 @@ export async function startPodman(options: { insecure?: string[] } = {}): Promis
   return {
     host,
     podman,
+    cli: { options: storage, env },
     async load(images) {
       await execa('sh', ['-c', 'docker save "$@" | podman --root "$R" --runroot "$RR" load -q', 'sh', ...images], { env: { ...env, R: storage[1], RR: storage[3] } });
     },

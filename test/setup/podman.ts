@@ -5,7 +5,7 @@ import { startRegistry } from '../helpers/registry.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {
-    podman: { host: string; registry: string };
+    podman: { host: string; registry: string; cli: { options: string[]; env: Record<string, string> } };
   }
 }
 
@@ -19,7 +19,7 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const podman = await startPodman({ insecure: [registry.host] });
   await podman.load(Object.values(images));
   project.provide('images', Object.fromEntries(Object.entries(images).map(([name, image]) => [name, `localhost/${image}`])));
-  project.provide('podman', { host: podman.host, registry: registry.host });
+  project.provide('podman', { host: podman.host, registry: registry.host, cli: podman.cli });
   return async () => {
     await podman.stop();
     await registry.stop();

@@ -37,13 +37,14 @@ export function compareWithNextflow(model: PipelineModel, overrides: { reference
     }
     seen.add(p.name);
     const override = overrides.find((o) => o.processes.includes(p.name));
-    const expected = mine.container?.kind === 'image' ? [mine.container.image, ...(override ? [override.reference] : [])] : [];
-    if (mine.container?.kind === 'unresolved') result.differences.push(`${p.name}: Nextflow says ${p.container ?? 'no container'}; nfhot could not resolve it (${mine.container.why})`);
-    else if (expected.includes(p.container ?? '') || (!mine.container && !p.container)) result.agree++;
+    const c = mine.runs !== undefined ? mine.runs : mine.container;
+    const expected = c?.kind === 'image' ? [c.image, ...(override ? [override.reference] : [])] : [];
+    if (c?.kind === 'unresolved') result.differences.push(`${p.name}: Nextflow says ${p.container ?? 'no container'}; nfhot could not resolve it (${c.why})`);
+    else if (expected.includes(p.container ?? '') || (!c && !p.container)) result.agree++;
     else result.differences.push(`${p.name}: Nextflow says ${p.container ?? 'no container'}, nfhot says ${expected[0] ?? 'no container'}`);
   }
   for (const i of model.instances) {
-    if (i.fqn && !seen.has(i.fqn)) result.differences.push(`${i.fqn}: in nfhot's model, not in what Nextflow runs`);
+    if (i.fqn && !i.uncalled && !seen.has(i.fqn)) result.differences.push(`${i.fqn}: in nfhot's model, not in what Nextflow runs`);
   }
   return result;
 }
@@ -54,14 +55,19 @@ export interface ProcessRun {
   process: string;
   /** The image, or the include's reference when it is patched; null: no container; undefined: nfhot cannot tell statically. */
   container: string | null | undefined;
+  /** Why nfhot cannot tell (what the container depends on). */
+  unknown?: string;
 }
 
 /** Per process, the container a run with the model's profiles gives it, the include applied. */
 export function processRuns(model: PipelineModel, overrides: { reference: string; processes: string[] }[]): ProcessRun[] {
-  return model.instances.map((i) => {
-    const process = i.fqn ?? i.alias;
-    const override = overrides.find((o) => o.processes.includes(process));
-    const container = override ? override.reference : i.container?.kind === 'image' ? i.container.image : i.container ? undefined : null;
-    return { process, container };
-  });
+  return model.instances
+    .filter((i) => !i.uncalled)
+    .map((i) => {
+      const process = i.fqn ?? i.alias;
+      const override = overrides.find((o) => o.processes.includes(process));
+      const c = i.runs !== undefined ? i.runs : i.container;
+      const container = override ? override.reference : c?.kind === 'image' ? c.image : c ? undefined : null;
+      return { process, container, ...(container === undefined && c?.kind === 'unresolved' ? { unknown: c.why } : {}) };
+    });
 }

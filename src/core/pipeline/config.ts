@@ -17,7 +17,12 @@ export interface ConfigInclude {
 }
 
 /** A config file read in order: settings and includes interleaved, as they apply. */
-export type ConfigItem = { kind: 'entry'; entry: ConfigEntry } | { kind: 'include'; include: ConfigInclude } | { kind: 'skipped'; what: string; line: number };
+export type ConfigItem =
+  | { kind: 'entry'; entry: ConfigEntry }
+  | { kind: 'include'; include: ConfigInclude }
+  | { kind: 'skipped'; what: string; line: number }
+  /** A block opened (`profiles { test { } }`): an empty profile is still one Nextflow accepts. */
+  | { kind: 'block'; path: string[] };
 
 /** `includeConfig "${projectDir}/conf/x.config"` and the like: a path once the project directory is known. */
 function includePath(t: Token[]): string | undefined {
@@ -59,6 +64,7 @@ function walk(source: string, tokens: Token[], from: number, to: number, scope: 
     const open = last.value === '}' ? stmt.findIndex((t) => t.value === '{') : -1;
     const block = open > 0 ? (selectorKey(stmt.slice(0, open)) ?? dottedNames(stmt.slice(0, open))) : undefined;
     if (block) {
+      out.push({ kind: 'block', path: [...scope, ...(typeof block === 'string' ? [block] : block)] });
       walk(source, tokens, tokens.indexOf(stmt[open]!) + 1, tokens.indexOf(last), [...scope, ...(typeof block === 'string' ? [block] : block)], file, out);
       continue;
     }

@@ -1,4 +1,4 @@
-import { tokenize } from './lexer.js';
+import { evaluate, truthy, Unknown, type Facts } from './evaluate.js';
 
 /** A `container` setting as nfhot reads it statically. */
 export type ContainerValue =
@@ -12,31 +12,26 @@ export type ContainerValue =
     }
   | { kind: 'unresolved'; text: string; from: string; why: string };
 
-/** `workflow.containerEngine == 'singularity' ? A : B` and its variants: which branch Docker takes. */
-function engineTernary(text: string): string | undefined {
-  const m = /^([\s\S]*?)\?\s*(['"])([^'"]*)\2\s*:\s*(['"])([^'"]*)\4\s*$/.exec(text.trim());
-  if (!m || !/containerEngine/.test(m[1]!)) return undefined;
-  const condition = m[1]!;
-  const singularityFirst = /containerEngine\s*(==|in\b)[^?]*(singularity|apptainer)/.test(condition);
-  const dockerFirst = /containerEngine\s*!=\s*['"](singularity|apptainer)/.test(condition) || /containerEngine\s*==\s*['"](docker|podman)/.test(condition);
-  if (singularityFirst === dockerFirst) return undefined;
-  return singularityFirst ? m[5] : m[3];
+/** Before a run, under Docker, with no profile and nothing else known. */
+export const DOCKER_FACTS: Facts = { engine: 'docker', profile: 'standard', param: (name) => new Unknown([`params.${name}`]) };
+
+/** What an Unknown depends on, for people. */
+export function dependsOn(u: Unknown): string {
+  const say = (on: string) => (on.startsWith('params.') ? `${on} (no config sets it)` : on.startsWith('task.') ? `${on} (known per task)` : on);
+  return `it depends on ${u.on.map(say).join(', ') || 'what only Nextflow can evaluate'}`;
 }
 
-/** Reads a container setting: a literal, the nf-core engine ternary, or something only Nextflow can evaluate. */
-export function classifyContainer(text: string, from = ''): ContainerValue {
-  const tokens = tokenize(text).filter((t) => t.type !== 'newline');
-  const only = tokens.length === 1 ? tokens[0] : undefined;
-  if (only?.type === 'string' && !only.interpolated) return { kind: 'image', image: only.value.trim(), text, from };
-  // "${ cond ? 'a' : 'b' }": the whole string is one interpolation.
-  const inner = only?.type === 'string' && /^\$\{([\s\S]*)\}$/.exec(only.value.trim())?.[1];
-  const docker = engineTernary(inner || text);
-  if (docker !== undefined) return { kind: 'image', image: docker.trim(), text, from };
-  const why =
-    tokens[0]?.value === '{' ? 'it is a closure, evaluated per task'
-    : only?.type === 'string' ? 'it interpolates values known only at run time'
-    : 'it is an expression only Nextflow can evaluate';
-  return { kind: 'unresolved', text, from, why };
+/**
+ * Reads a container setting as Nextflow would evaluate it with `facts`: a literal, the nf-core
+ * engine ternary, a closure or an `if` over the profiles, params and `task.ext`. Undefined: it
+ * evaluates to no container.
+ */
+export function classifyContainer(text: string, from = '', facts: Facts = DOCKER_FACTS): ContainerValue | undefined {
+  const value = evaluate(text, facts);
+  if (value instanceof Unknown) return { kind: 'unresolved', text, from, why: dependsOn(value) };
+  if (typeof value === 'string' && value.trim()) return { kind: 'image', image: value.trim(), text, from };
+  if (!truthy(value)) return undefined;
+  return { kind: 'unresolved', text, from, why: `it evaluates to ${JSON.stringify(value)}, not an image name` };
 }
 
 /** Nextflow's name for a Docker image (ContainerHandler.normalizeDockerImageName). */

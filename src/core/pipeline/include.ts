@@ -1,3 +1,4 @@
+import { matching, tokenize } from './lexer.js';
 import { installedFrom, type PatchRecord } from '../record.js';
 import { readImageRef } from '../reference.js';
 import type { ImageState } from '../state.js';
@@ -119,6 +120,15 @@ const comment = (text: string) => text.replace(/[\r\n]+/g, ' ');
 /** A single-quoted Groovy string (no interpolation) holding exactly `text`. */
 const groovyString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 
+/** A container setting as an expression inside the include's closure: a closure setting (`{ … }`) gives its body. */
+function asExpression(text: string): string {
+  const tokens = tokenize(text).filter((t) => t.type !== 'newline');
+  if (tokens[0]?.value !== '{' || matching(tokens, 0) !== tokens.length - 1) return text.trim();
+  const arrow = tokens.findIndex((t) => t.value === '->');
+  const body = text.slice((arrow > 0 && tokens.slice(1, arrow).every((t) => t.type === 'ident') ? tokens[arrow]! : tokens[0]!).end, tokens[tokens.length - 1]!.start).trim();
+  return `(${body})`;
+}
+
 /** Where a process's reference under Docker and Podman stands in the include. */
 const DOCKER_BRANCH = "workflow.containerEngine in ['docker', 'podman'] ? ";
 
@@ -138,7 +148,7 @@ export function renderInclude(plan: IncludePlan, template = includeTemplate()): 
     }
     lines.push(`    //   for ${comment(o.instances.map((i) => i.fqn ?? i.alias).join(', '))}`);
     lines.push(`    withName: '${o.selector}' {`);
-    lines.push(`        container = { ${DOCKER_BRANCH}'${o.reference}' : ${o.sif ? `workflow.containerEngine in ['singularity', 'apptainer'] ? ${groovyString(o.sif)} : ` : ''}${o.fallback.trim()} }`);
+    lines.push(`        container = { ${DOCKER_BRANCH}'${o.reference}' : ${o.sif ? `workflow.containerEngine in ['singularity', 'apptainer'] ? ${groovyString(o.sif)} : ` : ''}${asExpression(o.fallback)} }`);
     if (o.clearConda) {
       lines.push("        // Wave's strategy puts conda first: without a conda environment it takes the pushed image above.");
       lines.push('        conda = null');

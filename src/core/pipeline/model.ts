@@ -1,12 +1,14 @@
 import { existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
+import { homedir } from 'node:os';
 import { dirname, join, relative, resolve } from 'node:path';
 import fg from 'fast-glob';
 import { UsageError } from '../errors.js';
 import { parseConfig, PROJECT_DIR, type ConfigEntry, type ConfigItem } from './config.js';
 import type { SifSettings } from '../singularity.js';
 import { classifyContainer, normalizeDockerName, type ContainerValue } from './container.js';
-import { parseScript, type ProcessDecl, type ScriptDecls } from './nf.js';
+import { evaluate, truthy, Unknown, type Facts, type Result } from './evaluate.js';
+import { parseScript, type Call, type ProcessDecl, type ScriptDecls, type Written } from './nf.js';
 
 /** nfhot's include, in the pipeline's directory, and the line of nextflow.config that includes it. */
 export const INCLUDE_FILE = 'nfhot.config';
@@ -23,8 +25,12 @@ export interface ProcessInstance {
   /** Script that declares it, relative to the pipeline directory. */
   file: string;
   labels: string[];
-  /** The container it runs under Docker; undefined when it has none. */
+  /** The Docker image it runs (under Podman, Podman's): what a patch replaces; undefined when it has none. */
   container?: ContainerValue;
+  /** What the selected engine runs when it is not Docker or Podman (Singularity's `https://…` branch, say), as `nextflow inspect` shows it. */
+  runs?: ContainerValue | null;
+  /** No call of it is reached from the entry workflow with these profiles and params (included, but not called). */
+  uncalled?: true;
   /** It has a conda environment (its `conda` directive, or `process.conda`): under Wave with conda first, its image is built from it. */
   conda?: boolean;
 }
@@ -122,11 +128,16 @@ async function loadConfig(dir: string, notes: string[]): Promise<ConfigItem[]> {
         await read(resolve(dirname(file), path), [...scope, ...item.include.scope]);
       } else if (item.kind === 'entry') {
         items.push({ kind: 'entry', entry: { ...item.entry, path: [...scope, ...item.entry.path] } });
+      } else if (item.kind === 'block') {
+        items.push({ kind: 'block', path: [...scope, ...item.path] });
       } else if (item.what.startsWith('includeConfig')) {
         notes.push(`${relative(dir, file)}:${item.line}: not followed: ${item.what}`);
       }
     }
   };
+  // Nextflow reads the home config first ($NXF_HOME/config, ~/.nextflow/config): its profiles and settings count too.
+  const home = join(process.env.NXF_HOME || join(homedir(), '.nextflow'), 'config');
+  if (existsSync(home)) await read(home, []);
   await read(join(dir, 'nextflow.config'), []);
   return items;
 }
@@ -152,6 +163,31 @@ function modulePath(owner: string, from: string): string | undefined {
   return existsSync(path) ? path : undefined;
 }
 
+/**
+ * Refuses a profile the config does not define, as Nextflow does (`standard` always passes; with
+ * no nextflow.config nothing is checked). When a config include could not be followed, the profile
+ * may be there: said, not refused.
+ */
+function checkProfiles(selected: string[], available: string[], hasConfig: boolean, notes: string[]): void {
+  const unknown = selected.filter((p) => p !== 'standard' && !available.includes(p));
+  if (!unknown.length || !hasConfig) return;
+  const what = `Unknown configuration profile: ${unknown.map((p) => `'${p}'`).join(', ')}`;
+  if (notes.some((n) => n.includes('not followed'))) {
+    notes.push(`${what} in what nfhot read (a config include it could not follow may define it)`);
+    return;
+  }
+  const near = available.filter((a) => unknown.some((u) => closeTo(u, a)));
+  throw new UsageError(what, near.length ? `did you mean one of these? ${near.join(', ')}` : `the pipeline's profiles: ${available.join(', ') || '(none)'}`);
+}
+
+/** Whether two names are a typo apart (Nextflow suggests by edit distance). */
+function closeTo(a: string, b: string): boolean {
+  const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0]![j] = j;
+  for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  return d[a.length]![b.length]! <= Math.max(1, Math.floor(Math.min(a.length, b.length) / 3));
+}
+
 /** Where the include of the pipeline in `dir` is: the file given, else nfhot.config there. */
 export const includePath = (dir: string, include?: string) => (include ? resolve(include) : join(resolve(dir), INCLUDE_FILE));
 
@@ -163,16 +199,14 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
   await Promise.all(files.map(async (f) => scripts.set(f, parseScript(await readFile(f, 'utf8')))));
   const items = await loadConfig(root, notes);
 
-  const availableProfiles = [...new Set(items.flatMap((i) => (i.kind === 'entry' && i.entry.path[0] === 'profiles' && i.entry.path[1] ? [i.entry.path[1]] : [])))];
+  const pathOf = (i: ConfigItem) => (i.kind === 'entry' ? i.entry.path : i.kind === 'block' ? i.path : []);
+  const availableProfiles = [...new Set(items.flatMap((i) => (pathOf(i)[0] === 'profiles' && pathOf(i)[1] ? [pathOf(i)[1]!] : [])))];
   const selected = profiles ?? (availableProfiles.includes('docker') ? ['docker'] : []);
+  if (profiles) checkProfiles(profiles, availableProfiles, existsSync(join(root, 'nextflow.config')), notes);
   const config = effective(items, selected);
   const lastIn = (entries: ConfigEntry[], path: string) => entries.filter((e) => e.path.join('.') === path).pop()?.value;
   const last = (path: string) => lastIn(config, path);
   const isOn = (entries: ConfigEntry[], path: string) => lastIn(entries, path)?.text.trim() === 'true';
-  const registryValue = last('docker.registry');
-  const registry = registryValue && classifyContainer(registryValue.text);
-  if (registryValue && registry?.kind !== 'image') notes.push(`docker.registry is ${registryValue.text}: nfhot cannot evaluate it and assumes none`);
-  const registryOverride = last('docker.registryOverride')?.text.trim() === 'true';
   // Only plain string literals: a path built in Groovy is not nfhot's to guess (then Nextflow's defaults apply).
   const literal = (path: string) => /^\s*(?:'([^'$\\]*)'|"([^"$\\]*)")\s*$/.exec(last(path)?.text ?? '')?.slice(1).find((v) => v !== undefined);
   const sif: SifSettings = {
@@ -196,15 +230,41 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
   }
   const processConda = last('process.conda');
 
-  // The process scope as Nextflow merges it: a selector keeps the place of its first appearance.
-  const selectors = new Map<string, ConfigEntry | undefined>();
-  let processDefault: ConfigEntry | undefined;
+  // What is known before the run: the engine, the profiles, the params the config sets (each evaluated once, lazily).
+  const paramValues = new Map<string, Result>();
+  const facts = (engine: string | null): Facts => ({
+    engine,
+    profile: selected.length ? selected.join(',') : 'standard',
+    param: (name) => {
+      if (!paramValues.has(name)) {
+        paramValues.set(name, new Unknown([`params.${name}`])); // a param defined by itself stays unknown
+        const setting = last(`params.${name}`);
+        if (setting) paramValues.set(name, evaluate(setting.text, facts(engine)));
+      }
+      return paramValues.get(name)!;
+    },
+  });
+  // The Docker-side image (a patch replaces it) is read under Podman when Podman runs the tasks, else under Docker, with that engine's registry.
+  const imageEngine = run.engine === 'podman' ? 'podman' : 'docker';
+  const imageFacts = facts(imageEngine);
+  const registryValue = last(`${imageEngine}.registry`);
+  const registry = registryValue && classifyContainer(registryValue.text, '', imageFacts);
+  if (registryValue && registry?.kind !== 'image') notes.push(`${imageEngine}.registry is ${registryValue.text}: nfhot cannot evaluate it and assumes none`);
+  const registryOverride = last(`${imageEngine}.registryOverride`)?.text.trim() === 'true';
+  const otherEngine = run.engine && run.engine !== 'docker' && run.engine !== 'podman' ? run.engine : undefined;
+
+  // The process scope as Nextflow merges it: per selector (in the place of its first appearance), the last value of each setting.
+  const selectors = new Map<string, Map<string, ConfigEntry>>();
+  const processDefaults = new Map<string, ConfigEntry>();
   for (const e of config) {
-    if (e.path[0] !== 'process') continue;
-    if (e.path.length === 2 && e.path[1] === 'container') processDefault = e;
-    if (e.path.length >= 2 && /^with(Name|Label):/.test(e.path[1]!)) {
-      const prior = selectors.get(e.path[1]!);
-      selectors.set(e.path[1]!, e.path.length === 3 && e.path[2] === 'container' ? e : prior);
+    if (e.path[0] !== 'process' || e.path.length < 2) continue;
+    const selector = /^with(Name|Label):/.test(e.path[1]!) ? e.path[1]! : undefined;
+    const setting = e.path.slice(selector ? 2 : 1).join('.');
+    if (!selector) processDefaults.set(setting, e);
+    else {
+      const own = selectors.get(selector) ?? new Map<string, ConfigEntry>();
+      if (setting) own.set(setting, e);
+      selectors.set(selector, own);
     }
   }
 
@@ -230,29 +290,51 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
   const instance = (decl: ProcessDecl, file: string, alias: string, fqn?: string): ProcessInstance => {
     const names = [...new Set([decl.name, alias, ...(fqn ? [fqn] : [])])];
     const labels = decl.labels.length ? decl.labels : [''];
-    let chosen: { text: string; from: string } | undefined = decl.container
-      ? { text: decl.container.text, from: `${file}:${decl.container.line}` }
-      : processDefault && { text: processDefault.value.text, from: `${processDefault.file}:${processDefault.value.line}` };
-    const apply = (kind: 'withLabel' | 'withName', targets: string[]) => {
-      for (const [key, entry] of selectors) {
-        if (entry && key.startsWith(`${kind}:`) && selectorMatches(key.slice(kind.length + 1), targets)) {
-          chosen = { text: entry.value.text, from: `${entry.file}:${entry.value.line} (${key.replace(':', ": '")}')` };
+    // A setting as this process gets it: the config's `process` default, the script's directive, then withLabel, then withName.
+    const settingOf = (setting: string, own?: Written) => {
+      const dflt = processDefaults.get(setting);
+      let chosen: { text: string; from: string } | undefined = own ? { text: own.text, from: `${file}:${own.line}` } : dflt && { text: dflt.value.text, from: `${dflt.file}:${dflt.value.line}` };
+      const apply = (kind: 'withLabel' | 'withName', targets: string[]) => {
+        for (const [key, settings] of selectors) {
+          const entry = settings.get(setting);
+          if (entry && key.startsWith(`${kind}:`) && selectorMatches(key.slice(kind.length + 1), targets)) {
+            chosen = { text: entry.value.text, from: `${entry.file}:${entry.value.line} (${key.replace(':', ": '")}')` };
+          }
         }
-      }
+      };
+      apply('withLabel', labels);
+      for (const n of names) apply('withName', [n]);
+      return chosen;
     };
-    apply('withLabel', labels);
-    for (const n of names) apply('withName', [n]);
-    const container = chosen && classifyContainer(chosen.text, chosen.from);
+    // task.ext.NAME as this process gets it: a closure is evaluated with what is known before the run; unset is null.
+    const withExt = (f: Facts): Facts => ({
+      ...f,
+      ext: (name) => {
+        const e = settingOf(`ext.${name}`);
+        return e ? evaluate(e.text, f) : null;
+      },
+    });
+    const chosen = settingOf('container', decl.container);
+    const container = chosen && classifyContainer(chosen.text, chosen.from, withExt(imageFacts));
     if (container?.kind === 'image') container.image = normalizeDockerName(container.image, registry?.kind === 'image' ? registry.image : undefined, registryOverride);
+    // Under another engine, what it runs as `nextflow inspect` shows it (the name as the pipeline gives it).
+    const runs = otherEngine && chosen ? (classifyContainer(chosen.text, chosen.from, withExt(facts(otherEngine))) ?? null) : undefined;
     const condaSetting = decl.conda ?? processConda;
     const conda = condaSetting !== undefined && !/^\s*(null|false|''|"")\s*$/.test(condaSetting.text);
-    return { name: decl.name, alias, ...(fqn ? { fqn } : {}), file, labels: decl.labels, ...(container ? { container } : {}), ...(conda ? { conda } : {}) };
+    return { name: decl.name, alias, ...(fqn ? { fqn } : {}), file, labels: decl.labels, ...(container ? { container } : {}), ...(runs !== undefined ? { runs } : {}), ...(conda ? { conda } : {}) };
   };
 
-  // Walk the calls from the entry workflow: a process's qualified name is the chain of workflows invoking it.
+  // Walk the calls from the entry workflow: a process's qualified name is the chain of workflows
+  // invoking it. A call under an `if` that is false with these profiles and params is not taken.
   const main = join(root, 'main.nf');
-  const walk = (file: string, calls: string[], prefix: string, depth: number) => {
-    for (const name of calls) {
+  const runFacts = facts(run.engine ?? null);
+  const taken = (call: Call) =>
+    call.when.every((w) => {
+      const v = evaluate(w, runFacts);
+      return v instanceof Unknown || truthy(v);
+    });
+  const walk = (file: string, calls: Call[], prefix: string, depth: number) => {
+    for (const name of new Set(calls.filter(taken).map((c) => c.name))) {
       const c = scopes.get(file)?.get(name);
       if (!c || depth > 50) continue;
       const fqn = prefix ? `${prefix}:${name}` : name;
@@ -261,9 +343,11 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
     }
   };
   for (const w of scripts.get(main)?.workflows.filter((w) => !w.name) ?? []) walk(main, w.calls, '', 0);
+  const entry = scripts.has(main) && scripts.get(main)!.workflows.some((w) => !w.name);
 
-  // Processes the entry workflow does not visibly reach: once under each alias it is included
-  // as, or under its own name when nothing includes it; unqualified.
+  // Processes the entry workflow does not reach: once under each alias it is included as, or
+  // under its own name when nothing includes it; unqualified, and said to be uncalled when the
+  // entry workflow was read (a module library has none).
   const reachedProcesses = new Set(instances.map((i) => `${join(root, i.file)}\0${i.name}`));
   const aliases = new Map<string, { c: Component; names: Set<string> }>();
   for (const [file, scope] of scopes) {
@@ -275,7 +359,7 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
     }
   }
   for (const { c, names } of aliases.values()) {
-    for (const alias of names.size ? names : [c.name]) instances.push(instance(declOf(c), relative(root, c.file), alias));
+    for (const alias of names.size ? names : [c.name]) instances.push({ ...instance(declOf(c), relative(root, c.file), alias), ...(entry ? { uncalled: true as const } : {}) });
   }
   return { dir: root, include: includePath(root, include), profiles: selected, availableProfiles, ...(registry?.kind === 'image' ? { registry: registry.image } : {}), registryOverride, sif, run, waveProfiles, profileEngines, instances, notes };
 }

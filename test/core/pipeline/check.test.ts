@@ -28,7 +28,7 @@ describe('compareWithNextflow', () => {
     const result = compareWithNextflow(model, overrides, parseInspect(RECORDED));
     expect(result.agree).toBe(4);
     expect(result.differences).toEqual([
-      'NFCORE_DEMO:DEMO:DYNAMIC: Nextflow says quay.io/tools/dynamic:1.0; nfhot could not resolve it (it interpolates values known only at run time)',
+      'NFCORE_DEMO:DEMO:DYNAMIC: Nextflow says quay.io/tools/dynamic:1.0; nfhot could not resolve it (it depends on params.registry (no config sets it))',
       'NFCORE_DEMO:DEMO:MULTIQC: Nextflow says quay.io/library/multiqc:1.25.1, nfhot says community.wave.seqera.io/library/multiqc:1.25.1--214f1a27a4e9a55a',
       "NFCORE_DEMO:DEMO:EXTRA: Nextflow runs it, nfhot's model does not have it",
     ]);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { classifyContainer, normalizeDockerName } from '../../../src/core/pipeline/container.js';
+import { classifyContainer, DOCKER_FACTS, normalizeDockerName } from '../../../src/core/pipeline/container.js';
 import { scanPipeline, type ProcessInstance } from '../../../src/core/pipeline/model.js';
 import { writeSyntheticPipeline } from '../../fixtures/pipelines/synthetic.mjs';
 
@@ -25,7 +25,7 @@ describe('scanPipeline on an nf-core shaped pipeline', () => {
       'NFCORE_DEMO:DEMO:MULTIQC': 'community.wave.seqera.io/library/multiqc:1.25.1--214f1a27a4e9a55a',
       'NFCORE_DEMO:DEMO:SEQSTATS_GC': 'quay.io/nfhot-example/seqstats:dev',
       'NFCORE_DEMO:DEMO:SEQSTATS_GC_RAW': 'quay.io/nfhot-example/seqstats:dev',
-      'NFCORE_DEMO:DEMO:DYNAMIC': '? it interpolates values known only at run time',
+      'NFCORE_DEMO:DEMO:DYNAMIC': '? it depends on params.registry (no config sets it)',
     });
     const trimmed = model.instances.find((i) => i.alias === 'FASTQC_TRIMMED')!;
     expect(trimmed).toMatchObject({ name: 'FASTQC', file: 'modules/nf-core/fastqc/main.nf', labels: ['process_medium'] });
@@ -75,13 +75,15 @@ describe('container settings', () => {
     [`workflow.containerEngine != 'singularity' ? 'docker/z:3' : 'https://z'`, 'docker/z:3'],
     [`"\${ task.ext?.singularity_pull_docker_container || workflow.containerEngine == 'singularity' ? 'https://a' : 'b/c:1' }"`, 'b/c:1'],
   ])('reads %s as the Docker image %s', (text, image) => {
-    expect(classifyContainer(text)).toMatchObject({ kind: 'image', image });
+    // In a process whose config sets no ext.singularity_pull_docker_container: task.ext gives null.
+    expect(classifyContainer(text, '', { ...DOCKER_FACTS, ext: () => null })).toMatchObject({ kind: 'image', image });
   });
 
   it.each([
-    [`{ task.attempt > 1 ? 'a:1' : 'b:1' }`, /closure/],
-    [`"\${params.registry}/x:1"`, /run time/],
-    ['params.image', /only Nextflow can evaluate/],
+    [`{ task.attempt > 1 ? 'a:1' : 'b:1' }`, /^it depends on task\.attempt \(known per task\)$/],
+    [`"\${params.registry}/x:1"`, /^it depends on params\.registry \(no config sets it\)$/],
+    ['params.image', /params\.image/],
+    [`{ -> file('x').text }`, /^it depends on file\b/],
   ])('leaves %s unresolved, saying why', (text, why) => {
     expect(classifyContainer(text)).toMatchObject({ kind: 'unresolved', why: expect.stringMatching(why) });
   });
