@@ -321,7 +321,7 @@ if (part('growth')) {
 // -resume` (only the patched image's tasks rerun); by hand: `docker build` of the image (its
 // cache keeps the base and the venv) then `nextflow run` without -resume, since a rebuilt image
 // under the same tag gives the same task hashes and -resume would reuse the old results.
-const nextflowLoop = { 'nextflow: first run of the example': [], 'nextflow: edit → nfhot patch + nextflow run -resume': [], 'nextflow: edit → docker build + nextflow run': [] };
+const nextflowLoop = { 'nextflow: first run of the example': [], 'nextflow: run -resume, all cached': [], 'nextflow: edit → nfhot patch + nextflow run -resume': [], 'nextflow: edit → docker build + nextflow run': [] };
 if (part('nextflow')) {
   log('the example pipeline under the real Nextflow');
   await run('bash', ['scripts/nextflow.sh']);
@@ -337,8 +337,8 @@ if (part('nextflow')) {
   for (const who of ['nfhot', 'manual', 'first']) {
     const dir = join(scratch, `pipeline-${who}`);
     cpSync(ex, dir, { recursive: true, filter: (p) => !p.startsWith(join(ex, 'seqstats')) });
-    for (const f of ['modules/local/seqstats/main.nf', 'modules/local/count_lines/main.nf']) {
-      const path = join(dir, f);
+    for (const f of ['seqstats_gc', 'seqstats_version', 'count_lines']) {
+      const path = join(dir, 'modules/local', f, 'main.nf');
       writeFileSync(path, readFileSync(path, 'utf8').replaceAll('biocontainers/', `nfhot-bench-${who === 'manual' ? 'manual' : 'nfhot'}/`));
     }
     writeFileSync(join(dir, 'nfhot.config'), '');
@@ -352,10 +352,21 @@ if (part('nextflow')) {
     await docker('build', '-q', '-t', seqstatsOf('manual'), ex);
     if (before && before !== (await idOf(seqstatsOf('manual')))) await run('docker', ['rmi', before], { reject: false }); // the replaced build, if nothing else names it
   };
-  const nf = (who, ...args) => run(nextflow, ['run', '.', '-profile', 'docker', ...args], { cwd: pipelines[who], env });
+  // Each run's trace: which tasks ran (COMPLETED) and which were reused (CACHED), checked below.
+  const nf = async (who, ...args) => {
+    const trace = join(scratch, `trace-${who}.tsv`);
+    await run(nextflow, ['run', '.', '-profile', 'docker', '-with-trace', trace, ...args], { cwd: pipelines[who], env });
+    const statuses = readFileSync(trace, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')[4]);
+    rmSync(trace);
+    return { completed: statuses.filter((x) => x === 'COMPLETED').length, cached: statuses.filter((x) => x === 'CACHED').length };
+  };
+  const expectRan = (what, got, completed, cached) => {
+    if (got.completed !== completed || got.cached !== cached) throw new Error(`${what}: ${got.completed} task(s) ran and ${got.cached} cached, not ${completed} and ${cached}`);
+  };
   await build();
   await docker('tag', seqstatsOf('manual'), seqstatsOf('nfhot'));
   await nfhot(['patch', join(ex, 'seqstats'), '--image', seqstatsOf('nfhot'), '--pipeline', pipelines.nfhot]);
+  await nf('nfhot'); // the run an edit follows
   const module = join(ex, 'seqstats/src/seqstats/__init__.py');
   const text = readFileSync(module, 'utf8');
   for (let round = 0; round <= 3; round++) {
@@ -364,25 +375,30 @@ if (part('nextflow')) {
     const scenarios = {
       first: async () => {
         rmSync(join(pipelines.first, 'work'), { recursive: true, force: true });
-        times['nextflow: first run of the example'] = (await timed(() => nf('first'))).seconds;
+        const t = await timed(() => nf('first'));
+        expectRan('a first run', t.value, 4, 0);
+        times['nextflow: first run of the example'] = t.seconds;
+        const cached = await timed(() => nf('first', '-resume'));
+        expectRan('a run with nothing changed', cached.value, 0, 4);
+        times['nextflow: run -resume, all cached'] = cached.seconds;
       },
       nfhot: async () => {
         writeFileSync(module, `${text}EDITED = ${++edits}\n`);
-        times['nextflow: edit → nfhot patch + nextflow run -resume'] = (
-          await timed(async () => {
-            await nfhot(['patch', join(ex, 'seqstats'), '--image', seqstatsOf('nfhot'), '--pipeline', pipelines.nfhot]);
-            await nf('nfhot', '-resume');
-          })
-        ).seconds;
+        const t = await timed(async () => {
+          await nfhot(['patch', join(ex, 'seqstats'), '--image', seqstatsOf('nfhot'), '--pipeline', pipelines.nfhot]);
+          return nf('nfhot', '-resume');
+        });
+        expectRan('nfhot patch then -resume', t.value, 3, 1); // the three seqstats tasks, not count_lines
+        times['nextflow: edit → nfhot patch + nextflow run -resume'] = t.seconds;
       },
       manual: async () => {
         writeFileSync(module, `${text}EDITED = ${++edits}\n`);
-        times['nextflow: edit → docker build + nextflow run'] = (
-          await timed(async () => {
-            await build();
-            await nf('manual');
-          })
-        ).seconds;
+        const t = await timed(async () => {
+          await build();
+          return nf('manual');
+        });
+        expectRan('docker build then a run', t.value, 4, 0);
+        times['nextflow: edit → docker build + nextflow run'] = t.seconds;
       },
     };
     for (const name of rotate(Object.keys(scenarios), round)) await scenarios[name]();
