@@ -236,12 +236,13 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
     engine,
     profile: selected.length ? selected.join(',') : 'standard',
     param: (name) => {
-      if (!paramValues.has(name)) {
-        paramValues.set(name, new Unknown([`params.${name}`])); // a param defined by itself stays unknown
+      const key = `${engine}\0${name}`;
+      if (!paramValues.has(key)) {
+        paramValues.set(key, new Unknown([`params.${name}`])); // a param defined by itself stays unknown
         const setting = last(`params.${name}`);
-        if (setting) paramValues.set(name, evaluate(setting.text, facts(engine)));
+        if (setting) paramValues.set(key, evaluate(setting.text, facts(engine)));
       }
-      return paramValues.get(name)!;
+      return paramValues.get(key)!;
     },
   });
   // The Docker-side image (a patch replaces it) is read under Podman when Podman runs the tasks, else under Docker, with that engine's registry.

@@ -105,12 +105,12 @@ function branchConditions(source: string, chain: { cond?: Token[] }[]): string[]
  * A process's directives: `container`, `conda` and `label` statements, also inside an `if`/`else`
  * (older nf-core modules choose their container so: the choice becomes a ternary to evaluate).
  */
-function parseDirectives(source: string, tokens: Token[], from: number, to: number, decl: ProcessDecl): boolean {
+function parseDirectives(source: string, tokens: Token[], from: number, to: number, decl: ProcessDecl): void {
   for (let i = from; i < to; i++) {
     const head = tokens[i]!;
     const atStart = i === from || tokens[i - 1]!.type === 'newline' || tokens[i - 1]!.value === ';' || tokens[i - 1]!.value === '}' || tokens[i - 1]!.value === '{';
     if (head.type !== 'ident' || !atStart) continue;
-    if (SECTIONS.has(head.value) && tokens[i + 1]?.value === ':') return true; // directives come before the sections
+    if (SECTIONS.has(head.value) && tokens[i + 1]?.value === ':') return; // directives come before the sections
     if (head.value === 'if') {
       const chain = ifChain(tokens, i);
       if (!chain) continue;
@@ -143,7 +143,6 @@ function parseDirectives(source: string, tokens: Token[], from: number, to: numb
     }
     i = tokens.indexOf(stmt[stmt.length - 1]!);
   }
-  return false;
 }
 
 function parseProcess(source: string, tokens: Token[], name: string, open: number, close: number): ProcessDecl {
