@@ -70,7 +70,16 @@ function sandbox(lines: string[][]): { cwd: string; home: string; lines: string[
   const root = tempDir();
   const home = join(root, 'home');
   const pipeline = join(root, 'pipeline');
-  const copy = (to: string) => cpSync('examples', to, { recursive: true, filter: (p) => !/\/(work|seqstats)$/.test(p) });
+  // The lines name the profiles of the pipelines they were written for (nf-core's `wave`, `conda`): the copies define them, empty,
+  // since nfhot refuses a profile the pipeline does not define, as Nextflow does.
+  const named = [...new Set(lines.flatMap((l) => l.flatMap((a, i) => (l[i - 1] === '--profile' ? a.split(',') : []))))];
+  const copy = (to: string) => {
+    cpSync('examples', to, { recursive: true, filter: (p) => !/\/(work|seqstats)$/.test(p) });
+    const config = join(to, 'nextflow.config');
+    const text = readFileSync(config, 'utf8');
+    const missing = named.filter((p) => !new RegExp(`^\\s+${p}\\s*\\{`, 'm').test(text));
+    if (missing.length) writeFileSync(config, `profiles {\n${missing.map((p) => `    ${p} { }\n`).join('')}}\n${text}`);
+  };
   copy(pipeline);
   const expanded = lines.map((l) => l.map((a) => a.replace(/^~\//, `${home}/`)));
   for (const line of expanded) {
