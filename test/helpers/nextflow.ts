@@ -128,6 +128,19 @@ export function contents(dir: string): Record<string, string> {
   return Object.fromEntries((readdirSync(dir, { recursive: true }) as string[]).filter((f) => statSync(join(dir, f)).isFile()).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
 
+/** The example pipeline's processes, as Nextflow names their tasks. */
+export const EXAMPLE = {
+  GC: 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC',
+  UPPER: 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC_UPPER',
+  VERSION: 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_VERSION',
+  LINES: 'NFHOT_EXAMPLE:SEQSTATS:COUNT_LINES',
+} as const;
+
+/** The example's images under a test's own prefix (its modules' `biocontainers/` replaced by PREFIX/, docker.registry quay.io). */
+export function exampleImages(prefix: string) {
+  return { SEQSTATS: `quay.io/${prefix}/seqstats:1.0.0--nfhot0`, COREUTILS: `quay.io/${prefix}/coreutils:9.1--nfhot0` };
+}
+
 /** The example package's repository: main (1.0.0), fix-lowercase (1.0.1, the fix), fix-again (1.0.2, another commit). */
 export async function seqstatsRepo(): Promise<string> {
   const dir = join(tempDir(), 'seqstats');

@@ -10,17 +10,13 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo, docker } from '../helpers/docker.js';
-import { buildExampleImage, contents, copyPipeline, expectNfhotReadsAsNextflowRan, NEXTFLOW_ENV, nextflowArgs, nextflowBin, nextflowOnPath, nextflowRun, readTrace, seqstatsRepo, statuses, type TraceRow } from '../helpers/nextflow.js';
+import { EXAMPLE, exampleImages, buildExampleImage, contents, copyPipeline, expectNfhotReadsAsNextflowRan, NEXTFLOW_ENV, nextflowArgs, nextflowBin, nextflowOnPath, nextflowRun, readTrace, seqstatsRepo, statuses, type TraceRow } from '../helpers/nextflow.js';
 import { tempDir } from '../helpers/repos.js';
 import { BASE } from '../fixtures/images.mjs';
 
 const PREFIX = `nfhot-test-${randomBytes(5).toString('hex')}`;
-const SEQSTATS = `quay.io/${PREFIX}/seqstats:1.0.0--nfhot0`;
-const COREUTILS = `quay.io/${PREFIX}/coreutils:9.1--nfhot0`;
-const GC = 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC';
-const UPPER = 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC_UPPER';
-const VERSION = 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_VERSION';
-const LINES = 'NFHOT_EXAMPLE:SEQSTATS:COUNT_LINES';
+const { SEQSTATS, COREUTILS } = exampleImages(PREFIX);
+const { GC, UPPER, VERSION, LINES } = EXAMPLE;
 const pipeline = (untouched = false) => copyPipeline('examples', { 'biocontainers/': `${PREFIX}/` }, { untouched });
 
 const byProcess = (rows: TraceRow[], process: string) => rows.filter((r) => r.process === process);

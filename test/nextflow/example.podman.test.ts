@@ -7,17 +7,13 @@ import { execa } from 'execa';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo } from '../helpers/docker.js';
-import { copyPipeline, expectNfhotReadsAsNextflowRan, nextflowRun, seqstatsRepo, statuses } from '../helpers/nextflow.js';
+import { EXAMPLE, exampleImages, copyPipeline, expectNfhotReadsAsNextflowRan, nextflowRun, seqstatsRepo, statuses } from '../helpers/nextflow.js';
 import { tempDir } from '../helpers/repos.js';
 import { BASE } from '../fixtures/images.mjs';
 
 const PREFIX = `nfhot-test-${randomBytes(5).toString('hex')}`;
-const SEQSTATS = `quay.io/${PREFIX}/seqstats:1.0.0--nfhot0`;
-const COREUTILS = `quay.io/${PREFIX}/coreutils:9.1--nfhot0`;
-const GC = 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC';
-const UPPER = 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC_UPPER';
-const VERSION = 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_VERSION';
-const LINES = 'NFHOT_EXAMPLE:SEQSTATS:COUNT_LINES';
+const { SEQSTATS, COREUTILS } = exampleImages(PREFIX);
+const { GC, UPPER, VERSION, LINES } = EXAMPLE;
 
 describe('the example pipeline under the real Nextflow, with Podman', () => {
   const { cli } = inject('podman');
