@@ -1,7 +1,11 @@
 // Bundles the CLI into dist/ (one entry, one chunk per command): Node starts nfhot in a fraction
 // of the time it takes to resolve and load hundreds of separate modules (see the README).
-import { rmSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild';
+import glob from 'fast-glob';
 
 rmSync('dist', { recursive: true, force: true }); // no chunk of an earlier build left behind
 
@@ -23,3 +27,32 @@ await build({
   alias: { ssh2: stub, '@grpc/grpc-js': stub, '@grpc/proto-loader': stub },
   logLevel: 'warning',
 });
+
+// nf-hot, the Nextflow plugin (nextflow/plugin): compiled with Maven when a JDK and Maven are
+// here and its sources changed since the last build, then laid out as Nextflow loads a plugin
+// offline, dist/plugin/nf-hot-VERSION/classes/ with its manifest. Without them, dist has no plugin.
+const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
+const project = 'nextflow/plugin';
+const classes = join(project, 'target', 'classes');
+const stamp = join(project, 'target', 'nfhot-build');
+const sources = ['pom.xml', ...(await glob('src/**', { cwd: project }))].sort();
+const hash = createHash('sha256').update(version);
+for (const f of sources) hash.update(f).update(readFileSync(join(project, f)));
+const digest = hash.digest('hex');
+const fresh = existsSync(classes) && existsSync(stamp) && readFileSync(stamp, 'utf8') === digest;
+const has = (tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0;
+if (!fresh && has('mvn') && has('javac')) {
+  rmSync(stamp, { force: true });
+  const built = spawnSync('mvn', ['-q', '-B', '-Dstyle.color=never', '-f', join(project, 'pom.xml'), `-Drevision=${version}`, 'clean', 'compile'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error(`the Nextflow plugin did not build (mvn exit ${built.status})`);
+  writeFileSync(stamp, digest);
+} else if (!fresh) {
+  console.warn(`build: no JDK or Maven here, and ${project} is not built: dist has no Nextflow plugin (nfhot plugin install needs one)`);
+}
+if (existsSync(stamp)) {
+  const plugin = join('dist', 'plugin', `nf-hot-${version}`, 'classes');
+  cpSync(classes, plugin, { recursive: true });
+  // pf4j reads a loose manifest (not one inside a jar); Plugin-Requires is checked at start.
+  const manifest = ['Manifest-Version: 1.0', 'Plugin-Id: nf-hot', `Plugin-Version: ${version}`, 'Plugin-Class: nfhot.HotPlugin', 'Plugin-Provider: nfhot', 'Plugin-Requires: >=24.10.0'];
+  writeFileSync(join(plugin, 'META-INF', 'MANIFEST.MF'), manifest.join('\n') + '\n');
+}

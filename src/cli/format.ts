@@ -1,5 +1,6 @@
 import type { KeptIncludeEntry } from '../commands/config.js';
 import type { DiffResult } from '../commands/diff.js';
+import type { PluginResult } from '../commands/plugin.js';
 import type { RerunResult } from '../commands/rerun.js';
 import type { ImageRollbackResult } from '../commands/rollback.js';
 import type { StatusEntry } from '../commands/status.js';
@@ -86,4 +87,18 @@ export function formatDiff(d: DiffResult): string {
   lines.push(`files: ${changed.length} changed, ${added.length} added, ${removed.length} removed`);
   for (const [mark, paths] of [['M', changed], ['A', added], ['D', removed]] as const) for (const p of paths) lines.push(`  ${mark} ${p}`);
   return lines.join('\n');
+}
+
+/** What plugin install, uninstall and status say, a line each. */
+export function formatPlugin(r: PluginResult): string[] {
+  const lines: string[] = [];
+  if (r.action === 'install') lines.push(`${r.replaced ? 'replaced' : 'installed'} ${r.spec} in ${r.path}`, `run: nextflow run PIPELINE -plugins ${r.spec}   (or in its config: plugins { id '${r.spec}' })`);
+  if (r.action === 'uninstall') lines.push(r.removed.length ? r.removed.map((p) => `removed ${p}`).join('\n') : `no nf-hot in ${r.dir}`);
+  if (r.action !== 'status') return lines;
+  if (!r.installed.length) lines.push(`nf-hot is not installed in ${r.dir}${r.shipped ? `: nfhot plugin install` : ''}`);
+  for (const p of r.installed) {
+    lines.push(`nf-hot ${p.version} in ${p.path}: ${p.current ? "this nfhot's" : `not this nfhot's (${r.spec})${r.shipped ? ': nfhot plugin install' : ''}`}`);
+  }
+  if (!r.shipped) lines.push('this nfhot was built without its plugin (no JDK or Maven at its build): nothing to install');
+  return lines;
 }

@@ -1,15 +1,14 @@
-import { readFileSync } from 'node:fs';
 import yargs, { type Argv } from 'yargs';
 import type { Context } from '../core/context.js';
 import { UsageError, UserError, type ImageFailure } from '../core/errors.js';
-import { packagePath } from '../core/assets.js';
+import { packagePath, packageVersion } from '../core/assets.js';
 import { redact } from '../core/redact.js';
 import { ENGINES, type EngineName } from '../core/ports/engine.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../core/export.js';
-import { formatDiff, formatIncludes, formatModel, formatRerun, formatRollback, formatStatus } from './format.js';
+import { formatDiff, formatIncludes, formatPlugin, formatModel, formatRerun, formatRollback, formatStatus } from './format.js';
 import { choose } from './prompt.js';
 
-export const VERSION = (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version;
+export const VERSION = packageVersion();
 
 const out = (text: string): void => void process.stdout.write(redact(text) + '\n');
 
@@ -303,6 +302,24 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
       'print the line that puts nfhot\'s docker shim first on PATH, for runners other than Nextflow',
       (y) => y,
       () => out(`export PATH="${packagePath('shims')}:$PATH"`),
+    )
+    .command(
+      'plugin <action>',
+      "install, remove or check nf-hot, nfhot's Nextflow plugin: nextflow run … -plugins nf-hot@VERSION gives every task its patch at run time, with no include",
+      (y) =>
+        y
+          .positional('action', { choices: ['install', 'uninstall', 'status'] as const, demandOption: true })
+          .options({ 'nxf-home': { type: 'string', describe: "Nextflow's home, whose plugins directory to use (default: NXF_PLUGINS_DIR, else $NXF_HOME/plugins, else ~/.nextflow/plugins)" }, ...jsonOption })
+          .example('$0 plugin install', 'then: nextflow run PIPELINE -plugins nf-hot@VERSION'),
+      async (args) => {
+        const { plugin } = await import('../commands/plugin.js');
+        const result = await plugin(args.action, args['nxf-home']);
+        if (args.json) out(JSON.stringify(result, null, 2));
+        else {
+          for (const line of formatPlugin(result)) process.stderr.write(redact(`nfhot: ${line}\n`));
+          if (result.action === 'install') out(result.spec); // the -plugins value, last on stdout
+        }
+      },
     )
     .command(
       'resolve <image>',

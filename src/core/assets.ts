@@ -13,6 +13,12 @@ export function packagePath(relative: string): string {
   return fileURLToPath(new URL(relative, packageRoot()));
 }
 
+/** This nfhot's version (package.json's). */
+export const packageVersion = (() => {
+  let version: string | undefined;
+  return () => (version ??= (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version);
+})();
+
 /** A text file shipped with the package, read once. */
 function asset(relative: string): () => string {
   let text: string | undefined;

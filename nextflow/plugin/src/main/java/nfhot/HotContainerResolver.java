@@ -1,0 +1,213 @@
+package nfhot;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.regex.Pattern;
+import nextflow.Global;
+import nextflow.Session;
+import nextflow.container.ContainerConfig;
+import nextflow.container.ContainerHandler;
+import nextflow.container.resolver.ContainerInfo;
+import nextflow.container.resolver.ContainerResolver;
+import nextflow.container.resolver.DefaultContainerResolver;
+import nextflow.plugin.Plugins;
+import nextflow.plugin.Priority;
+import nextflow.processor.TaskRun;
+import org.pf4j.Extension;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sees each task's container after Nextflow evaluated it (params, closures, task.ext, profiles,
+ * docker.registry) and, when nfhot has patched that image, gives the task the patch set's
+ * immutable reference, as target and as hash key: -resume reruns exactly the patched tasks, and
+ * after a rollback the original's cached results come back. Every other container goes to the
+ * resolver that would have had it without this plugin (Nextflow's own, or Wave's), unchanged.
+ *
+ * It never breaks a run: whatever goes wrong is one warning, and the container Nextflow computed.
+ * The lowest priority value wins: below nf-wave's -10.
+ */
+@Extension
+@Priority(-20)
+public class HotContainerResolver implements ContainerResolver {
+    private static final Logger log = LoggerFactory.getLogger(HotContainerResolver.class);
+    /** Nextflow's test for an image URL (docker://, library://, shub://, oras://, https://…). */
+    private static final Pattern URL = Pattern.compile("^[^/:. ]+://.*");
+
+    private volatile ContainerResolver next;
+    /** One reader of each engine's store per engine command line (engine options included). */
+    private final Map<List<String>, Daemon> daemons = new ConcurrentHashMap<>();
+    /** References this plugin gave a task itself, without the next resolver (Wave): ready at once. */
+    private final Set<String> direct = ConcurrentHashMap.newKeySet();
+    private final Set<String> said = ConcurrentHashMap.newKeySet();
+
+    @Override
+    public ContainerInfo resolveImage(TaskRun task, String imageName) {
+        try {
+            ContainerInfo routed = route(task, imageName);
+            if (routed != null) return routed;
+        } catch (Daemon.Unreadable e) {
+            warnOnce(e.key, e.getMessage() + "; tasks run the containers Nextflow named");
+        } catch (Exception | LinkageError e) {
+            warnOnce("error:" + e, "cannot route " + imageName + ": " + e + "; tasks run the containers Nextflow named");
+        }
+        return next().resolveImage(task, imageName);
+    }
+
+    @Override
+    public boolean isContainerReady(String key) {
+        return direct.contains(key) || next().isContainerReady(key);
+    }
+
+    /** The task's container when nfhot patched its image; null for what Nextflow computes without this plugin. */
+    private ContainerInfo route(TaskRun task, String imageName) throws Daemon.Unreadable {
+        ContainerConfig config = task.getContainerConfig();
+        if (imageName == null || imageName.isEmpty() || config == null || !config.isEnabled()) return null;
+        String engine = config.getEngine();
+        if ("docker".equals(engine) || "podman".equals(engine)) return routeOci(task, config, engine, imageName);
+        if ("singularity".equals(engine) || "apptainer".equals(engine)) return routeSif(task, config, engine, imageName);
+        warnOnce("engine:" + engine, "the " + engine + " engine is not one nf-hot knows (docker, podman, singularity, apptainer): its tasks run the containers Nextflow named, patched or not");
+        return null;
+    }
+
+    /** Docker and Podman: the image the engine would run, looked up where it runs it. */
+    private ContainerInfo routeOci(TaskRun task, ContainerConfig config, String engine, String imageName) throws Daemon.Unreadable {
+        String target = new ContainerHandler(config).normalizeImageName(imageName);
+        Optional<Daemon.Patch> found = daemon(engine, config).lookup(target);
+        if (found.isEmpty()) return null;
+        Daemon.Patch patch = found.get();
+        said(patch);
+        if (waveOn()) {
+            // The Wave service pulls the image itself: a registry's copy it can, this machine's daemon it cannot.
+            if (patch.pushed()) return next().resolveImage(task, patch.reference);
+            warnOnce("wave:" + patch.image, "Wave is on, and the Wave service cannot pull " + patch.image + "'s patch from this machine's " + engine
+                    + ": its tasks run " + patch.reference + " directly, not through Wave (nfhot push it to a registry Wave reaches to keep Wave for them)");
+        }
+        direct.add(patch.reference);
+        return new ContainerInfo(imageName, patch.reference, patch.reference);
+    }
+
+    /**
+     * Singularity and Apptainer run a Docker name from a SIF file in their cache: the patch set's
+     * SIF when nfhot built one there (patch --singularity), else the original and a warning.
+     */
+    private ContainerInfo routeSif(TaskRun task, ContainerConfig config, String engine, String imageName) throws Daemon.Unreadable {
+        String docker = dockerName(config, imageName);
+        if (docker == null) return null;
+        Optional<Daemon.Patch> found = daemon("docker", new ContainerConfig(Map.of())).lookup(docker);
+        if (found.isEmpty()) return null;
+        Daemon.Patch patch = found.get();
+        String file = sifName(patch.derivative);
+        for (Path dir : sifDirs(engine, config)) {
+            Path sif = dir.resolve(file);
+            if (Files.isRegularFile(sif)) {
+                said(patch);
+                return next().resolveImage(task, sif.toAbsolutePath().toString());
+            }
+        }
+        warnOnce("sif:" + patch.derivative, patch.image + " is patched (" + patch.packages + "), but nfhot built no " + engine + " image of the patch in " + sifDirs(engine, config).get(0)
+                + ": its tasks run the original (nfhot patch --singularity builds it)");
+        return null;
+    }
+
+    /** The Docker name a Singularity/Apptainer container stands for; null for a file or another scheme. */
+    private static String dockerName(ContainerConfig config, String img) {
+        if (img.startsWith("docker://")) return img.substring("docker://".length());
+        if (img.startsWith("/") || img.startsWith("file://") || URL.matcher(img).matches() || Files.exists(Paths.get(img))) return null;
+        return new ContainerHandler(dockerScope(config)).normalizeImageName(img);
+    }
+
+    /** A Docker scope with the engine's registry: Nextflow prefixes a relative name with it for Singularity too. */
+    private static ContainerConfig dockerScope(ContainerConfig config) {
+        ContainerConfig docker = new ContainerConfig(Map.of("engine", "docker"));
+        Object registry = config.get("registry");
+        if (registry != null) docker.put("registry", registry);
+        return docker;
+    }
+
+    /** The file nfhot builds for a patch set (src/core/singularity.ts). */
+    static String sifName(String derivative) {
+        return derivative.replaceAll("[:/]", "-") + ".sif";
+    }
+
+    /**
+     * Where Nextflow keeps the engine's images: `<engine>.cacheDir`, else NXF_<ENGINE>_CACHEDIR,
+     * else <ENGINE>_PULLFOLDER, else <workDir>/singularity; then the other engine's, as nfhot looks in both.
+     */
+    private static List<Path> sifDirs(String engine, ContainerConfig config) {
+        List<Path> dirs = new ArrayList<>();
+        for (String e : "apptainer".equals(engine) ? Arrays.asList("apptainer", "singularity") : Arrays.asList("singularity", "apptainer")) {
+            String prefix = e.toUpperCase();
+            Object configured = e.equals(engine) ? config.get("cacheDir") : null;
+            String dir = configured != null ? configured.toString() : firstSet(System.getenv("NXF_" + prefix + "_CACHEDIR"), System.getenv(prefix + "_PULLFOLDER"));
+            dirs.add(dir != null ? Paths.get(dir).toAbsolutePath() : workDir().resolve("singularity"));
+        }
+        return dirs;
+    }
+
+    private static String firstSet(String... values) {
+        for (String v : values) if (v != null && !v.isEmpty()) return v;
+        return null;
+    }
+
+    private static Path workDir() {
+        Object session = Global.getSession();
+        return session instanceof Session ? ((Session) session).getWorkDir() : Paths.get("work").toAbsolutePath();
+    }
+
+    /** The engine's command line as the tasks run it: sudo, and the engine options, included. */
+    private Daemon daemon(String engine, ContainerConfig config) {
+        List<String> command = new ArrayList<>();
+        if (Boolean.TRUE.equals(config.get("sudo")) || "true".equals(String.valueOf(config.get("sudo")))) command.add("sudo");
+        command.add(engine);
+        Object options = config.get("engineOptions");
+        if (options != null) command.addAll(Words.split(options.toString()));
+        return daemons.computeIfAbsent(command, c -> new Daemon(c, "podman".equals(engine)));
+    }
+
+    private static boolean waveOn() {
+        Object session = Global.getSession();
+        Object wave = session instanceof Session ? ((Session) session).getConfig().get("wave") : null;
+        Object enabled = wave instanceof Map ? ((Map<?, ?>) wave).get("enabled") : null;
+        return Boolean.TRUE.equals(enabled) || "true".equals(String.valueOf(enabled));
+    }
+
+    /** The resolver that would have had the task without this plugin: the next by priority. */
+    private ContainerResolver next() {
+        ContainerResolver n = next;
+        if (n != null) return n;
+        synchronized (this) {
+            if (next == null) {
+                ContainerResolver found = null;
+                try {
+                    for (ContainerResolver r : Plugins.getPriorityExtensions(ContainerResolver.class)) {
+                        if (!(r instanceof HotContainerResolver)) {
+                            found = r;
+                            break;
+                        }
+                    }
+                } catch (RuntimeException e) {
+                    warnOnce("next", "cannot list Nextflow's container resolvers (" + e + "): using its default one");
+                }
+                next = found != null ? found : new DefaultContainerResolver();
+            }
+            return next;
+        }
+    }
+
+    private void said(Daemon.Patch patch) {
+        if (said.add("patched:" + patch.image)) log.info("nf-hot: {} is patched ({}): its tasks run {}", patch.image, patch.packages, patch.reference);
+    }
+
+    private void warnOnce(String key, String message) {
+        if (said.add(key)) log.warn("nf-hot: " + message);
+    }
+}
