@@ -2,13 +2,14 @@
 // whose image nfhot patched runs the patch (the container Nextflow computed, looked up at run
 // time), -resume reruns exactly those tasks, a rollback brings the original's results back, and
 // a run with nothing patched hashes every task as a run without the plugin does.
-import { readFileSync } from 'node:fs';
+import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo, docker } from '../helpers/docker.js';
-import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, NEXTFLOW_ENV, nextflowRun, seqstatsRepo, statuses, type TraceRow } from '../helpers/nextflow.js';
+import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, NEXTFLOW_ENV, nextflowBin, nextflowRun, seqstatsRepo, statuses, type TraceRow } from '../helpers/nextflow.js';
 import { tempDir } from '../helpers/repos.js';
 import { BASE } from '../fixtures/images.mjs';
 
@@ -16,6 +17,33 @@ const PREFIX = `nfhot-test-${randomBytes(5).toString('hex')}`;
 const { SEQSTATS, COREUTILS } = exampleImages(PREFIX);
 const { GC, UPPER, VERSION, LINES } = EXAMPLE;
 const PLUGIN = `nf-hot@${(JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version}`;
+
+const RUNTIME = { PARAMS: 'FROM_PARAMS', EXT: 'FROM_EXT', PROFILE: 'FROM_PROFILE' } as const;
+
+/** A copy of the pipeline whose containers are only known at run time (test/fixtures/pipelines/runtime). */
+function runtimePipeline(): string {
+  const dir = join(tempDir(), 'runtime');
+  cpSync('test/fixtures/pipelines/runtime', dir, { recursive: true });
+  return dir;
+}
+
+/** The plugin given in a config file (as `plugins { id … }`), for `nextflow inspect`, which has no -plugins. */
+function pluginConfig(): string {
+  const file = join(tempDir(), 'plugins.config');
+  writeFileSync(file, `plugins {\n    id '${PLUGIN}'\n}\n`);
+  return file;
+}
+
+/** What `nextflow inspect` says each process runs, with the plugin; and Nextflow's log. */
+async function inspect(dir: string, args: string[], env: Record<string, string> = {}) {
+  const log = join(tempDir(), 'nextflow.log');
+  const result = await execa(nextflowBin(), ['-log', log, '-c', pluginConfig(), 'inspect', '-format', 'json', ...args, '.'], { cwd: dir, env: { ...NEXTFLOW_ENV, ...env }, reject: false });
+  expect(result.exitCode, result.stderr).toBe(0);
+  const processes = (JSON.parse(result.stdout.slice(result.stdout.indexOf('{'))) as { processes: { name: string; container: string }[] }).processes;
+  return { containers: Object.fromEntries(processes.map((p) => [p.name, p.container])), log: readFileSync(log, 'utf8') };
+}
+
+const warnings = (log: string) => log.split('\n').filter((l) => / WARN .*nf-hot: /.test(l));
 
 const containers = (rows: TraceRow[]) => Object.fromEntries(rows.map((r) => [r.process, r.container]));
 const hashes = (rows: TraceRow[], but: string[] = []) => Object.fromEntries(rows.filter((r) => !but.includes(r.process)).map((r) => [r.name, r.hash]));
@@ -65,5 +93,122 @@ describe('nf-hot, the Nextflow plugin', () => {
     expect(statuses(fourth.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['FAILED'], [UPPER]: ['CACHED'], [VERSION]: ['CACHED'] });
     expect(hashes(fourth.rows, [GC])).toEqual(hashes(plain.rows, [GC]));
     expect(containers(fourth.rows)).toEqual(containers(plain.rows));
+  });
+
+  it("containers only known at run time (a param from the command line, a config closure over task.ext from the input, a profile's choice from the environment): nfhot's static reading cannot tell them, the plugin routes them all", async () => {
+    const dir = runtimePipeline();
+    const read = await nfhot(['config', '--dry-run', '--json', '--pipeline', dir, '--profile', 'docker,site']);
+    expect(read.exitCode, read.stderr).toBe(0);
+    expect((JSON.parse(read.stdout) as { runs: { process: string; unknown?: string }[] }).runs).toEqual([
+      { process: RUNTIME.PARAMS, unknown: expect.stringMatching(/params\.org/) },
+      { process: RUNTIME.EXT, unknown: expect.stringMatching(/meta\.tag/) },
+      { process: RUNTIME.PROFILE, unknown: expect.stringMatching(/System/) },
+    ]);
+    const run = (...args: string[]) => nextflowRun(dir, ['-profile', 'docker,site', '--org', PREFIX, '-plugins', PLUGIN, ...args], { env: { SITE_SEQSTATS_TAG: '1.0.0--nfhot0' } });
+    const first = await run();
+    expect(statuses(first.rows), first.all).toEqual({ [RUNTIME.PARAMS]: ['FAILED'], [RUNTIME.EXT]: ['COMPLETED'], [RUNTIME.PROFILE]: ['COMPLETED'] });
+    expect(new Set(first.rows.map((r) => r.container))).toEqual(new Set([SEQSTATS]));
+
+    const patched = await nfhot(['patch', `git+file://${await seqstatsRepo()}@fix-lowercase`, '--image', SEQSTATS], { cwd: tempDir() });
+    expect(patched.exitCode, patched.stderr).toBe(0);
+    const fix = patched.stdout.trim();
+    const second = await run('-resume');
+    expect(statuses(second.rows), second.all).toEqual({ [RUNTIME.PARAMS]: ['COMPLETED'], [RUNTIME.EXT]: ['COMPLETED'], [RUNTIME.PROFILE]: ['COMPLETED'] });
+    expect(new Set(second.rows.map((r) => r.container))).toEqual(new Set([fix]));
+    expect(readFileSync(join(dir, 'results', RUNTIME.PARAMS, 'gc.tsv'), 'utf8')).toContain('ACGTacgt\tGC=0.50');
+    expect(readFileSync(join(dir, 'results', RUNTIME.PROFILE, 'versions.yml'), 'utf8')).toBe('seqstats: 1.0.1\n');
+
+    // Rolled back: the original's results come back by their hashes.
+    expect((await nfhot(['rollback', SEQSTATS], { cwd: tempDir() })).exitCode).toBe(0);
+    const third = await run('-resume');
+    expect(statuses(third.rows)).toEqual({ [RUNTIME.PARAMS]: ['FAILED'], [RUNTIME.EXT]: ['CACHED'], [RUNTIME.PROFILE]: ['CACHED'] });
+    expect(hashes(third.rows, [RUNTIME.PARAMS])).toEqual(hashes(first.rows, [RUNTIME.PARAMS]));
+  });
+
+  it('the include and the plugin in one run give what either gives alone', async () => {
+    const assets = copyPipeline('examples', { 'biocontainers/': `${PREFIX}/` }, { untouched: true });
+    const launch = tempDir();
+    const include = join(launch, 'nfhot.config');
+    const run = (...args: string[]) => nextflowRun(assets, ['-profile', 'docker', ...args], { launch });
+    const patched = await nfhot(['patch', `git+file://${await seqstatsRepo()}@fix-lowercase`, '--pipeline', assets, '--include', include], { cwd: launch });
+    expect(patched.exitCode, patched.stderr).toBe(0);
+    const fix = patched.stdout.trim();
+    try {
+      const included = await run('-c', include);
+      expect(statuses(included.rows), included.all).toEqual({ [LINES]: ['COMPLETED'], [GC]: ['COMPLETED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
+      expect(containers(included.rows)).toEqual({ [LINES]: COREUTILS, [GC]: fix, [UPPER]: fix, [VERSION]: fix });
+      // The plugin alone, then both: the same containers, the same hashes, so every task is cached.
+      for (const args of [['-plugins', PLUGIN], ['-c', include, '-plugins', PLUGIN]]) {
+        const again = await run(...args, '-resume');
+        expect(statuses(again.rows), again.all).toEqual({ [LINES]: ['CACHED'], [GC]: ['CACHED'], [UPPER]: ['CACHED'], [VERSION]: ['CACHED'] });
+        expect(containers(again.rows)).toEqual(containers(included.rows));
+        expect(hashes(again.rows)).toEqual(hashes(included.rows));
+      }
+    } finally {
+      expect((await nfhot(['rollback', SEQSTATS], { cwd: launch })).exitCode).toBe(0);
+    }
+  });
+
+  it('never breaks a run: an unreachable daemon, labels of a newer nfhot, an engine it does not know → one warning and the container Nextflow computed', async () => {
+    const dir = copyPipeline('examples', { 'biocontainers/': `${PREFIX}/` }, { untouched: true });
+    const patched = await nfhot(['patch', `git+file://${await seqstatsRepo()}@fix-lowercase`, '--image', SEQSTATS], { cwd: tempDir() });
+    expect(patched.exitCode, patched.stderr).toBe(0);
+    const fix = patched.stdout.trim();
+    const newer = `${COREUTILS.replace(/:.*/, '')}:newer-nfhot`;
+    try {
+      const routed = await inspect(dir, ['-profile', 'docker']);
+      expect(routed.containers).toEqual({ [LINES]: COREUTILS, [GC]: fix, [UPPER]: fix, [VERSION]: fix });
+      expect(warnings(routed.log)).toEqual([]);
+
+      // The daemon cannot be reached: every task keeps its container, said once.
+      const unreachable = await inspect(dir, ['-profile', 'docker'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
+      expect(unreachable.containers).toEqual({ [LINES]: COREUTILS, [GC]: SEQSTATS, [UPPER]: SEQSTATS, [VERSION]: SEQSTATS });
+      expect(warnings(unreachable.log)).toEqual([expect.stringMatching(/nf-hot: cannot read what nfhot patched from `docker`: .*Cannot connect to the Docker daemon.*; tasks run the containers Nextflow named$/)]);
+
+      // An image with labels of a schema this plugin does not read: that image as it is, the others routed.
+      await execa('sh', ['-c', `printf 'FROM ${COREUTILS}\\nLABEL io.nfhot.schema=2 io.nfhot.image=${COREUTILS}\\n' | docker build -q -t ${newer} -`], { env: { DOCKER_BUILDKIT: '0' } });
+      await docker('tag', COREUTILS, `${COREUTILS}-kept`);
+      await docker('tag', newer, COREUTILS);
+      const later = await inspect(dir, ['-profile', 'docker']);
+      expect(later.containers).toEqual({ [LINES]: COREUTILS, [GC]: fix, [UPPER]: fix, [VERSION]: fix });
+      expect(warnings(later.log)).toEqual([expect.stringMatching(new RegExp(`nf-hot: ${COREUTILS.replace(/[.]/g, '\\.')} was patched by an nfhot whose labels \\(schema 2\\) this nf-hot cannot read`))]);
+
+      // An engine the plugin does not know: Nextflow's own container, said once.
+      const other = join(tempDir(), 'charliecloud.config');
+      writeFileSync(other, 'docker.enabled = false\ncharliecloud.enabled = true\n');
+      const unknown = await inspect(dir, ['-c', other]);
+      expect(unknown.containers[GC]).toBe(`${PREFIX}/seqstats:1.0.0--nfhot0`);
+      expect(warnings(unknown.log)).toEqual([expect.stringMatching(/nf-hot: the charliecloud engine is not one nf-hot knows/)]);
+    } finally {
+      await docker('tag', `${COREUTILS}-kept`, COREUTILS).catch(() => undefined);
+      await docker('rmi', `${COREUTILS}-kept`, newer).catch(() => undefined);
+      expect((await nfhot(['rollback', SEQSTATS], { cwd: tempDir() })).exitCode).toBe(0);
+    }
+  });
+
+  it("Singularity and Apptainer: the patch set's SIF file when nfhot built one in Nextflow's cache directory, else the original and a warning", async () => {
+    const dir = runtimePipeline();
+    const patched = await nfhot(['patch', `git+file://${await seqstatsRepo()}@fix-lowercase`, '--image', SEQSTATS], { cwd: tempDir() });
+    expect(patched.exitCode, patched.stderr).toBe(0);
+    const fix = patched.stdout.trim();
+    try {
+      const args = ['-profile', 'singularity,site', '--org', PREFIX];
+      // (inspect runs no task: FROM_EXT's container, made from its input, is not known to it.)
+      const known = (c: Record<string, string>) => ({ [RUNTIME.PARAMS]: c[RUNTIME.PARAMS], [RUNTIME.PROFILE]: c[RUNTIME.PROFILE] });
+      const without = await inspect(dir, args);
+      expect(known(without.containers)).toEqual({ [RUNTIME.PARAMS]: SEQSTATS, [RUNTIME.PROFILE]: SEQSTATS });
+      expect(warnings(without.log)).toEqual([expect.stringMatching(new RegExp(`nf-hot: ${SEQSTATS.replace(/[.]/g, '\\.')} is patched \\(seqstats 1\\.0\\.1\\), but nfhot built no singularity image of the patch in ${join(dir, 'work', 'singularity')}: its tasks run the original`))]);
+
+      // The file `nfhot patch --singularity` builds (its name: src/core/singularity.ts's sifName).
+      const cache = join(dir, 'work', 'singularity');
+      mkdirSync(cache, { recursive: true });
+      const sif = join(cache, `${fix.replace(/[:/]/g, '-')}.sif`);
+      writeFileSync(sif, 'not a real SIF: inspect runs nothing');
+      const withSif = await inspect(dir, args);
+      expect(known(withSif.containers)).toEqual({ [RUNTIME.PARAMS]: sif, [RUNTIME.PROFILE]: sif });
+      expect(warnings(withSif.log)).toEqual([]);
+    } finally {
+      expect((await nfhot(['rollback', SEQSTATS], { cwd: tempDir() })).exitCode).toBe(0);
+    }
   });
 });
