@@ -43,8 +43,8 @@ const fresh = existsSync(classes) && existsSync(stamp) && readFileSync(stamp, 'u
 const has = (tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0;
 if (!fresh && has('mvn') && has('javac')) {
   rmSync(stamp, { force: true });
-  const built = spawnSync('mvn', ['-q', '-B', '-Dstyle.color=never', '-f', join(project, 'pom.xml'), `-Drevision=${version}`, 'clean', 'compile'], { stdio: 'inherit' });
-  if (built.status !== 0) throw new Error(`the Nextflow plugin did not build (mvn exit ${built.status})`);
+  const built = spawnSync('mvn', ['-B', '-f', join(project, 'pom.xml'), `-Drevision=${version}`, 'clean', 'compile'], { encoding: 'utf8' });
+  if (built.status !== 0) throw new Error(`the Nextflow plugin did not build (mvn exit ${built.status}):\n${built.stdout}${built.stderr}`);
   writeFileSync(stamp, digest);
 } else if (!fresh) {
   console.warn(`build: no JDK or Maven here, and ${project} is not built: dist has no Nextflow plugin (nfhot plugin install needs one)`);

@@ -79,8 +79,14 @@ async function rollbackOne(ctx: Context, image: string, state: ImageState | unde
   const removeLeftovers = async () => {
     await ctx.engine.untag(keeperRef(parseImageRef(image)));
     stopPoint('rollback:untag-keeper');
-    // An untagged one was committed by a run killed before it could tag it.
-    for (const tag of derivatives.flatMap((d) => (d.repoTags.length ? d.repoTags.filter(isNfhotRef) : [d.id]))) await ctx.engine.untag(tag);
+    // An untagged one was committed by a run killed before it could tag it. A derivative's own
+    // reference goes last: kept while a container still uses the image, it names that patch set
+    // alone, where the active reference (--keep-tag) would still name it as the image's patch.
+    for (const d of derivatives) {
+      const own = fromLabels(d.labels)?.derivative;
+      const tags = d.repoTags.filter(isNfhotRef).sort((a, b) => Number(a === own) - Number(b === own));
+      for (const tag of d.repoTags.length ? tags : [d.id]) await ctx.engine.untag(tag);
+    }
   };
   if (!state) {
     const current = images.find((i) => i.repoTags.includes(image));

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo } from '../helpers/docker.js';
-import { EXAMPLE, exampleImages, copyPipeline, expectNfhotReadsAsNextflowRan, nextflowRun, seqstatsRepo, statuses } from '../helpers/nextflow.js';
+import { EXAMPLE, exampleImages, copyPipeline, expectNfhotReadsAsNextflowRan, NEXTFLOW_ENV, nextflowRun, seqstatsRepo, statuses } from '../helpers/nextflow.js';
 import { tempDir } from '../helpers/repos.js';
 import { BASE } from '../fixtures/images.mjs';
 
@@ -54,6 +54,33 @@ describe('the example pipeline under the real Nextflow, with Podman', () => {
     await expectNfhotReadsAsNextflowRan(dir, 'podman', second.rows);
 
     expect((await nfhot(['rollback', SEQSTATS, '--profile', 'podman'], { cwd: dir })).exitCode).toBe(0);
+    const third = await run('-resume');
+    expect(statuses(third.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['FAILED'], [UPPER]: ['CACHED'], [VERSION]: ['CACHED'] });
+    expect(third.rows.find((r) => r.process === UPPER)!.hash).toBe(first.rows.find((r) => r.process === UPPER)!.hash);
+  });
+
+  it('nf-hot, the plugin, with no include: the podman CLI with podman.engineOptions says what is patched, also with --keep-tag', async () => {
+    const dir = copyPipeline('examples', { 'biocontainers/': `${PREFIX}/` }, { untouched: true });
+    const storage = join(tempDir(), 'podman.config');
+    writeFileSync(storage, `podman.engineOptions = '${cli.options.join(' ')}'\n`);
+    const installed = await nfhot(['plugin', 'install', '--nxf-home', NEXTFLOW_ENV.NXF_HOME]);
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const plugin = installed.stdout.trim().split('\n').at(-1)!;
+    const run = (...args: string[]) => nextflowRun(dir, ['-profile', 'podman', '-c', storage, '-plugins', plugin, ...args], { env: cli.env });
+
+    const first = await run();
+    expect(statuses(first.rows), first.all).toEqual({ [LINES]: ['COMPLETED'], [GC]: ['FAILED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
+    const patched = await nfhot(['patch', `git+file://${await seqstatsRepo()}@fix-lowercase`, '--image', SEQSTATS, '--keep-tag'], { cwd: tempDir() });
+    expect(patched.exitCode, patched.stderr).toBe(0);
+    const fix = patched.stdout.trim();
+    try {
+      const second = await run('-resume');
+      expect(statuses(second.rows), second.all).toEqual({ [LINES]: ['CACHED'], [GC]: ['COMPLETED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
+      for (const p of [GC, UPPER, VERSION]) expect(second.rows.find((r) => r.process === p)!.container).toBe(fix);
+      expect(readFileSync(join(dir, 'results/seqstats_version/versions.yml'), 'utf8')).toBe('seqstats: 1.0.1\n');
+    } finally {
+      expect((await nfhot(['rollback', SEQSTATS], { cwd: tempDir() })).exitCode).toBe(0);
+    }
     const third = await run('-resume');
     expect(statuses(third.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['FAILED'], [UPPER]: ['CACHED'], [VERSION]: ['CACHED'] });
     expect(third.rows.find((r) => r.process === UPPER)!.hash).toBe(first.rows.find((r) => r.process === UPPER)!.hash);

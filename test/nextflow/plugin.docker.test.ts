@@ -11,6 +11,7 @@ import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo, docker } from '../helpers/docker.js';
 import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, NEXTFLOW_ENV, nextflowBin, nextflowRun, seqstatsRepo, statuses, type TraceRow } from '../helpers/nextflow.js';
 import { tempDir } from '../helpers/repos.js';
+import { startRegistry } from '../helpers/registry.js';
 import { BASE } from '../fixtures/images.mjs';
 
 const PREFIX = `nfhot-test-${randomBytes(5).toString('hex')}`;
@@ -209,6 +210,42 @@ describe('nf-hot, the Nextflow plugin', () => {
       expect(warnings(withSif.log)).toEqual([]);
     } finally {
       expect((await nfhot(['rollback', SEQSTATS], { cwd: tempDir() })).exitCode).toBe(0);
+    }
+  });
+
+  it('--keep-tag and pushed patches are honoured as the include honours them: the registry copy by digest; a rollback leaves no active patch, even with a container still on the derivative', async () => {
+    const dir = copyPipeline('examples', { 'biocontainers/': `${PREFIX}/` }, { untouched: true });
+    const registry = await startRegistry();
+    const original = await docker('image', 'inspect', '--format', '{{.Id}}', SEQSTATS);
+    let container: string | undefined;
+    try {
+      const patched = await nfhot(['patch', `git+file://${await seqstatsRepo()}@fix-lowercase`, '--image', SEQSTATS, '--keep-tag', '--push', registry.host], { cwd: tempDir() });
+      expect(patched.exitCode, patched.stderr).toBe(0);
+      expect(await docker('image', 'inspect', '--format', '{{.Id}}', SEQSTATS)).toBe(original); // the tag kept
+      // What the include gives these processes: the registry's copy, pinned by digest.
+      const read = await nfhot(['config', '--dry-run', '--json', '--pipeline', dir, '--profile', 'docker']);
+      const [override] = (JSON.parse(read.stdout) as { include: { overrides: { reference: string }[] } }).include.overrides;
+      expect(override!.reference).toMatch(new RegExp(`^${registry.host.replace(/[.]/g, '\\.')}/.*@sha256:[0-9a-f]{64}$`));
+      const routed = await inspect(dir, ['-profile', 'docker']);
+      expect(routed.containers).toEqual({ [LINES]: COREUTILS, [GC]: override!.reference, [UPPER]: override!.reference, [VERSION]: override!.reference });
+      const ran = await nextflowRun(dir, ['-profile', 'docker', '-plugins', PLUGIN]);
+      expect(statuses(ran.rows), ran.all).toEqual({ [LINES]: ['COMPLETED'], [GC]: ['COMPLETED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
+
+      expect((await nfhot(['rollback', SEQSTATS], { cwd: tempDir() })).exitCode).toBe(0);
+
+      // Not pushed, and a container still made from the derivative: the rollback cannot remove
+      // it, and what is left of it names no active patch.
+      const local = await nfhot(['patch', `git+file://${await seqstatsRepo()}@fix-lowercase`, '--image', SEQSTATS, '--keep-tag'], { cwd: tempDir() });
+      expect(local.exitCode, local.stderr).toBe(0);
+      container = await docker('create', local.stdout.trim());
+      expect((await inspect(dir, ['-profile', 'docker'])).containers[GC]).toBe(local.stdout.trim());
+      expect((await nfhot(['rollback', SEQSTATS], { cwd: tempDir() })).exitCode).toBe(0);
+      const rolledBack = await inspect(dir, ['-profile', 'docker']);
+      expect(rolledBack.containers).toEqual({ [LINES]: COREUTILS, [GC]: SEQSTATS, [UPPER]: SEQSTATS, [VERSION]: SEQSTATS });
+    } finally {
+      if (container) await docker('rm', container);
+      await nfhot(['rollback', SEQSTATS], { cwd: tempDir() });
+      await registry.stop();
     }
   });
 });

@@ -98,7 +98,11 @@ final class Daemon {
         }
     }
 
-    /** The patch the two images say (the tag's, and nfhot's active reference for --keep-tag): nfhot's src/core/state.ts and its docker shim decide the same. */
+    /**
+     * The patch the two images say (the tag's, and nfhot's active reference for --keep-tag), as
+     * nfhot's src/core/state.ts decides: an image is a patch set while its derivative's own
+     * reference names it (an image built FROM a derivative inherits its labels).
+     */
     private Patch read(ImageName ref, List<Map<String, Object>> images) throws Unreadable {
         String active = ref.activeRef();
         Map<String, Object> tagged = null;
@@ -112,7 +116,8 @@ final class Daemon {
             return patch(ref, tagged, own);
         }
         Map<String, String> kept = labels(ref, activeImage);
-        if (tagged != null && kept != null && ref.familiar.equals(kept.get("io.nfhot.image")) && bareId(kept.get("io.nfhot.original")).equals(bareId(String.valueOf(tagged.get("Id"))))) {
+        if (tagged != null && kept != null && ref.familiar.equals(kept.get("io.nfhot.image")) && tags(activeImage).contains(kept.get("io.nfhot.derivative"))
+                && bareId(kept.get("io.nfhot.original")).equals(bareId(String.valueOf(tagged.get("Id"))))) {
             return patch(ref, activeImage, kept);
         }
         return null;
