@@ -53,6 +53,8 @@ export function formatModel(model: PipelineModel, include: IncludeResult): strin
     lines.push(`a run with ${model.profiles.length ? `-profile ${model.profiles.join(',')}` : 'no profile'} (${how}):`);
     const pw = Math.max(...include.verdicts.map((v) => v.process.length));
     for (const v of include.verdicts) lines.push(`  ${v.process.padEnd(pw)}  ${v.uses ? `uses the patch: ${v.runs}` : 'does NOT use the patch'} (${v.why})`);
+    const plugin = include.verdicts.filter((v) => v.plugin);
+    if (plugin.length) lines.push('with nf-hot, the plugin, and no include:', ...plugin.map((v) => `  ${v.process.padEnd(pw)}  ${v.plugin}`));
   }
   return lines.join('\n');
 }

@@ -315,6 +315,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
         const { plugin } = await import('../commands/plugin.js');
         const result = await plugin(args.action, args['nxf-home']);
         if (args.json) out(JSON.stringify(result, null, 2));
+        else if (result.action === 'status') out(formatPlugin(result).join('\n')); // the answer asked for
         else {
           for (const line of formatPlugin(result)) process.stderr.write(redact(`nfhot: ${line}\n`));
           if (result.action === 'install') out(result.spec); // the -plugins value, last on stdout

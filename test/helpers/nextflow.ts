@@ -178,3 +178,25 @@ export async function expectNfhotReadsAsNextflowInspects(dir: string, profiles: 
   expect(runs.map((r) => r.process).sort()).toEqual(inspected.map((p) => p.name).sort());
   return { runs, stderr: read.stderr };
 }
+
+/** nf-hot as this nfhot installs it: what `-plugins` takes. */
+export const PLUGIN = `nf-hot@${(JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version}`;
+
+/** The plugin given in a config file (as `plugins { id … }`), for `nextflow inspect`, which has no -plugins. */
+function pluginConfig(): string {
+  const file = join(tempDir(), 'plugins.config');
+  writeFileSync(file, `plugins {\n    id '${PLUGIN}'\n}\n`);
+  return file;
+}
+
+/** What `nextflow inspect` says each process runs, with the plugin; and Nextflow's log. */
+export async function inspect(dir: string, args: string[], env: Record<string, string> = {}) {
+  const log = join(tempDir(), 'nextflow.log');
+  const result = await execa(nextflowBin(), ['-log', log, '-c', pluginConfig(), 'inspect', '-format', 'json', ...args, '.'], { cwd: dir, env: { ...NEXTFLOW_ENV, ...env }, reject: false });
+  expect(result.exitCode, result.stderr).toBe(0);
+  const processes = (JSON.parse(result.stdout.slice(result.stdout.indexOf('{'))) as { processes: { name: string; container: string }[] }).processes;
+  return { containers: Object.fromEntries(processes.map((p) => [p.name, p.container])), log: readFileSync(log, 'utf8') };
+}
+
+/** nf-hot's warnings in a Nextflow log. */
+export const warnings = (log: string) => log.split('\n').filter((l) => / WARN .*nf-hot: /.test(l));

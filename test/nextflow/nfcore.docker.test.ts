@@ -1,17 +1,18 @@
 // The real Nextflow on a pipeline in the nf-core template's shape (profiles docker, podman,
 // singularity, apptainer, conda, wave, test; withName and ext.args closures; docker.registry;
 // both forms of the engine ternary; env { PYTHONNOUSERSITE = 1 }), with MultiQC from PyPI: run
-// with -profile docker,test, MultiQC patched from a fix branch, -resume.
+// with -profile docker,test, MultiQC patched from a fix branch, -resume; through the include, and
+// through nf-hot, the plugin, with no include.
 import { randomBytes } from 'node:crypto';
-import { appendFileSync, readFileSync } from 'node:fs';
+import { appendFileSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo, docker } from '../helpers/docker.js';
-import { buildExampleImage, copyPipeline, expectNfhotReadsAsNextflowRan, NEXTFLOW_ENV, nextflowOnPath, nextflowRun, statuses } from '../helpers/nextflow.js';
+import { buildExampleImage, copyPipeline, expectNfhotReadsAsNextflowRan, NEXTFLOW_ENV, nextflowOnPath, nextflowRun, PLUGIN, statuses, type TraceRow } from '../helpers/nextflow.js';
 import { sdistRepo } from '../helpers/pypi.js';
-import { git } from '../helpers/repos.js';
+import { git, tempDir } from '../helpers/repos.js';
 import { BASE } from '../fixtures/images.mjs';
 
 const PREFIX = `nfhot-test-${randomBytes(5).toString('hex')}`;
@@ -20,6 +21,15 @@ const SEQSTATS_IMAGE = `quay.io/${PREFIX}/seqstats:1.0.0--nfhot0`;
 const MULTIQC = 'NFCORE_DEMO:DEMO:MULTIQC';
 const SEQSTATS = 'NFCORE_DEMO:DEMO:SEQSTATS';
 const LINES = 'NFCORE_DEMO:DEMO:COUNT_LINES';
+
+/** MultiQC's repository with a fix branch whose commit changes the string the pipeline's output shows. */
+async function multiqcFix(fix: string) {
+  const repo = await sdistRepo('multiqc');
+  await git(repo.dir, 'checkout', '-qb', 'fix');
+  appendFileSync(join(repo.dir, 'multiqc/__init__.py'), `\nNFHOT_FIX = "${fix}"\n`);
+  await git(repo.dir, 'commit', '-qam', 'fix');
+  return repo;
+}
 
 describe('an nf-core-shaped pipeline under the real Nextflow', () => {
   beforeAll(async () => {
@@ -39,10 +49,7 @@ describe('an nf-core-shaped pipeline under the real Nextflow', () => {
     await expectNfhotReadsAsNextflowRan(dir, 'docker,test', first.rows);
     expect(readFileSync(join(dir, 'results/multiqc/multiqc.txt'), 'utf8')).toBe('multiqc, version 1.35\nfix: - PYTHONNOUSERSITE=1 args: --title nfhot\n');
 
-    const repo = await sdistRepo('multiqc');
-    await git(repo.dir, 'checkout', '-qb', 'fix');
-    appendFileSync(join(repo.dir, 'multiqc/__init__.py'), '\nNFHOT_FIX = "nf-core-fix"\n');
-    await git(repo.dir, 'commit', '-qam', 'fix');
+    const repo = await multiqcFix('nf-core-fix');
     const patched = await nfhot(['patch', `git+${repo.url}@fix`, '--profile', 'docker,test', '--add-include'], { cwd: dir });
     expect(patched.exitCode, patched.stderr).toBe(0);
     expect(patched.stderr).toContain(`skipped ${SEQSTATS_IMAGE}: it has no multiqc`);
@@ -71,5 +78,39 @@ describe('an nf-core-shaped pipeline under the real Nextflow', () => {
     const failing = await nfhot(['config', '--check', '--profile', 'docker,wave'], { cwd: dir, env });
     expect(failing.exitCode, failing.stderr).toBe(0);
     expect(failing.stderr).toContain('nextflow inspect failed (Missing `fromPath` parameter');
+  });
+
+  it('-profile docker,test with nf-hot and no include: the same hashes while nothing is patched, the patch in the MultiQC tasks alone, the original back after a rollback', async () => {
+    const dir = copyPipeline('test/fixtures/pipelines/nfcore-run', { 'biocontainers/': `${PREFIX}/`, 'community.wave.seqera.io/library/': `community.wave.seqera.io/${PREFIX}/` });
+    const installed = await nfhot(['plugin', 'install', '--nxf-home', NEXTFLOW_ENV.NXF_HOME]);
+    expect(installed.exitCode, installed.stderr).toBe(0);
+    const run = (...args: string[]) => nextflowRun(dir, ['-profile', 'docker,test', ...args]);
+    const hashes = (rows: TraceRow[]) => Object.fromEntries(rows.map((r) => [r.name, r.hash]));
+
+    const plain = await run();
+    expect(plain.exitCode, plain.all).toBe(0);
+    const unpatched = await run('-plugins', PLUGIN, '-resume');
+    expect(statuses(unpatched.rows), unpatched.all).toEqual({ [LINES]: ['CACHED'], [MULTIQC]: ['CACHED'], [SEQSTATS]: ['CACHED'] });
+    expect(hashes(unpatched.rows)).toEqual(hashes(plain.rows));
+
+    // Patched by image, from outside the pipeline: the pipeline stays as it was.
+    const repo = await multiqcFix('plugin-fix');
+    const patched = await nfhot(['patch', `git+${repo.url}@fix`, '--image', MULTIQC_IMAGE], { cwd: tempDir() });
+    expect(patched.exitCode, patched.stderr).toBe(0);
+    const fixed = await run('-plugins', PLUGIN, '-resume');
+    expect(statuses(fixed.rows), fixed.all).toEqual({ [LINES]: ['CACHED'], [MULTIQC]: ['COMPLETED'], [SEQSTATS]: ['CACHED'] });
+    expect(fixed.rows.find((r) => r.process === MULTIQC)!.container).toBe(patched.stdout.trim());
+    expect(readFileSync(join(dir, 'results/multiqc/multiqc.txt'), 'utf8')).toBe('multiqc, version 1.35\nfix: plugin-fix PYTHONNOUSERSITE=1 args: --title nfhot\n');
+    expect(fixed.log()).toContain(`nf-hot: ${MULTIQC_IMAGE} is patched (multiqc 1.35): its tasks run ${patched.stdout.trim()}`);
+
+    const rolled = await nfhot(['rollback', MULTIQC_IMAGE], { cwd: tempDir() });
+    expect(rolled.exitCode, rolled.stderr).toBe(0);
+    const back = await run('-plugins', PLUGIN, '-resume');
+    expect(statuses(back.rows), back.all).toEqual({ [LINES]: ['CACHED'], [MULTIQC]: ['CACHED'], [SEQSTATS]: ['CACHED'] });
+    expect(hashes(back.rows)).toEqual(hashes(plain.rows));
+    // A resumed run publishes no cached output over what is there: the cached task's own output is the original's.
+    const [bucket, prefix] = back.rows.find((r) => r.process === MULTIQC)!.hash.split('/') as [string, string];
+    const task = readdirSync(join(dir, 'work', bucket)).find((d) => d.startsWith(prefix))!;
+    expect(readFileSync(join(dir, 'work', bucket, task, 'multiqc.txt'), 'utf8')).toBe('multiqc, version 1.35\nfix: - PYTHONNOUSERSITE=1 args: --title nfhot\n');
   });
 });

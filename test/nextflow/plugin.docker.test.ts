@@ -2,14 +2,14 @@
 // whose image nfhot patched runs the patch (the container Nextflow computed, looked up at run
 // time), -resume reruns exactly those tasks, a rollback brings the original's results back, and
 // a run with nothing patched hashes every task as a run without the plugin does.
-import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo, docker } from '../helpers/docker.js';
-import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, NEXTFLOW_ENV, nextflowBin, nextflowRun, seqstatsRepo, statuses, type TraceRow } from '../helpers/nextflow.js';
+import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, inspect, NEXTFLOW_ENV, nextflowRun, PLUGIN, seqstatsRepo, statuses, type TraceRow, warnings } from '../helpers/nextflow.js';
 import { tempDir } from '../helpers/repos.js';
 import { startRegistry } from '../helpers/registry.js';
 import { BASE } from '../fixtures/images.mjs';
@@ -17,7 +17,6 @@ import { BASE } from '../fixtures/images.mjs';
 const PREFIX = `nfhot-test-${randomBytes(5).toString('hex')}`;
 const { SEQSTATS, COREUTILS } = exampleImages(PREFIX);
 const { GC, UPPER, VERSION, LINES } = EXAMPLE;
-const PLUGIN = `nf-hot@${(JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version}`;
 
 const RUNTIME = { PARAMS: 'FROM_PARAMS', EXT: 'FROM_EXT', PROFILE: 'FROM_PROFILE' } as const;
 
@@ -27,24 +26,6 @@ function runtimePipeline(): string {
   cpSync('test/fixtures/pipelines/runtime', dir, { recursive: true });
   return dir;
 }
-
-/** The plugin given in a config file (as `plugins { id … }`), for `nextflow inspect`, which has no -plugins. */
-function pluginConfig(): string {
-  const file = join(tempDir(), 'plugins.config');
-  writeFileSync(file, `plugins {\n    id '${PLUGIN}'\n}\n`);
-  return file;
-}
-
-/** What `nextflow inspect` says each process runs, with the plugin; and Nextflow's log. */
-async function inspect(dir: string, args: string[], env: Record<string, string> = {}) {
-  const log = join(tempDir(), 'nextflow.log');
-  const result = await execa(nextflowBin(), ['-log', log, '-c', pluginConfig(), 'inspect', '-format', 'json', ...args, '.'], { cwd: dir, env: { ...NEXTFLOW_ENV, ...env }, reject: false });
-  expect(result.exitCode, result.stderr).toBe(0);
-  const processes = (JSON.parse(result.stdout.slice(result.stdout.indexOf('{'))) as { processes: { name: string; container: string }[] }).processes;
-  return { containers: Object.fromEntries(processes.map((p) => [p.name, p.container])), log: readFileSync(log, 'utf8') };
-}
-
-const warnings = (log: string) => log.split('\n').filter((l) => / WARN .*nf-hot: /.test(l));
 
 const containers = (rows: TraceRow[]) => Object.fromEntries(rows.map((r) => [r.process, r.container]));
 const hashes = (rows: TraceRow[], but: string[] = []) => Object.fromEntries(rows.filter((r) => !but.includes(r.process)).map((r) => [r.name, r.hash]));
@@ -245,6 +226,49 @@ describe('nf-hot, the Nextflow plugin', () => {
     } finally {
       if (container) await docker('rm', container);
       await nfhot(['rollback', SEQSTATS], { cwd: tempDir() });
+      await registry.stop();
+    }
+  });
+
+  it("Wave on: a pushed patch goes to Wave, unless Wave's strategy builds the task from its conda environment; a patch only in the local daemon runs directly; nfhot config says the same", async () => {
+    const dir = copyPipeline('examples', { 'biocontainers/': `${PREFIX}/` }, { untouched: true });
+    // Wave's own plugin cannot be had offline: a stand-in named nf-wave that resolves nothing, so
+    // Wave's place in the chain of resolvers is Nextflow's default one. What is tested is nf-hot's choice.
+    const home = tempDir();
+    expect((await nfhot(['plugin', 'install', '--nxf-home', home])).exitCode).toBe(0);
+    const wave = join(home, 'plugins', 'nf-wave-1.7.5', 'classes');
+    mkdirSync(join(wave, 'META-INF'), { recursive: true });
+    cpSync(join(home, 'plugins', PLUGIN.replace('@', '-'), 'classes', 'nfhot', 'HotPlugin.class'), join(wave, 'nfhot', 'HotPlugin.class'));
+    writeFileSync(join(wave, 'META-INF', 'MANIFEST.MF'), 'Manifest-Version: 1.0\nPlugin-Id: nf-wave\nPlugin-Version: 1.7.5\nPlugin-Class: nfhot.HotPlugin\nPlugin-Provider: nfhot tests\n');
+    const env = { NXF_HOME: home, NXF_OFFLINE: 'true' };
+    // Wave with conda first, and a conda environment for process SEQSTATS_GC (withName matches its declared name: both of its aliases).
+    appendFileSync(join(dir, 'nextflow.config'), "\nprofiles {\n    wave {\n        wave.enabled = true\n        wave.strategy = 'conda,container'\n    }\n}\nprocess {\n    withName: 'SEQSTATS_GC' {\n        conda = 'bioconda::seqstats=1.0.0'\n    }\n}\n");
+    const args = ['-profile', 'docker,wave'];
+    const registry = await startRegistry();
+    try {
+      const local = await nfhot(['patch', `git+file://${await seqstatsRepo()}@fix-lowercase`, '--image', SEQSTATS], { cwd: tempDir() });
+      expect(local.exitCode, local.stderr).toBe(0);
+      const fix = local.stdout.trim();
+      const direct = await inspect(dir, args, env);
+      expect(direct.containers).toEqual({ [LINES]: COREUTILS, [GC]: fix, [UPPER]: fix, [VERSION]: fix });
+      expect(warnings(direct.log)).toEqual([expect.stringMatching(/nf-hot: Wave is on, and the Wave service cannot pull .* run .* directly, not through Wave \(nfhot push it/)]);
+      const said = await nfhot(['config', '--dry-run', '--pipeline', dir, '--profile', 'docker,wave']);
+      expect(said.stdout).toMatch(new RegExp(`with nf-hot, the plugin, and no include:\n(  .*\n){0,3}  ${GC}\\s+runs ${fix.replace(/[.]/g, '\\.')} directly, not through Wave \\(which stays on for the other tasks\\): the Wave service cannot pull`));
+
+      const pushed = await nfhot(['push', SEQSTATS, '--to', registry.host], { cwd: tempDir() });
+      expect(pushed.exitCode, pushed.stderr).toBe(0);
+      const read = await nfhot(['config', '--dry-run', '--json', '--pipeline', dir, '--profile', 'docker,wave']);
+      const { reference } = (JSON.parse(read.stdout) as { include: { overrides: { reference: string }[] } }).include.overrides[0]!;
+      expect(reference).toMatch(/@sha256:/);
+      const through = await inspect(dir, args, env);
+      // Wave's resolver (here the stand-in's default) gets the pushed reference; SEQSTATS_GC's tasks go past Wave, which would build them from conda.
+      expect(through.containers).toEqual({ [LINES]: COREUTILS, [GC]: reference, [UPPER]: reference, [VERSION]: reference });
+      expect(warnings(through.log)).toEqual([expect.stringMatching(/nf-hot: Wave is on, and Wave's strategy would build their image from their conda environment, not from the patch: tasks of .* with a conda environment run .* directly, not through Wave$/)]);
+      const check = await nfhot(['config', '--dry-run', '--pipeline', dir, '--profile', 'docker,wave']);
+      for (const p of [GC, UPPER]) expect(check.stdout).toMatch(new RegExp(`  ${p}\\s+runs \\S+ directly, not through Wave \\(which stays on for the other tasks\\): Wave's strategy would build its image from its conda environment`));
+      expect(check.stdout).toMatch(new RegExp(`  ${VERSION}\\s+gives Wave the pushed image`));
+    } finally {
+      expect((await nfhot(['rollback', SEQSTATS], { cwd: tempDir() })).exitCode).toBe(0);
       await registry.stop();
     }
   });

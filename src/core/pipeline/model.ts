@@ -31,7 +31,7 @@ export interface ProcessInstance {
   runs?: ContainerValue | null;
   /** No call of it is reached from the entry workflow with these profiles and params (included, but not called). */
   uncalled?: true;
-  /** It has a conda environment (its `conda` directive, or `process.conda`): under Wave with conda first, its image is built from it. */
+  /** It has a conda environment (its `conda` directive, or the config's `process` scope): under Wave with conda first, its image is built from it. */
   conda?: boolean;
 }
 
@@ -228,7 +228,6 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
     const engine = CONTAINER_ENGINES.find((e) => isOn(own, `${e}.enabled`));
     if (engine) profileEngines[p] = engine;
   }
-  const processConda = last('process.conda');
 
   // What is known before the run: the engine, the profiles, the params the config sets (each evaluated once, lazily).
   const paramValues = new Map<string, Result>();
@@ -320,7 +319,7 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
     if (container?.kind === 'image') container.image = normalizeDockerName(container.image, registry?.kind === 'image' ? registry.image : undefined, registryOverride);
     // Under another engine, what it runs as `nextflow inspect` shows it (the name as the pipeline gives it).
     const runs = otherEngine && chosen ? (classifyContainer(chosen.text, chosen.from, withExt(facts(otherEngine))) ?? null) : undefined;
-    const condaSetting = decl.conda ?? processConda;
+    const condaSetting = settingOf('conda', decl.conda);
     const conda = condaSetting !== undefined && !/^\s*(null|false|''|"")\s*$/.test(condaSetting.text);
     return { name: decl.name, alias, ...(fqn ? { fqn } : {}), file, labels: decl.labels, ...(container ? { container } : {}), ...(runs !== undefined ? { runs } : {}), ...(conda ? { conda } : {}) };
   };

@@ -1,4 +1,5 @@
-import type { IncludePlan } from './include.js';
+import { pluginSpec } from '../plugin.js';
+import { condaFirst, type IncludePlan } from './include.js';
 import type { PipelineModel } from './model.js';
 
 /** Whether a run with the model's profiles gives one patched process its patch, and why. */
@@ -12,6 +13,8 @@ export interface Verdict {
   /** What it runs: the patched reference, a SIF file, its own container, or nothing. */
   runs: string;
   why: string;
+  /** Under Wave, what nf-hot (the plugin, with no include) does with the task instead. */
+  plugin?: string;
 }
 
 /**
@@ -27,14 +30,19 @@ export function preflight(model: PipelineModel, plan: IncludePlan, included: boo
   const useful = profiles(['docker', 'podman']).map((p) => `-profile ${p}`).join(' or ');
   for (const o of plan.overrides) {
     for (const i of o.instances) {
-      const base = { process: i.fqn ?? i.alias, image: o.image, engine: engine ?? 'none', wave: Boolean(wave) && !off };
+      const base: Omit<Verdict, 'uses' | 'runs' | 'why'> = { process: i.fqn ?? i.alias, image: o.image, engine: engine ?? 'none', wave: Boolean(wave) && !off };
+      if (wave && engines.length === 1 && (engine === 'docker' || engine === 'podman')) {
+        // nf-hot cannot switch Wave off nor clear a conda directive: it takes the task past Wave instead.
+        const direct = `runs ${o.reference} directly, not through Wave (which stays on for the other tasks)`;
+        base.plugin = !o.reference.includes('@sha256:') ? `${direct}: the Wave service cannot pull from this machine's daemon` : condaFirst(wave.strategy) && i.conda ? `${direct}: Wave's strategy would build its image from its conda environment` : 'gives Wave the pushed image';
+      }
       const say = (uses: boolean, runs: string, why: string) => verdicts.push({ ...base, uses, runs, why });
       if (engines.length > 1) {
         say(false, 'nothing', `Nextflow refuses to run with ${engines.join(' and ')} both enabled`);
       } else if (!engine) {
         say(false, 'no container', `${conda && i.conda ? 'it runs in a conda environment on the host' : 'it runs on the host'}: no container, so no patched image${useful ? ` (${useful} would run the patch)` : ''}`);
       } else if (included === false) {
-        say(false, `its own container (${o.image})`, `nextflow.config does not include nfhot.config: add includeConfig 'nfhot.config' as its last line (nfhot patch --add-include), or run with -c nfhot.config`);
+        say(false, `its own container (${o.image})`, `nextflow.config does not include nfhot.config: add includeConfig 'nfhot.config' as its last line (nfhot patch --add-include), or run with -c nfhot.config, or with nf-hot: -plugins ${pluginSpec()}`);
       } else if (engine === 'docker' || engine === 'podman') {
         if (!wave) say(true, o.reference, `${engine} runs the patched image${typeof included === 'object' ? ` (in a run with -c ${included.with})` : ''}`);
         else if (off) say(true, o.reference, `Wave cannot pull an image from this machine's daemon: the include switches Wave off (every task runs its own container, not Wave's; -c nfhot.config or NXF_DISABLE_WAVE_SERVICE=1 make sure of it under either config parser)`);

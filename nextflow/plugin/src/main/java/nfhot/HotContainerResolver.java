@@ -69,6 +69,7 @@ public class HotContainerResolver implements ContainerResolver {
 
     /** The task's container when nfhot patched its image; null for what Nextflow computes without this plugin. */
     private ContainerInfo route(TaskRun task, String imageName) throws Daemon.Unreadable {
+        if (task == null) return null;
         ContainerConfig config = task.getContainerConfig();
         if (imageName == null || imageName.isEmpty() || config == null || !config.isEnabled()) return null;
         String engine = config.getEngine();
@@ -85,11 +86,20 @@ public class HotContainerResolver implements ContainerResolver {
         if (found.isEmpty()) return null;
         Daemon.Patch patch = found.get();
         said(patch);
-        if (waveOn()) {
-            // The Wave service pulls the image itself: a registry's copy it can, this machine's daemon it cannot.
-            if (patch.pushed()) return next().resolveImage(task, patch.reference);
-            warnOnce("wave:" + patch.image, "Wave is on, and the Wave service cannot pull " + patch.image + "'s patch from this machine's " + engine
-                    + ": its tasks run " + patch.reference + " directly, not through Wave (nfhot push it to a registry Wave reaches to keep Wave for them)");
+        Map<?, ?> wave = waveConfig();
+        if (wave != null) {
+            // The Wave service pulls the image itself: a registry's copy it can, this machine's daemon it cannot;
+            // and a strategy that puts conda, spack or a Dockerfile first builds the task's image from that instead.
+            String builds = patch.pushed() ? waveBuildsFrom(task, wave) : null;
+            if (!patch.pushed()) {
+                warnOnce("wave:" + patch.image, "Wave is on, and the Wave service cannot pull " + patch.image + "'s patch from this machine's " + engine + ": its tasks run "
+                        + patch.reference + " directly, not through Wave (nfhot push it to a registry Wave reaches to keep Wave for them)");
+            } else if (builds != null) {
+                warnOnce("wave:" + patch.image + builds, "Wave is on, and Wave's strategy would build their image from their " + builds + ", not from the patch: tasks of "
+                        + patch.image + " with a " + builds + " run " + patch.reference + " directly, not through Wave");
+            } else {
+                return next().resolveImage(task, patch.reference);
+            }
         }
         direct.add(patch.reference);
         return new ContainerInfo(imageName, patch.reference, patch.reference);
@@ -173,11 +183,34 @@ public class HotContainerResolver implements ContainerResolver {
         return daemons.computeIfAbsent(command, c -> new Daemon(c, "podman".equals(engine)));
     }
 
-    private static boolean waveOn() {
+    /** The session's `wave` scope when Wave is enabled, else null. */
+    private static Map<?, ?> waveConfig() {
         Object session = Global.getSession();
         Object wave = session instanceof Session ? ((Session) session).getConfig().get("wave") : null;
         Object enabled = wave instanceof Map ? ((Map<?, ?>) wave).get("enabled") : null;
-        return Boolean.TRUE.equals(enabled) || "true".equals(String.valueOf(enabled));
+        return Boolean.TRUE.equals(enabled) || "true".equals(String.valueOf(enabled)) ? (Map<?, ?>) wave : null;
+    }
+
+    /** nf-wave's strategy when none is set (WaveConfig's DEF_STRATEGIES). */
+    private static final List<String> WAVE_STRATEGY = Arrays.asList("container", "dockerfile", "conda");
+
+    /**
+     * What Wave builds the task's image from instead of its container (nf-wave's resolveConflicts:
+     * the first of wave.strategy the task has wins): "conda environment", "spack environment",
+     * "module Dockerfile"; null when the container comes first.
+     */
+    private static String waveBuildsFrom(TaskRun task, Map<?, ?> wave) {
+        Object configured = wave.get("strategy");
+        List<String> strategy = new ArrayList<>();
+        if (configured instanceof List) for (Object o : (List<?>) configured) strategy.add(String.valueOf(o).trim());
+        else if (configured != null) for (String o : configured.toString().split(",")) strategy.add(o.trim());
+        if (strategy.isEmpty() || strategy.stream().allMatch(String::isEmpty)) strategy = WAVE_STRATEGY;
+        for (String s : strategy) {
+            if ("container".equals(s)) return null;
+            if (("conda".equals(s) || "spack".equals(s)) && !String.valueOf(Optional.ofNullable(task.getConfig().get(s)).orElse("")).isEmpty()) return s + " environment";
+            if ("dockerfile".equals(s) && task.getModuleBundle() != null && task.getModuleBundle().getDockerfile() != null) return "module Dockerfile";
+        }
+        return null;
     }
 
     /** The resolver that would have had the task without this plugin: the next by priority. */
