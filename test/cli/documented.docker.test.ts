@@ -40,11 +40,11 @@ function helpExamples(help: string): string[][] {
     .map((l) => words(l).slice(1));
 }
 
-const COMMANDS = ['patch', 'watch', 'rollback', 'push', 'status', 'config', 'rerun', 'shell', 'diff', 'export', 'shim', 'resolve'];
+const COMMANDS = ['patch', 'watch', 'rollback', 'push', 'status', 'config', 'rerun', 'shell', 'diff', 'export', 'shim', 'resolve', 'plugin'];
 
 /** Each option of a command's --help with a value of its kind, after the command's required arguments. */
 function optionLines(command: string, help: string): string[][] {
-  const positional: Record<string, string[]> = { patch: ['../mypkg'], watch: ['../mypkg'], rerun: ['work/5a/d97123a9c1cb2400d893fee4c4ffda'], diff: ['org/tool:dev'], rollback: ['org/tool:dev'], export: ['org/tool:dev'], resolve: ['org/tool:dev'], push: ['--to', '127.0.0.1:5000'] };
+  const positional: Record<string, string[]> = { patch: ['../mypkg'], watch: ['../mypkg'], rerun: ['work/5a/d97123a9c1cb2400d893fee4c4ffda'], diff: ['org/tool:dev'], rollback: ['org/tool:dev'], export: ['org/tool:dev'], resolve: ['org/tool:dev'], push: ['--to', '127.0.0.1:5000'], plugin: ['status'] };
   const lines: string[][] = [];
   const options = (help.split(/^Options:$/m)[1] ?? '').split(/^Examples:$/m)[0]!;
   // An option's entry runs from its flag to the next flag; its type (or choices) may be on a line of its own.
@@ -53,7 +53,7 @@ function optionLines(command: string, help: string): string[][] {
     if (!flag || flag === '--help' || flag === '--version') continue;
     const choice = /\[choices: "([^"]+)"/.exec(entry)?.[1];
     const boolean = /\[boolean\]/.test(entry);
-    const value = choice ?? { '--to': '127.0.0.1:5000', '--push': '127.0.0.1:5000', '--python': '/usr/bin/python3', '--profile': 'docker', '--pipeline': '.', '--sdist': 'sdist', '--repo': 'file:///nonexistent/repo.git' }[flag] ?? 'org/tool:dev';
+    const value = choice ?? { '--to': '127.0.0.1:5000', '--push': '127.0.0.1:5000', '--python': '/usr/bin/python3', '--profile': 'docker', '--pipeline': '.', '--sdist': 'sdist', '--repo': 'file:///nonexistent/repo.git', '--nxf-home': '~/.nextflow' }[flag] ?? 'org/tool:dev';
     // --repo goes with NAME@REF, --all instead of image names.
     const base = flag === '--repo' ? [command, 'mypkg@main'] : flag === '--all' ? [command] : [command, ...(positional[command] ?? [])];
     lines.push([...base, flag, ...(boolean ? [] : [value])]);
@@ -106,7 +106,8 @@ describe('the command lines the README and --help show', () => {
     expect(lines.length).toBeGreaterThan(60);
     expect(lines).toContainEqual(['patch', '../mypkg', '--no-deps']);
     const { cwd, home, lines: expanded } = sandbox(lines);
-    const env = { HOME: home, DOCKER_HOST: 'tcp://127.0.0.1:1', CONTAINER_HOST: 'tcp://127.0.0.1:1', GIT_ALLOW_PROTOCOL: 'file', NFHOT_CACHE: tempDir(), NFHOT_STATE: tempDir() };
+    // Nextflow's plugins directory: the sandbox home's, whatever this machine's environment says.
+    const env = { HOME: home, NXF_HOME: join(home, '.nextflow'), NXF_PLUGINS_DIR: '', DOCKER_HOST: 'tcp://127.0.0.1:1', CONTAINER_HOST: 'tcp://127.0.0.1:1', GIT_ALLOW_PROTOCOL: 'file', NFHOT_CACHE: tempDir(), NFHOT_STATE: tempDir() };
     const usage: string[] = [];
     for (const args of expanded) {
       const result = await nfhot(args, { cwd, env, input: '', timeout: 60_000 });

@@ -78,6 +78,7 @@ describe('an nf-core-shaped pipeline under the real Nextflow', () => {
     const failing = await nfhot(['config', '--check', '--profile', 'docker,wave'], { cwd: dir, env });
     expect(failing.exitCode, failing.stderr).toBe(0);
     expect(failing.stderr).toContain('nextflow inspect failed (Missing `fromPath` parameter');
+    expect((await nfhot(['rollback', MULTIQC_IMAGE], { cwd: dir })).exitCode).toBe(0);
   });
 
   it('-profile docker,test with nf-hot and no include: the same hashes while nothing is patched, the patch in the MultiQC tasks alone, the original back after a rollback', async () => {
