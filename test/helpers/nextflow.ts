@@ -85,6 +85,9 @@ export function statuses(rows: TraceRow[]): Record<string, string[]> {
   return out;
 }
 
+/** Each task's hash by its name (the processes in `but` left out): equal maps, the same tasks cached. */
+export const hashes = (rows: TraceRow[], but: string[] = []) => Object.fromEntries(rows.filter((r) => !but.includes(r.process)).map((r) => [r.name, r.hash]));
+
 /**
  * What nfhot says each process runs (`nfhot config --json --dry-run`, with these profiles) must be
  * what Nextflow ran: the trace's container of each of its tasks.

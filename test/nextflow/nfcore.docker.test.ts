@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo, docker } from '../helpers/docker.js';
-import { buildExampleImage, copyPipeline, expectNfhotReadsAsNextflowRan, NEXTFLOW_ENV, nextflowOnPath, nextflowRun, PLUGIN, statuses, type TraceRow } from '../helpers/nextflow.js';
+import { buildExampleImage, copyPipeline, expectNfhotReadsAsNextflowRan, NEXTFLOW_ENV, nextflowOnPath, hashes, nextflowRun, PLUGIN, statuses } from '../helpers/nextflow.js';
 import { sdistRepo } from '../helpers/pypi.js';
 import { git, tempDir } from '../helpers/repos.js';
 import { BASE } from '../fixtures/images.mjs';
@@ -86,7 +86,6 @@ describe('an nf-core-shaped pipeline under the real Nextflow', () => {
     const installed = await nfhot(['plugin', 'install', '--nxf-home', NEXTFLOW_ENV.NXF_HOME]);
     expect(installed.exitCode, installed.stderr).toBe(0);
     const run = (...args: string[]) => nextflowRun(dir, ['-profile', 'docker,test', ...args]);
-    const hashes = (rows: TraceRow[]) => Object.fromEntries(rows.map((r) => [r.name, r.hash]));
 
     const plain = await run();
     expect(plain.exitCode, plain.all).toBe(0);

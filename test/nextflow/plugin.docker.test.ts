@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo, docker } from '../helpers/docker.js';
-import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, inspect, NEXTFLOW_ENV, nextflowRun, PLUGIN, seqstatsRepo, statuses, type TraceRow, warnings } from '../helpers/nextflow.js';
+import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, hashes, inspect, NEXTFLOW_ENV, nextflowRun, PLUGIN, seqstatsRepo, statuses, type TraceRow, warnings } from '../helpers/nextflow.js';
 import { tempDir } from '../helpers/repos.js';
 import { startRegistry } from '../helpers/registry.js';
 import { BASE } from '../fixtures/images.mjs';
@@ -28,7 +28,6 @@ function runtimePipeline(): string {
 }
 
 const containers = (rows: TraceRow[]) => Object.fromEntries(rows.map((r) => [r.process, r.container]));
-const hashes = (rows: TraceRow[], but: string[] = []) => Object.fromEntries(rows.filter((r) => !but.includes(r.process)).map((r) => [r.name, r.hash]));
 
 describe('nf-hot, the Nextflow plugin', () => {
   beforeAll(async () => {
