@@ -90,15 +90,14 @@ public class HotContainerResolver implements ContainerResolver {
         if (wave != null) {
             // The Wave service pulls the image itself: a registry's copy it can, this machine's daemon it cannot;
             // and a strategy that puts conda, spack or a Dockerfile first builds the task's image from that instead.
-            String builds = patch.pushed() ? waveBuildsFrom(task, wave) : null;
             if (!patch.pushed()) {
                 warnOnce("wave:" + patch.image, "Wave is on, and the Wave service cannot pull " + patch.image + "'s patch from this machine's " + engine + ": its tasks run "
                         + patch.reference + " directly, not through Wave (nfhot push it to a registry Wave reaches to keep Wave for them)");
-            } else if (builds != null) {
+            } else {
+                String builds = waveBuildsFrom(task, wave);
+                if (builds == null) return next().resolveImage(task, patch.reference);
                 warnOnce("wave:" + patch.image + builds, "Wave is on, and Wave's strategy would build their image from their " + builds + ", not from the patch: tasks of "
                         + patch.image + " with a " + builds + " run " + patch.reference + " directly, not through Wave");
-            } else {
-                return next().resolveImage(task, patch.reference);
             }
         }
         direct.add(patch.reference);
