@@ -18,9 +18,10 @@ command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 command -v podman >/dev/null 2>&1 || need_apt+=(podman)
 # The pip wheel nfhot runs as pip in an image whose environment has none (BioContainers' test).
 compgen -G '/usr/share/python-wheels/pip-*.whl' >/dev/null || need_apt+=(python3-pip-whl)
-# The real Nextflow for the tests, from Maven Central: Maven to get it, Java 17 to run it.
+# The real Nextflow for the tests, from Maven Central: Maven to get it, Java 17 to run it; and
+# a JDK (javac) with Maven to build nf-hot, the Nextflow plugin (npm run build skips it without).
 command -v mvn >/dev/null 2>&1 || need_apt+=(maven)
-compgen -G '/usr/lib/jvm/*17*/bin/java' >/dev/null || need_apt+=(openjdk-17-jre-headless)
+{ compgen -G '/usr/lib/jvm/*17*/bin/java' >/dev/null && command -v javac >/dev/null 2>&1; } || need_apt+=(openjdk-17-jdk-headless)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then
     say "missing ${need_apt[*]}; run this as root, or install them (apt-get install ${need_apt[*]})"
