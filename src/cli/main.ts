@@ -350,7 +350,11 @@ export async function main(argv: string[]): Promise<number> {
   let engine: EngineName | undefined;
   const context = () => (ctx ??= import('./context.js').then((m) => m.defaultContext(controller.signal, engine)));
   try {
-    await commands(yargs(argv), context)
+    const cli = yargs(argv);
+    // yargs renders a command's whole help as it starts it, to show it should the command fail;
+    // nfhot never shows it then (its errors point to --help), and the rendering holds up the start.
+    (cli as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods().getUsageInstance().cacheHelpMessage = () => undefined;
+    await commands(cli, context)
       .option('engine', {
         choices: ENGINES,
         global: true,

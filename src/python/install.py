@@ -7,10 +7,13 @@
 #                "learn": bool (say where the first source's files went, for later syncs),
 #                "builders": [other interpreters of the image, to build a wheel with when this
 #                one lacks a source's backend], "isolated": bool (pip may build such a source in
-#                isolation, fetching its backend from an index)}.
+#                isolation, fetching its backend from an index), "layer": bool (when it can,
+#                install the one new wheel as a layer written by nfhot instead of with pip; the
+#                container has no network then: when pip must run and may need an index, the
+#                answer is {"network": why}, exit 76)}.
 # "last": the last interpreter's job (it removes ROOT). ROOT/nfhot_build.py is build.py; ROOT/pip-env.json, when there, holds the PIP_* settings of
 # the user's index for this install. pip's output goes to stderr; the one JSON result line goes
-# to stdout: what was installed, or {"needs": [...]} when a source's backend is in no
+# to stdout: what was installed (and, with "layer", the layer's entries, else why pip ran), or {"needs": [...]} when a source's backend is in no
 # interpreter here (nfhot then builds its wheel on the host, or lets pip build it in isolation).
 import base64, hashlib, importlib, json, os, re, shutil, subprocess, sys
 
@@ -366,7 +369,23 @@ def source_files(src):
     return found
 
 
-def learn(dist, src, sources):
+class Disk:
+    """The environment as pip left it, for learn()."""
+
+    stat = staticmethod(stat_of)
+
+    @staticmethod
+    def read(path):
+        return open(path, "rb").read() if os.path.isfile(path) and not os.path.islink(path) else None
+
+
+def installed_files(dist):
+    """A pip install's RECORD entries and where each is, and the RECORD's own entry."""
+    record = next((f for f in dist.files or [] if f.name == "RECORD" and f.parent.name.endswith(".dist-info")), None)
+    return {str(f): os.path.normpath(str(f.locate())) for f in dist.files or []}, record and str(record)
+
+
+def learn(where, record, fs, src, sources):
     """
     Where the install put each source file it copied verbatim, found by content: an installed
     file whose bytes are those of exactly one source file (of several, the one whose path ends
@@ -374,6 +393,8 @@ def learn(dist, src, sources):
     each module and the RECORD, a later change to such a file can be written as a layer without
     running the build. A file the build reads for metadata (a version, a path named in its
     configuration) is marked: a change to it needs the build.
+    `where`: each RECORD entry and its path; `record`: the RECORD's entry; `fs`: how the
+    installed files are read and stat'ed (Disk, or the layer about to be written).
     """
     def read(name):
         try:
@@ -391,26 +412,25 @@ def learn(dist, src, sources):
         dynamic = re.search(r"^\s*dynamic\s*=", pyproject, re.M) or not re.search(r"^\s*version\s*=\s*[\"']", pyproject, re.M) or os.path.exists(os.path.join(src, "setup.py"))
     flit = "flit" in pyproject and dynamic
     attrs = {m.rsplit(".", 1)[0] for m in re.findall(r"\battr\s*[:=]\s*[\"']?\s*([\w.]+)", build_text)}
-    record = next((f for f in dist.files or [] if f.name == "RECORD" and f.parent.name.endswith(".dist-info")), None)
     if record is None:
         return None
-    where = {str(f): os.path.normpath(str(f.locate())) for f in dist.files or []}
     pycs = {}
     for entry in where:
         head, name = os.path.split(entry)
         if os.path.basename(head) == "__pycache__" and name.endswith(".pyc"):
             pycs.setdefault(os.path.join(os.path.dirname(head), name.split(".", 1)[0] + ".py"), []).append(entry)
-    meta_dir = str(record.parent) + "/"
+    meta_dir = record.rsplit("/", 1)[0] + "/"
     files, dirs = {}, {}
 
     def keep_dirs(path):
         parent = os.path.dirname(path)
         while parent not in dirs and parent != os.path.dirname(parent):
-            dirs[parent] = stat_of(parent)
+            dirs[parent] = fs.stat(parent)
             parent = os.path.dirname(parent)
 
     for entry, dest in where.items():
-        if entry.startswith(meta_dir) or entry.endswith(".pyc") or os.path.islink(dest) or not os.path.isfile(dest):
+        data = None if entry.startswith(meta_dir) or entry.endswith(".pyc") else fs.read(dest)
+        if data is None:
             continue
         parts = entry.split("/")
 
@@ -420,7 +440,6 @@ def learn(dist, src, sources):
                 n += 1
             return n
 
-        data = open(dest, "rb").read()
         scored = sorted(((common_tail(c), c) for c in sources.get(hashlib.sha256(data).hexdigest(), [])), reverse=True)
         if not scored or (len(scored) > 1 and scored[0][0] == scored[1][0]):
             continue  # not copied verbatim, or which source it is cannot be told
@@ -440,10 +459,10 @@ def learn(dist, src, sources):
         pyc = [{"entry": e, "dest": where[e]} for e in pycs.get(entry, [])]
         for p in [dest] + [p["dest"] for p in pyc]:
             keep_dirs(p)
-        files.setdefault(rel, []).append({"dest": dest, "entry": entry, "stat": stat_of(dest), "meta": meta, "pyc": pyc})
-    path = os.path.normpath(str(record.locate()))
+        files.setdefault(rel, []).append({"dest": dest, "entry": entry, "stat": fs.stat(dest), "meta": meta, "pyc": pyc})
+    path = where[record]
     keep_dirs(path)
-    return {"record": {"dest": path, "entry": str(record), "stat": stat_of(path), "text": open(path, encoding="utf-8").read()}, "files": files, "dirs": dirs}
+    return {"record": {"dest": path, "entry": record, "stat": fs.stat(path), "text": fs.read(path).decode("utf-8")}, "files": files, "dirs": dirs}
 
 
 def cleanup():
@@ -489,6 +508,195 @@ def build_elsewhere(i, src, facts, missing):
     return None
 
 
+def uninstalled(info):
+    """
+    What pip's uninstall of the distribution at `info` removes: the files its RECORD lists, with
+    the bytecode of its modules, and, where every file under a directory goes, the directory
+    (pip's compress_for_rename).
+    """
+    import csv, importlib.util
+    site = os.path.dirname(info)
+    paths = set()
+    with open(os.path.join(info, "RECORD"), encoding="utf-8", newline="") as fh:
+        for row in csv.reader(fh):
+            if not row:
+                continue
+            p = os.path.normpath(os.path.join(site, row[0]))
+            paths.add(p)
+            if p.endswith(".py"):
+                paths.update((p[:-3] + ".pyc", p[:-3] + ".pyo", importlib.util.cache_from_source(p)))
+    paths = {p for p in paths if os.path.lexists(p)}
+    whole = set()
+    for root in sorted({os.path.dirname(p) for p in paths}, key=len):
+        if any(root == w or root.startswith(w + os.sep) for w in whole):
+            continue
+        every = {os.path.join(d, f) for d, _, names in os.walk(root) for f in names}
+        if not every - paths:
+            paths -= every
+            whole.add(root)
+    return paths | whole
+
+
+class Planned:
+    """The files and directories of the layer about to be written, for learn()."""
+
+    def __init__(self, files, dirs):
+        self.files, self.dirs = files, dirs
+
+    def stat(self, path):
+        return self.files[path][1] if path in self.files else self.dirs[path]
+
+    def read(self, path):
+        return open(self.files[path][0], "rb").read() if path in self.files else None
+
+
+def pip_installer():
+    """pip's own installer and what it needs (its imports take a while: done while the wheel builds), or why it cannot be had."""
+    import warnings
+    try:
+        warnings.simplefilter("ignore")  # setuptools, imported by a build, warns when pip's imports ask for distutils
+        from pip._internal.configuration import Configuration
+        from pip._internal.locations import get_scheme
+        from pip._internal.models.direct_url import DirectUrl
+        from pip._internal.models.scheme import Scheme
+        from pip._internal.operations.install.wheel import install_wheel
+        return Configuration, get_scheme, DirectUrl, Scheme, install_wheel
+    except Exception as e:
+        return "this pip's installer cannot be called on its own (%s: %s)" % (type(e).__name__, e)
+
+
+def as_layer(source, wheel, installer):
+    """
+    The install of the new wheel as one layer that nfhot writes, with no pip run and no commit:
+    pip's own installer puts the wheel's files in a staging copy of the scheme pip would install
+    into (RECORD, INSTALLER, REQUESTED, direct_url.json, console scripts for this interpreter; no
+    bytecode), owned and moded as settle() leaves a pip install; what pip's uninstall of the
+    installed distribution would remove becomes whiteouts. Returns the report (installed, layer,
+    learned), or why pip must install it: anything this cannot do as pip would.
+    """
+    import email.parser, stat, time, zipfile
+    if isinstance(installer, str):
+        return installer
+    Configuration, get_scheme, DirectUrl, Scheme, install_wheel = installer
+    try:
+        conf = Configuration(isolated=False)
+        conf.load()
+        settings = {k.split(".", 1)[-1]: v for k, v in conf.items()}
+    except Exception as e:
+        return "pip's configuration cannot be read (%s)" % e
+    for key in ("target", "prefix", "root", "home", "user"):
+        value = str(settings.get(key) or "")
+        if value and value.lower() not in ("0", "false", "no", "off"):
+            return "pip is configured to install elsewhere (%s = %s)" % (key, value)
+    with zipfile.ZipFile(wheel) as z:
+        names = z.namelist()
+        info = next(n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")).split("/")[0]
+        meta = email.parser.Parser().parsestr(z.read(info + "/METADATA").decode("utf-8"))
+        purelib = email.parser.Parser().parsestr(z.read(info + "/WHEEL").decode("utf-8")).get("Root-Is-Purelib", "").strip().lower() == "true"
+    name, version = meta["Name"], meta["Version"]
+    for n in names:
+        top, _, rest = n.partition("/")
+        if not rest and n.endswith(".pth"):
+            return "its wheel has a .pth file (%s)" % n
+        if top.endswith(".data") and rest.split("/")[0] in ("headers", "data"):
+            return "its wheel installs into the %s scheme (%s)" % (rest.split("/")[0], n)
+    scheme = get_scheme(name)
+    lib = os.path.normpath(scheme.purelib if purelib else scheme.platlib)
+    key = canonical(name)
+    seen = seen_by_tasks({key: top_level(names)})
+    if lib not in {os.path.normpath(p) for p in seen["path"] if p}:
+        return "%s, where pip installs, is not on the environment's sys.path" % lib
+    old = seen["dists"].get(key, [])
+    if len(old) > 1:
+        return "%s is listed %d times (%s)" % (name, len(old), ", ".join(old))
+    for top, origin in sorted(seen["origins"].items()):
+        if origin and not os.path.realpath(origin).startswith(os.path.realpath(lib) + os.sep):
+            return "`import %s` finds %s, outside %s" % (top, origin, lib)
+    removed = set()
+    if old:
+        was = os.path.normpath(old[0])
+        if not was.endswith(".dist-info") or not os.path.isfile(os.path.join(was, "RECORD")):
+            return "the installed %s (%s) is not a .dist-info with a RECORD" % (name, was)
+        if os.path.realpath(os.path.dirname(was)) != os.path.realpath(lib):
+            return "the installed %s is in %s, not in %s where pip installs" % (name, os.path.dirname(was), lib)
+        try:
+            direct = json.load(open(os.path.join(was, "direct_url.json"), encoding="utf-8"))
+        except Exception:
+            direct = {}
+        if (direct.get("dir_info") or {}).get("editable"):
+            return "the installed %s is an editable install" % name
+        removed = uninstalled(was)
+    stage = os.path.join(job["root"], "stage")
+    staged = Scheme(**{k: stage + os.path.normpath(getattr(scheme, k)) for k in ("platlib", "purelib", "headers", "scripts", "data")})
+    try:
+        install_wheel(name, wheel, scheme=staged, req_description=name, pycompile=False, warn_script_location=False, direct_url=DirectUrl.from_dict(source["directUrl"]), requested=True)
+    except Exception as e:
+        return "pip's installer could not stage it (%s: %s)" % (type(e).__name__, e)
+    now = int(time.time())
+    written = {os.path.join(d, f)[len(stage):]: os.path.join(d, f) for d, _, fs in os.walk(stage) for f in fs}
+    owners = {}
+
+    def owner(p):
+        """The owner settle() gives a path: the site directory's under it, else its directory's."""
+        anchor = lib if p.startswith(lib + os.sep) else os.path.dirname(p)
+        while not os.path.isdir(anchor):
+            anchor = os.path.dirname(anchor)
+        if anchor not in owners:
+            st = os.stat(anchor)
+            owners[anchor] = [st.st_uid, st.st_gid]
+        return owners[anchor]
+
+    files = {}
+    for real, path in written.items():
+        st = os.lstat(path)
+        if not stat.S_ISREG(st.st_mode) or (os.path.isdir(real) and not os.path.islink(real)):
+            return "%s would replace a directory, or is not a file" % real
+        mode = stat.S_IMODE(st.st_mode)
+        files[real] = (path, [mode | 0o444 | (0o111 if mode & 0o100 else 0)] + owner(real) + [now])
+    whiteouts = set()
+
+    def hide(p):
+        """pip removes p: it is hidden, but for the new files under it."""
+        if p in files:
+            return
+        if os.path.isdir(p) and not os.path.islink(p) and any(f.startswith(p + os.sep) for f in files):
+            for child in os.listdir(p):
+                hide(os.path.join(p, child))
+        else:
+            whiteouts.add(p)
+
+    for p in removed:
+        hide(p)
+    # Every directory above, as it is (or, new, as pip makes it): a layer that lacks one would change its owner.
+    dirs = {}
+    for p in list(files) + list(whiteouts):
+        d = os.path.dirname(p)
+        while d != "/" and d not in dirs:
+            if os.path.islink(d) or (os.path.lexists(d) and not os.path.isdir(d)):
+                return "%s is a symbolic link or a file: a layer would replace it with a directory" % d
+            dirs[d] = stat_of(d) if os.path.isdir(d) else [stat.S_IMODE(os.lstat(stage + d).st_mode)] + owner(d) + [now]
+            d = os.path.dirname(d)
+    if job.get("checkSyntax"):
+        for real, (path, _) in files.items():
+            if real.endswith(".py"):
+                try:
+                    compile(open(path, "rb").read(), real, "exec", dont_inherit=True)
+                except SyntaxError as e:
+                    raise SystemExit("nfhot: error: %s:%s: %s: %s" % (os.path.relpath(real, lib), e.lineno, type(e).__name__, e.msg))
+    learned = None
+    if exported is not None:
+        import csv
+        with open(files[os.path.join(lib, info, "RECORD")][0], encoding="utf-8", newline="") as fh:
+            where = {row[0]: os.path.normpath(os.path.join(lib, row[0])) for row in csv.reader(fh) if row}
+        learned = learn(where, info + "/RECORD", Planned(files, dirs), source["dir"], exported)
+    layer = [{"kind": "dir", "path": d, "stat": st} for d, st in dirs.items()]
+    layer += [{"kind": "whiteout", "path": p} for p in whiteouts]
+    layer += [{"kind": "file", "path": real, "stat": st, "data": base64.b64encode(open(path, "rb").read()).decode()} for real, (path, st) in files.items()]
+    layer.sort(key=lambda e: e["path"].split("/"))
+    # "layer" first: nfhot reads the answer as whole when its last line starts so.
+    return {"layer": layer, "installed": [{"name": name, "version": version, "source": source.get("id", 0)}], "learned": learned}
+
+
 # PIP_BREAK_SYSTEM_PACKAGES: the image is the user's. PIP_USER=0: into the environment or fail; never into root's ~/.local, which the tasks' uid cannot see.
 os.environ.update(PIP_BREAK_SYSTEM_PACKAGES="1", PIP_ROOT_USER_ACTION="ignore", PIP_USER="0", PYTHONDONTWRITEBYTECODE="1")
 PIP_ENV = os.path.join(job["root"], "pip-env.json")
@@ -496,12 +704,12 @@ if os.path.exists(PIP_ENV):
     os.environ.update(json.load(open(PIP_ENV)))
     os.remove(PIP_ENV)
 
-replace_unrecorded(job.get("replace") or [])
 exported = source_files(sources[0]["dir"]) if job.get("learn") else None
 
 # Each source's wheel: built here in this process (one source, its backend here), given (built on
 # the host), or built by another interpreter of the image; else pip builds the source itself.
 wheels, needs = {}, []
+installer = None
 
 
 def hand_version(s, only):
@@ -521,6 +729,23 @@ for i, s in enumerate(sources):
         wheels[i] = s["wheel"]
         continue
     missing = build.missing_requirements(src)
+    if not missing and job.get("layer") and len(sources) == 1:
+        # The build in a process of its own, while this one readies pip's installer.
+        facts = dict(s["version"], name=s.get("name")) if s.get("version") else None
+        building = subprocess.Popen([sys.executable, BUILD_PY, src, os.path.join(job["root"], "wheels", str(i)), json.dumps(facts) if facts else ""], stdout=subprocess.PIPE, cwd="/")
+        installer = pip_installer()
+        try:
+            answer = json.loads(building.communicate()[0].decode().strip().splitlines()[-1])
+        except (ValueError, IndexError):
+            answer = {"failed": "the build exited with %d" % building.returncode}
+        if answer.get("version"):
+            say("%s: version %s from git (%s)" % (s.get("name") or "the package", answer["version"], answer["how"]))
+        if answer.get("wheel"):
+            wheels[i] = answer["wheel"]
+            say("built %s with %s" % (os.path.basename(answer["wheel"]), build.build_system(src)["build-backend"]))
+        else:
+            say("the wheel did not build (%s): pip builds the source" % str(answer.get("failed") or answer).split(":")[0])
+        continue
     if not missing:
         hand_version(s, only=len(sources) == 1)
         if len(sources) == 1:
@@ -543,6 +768,28 @@ if needs and not job.get("isolated"):
     cleanup()
     print(json.dumps({"needs": needs, "searched": [sys.executable] + (job.get("builders") or [])}))
     sys.exit(75)  # EX_TEMPFAIL: nfhot builds the wheel elsewhere and starts again
+
+if job.get("layer"):
+    # Without pip when it can be done with certainty: one wheel, built here, nothing it requires missing.
+    if len(sources) > 1:
+        why_pip = "the image's other patches are installed again with it"
+    elif 0 not in wheels:
+        why_pip = "its wheel was not built in this process"
+    else:
+        unmet = [] if job["noDeps"] else unmet_requirements(wheels[0])
+        why_pip = "it requires %s, which the environment lacks" % ", ".join(unmet) if unmet else "what it requires cannot be checked" if unmet is None else as_layer(sources[0], wheels[0], installer or pip_installer())
+    if isinstance(why_pip, str) and (0 not in wheels or why_pip.startswith(("it requires", "what it requires"))) and not job["noDeps"]:
+        # This container has no network: pip, which may need an index, runs in one that has.
+        cleanup()
+        print(json.dumps({"network": why_pip}))
+        sys.exit(76)
+    if isinstance(why_pip, dict):
+        cleanup()
+        print(json.dumps(why_pip))
+        sys.exit(0)
+else:
+    why_pip = None
+replace_unrecorded(job.get("replace") or [])
 
 base = ["install", "--no-cache-dir", "--disable-pip-version-check", "--no-input"]
 has_report = (installed_version("pip") or (0, 0)) >= (22, 2)
@@ -626,6 +873,6 @@ for entry in result:
 if job.get("checkSyntax"):
     check_syntax(installed)
 unshadow(installed)
-learned = learn(first, sources[0]["dir"], exported) if exported is not None and first else None
+learned = learn(*installed_files(first), Disk, sources[0]["dir"], exported) if exported is not None and first else None
 cleanup()
-print(json.dumps({"installed": result, "learned": learned}))
+print(json.dumps({"installed": result, "learned": learned, "pip": why_pip}))

@@ -1,6 +1,7 @@
 // The images pipelines really run, imitated offline (test/fixtures/layouts), each with the test
-// package installed one of the ways real images got theirs: patched from a branch, run the way
-// Nextflow runs a task, patched again, rolled back.
+// package installed one of the ways real images got theirs: patched from a branch (as a layer
+// nfhot writes, or with pip where that cannot be done as pip would), run the way Nextflow runs a
+// task, patched again, rolled back.
 import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -27,6 +28,21 @@ const UNRECORDED = new Map([
   ['conda-norecord', 'the \\d+ files conda-meta/python-greet-1\\.0\\.0-pyhd8ed1ab_0\\.json lists'],
   ['egginfo', 'its top-level greet'],
 ]);
+
+/**
+ * How each kind of install is replaced: a layer nfhot writes (a .dist-info with a RECORD, where
+ * pip installs), else pip, and why: what the layer writer cannot do as pip would.
+ */
+const PIP_BECAUSE: Record<string, RegExp | undefined> = {
+  pip: undefined,
+  conda: undefined,
+  'conda-norecord': /the installed greet \(\S+\/greet-1\.0\.0\.dist-info\) is not a \.dist-info with a RECORD/,
+  egginfo: /the installed greet \(\S+\/greet-1\.0\.0-py3\.11\.egg-info\) is not a \.dist-info with a RECORD/,
+  // A checkout on sys.path: a .pth line (conda develop, setup.py develop) or an editable finder (PEP 660).
+  editable: /`import greet` finds \/src\/greet\/src\/greet\/__init__\.py, outside /,
+  egglink: /`import greet` finds \/src\/greet\/src\/greet\/__init__\.py, outside /,
+  condadevelop: /`import greet` finds \/src\/greet\/src\/greet\/__init__\.py, outside /,
+};
 
 const CONFIG_FIELDS = ['Cmd', 'Entrypoint', 'User', 'WorkingDir', 'Env', 'Labels', 'ExposedPorts', 'Volumes'] as const;
 
@@ -71,7 +87,11 @@ describe('images pipelines run', () => {
     expect(patched.exitCode, patched.stderr).toBe(0);
     const derivative = patched.stdout.trim();
     expect(patched.stderr).toContain(`Python 3.11.2 at ${python} (it has greet 1.0.0`);
-    expect(patched.stderr).toContain(pip === 'own' ? `pip install into ${python} …` : pip === 'image' ? "pip run from the image's pip-" : "pip run from this machine's pip-");
+    const pipBecause = PIP_BECAUSE[kind];
+    if (pip !== 'own') expect(patched.stderr).toContain(pip === 'image' ? "pip run from the image's pip-" : "pip run from this machine's pip-");
+    if (pipBecause) expect(patched.stderr).toMatch(new RegExp(`pip installed it: ${pipBecause.source}`));
+    else expect(patched.stderr).toMatch(/loading the layer \(\d+ files\)/);
+    expect(patched.stderr.includes('$ pip install'), patched.stderr).toBe(pipBecause !== undefined);
     if (UNRECORDED.has(kind)) expect(patched.stderr).toMatch(new RegExp(`greet 1\\.0\\.0 has no record of its files that pip can use \\(greet-1\\.0\\.0[^)]*\\): removing ${UNRECORDED.get(kind)} and its metadata first`));
     if (kind === 'condadevelop') expect(patched.stderr).toMatch(/greet is listed a second time by \/src\/greet\/src\/greet\.egg-info; taking \/src\/greet\/src off sys\.path \(line of \S+\/conda\.pth\)/);
 

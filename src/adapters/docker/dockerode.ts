@@ -141,14 +141,14 @@ export class DockerodeEngine implements Engine {
     }
   }
 
-  async createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[]; hostNetwork?: boolean }): Promise<WorkContainer> {
+  async createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[]; network?: 'host' | 'none' }): Promise<WorkContainer> {
     // Commit fills an empty Cmd or Entrypoint of the config it is given from the container's: the
     // command goes where the original has one (or, when it has none, in Cmd, fixed at commit).
     const command = isEmpty(options.config.Entrypoint) ? { Cmd: options.argv } : { Entrypoint: options.argv, Cmd: null };
     try {
       // Root runs pip; set only when the image names another user (an empty User would be committed as '0').
       const user = options.config.User ? { User: '0' } : {};
-      const network = options.hostNetwork ? { HostConfig: { NetworkMode: 'host' } } : {};
+      const network = options.network ? { HostConfig: { NetworkMode: options.network } } : {};
       const container = await this.docker.createContainer({ name: options.name, Image: options.image, ...command, ...user, ...network } as Docker.ContainerCreateOptions);
       return this.workContainer(container);
     } catch (err) {

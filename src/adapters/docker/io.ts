@@ -48,12 +48,17 @@ export function collect(stream: NodeJS.ReadableStream): Promise<string> {
   });
 }
 
-/** Splits Docker's multiplexed stdout/stderr stream; resolves when it ends. */
-export function demux(docker: Docker, stream: NodeJS.ReadableStream, onStderr?: (chunk: string) => void): Promise<{ stdout: string; stderr: string }> {
+/** Splits Docker's multiplexed stdout/stderr stream; resolves when it ends. `onStdout` gets each chunk, and what came so far. */
+export function demux(docker: Docker, stream: NodeJS.ReadableStream, onStderr?: (chunk: string) => void, onStdout?: (chunk: string, sofar: () => { stdout: string; stderr: string }) => void): Promise<{ stdout: string; stderr: string }> {
   const out = new PassThrough();
   const err = new PassThrough();
-  const stdout = collect(out);
+  const stdout: Buffer[] = [];
   const stderr: string[] = [];
+  const sofar = () => ({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: stderr.join('') });
+  out.on('data', (c: Buffer) => {
+    stdout.push(Buffer.from(c));
+    onStdout?.(c.toString('utf8'), sofar);
+  });
   err.on('data', (c: Buffer) => {
     const text = c.toString('utf8');
     stderr.push(text);
@@ -64,7 +69,9 @@ export function demux(docker: Docker, stream: NodeJS.ReadableStream, onStderr?: 
     const finish = () => {
       out.end();
       err.end();
-      stdout.then((s) => resolve({ stdout: s, stderr: stderr.join('') }), reject);
+      // The PassThroughs hand on what they hold before they end.
+      out.once('end', () => resolve(sofar()));
+      out.resume();
     };
     stream.on('end', finish);
     stream.on('close', finish);
@@ -74,13 +81,20 @@ export function demux(docker: Docker, stream: NodeJS.ReadableStream, onStderr?: 
 
 export const isEmpty = (v: unknown) => v == null || (Array.isArray(v) && v.length === 0);
 
-/** Starts a created container and waits for its end, with its output (attached first, so none is lost). */
-export async function runToEnd(docker: Docker, container: Docker.Container, onStderr?: (chunk: string) => void): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+/**
+ * Starts a created container and waits for its end, with its output (attached first, so none is
+ * lost). With `answered`, it returns (exit code 0) as soon as that says the output so far (asked
+ * with its last chunk) is a whole answer: what a container does after it has answered (exiting,
+ * tearing down) is not waited for.
+ */
+export async function runToEnd(docker: Docker, container: Docker.Container, onStderr?: (chunk: string) => void, answered?: (chunk: string, stdout: () => string) => boolean): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const stream = await container.attach({ stream: true, stdout: true, stderr: true });
-  const output = demux(docker, stream, onStderr);
+  let answer: (output: { stdout: string; stderr: string }) => void = () => undefined;
+  const early = new Promise<{ stdout: string; stderr: string }>((resolve) => (answer = resolve));
+  const output = demux(docker, stream, onStderr, answered && ((chunk, sofar) => answered(chunk, () => sofar().stdout) && answer(sofar())));
   await container.start();
-  const { StatusCode } = (await container.wait()) as { StatusCode: number };
-  return { exitCode: StatusCode, ...(await output) };
+  const ended = container.wait().then(async (r: { StatusCode: number }) => ({ exitCode: r.StatusCode, ...(await output) }));
+  return Promise.race([ended, early.then((o) => ({ exitCode: 0, ...o }))]);
 }
 
 /** What `promise` gives, or undefined when it has not settled within `ms`. */

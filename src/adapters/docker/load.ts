@@ -38,7 +38,7 @@ export async function loadOnto(docker: Docker, baseId: string, config: ImageConf
     created: layer ? now : data.Created,
     config,
     rootfs: { type: 'layers', diff_ids: added ? [...diffIds, added] : diffIds },
-    history: layer ? [...history, { created: now, created_by: 'nfhot sync', comment: layer.comment }] : history,
+    history: layer ? [...history, { created: now, created_by: 'nfhot', comment: layer.comment }] : history,
   });
   const hex = createHash('sha256').update(raw).digest('hex');
   // The base's layers are named but not carried: docker load finds them by their diff IDs.

@@ -37,9 +37,9 @@ export class DockerWorkContainer implements WorkContainer {
     return this.putArchive(Readable.from([tarOf(files)]), dir);
   }
 
-  async run(onStderr?: (chunk: string) => void): Promise<RunResult> {
+  async run(onStderr?: (chunk: string) => void, answered?: (chunk: string, stdout: () => string) => boolean): Promise<RunResult> {
     try {
-      return await runToEnd(this.docker, this.container, onStderr);
+      return await runToEnd(this.docker, this.container, onStderr, answered);
     } catch (err) {
       const failure = this.failure(err, 'cannot run the container');
       if (failure instanceof ContainerGoneError) throw failure;

@@ -3,7 +3,7 @@ import { basename } from 'node:path';
 import type { Context } from '../context.js';
 import { hostPython } from '../host-python.js';
 import type { TreeRef } from '../ports/git.js';
-import { HOST_PIP_WHEEL, installCommand, installedBy, jobFiles, NeedsBackend, wheelsFromHost, WORK_ROOT, type Install, type Retry } from './install-job.js';
+import { answeredWithLayer, HOST_PIP_WHEEL, installCommand, installedBy, jobFiles, NeedsBackend, NeedsNetwork, wheelsFromHost, WORK_ROOT, type Install, type Retry } from './install-job.js';
 import { BusyError, ContainerGoneError, throwIfInterrupted, UserError } from '../errors.js';
 import { withLock } from '../lock.js';
 import { pipFailure } from '../pip-failure.js';
@@ -153,7 +153,8 @@ async function sync(ctx: Context, plan: PatchPlan, sync: SyncPlan, source: Resol
 }
 
 /**
- * Installs the patch set into a container made from the original, commits one layer, tags it.
+ * Installs the patch set in a container made from the original, as one layer on it (written by
+ * nfhot and loaded, or, where pip must run, the container committed), tags it.
  * A container created but not yet started (or ended, not yet committed) counts as stopped, and a
  * `docker container prune` or `system prune` removes it: the install then starts once more.
  */
@@ -191,7 +192,10 @@ async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: 
         return await install(ctx, plan, installs, source, at, lock.workName, retry);
       } catch (err) {
         if (err instanceof NeedsBackend && !retry.wheels && !retry.isolated) {
-          retry = await wheelsFromHost(ctx, plan, installs, err);
+          retry = { ...retry, ...(await wheelsFromHost(ctx, plan, installs, err)) };
+        } else if (err instanceof NeedsNetwork && !retry.network) {
+          ctx.report.info(`${plan.image}: pip installs it (${err.why}), on the network`);
+          retry = { ...retry, network: true };
         } else if (err instanceof ContainerGoneError && removed++ === 0) {
           ctx.report.warn(`${plan.image}: ${err.message}; starting again in a new one`);
         } else if (err instanceof ContainerGoneError) {
@@ -202,11 +206,15 @@ async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: 
   });
 }
 
-/** One attempt: a work container from the original, the sources copied in, pip, the commit, the tags. */
+/** One attempt: a work container from the original, the sources copied in, the install (a layer, or pip and the commit), the tags. */
 async function install(ctx: Context, plan: PatchPlan, installs: Install[], source: ResolvedSource, at: string, name: string, retry: Retry): Promise<DerivativeRecord> {
   throwIfInterrupted(ctx.signal);
-  const hostNetwork = plan.pip.loopback.length > 0;
-  const work = await ctx.engine.createWorkContainer({ name, image: plan.originalId, config: plan.target.original.config, argv: installCommand(installs, plan, retry), hostNetwork });
+  // Docker loads a layer nfhot writes: no commit, and no pip where install.py can do without it,
+  // nor a network (a container starts sooner without); install.py says when pip needs one.
+  const layered = ctx.engine.addsLayers && installs.length === 1 && !retry.network && !retry.isolated;
+  const network = layered ? 'none' : plan.pip.loopback.length > 0 ? 'host' : undefined;
+  if (!ctx.engine.addsLayers) ctx.report.info(`${plan.image}: pip installs it and the container is committed: this engine cannot load a layer onto an image (Podman)`);
+  const work = await ctx.engine.createWorkContainer({ name, image: plan.originalId, config: plan.target.original.config, argv: installCommand(installs, plan, retry, layered), ...(network ? { network } : {}) });
   const interrupt = () => void work.kill();
   ctx.signal.addEventListener('abort', interrupt);
   try {
@@ -223,9 +231,13 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
       return exporting;
     });
     throwIfInterrupted(ctx.signal);
-    const result = await ctx.report.step(`${plan.image}: pip install into ${plan.python}${plan.pipWheel ? ` (pip run from ${plan.pipWheel.fromHost ? "this machine's" : "the image's"} ${basename(plan.pipWheel.path)})` : ''}`, () => work.run(ctx.report.output('pip')));
+    const pipFrom = plan.pipWheel ? ` (pip run from ${plan.pipWheel.fromHost ? "this machine's" : "the image's"} ${basename(plan.pipWheel.path)})` : '';
+    const result = await ctx.report.step(`${plan.image}: ${layered ? 'installing' : 'pip install'} into ${plan.python}${pipFrom}`, () => work.run(ctx.report.output('pip'), layered ? answeredWithLayer : undefined));
     throwIfInterrupted(ctx.signal);
-    const { found, learned } = installedBy(result.stdout, installs); // first: a missing backend is said with exit 75
+    const { found, learned, layer, pip } = installedBy(result.stdout, installs); // first: a missing backend is said with exit 75
+    // A layer's container has answered and is still exiting: it goes while the layer loads.
+    const removed = layer ? work.remove() : undefined;
+    removed?.catch(() => undefined); // awaited below
     if (result.exitCode !== 0) throw pipFailure(result.stderr, plan.image, result.exitCode, retry.requirements && { requirements: retry.requirements, searched: retry.searched! });
     const installed = found.get(installs[0]!);
     if (!installed) throw new UserError(`pip reported success but installed nothing from ${source.display} in ${plan.image}`);
@@ -238,14 +250,17 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
     const original = plan.target.original.config;
     const config = { ...original, Labels: { ...(original.Labels ?? {}), ...toLabels(record) } };
     const comment = `nfhot: ${record.patches.map((p) => `${p.package} ${p.version} from ${p.source}${p.commit ? `@${p.commit.slice(0, 12)}` : ''}`).join(', ')}`;
+    if (pip) ctx.report.info(`${plan.image}: pip installed it: ${pip}`);
     throwIfInterrupted(ctx.signal);
     stopPoint('patch:commit');
-    const id = await ctx.report.step(`${plan.image}: commit`, () => work.commit(config, comment));
+    const id = layer
+      ? await ctx.report.step(`${plan.image}: loading the layer (${layer.filter((e) => e.kind === 'file').length} files)`, () => ctx.engine.addLayer(plan.originalId, layer, config, comment))
+      : await ctx.report.step(`${plan.image}: commit`, () => work.commit(config, comment));
     stopPoint('patch:committed');
     // From here on the new image is complete: finish the tags rather than stop half way
     // (the container, no longer needed, goes meanwhile).
     const version = versionKey(source);
-    await Promise.all([retag(ctx, plan, id), work.remove(), learned && rememberInstall(id, { tree: source.tree.tree, learned, ...(version ? { version } : {}) })]);
+    await Promise.all([retag(ctx, plan, id), removed ?? work.remove(), learned && rememberInstall(id, { tree: source.tree.tree, learned, ...(version ? { version } : {}) })]);
     return record;
   } catch (err) {
     throwIfInterrupted(ctx.signal); // a killed container fails the step it was in: say why

@@ -3,6 +3,7 @@
 // is in no interpreter of the image.
 import { buildPy, installPy } from '../assets.js';
 import type { Context } from '../context.js';
+import type { LayerEntry } from '../ports/engine.js';
 import type { Described, TreeRef } from '../ports/git.js';
 import type { PatchRecord } from '../record.js';
 import { buildOnHost } from './host-build.js';
@@ -38,9 +39,18 @@ export interface Retry {
   wheels?: Map<number, { name: string; content: Buffer }>;
   /** pip may build the rest in isolation (its backend fetched from an index). */
   isolated?: boolean;
+  /** pip must run, and may need an index: on the network (the first try, which may write a layer, has none). */
+  network?: boolean;
   /** Then: the build requirements no interpreter had, and where nfhot looked, for pip's failure to say. */
   requirements?: string[];
   searched?: string;
+}
+
+/** install.py, with no network, found that pip must install, and may need an index. */
+export class NeedsNetwork extends Error {
+  constructor(readonly why: string) {
+    super('pip needs the network');
+  }
 }
 
 /** install.py found a source whose backend no interpreter of the image has. */
@@ -54,7 +64,7 @@ export class NeedsBackend extends Error {
  * The work container's command: install.py under each interpreter in turn (usually one), each
  * with its part of the job. A fixed shell loop over arguments: no user string is ever parsed.
  */
-export function installCommand(installs: Install[], plan: PatchPlan, retry: Retry): string[] {
+export function installCommand(installs: Install[], plan: PatchPlan, retry: Retry, layer: boolean): string[] {
   const groups = new Map<string, Install[]>();
   for (const i of installs) {
     const key = `${i.python}\0${i.noDeps}`;
@@ -79,26 +89,53 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
       checkSyntax: plan.checkSyntax,
       // Where the working copy's files go, for the syncs after this install.
       learn: group.includes(installs[0]!) && installs[0]!.learn,
+      // One wheel into one environment: written as a layer by nfhot when install.py finds nothing uncertain.
+      layer: layer && installs.length === 1,
       pipWheel: group[0]!.python === plan.python && plan.pipWheel ? (plan.pipWheel.fromHost ? `/${WORK_ROOT}/${HOST_PIP_WHEEL}` : plan.pipWheel.path) : null,
     }),
   ]);
   return ['/bin/sh', '-c', 'script=$1; shift; while [ $# -gt 0 ]; do "$1" -c "$script" "$2" || exit $?; shift 2; done', 'nfhot-install', installPy(), ...jobs];
 }
 
-/** What pip installed from which source, and what install.py learned of the first's layout, as install.py reports them (one JSON line per interpreter). */
-export function installedBy(stdout: string, installs: Install[]): { found: Map<Install, { name: string; version: string }>; learned?: Learned } {
+/** Whether install.py has answered with a layer: its last line, `{"layer": …}`, whole (it exits 0 next). */
+export function answeredWithLayer(chunk: string, stdout: () => string): boolean {
+  if (!chunk.endsWith('}\n')) return false;
+  const all = stdout();
+  return all.startsWith('{"layer": ', all.lastIndexOf('\n', all.length - 2) + 1);
+}
+
+/** A layer entry as install.py writes it: stat is [mode, uid, gid, mtime], data the content in base64. */
+type ReportedEntry = { kind: 'file' | 'dir' | 'whiteout'; path: string; stat?: [number, number, number, number]; data?: string };
+
+const layerEntry = (e: ReportedEntry): LayerEntry => {
+  if (e.kind === 'whiteout') return { kind: 'whiteout', path: e.path };
+  const [mode, uid, gid, mtime] = e.stat!;
+  return e.kind === 'dir' ? { kind: 'dir', path: e.path, mode, uid, gid, mtime } : { kind: 'file', path: e.path, content: Buffer.from(e.data!, 'base64'), mode, uid, gid, mtime };
+};
+
+/**
+ * What was installed from which source, and what install.py learned of the first's layout, as
+ * install.py reports them (one JSON line per interpreter); the layer it wrote instead of running
+ * pip, or why pip ran.
+ */
+export function installedBy(stdout: string, installs: Install[]): { found: Map<Install, { name: string; version: string }>; learned?: Learned; layer?: LayerEntry[]; pip?: string } {
   const found = new Map<Install, { name: string; version: string }>();
   let learned: Learned | undefined;
+  let layer: LayerEntry[] | undefined;
+  let pip: string | undefined;
   for (const line of stdout.split('\n').filter((l) => l.startsWith('{'))) {
-    const report = JSON.parse(line) as { installed?: { name: string; version: string; source: number | null }[]; learned?: Learned | null; needs?: NeedsBackend['needs']; searched?: string[] };
+    const report = JSON.parse(line) as { installed?: { name: string; version: string; source: number | null }[]; learned?: Learned | null; needs?: NeedsBackend['needs']; searched?: string[]; layer?: ReportedEntry[]; pip?: string | null; network?: string };
     if (report.needs) throw new NeedsBackend(report.needs, report.searched ?? []);
+    if (report.network) throw new NeedsNetwork(report.network);
     learned ??= report.learned ?? undefined;
+    layer ??= report.layer?.map(layerEntry);
+    pip ??= report.pip ?? undefined;
     for (const item of report.installed ?? []) {
       const i = item.source === null ? undefined : installs[item.source];
       if (i) found.set(i, { name: item.name, version: item.version });
     }
   }
-  return { found, ...(learned ? { learned } : {}) };
+  return { found, ...(learned ? { learned } : {}), ...(layer ? { layer } : {}), ...(pip ? { pip } : {}) };
 }
 
 /** The files install.py finds beside the sources: build.py, the user's index settings (read and removed before pip runs), wheels built on this machine. */

@@ -59,8 +59,12 @@ export interface WorkContainer {
   putArchive(tar: Readable, dir: string): Promise<void>;
   /** Copies files (name relative to `dir` → content) into the container (before it runs). */
   putFiles(dir: string, files: Record<string, Buffer>): Promise<void>;
-  /** Runs the container's command to its end; `onStderr` gets what it writes to stderr as it comes. */
-  run(onStderr?: (chunk: string) => void): Promise<RunResult>;
+  /**
+   * Runs the container's command to its end; `onStderr` gets what it writes to stderr as it comes.
+   * `answered` (given each stdout chunk, and all of stdout so far) may say the command has given
+   * its whole answer: the run ends there, as if with exit code 0, the container still exiting.
+   */
+  run(onStderr?: (chunk: string) => void, answered?: (chunk: string, stdout: () => string) => boolean): Promise<RunResult>;
   /** Commits the container's changes on top of its image with exactly `config`. */
   commit(config: ImageConfig, comment: string): Promise<string>;
   /** Kills its process (used to interrupt). */
@@ -101,8 +105,8 @@ export interface Engine {
    * `user` unset runs as the image's user. Killed after `timeoutMs`; always removed.
    */
   run(image: string, argv: string[], options: RunOptions): Promise<RunResult>;
-  /** A container from `image` (whose config is `config`) that will run `argv` as root; `hostNetwork`: on the host's network (to reach an index on its loopback). */
-  createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[]; hostNetwork?: boolean }): Promise<WorkContainer>;
+  /** A container from `image` (whose config is `config`) that will run `argv` as root; network `host`: on the host's (to reach an index on its loopback), `none`: none; else the engine's default. */
+  createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[]; network?: 'host' | 'none' }): Promise<WorkContainer>;
   /** Whether addLayer works here (Podman's load wants every layer in the archive: it does not). */
   readonly addsLayers: boolean;
   /** A new image: `base`'s layers and one more made of `entries` (parents before children), with exactly `config`; no container runs. */
