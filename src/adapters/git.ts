@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, mkdtemp, realpath, rename, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Readable } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { execa, ExecaError } from 'execa';
 import { cacheDir } from '../core/dirs.js';
@@ -325,6 +325,7 @@ export class ExecaGit implements Git {
         throw gitError(err, 'cannot export the source');
       },
     );
-    return { stream: child.stdout, done };
+    // Held until read (execa drops output nobody reads as it comes): git waits meanwhile.
+    return { stream: child.stdout.pipe(new PassThrough()), done };
   }
 }

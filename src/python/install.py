@@ -11,7 +11,7 @@
 #                install the one new wheel as a layer written by nfhot instead of with pip; the
 #                container has no network then: when pip must run and may need an index, the
 #                answer is {"network": why}, exit 76)}.
-# "last": the last interpreter's job (it removes ROOT). ROOT/nfhot_build.py is build.py; ROOT/pip-env.json, when there, holds the PIP_* settings of
+# "receive": the first interpreter's job, which reads ROOT's files from stdin (receive()). "last": the last interpreter's job (it removes ROOT). ROOT/nfhot_build.py is build.py; ROOT/pip-env.json, when there, holds the PIP_* settings of
 # the user's index for this install. pip's output goes to stderr; the one JSON result line goes
 # to stdout: what was installed (and, with "layer", the layer's entries, else why pip ran), or {"needs": [...]} when a source's backend is in no
 # interpreter here (nfhot then builds its wheel on the host, or lets pip build it in isolation).
@@ -21,6 +21,23 @@ sys.dont_write_bytecode = True
 os.umask(0o022)  # tasks run as the caller's uid: everything installed must be world-readable
 job = json.loads(sys.argv[1])
 sources = job["sources"]
+
+
+def receive():
+    """
+    The job's files (ROOT/...): tar archives, one after another, on stdin, read by the first
+    interpreter's job. An engine that cannot send them copied them in before: stdin is empty then.
+    """
+    import tarfile
+    try:
+        with tarfile.open(fileobj=sys.stdin.buffer, mode="r|", ignore_zeros=True) as tar:
+            tar.extractall("/", **({"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}))
+    except tarfile.ReadError:
+        pass  # nothing came
+
+
+if job.get("receive"):
+    receive()
 # Temporary files stay under the job's root: some images have no /tmp (BioContainers' base).
 tmp = os.path.join(job["root"], "tmp")
 os.makedirs(tmp, exist_ok=True)
@@ -261,12 +278,35 @@ print(json.dumps(out))
 """
 
 
-def seen_by_tasks(asked):
+def look(asked):
+    """CHECK, started: what a fresh interpreter sees of the distributions and top-level names asked."""
     env = dict(os.environ)
     for k in ("TMPDIR", "TEMP", "TMP"):
         env.pop(k, None)
-    done = subprocess.run([sys.executable, "-c", CHECK, json.dumps(asked)], stdout=subprocess.PIPE, env=env, cwd="/", check=True)
-    return json.loads(done.stdout.decode())
+    return subprocess.Popen([sys.executable, "-c", CHECK, json.dumps(asked)], stdout=subprocess.PIPE, env=env, cwd="/")
+
+
+def seen(looking):
+    out = looking.communicate()[0]
+    if looking.returncode:
+        raise SystemExit("nfhot: error: %s could not list the environment's distributions (exit %d)" % (sys.executable, looking.returncode))
+    return json.loads(out.decode())
+
+
+def seen_by_tasks(asked):
+    return seen(look(asked))
+
+
+def guess_names(src, name):
+    """The distribution and top-level names a source's wheel is likely to install (to look for them while it builds)."""
+    tops = set()
+    for base in (src, os.path.join(src, "src"), os.path.join(src, "lib"), os.path.join(src, "python")):
+        for n in os.listdir(base) if os.path.isdir(base) else ():
+            if n.endswith(".py") and os.path.isfile(os.path.join(base, n)):
+                tops.add(n[:-3])
+            elif os.path.isfile(os.path.join(base, n, "__init__.py")):
+                tops.add(n)
+    return {canonical(name): sorted(tops)} if name else {}
 
 
 def pth_lines(entry, path):
@@ -603,13 +643,17 @@ def as_layer(source, wheel, installer):
     scheme = get_scheme(name)
     lib = os.path.normpath(scheme.purelib if purelib else scheme.platlib)
     key = canonical(name)
-    seen = seen_by_tasks({key: top_level(names)})
-    if lib not in {os.path.normpath(p) for p in seen["path"] if p}:
+    asked = {key: top_level(names)}
+    # What was looked for while the wheel built, when that covers it.
+    guessed = looked[0].get(key) if looked else None
+    view = seen(looked[1]) if guessed is not None and set(asked[key]) <= set(guessed) else seen_by_tasks(asked)
+    if lib not in {os.path.normpath(p) for p in view["path"] if p}:
         return "%s, where pip installs, is not on the environment's sys.path" % lib
-    old = seen["dists"].get(key, [])
+    old = view["dists"].get(key, [])
     if len(old) > 1:
         return "%s is listed %d times (%s)" % (name, len(old), ", ".join(old))
-    for top, origin in sorted(seen["origins"].items()):
+    for top in asked[key]:
+        origin = view["origins"].get(top)
         if origin and not os.path.realpath(origin).startswith(os.path.realpath(lib) + os.sep):
             return "`import %s` finds %s, outside %s" % (top, origin, lib)
     removed = set()
@@ -709,7 +753,7 @@ exported = source_files(sources[0]["dir"]) if job.get("learn") else None
 # Each source's wheel: built here in this process (one source, its backend here), given (built on
 # the host), or built by another interpreter of the image; else pip builds the source itself.
 wheels, needs = {}, []
-installer = None
+installer, looked = None, None
 
 
 def hand_version(s, only):
@@ -732,6 +776,8 @@ for i, s in enumerate(sources):
     if not missing and job.get("layer") and len(sources) == 1:
         # The build in a process of its own, while this one readies pip's installer.
         facts = dict(s["version"], name=s.get("name")) if s.get("version") else None
+        guessed = guess_names(src, s.get("name"))
+        looked = (guessed, look(guessed)) if guessed else None
         building = subprocess.Popen([sys.executable, BUILD_PY, src, os.path.join(job["root"], "wheels", str(i)), json.dumps(facts) if facts else ""], stdout=subprocess.PIPE, cwd="/")
         installer = pip_installer()
         try:

@@ -149,12 +149,17 @@ export class DockerodeEngine implements Engine {
       // Root runs pip; set only when the image names another user (an empty User would be committed as '0').
       const user = options.config.User ? { User: '0' } : {};
       const network = options.network ? { HostConfig: { NetworkMode: options.network } } : {};
-      const container = await this.docker.createContainer({ name: options.name, Image: options.image, ...command, ...user, ...network } as Docker.ContainerCreateOptions);
+      // Its input comes on stdin, closed once sent.
+      const stdin = this.streamsInput ? { OpenStdin: true, StdinOnce: true, AttachStdin: true } : {};
+      const container = await this.docker.createContainer({ name: options.name, Image: options.image, ...command, ...user, ...network, ...stdin } as Docker.ContainerCreateOptions);
       return this.workContainer(container);
     } catch (err) {
       throw explain(err, `cannot create a container from ${shortId(options.image)}`);
     }
   }
+
+  /** Whether a work container's input can go to its stdin (Podman's service does not pass it on). */
+  protected readonly streamsInput: boolean = true;
 
   protected workContainer(container: Docker.Container): WorkContainer {
     return new DockerWorkContainer(this.docker, container);

@@ -1,6 +1,6 @@
 // What the dockerode adapter and its work container share: error wording and stream handling.
 import type Docker from 'dockerode';
-import { PassThrough } from 'node:stream';
+import { PassThrough, type Readable } from 'node:stream';
 import { UserError } from '../../core/errors.js';
 
 interface DockerError extends Error {
@@ -65,7 +65,7 @@ export function demux(docker: Docker, stream: NodeJS.ReadableStream, onStderr?: 
     onStderr?.(text);
   });
   docker.modem.demuxStream(stream, out, err);
-  return new Promise((resolve, reject) => {
+  return new Promise((resolve) => {
     const finish = () => {
       out.end();
       err.end();
@@ -75,7 +75,8 @@ export function demux(docker: Docker, stream: NodeJS.ReadableStream, onStderr?: 
     };
     stream.on('end', finish);
     stream.on('close', finish);
-    stream.on('error', reject);
+    // A broken connection (or stdin written after the command ended): what came is what there is; the exit code says how it went.
+    stream.on('error', finish);
   });
 }
 
@@ -87,14 +88,48 @@ export const isEmpty = (v: unknown) => v == null || (Array.isArray(v) && v.lengt
  * with its last chunk) is a whole answer: what a container does after it has answered (exiting,
  * tearing down) is not waited for.
  */
-export async function runToEnd(docker: Docker, container: Docker.Container, onStderr?: (chunk: string) => void, answered?: (chunk: string, stdout: () => string) => boolean): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const stream = await container.attach({ stream: true, stdout: true, stderr: true });
+export async function runToEnd(
+  docker: Docker,
+  container: Docker.Container,
+  onStderr?: (chunk: string) => void,
+  answered?: (chunk: string, stdout: () => string) => boolean,
+  input?: Readable[],
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
+  const stream = (await container.attach({ stream: true, stdout: true, stderr: true, ...(input ? { stdin: true, hijack: true } : {}) })) as NodeJS.ReadWriteStream;
   let answer: (output: { stdout: string; stderr: string }) => void = () => undefined;
   const early = new Promise<{ stdout: string; stderr: string }>((resolve) => (answer = resolve));
   const output = demux(docker, stream, onStderr, answered && ((chunk, sofar) => answered(chunk, () => sofar().stdout) && answer(sofar())));
   await container.start();
+  // The input goes in as the container starts; its end closes the command's stdin.
+  const sent = input && sendAll(input, stream);
   const ended = container.wait().then(async (r: { StatusCode: number }) => ({ exitCode: r.StatusCode, ...(await output) }));
-  return Promise.race([ended, early.then((o) => ({ exitCode: 0, ...o }))]);
+  const result = await Promise.race([ended, early.then((o) => ({ exitCode: 0, ...o }))]);
+  // A command that fails before it reads all its input stops taking it: only its answer counts then.
+  await sent?.catch((err: unknown) => {
+    if (result.exitCode === 0) throw err;
+  });
+  return result;
+}
+
+/** Writes each stream into `to` in turn, then ends it; when `to` closes first, the streams not yet sent are destroyed. */
+async function sendAll(streams: Readable[], to: NodeJS.ReadWriteStream): Promise<void> {
+  let closed = false;
+  const close = new Promise<void>((resolve) => {
+    const done = () => resolve(void (closed = true));
+    to.once('close', done);
+    to.once('error', done);
+  });
+  try {
+    for (const s of streams) {
+      for await (const chunk of s) {
+        if (closed) throw new Error('the container stopped taking its input');
+        if (!to.write(chunk as Buffer)) await Promise.race([new Promise((resolve) => to.once('drain', resolve)), close]);
+      }
+    }
+    to.end();
+  } finally {
+    for (const s of streams) s.destroy();
+  }
 }
 
 /** What `promise` gives, or undefined when it has not settled within `ms`. */

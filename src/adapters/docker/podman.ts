@@ -5,11 +5,13 @@
 // - Its list of images carries no labels (the libpod list does).
 // - Its commit ignores the config in the request: the image would keep the install command as its
 //   CMD and get none of nfhot's labels. Its libpod commit takes Dockerfile-style changes instead.
+// - It does not pass what is written to an attached stdin on: a work container's input is copied
+//   in before it starts.
 import type Docker from 'dockerode';
 import { UserError } from '../../core/errors.js';
 import { readImageRef, shortId } from '../../core/reference.js';
 import { DockerodeEngine, splitRef } from './dockerode.js';
-import type { ImageConfig, ImageInfo, ImageSummary, WorkContainer } from '../../core/ports/engine.js';
+import type { ImageConfig, ImageInfo, ImageSummary, RunResult, WorkContainer, WorkInput } from '../../core/ports/engine.js';
 import { explain, follow, isEmpty } from './io.js';
 import { DockerWorkContainer } from './work-container.js';
 
@@ -64,6 +66,16 @@ interface LibpodImage {
 }
 
 class PodmanWorkContainer extends DockerWorkContainer {
+  override async run(input: WorkInput, onStderr?: (chunk: string) => void, answered?: (chunk: string, stdout: () => string) => boolean): Promise<RunResult> {
+    try {
+      for (const tar of this.archives(input)) await this.container.putArchive(tar, { path: '/' });
+    } catch (err) {
+      for (const a of input.archives) a.destroy();
+      throw this.failure(err, 'cannot copy the source into the container');
+    }
+    return super.run({ archives: [], files: {} }, onStderr, answered, false);
+  }
+
   override async commit(config: ImageConfig, comment: string): Promise<string> {
     let id: string | undefined;
     try {
@@ -166,6 +178,8 @@ export class PodmanEngine extends DockerodeEngine {
       throw explain(err, `cannot tag ${shortId(imageId)} as ${ref}`);
     }
   }
+
+  protected override readonly streamsInput = false;
 
   protected override workContainer(container: Docker.Container): WorkContainer {
     return new PodmanWorkContainer(this.docker, container);

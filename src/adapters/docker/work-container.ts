@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ContainerGoneError, UserError } from '../../core/errors.js';
-import type { ImageConfig, RunResult, WorkContainer } from '../../core/ports/engine.js';
+import type { ImageConfig, RunResult, WorkContainer, WorkInput } from '../../core/ports/engine.js';
 import { explain, isEmpty, runToEnd, statusOf } from './io.js';
 import { loadOnto } from './load.js';
 import { tarOf } from './tar.js';
@@ -9,7 +9,7 @@ import { tarOf } from './tar.js';
 export class DockerWorkContainer implements WorkContainer {
   constructor(
     protected readonly docker: Docker,
-    private readonly container: Docker.Container,
+    protected readonly container: Docker.Container,
   ) {}
 
   get id(): string {
@@ -25,22 +25,17 @@ export class DockerWorkContainer implements WorkContainer {
     return statusOf(err) === 404 && /no such container/i.test(explained.message) ? new ContainerGoneError(`the work container ${this.id.slice(0, 12)}`) : explained;
   }
 
-  async putArchive(tar: Readable, dir: string): Promise<void> {
-    try {
-      await this.container.putArchive(tar, { path: dir });
-    } catch (err) {
-      throw this.failure(err, 'cannot copy the source into the container');
-    }
+  /** The input as it goes to the command's stdin: the archives, then one of the files. */
+  protected archives(input: WorkInput): Readable[] {
+    return [...input.archives, Readable.from([tarOf(input.files)])];
   }
 
-  putFiles(dir: string, files: Record<string, Buffer>): Promise<void> {
-    return this.putArchive(Readable.from([tarOf(files)]), dir);
-  }
-
-  async run(onStderr?: (chunk: string) => void, answered?: (chunk: string, stdout: () => string) => boolean): Promise<RunResult> {
+  /** `stdin` false: the input is in the container already (copied in), stdin not attached. */
+  async run(input: WorkInput, onStderr?: (chunk: string) => void, answered?: (chunk: string, stdout: () => string) => boolean, stdin = true): Promise<RunResult> {
     try {
-      return await runToEnd(this.docker, this.container, onStderr, answered);
+      return await runToEnd(this.docker, this.container, onStderr, answered, stdin ? this.archives(input) : undefined);
     } catch (err) {
+      for (const a of input.archives) a.destroy(); // not sent: their writers stop
       const failure = this.failure(err, 'cannot run the container');
       if (failure instanceof ContainerGoneError) throw failure;
       const message = failure.message;

@@ -218,21 +218,18 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
   const interrupt = () => void work.kill();
   ctx.signal.addEventListener('abort', interrupt);
   try {
-    await ctx.report.step(`${plan.image}: exporting the source`, () => {
-      const exporting = Promise.all([
-        ...installs.map(async (i, n) => {
-          const { stream, done } = ctx.git.archive(i.tree, `${WORK_ROOT}/${n}/`);
-          await Promise.all([work.putArchive(stream, '/'), done]);
-        }),
-        work.putFiles('/', jobFiles(plan, retry)),
-        plan.pipWheel?.fromHost && readFile(plan.pipWheel.path).then((wheel) => work.putFiles('/', { [`${WORK_ROOT}/${HOST_PIP_WHEEL}`]: wheel })),
-      ]);
-      stopPoint('patch:export');
-      return exporting;
-    });
-    throwIfInterrupted(ctx.signal);
+    // The sources, as git archives them, and the job's files: the container reads them on its stdin as it starts.
+    const archives = installs.map((i, n) => ctx.git.archive(i.tree, `${WORK_ROOT}/${n}/`));
+    const files = { ...jobFiles(plan, retry), ...(plan.pipWheel?.fromHost ? { [`${WORK_ROOT}/${HOST_PIP_WHEEL}`]: await readFile(plan.pipWheel.path) } : {}) };
+    stopPoint('patch:export');
     const pipFrom = plan.pipWheel ? ` (pip run from ${plan.pipWheel.fromHost ? "this machine's" : "the image's"} ${basename(plan.pipWheel.path)})` : '';
-    const result = await ctx.report.step(`${plan.image}: ${layered ? 'installing' : 'pip install'} into ${plan.python}${pipFrom}`, () => work.run(ctx.report.output('pip'), layered ? answeredWithLayer : undefined));
+    const running = ctx.report.step(`${plan.image}: ${layered ? 'installing' : 'pip install'} into ${plan.python}${pipFrom}`, () =>
+      work.run({ archives: archives.map((a) => a.stream), files }, ctx.report.output('pip'), layered ? answeredWithLayer : undefined),
+    );
+    const archived = Promise.all(archives.map((a) => a.done));
+    archived.catch(() => undefined); // a run that fails stops reading them: its failure is the one to say
+    const result = await running;
+    if (result.exitCode === 0) await archived;
     throwIfInterrupted(ctx.signal);
     const { found, learned, layer, pip } = installedBy(result.stdout, installs); // first: a missing backend is said with exit 75
     // A layer's container has answered and is still exiting: it goes while the layer loads.

@@ -74,6 +74,7 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
     group[0]!.python,
     JSON.stringify({
       root: `/${WORK_ROOT}`,
+      receive: g === 0,
       last: g === all.length - 1,
       noDeps: group[0]!.noDeps,
       sources: group.map((i) => {

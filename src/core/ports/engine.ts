@@ -49,22 +49,26 @@ export interface RunResult {
   stderr: string;
 }
 
+/** What a work container's command gets: tar archives, one after another, and files (path relative to / → content). */
+export interface WorkInput {
+  archives: Readable[];
+  files: Record<string, Buffer>;
+}
+
 /**
  * A container made from an image to install into: created with its command, given files, run
  * once as root; its changes become one layer.
  */
 export interface WorkContainer {
   readonly id: string;
-  /** Copies a tar stream into the container (before it runs). */
-  putArchive(tar: Readable, dir: string): Promise<void>;
-  /** Copies files (name relative to `dir` → content) into the container (before it runs). */
-  putFiles(dir: string, files: Record<string, Buffer>): Promise<void>;
   /**
-   * Runs the container's command to its end; `onStderr` gets what it writes to stderr as it comes.
-   * `answered` (given each stdout chunk, and all of stdout so far) may say the command has given
-   * its whole answer: the run ends there, as if with exit code 0, the container still exiting.
+   * Runs the container's command to its end. `input` goes to its stdin as tar archives, one after
+   * another (an engine that cannot stream them copies them to / before it starts; stdin is empty
+   * then). `onStderr` gets what it writes to stderr as it comes. `answered` (given each stdout
+   * chunk, and all of stdout so far) may say the command has given its whole answer: the run ends
+   * there, as if with exit code 0, the container still exiting.
    */
-  run(onStderr?: (chunk: string) => void, answered?: (chunk: string, stdout: () => string) => boolean): Promise<RunResult>;
+  run(input: WorkInput, onStderr?: (chunk: string) => void, answered?: (chunk: string, stdout: () => string) => boolean): Promise<RunResult>;
   /** Commits the container's changes on top of its image with exactly `config`. */
   commit(config: ImageConfig, comment: string): Promise<string>;
   /** Kills its process (used to interrupt). */

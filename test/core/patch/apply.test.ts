@@ -23,7 +23,7 @@ const source: ResolvedSource = { kind: 'git', display: 'git+file:///r@x', url: '
 
 /**
  * A daemon whose work containers are removed from under nfhot (as by a prune) `prunes` times,
- * while the source is copied in; then they work, and pip reports greet 1.1.0 installed.
+ * as they are about to run; then they work, and pip reports greet 1.1.0 installed.
  */
 function world(prunes: number) {
   const tags = new Map<string, string>([['org/tool:dev', ORIGINAL]]);
@@ -33,12 +33,11 @@ function world(prunes: number) {
     const gone = made++ < prunes;
     return {
       id: `work${made}`,
-      putArchive: async (tar) => {
-        tar.resume();
+      run: async (input) => {
+        for (const a of input.archives) a.resume();
         if (gone) throw new ContainerGoneError(`the work container work${made}`);
+        return { exitCode: 0, stdout: '{"installed":[{"name":"greet","version":"1.1.0","source":0}]}\n', stderr: '' };
       },
-      putFiles: async () => undefined,
-      run: async () => ({ exitCode: 0, stdout: '{"installed":[{"name":"greet","version":"1.1.0","source":0}]}\n', stderr: '' }),
       commit: async () => COMMITTED,
       kill: async () => undefined,
       remove: async () => undefined,
