@@ -44,7 +44,8 @@ export class ExecaGit implements Git {
   }
 
   private async git(args: string[], options: { env?: Env; cwd?: string; input?: string } = {}): Promise<string> {
-    const { stdout } = await execa('git', ['-c', 'protocol.ext.allow=never', ...args], {
+    // No `git maintenance run --auto` after a fetch: the cache never needs it (gc.auto is 0), and it is a process more.
+    const { stdout } = await execa('git', ['-c', 'protocol.ext.allow=never', '-c', 'maintenance.auto=false', ...args], {
       cwd: options.cwd ?? this.repo,
       env: { ...this.baseEnv(), ...options.env },
       ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),

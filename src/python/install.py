@@ -502,7 +502,7 @@ def learn(where, record, fs, src, sources):
         files.setdefault(rel, []).append({"dest": dest, "entry": entry, "stat": fs.stat(dest), "meta": meta, "pyc": pyc})
     path = where[record]
     keep_dirs(path)
-    return {"record": {"dest": path, "entry": record, "stat": fs.stat(path), "text": fs.read(path).decode("utf-8")}, "files": files, "dirs": dirs}
+    return {"record": {"dest": path, "entry": record, "stat": fs.stat(path), "text": fs.read(path).decode("utf-8").replace("\r\n", "\n")}, "files": files, "dirs": dirs}
 
 
 def cleanup():
@@ -605,16 +605,43 @@ def pip_installer():
         return "this pip's installer cannot be called on its own (%s: %s)" % (type(e).__name__, e)
 
 
+def compile_staged(stage, lib, info):
+    """
+    The bytecode pip compiles as it installs, for each module the wheel put in place (its
+    __pycache__, this interpreter's tag), compiled as if where it goes (its path in tracebacks),
+    and listed in the RECORD, whose rows pip sorts; a module that does not compile gets none.
+    """
+    import csv, importlib.util, py_compile, warnings
+    record = os.path.join(stage + lib, info, "RECORD")
+    with open(record, encoding="utf-8", newline="") as fh:
+        rows = [tuple(r) for r in csv.reader(fh) if r]
+    for path, _, _ in list(rows):
+        real = os.path.normpath(os.path.join(lib, path))
+        if not real.endswith(".py") or not os.path.isfile(stage + real):
+            continue
+        pyc = importlib.util.cache_from_source(real)
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                py_compile.compile(stage + real, cfile=stage + pyc, dfile=real, doraise=True)
+        except py_compile.PyCompileError:
+            continue
+        data = open(stage + pyc, "rb").read()
+        rows.append((os.path.relpath(pyc, lib).replace(os.sep, "/"), "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode(), str(len(data))))
+    with open(record, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(sorted(rows))
+
+
 def as_layer(source, wheel, installer):
     """
     The install of the new wheel as one layer that nfhot writes, with no pip run and no commit:
     pip's own installer puts the wheel's files in a staging copy of the scheme pip would install
-    into (RECORD, INSTALLER, REQUESTED, direct_url.json, console scripts for this interpreter; no
-    bytecode), owned and moded as settle() leaves a pip install; what pip's uninstall of the
-    installed distribution would remove becomes whiteouts. Returns the report (installed, layer,
+    into (RECORD, INSTALLER, REQUESTED, direct_url.json, console scripts for this interpreter, the
+    bytecode pip compiles), owned and moded as settle() leaves a pip install; what pip's uninstall
+    of the installed distribution would remove becomes whiteouts. Returns the report (installed, layer,
     learned), or why pip must install it: anything this cannot do as pip would.
     """
-    import email.parser, stat, time, zipfile
+    import email.parser, stat, zipfile
     if isinstance(installer, str):
         return installer
     Configuration, get_scheme, DirectUrl, Scheme, install_wheel = installer
@@ -676,7 +703,7 @@ def as_layer(source, wheel, installer):
         install_wheel(name, wheel, scheme=staged, req_description=name, pycompile=False, warn_script_location=False, direct_url=DirectUrl.from_dict(source["directUrl"]), requested=True)
     except Exception as e:
         return "pip's installer could not stage it (%s: %s)" % (type(e).__name__, e)
-    now = int(time.time())
+    compile_staged(stage, lib, info)
     written = {os.path.join(d, f)[len(stage):]: os.path.join(d, f) for d, _, fs in os.walk(stage) for f in fs}
     owners = {}
 
@@ -696,7 +723,8 @@ def as_layer(source, wheel, installer):
         if not stat.S_ISREG(st.st_mode) or (os.path.isdir(real) and not os.path.islink(real)):
             return "%s would replace a directory, or is not a file" % real
         mode = stat.S_IMODE(st.st_mode)
-        files[real] = (path, [mode | 0o444 | (0o111 if mode & 0o100 else 0)] + owner(real) + [now])
+        # Its time as staged: the bytecode compiled from it says that time.
+        files[real] = (path, [mode | 0o444 | (0o111 if mode & 0o100 else 0)] + owner(real) + [int(st.st_mtime)])
     whiteouts = set()
 
     def hide(p):
@@ -718,7 +746,7 @@ def as_layer(source, wheel, installer):
         while d != "/" and d not in dirs:
             if os.path.islink(d) or (os.path.lexists(d) and not os.path.isdir(d)):
                 return "%s is a symbolic link or a file: a layer would replace it with a directory" % d
-            dirs[d] = stat_of(d) if os.path.isdir(d) else [stat.S_IMODE(os.lstat(stage + d).st_mode)] + owner(d) + [now]
+            dirs[d] = stat_of(d) if os.path.isdir(d) else [stat.S_IMODE(os.lstat(stage + d).st_mode)] + owner(d) + [int(os.lstat(stage + d).st_mtime)]
             d = os.path.dirname(d)
     if job.get("checkSyntax"):
         for real, (path, _) in files.items():

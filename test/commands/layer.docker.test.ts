@@ -39,13 +39,13 @@ const NEW = {
   'src/greet/data/word.txt': 'word\n',
 };
 
-/** pip installs a directory (its wheel built first, no bytecode), then leaves the files as nfhot's install does: readable by all, owned like the environment. */
+/** pip installs a directory (its wheel built first), then leaves the files as nfhot's install does: readable by all, owned like the environment. */
 const PIP_INSTALL = String.raw`
 set -e
 rm -rf /tmp/s /tmp/w && cp -r /src /tmp/s
 export PYTHONDONTWRITEBYTECODE=1
 python3 -m pip wheel -q --no-deps --no-build-isolation --disable-pip-version-check -w /tmp/w /tmp/s
-python3 -m pip install -q --no-compile --no-deps --force-reinstall --disable-pip-version-check /tmp/w/*.whl
+python3 -m pip install -q --no-deps --force-reinstall --disable-pip-version-check /tmp/w/*.whl
 python3 - <<'EOF'
 import os
 from importlib import metadata
@@ -64,9 +64,18 @@ EOF
 rm -rf /tmp/s /tmp/w
 `;
 
-/** Every path of the environment (sys.prefix) with its kind, mode, owner and content hash; direct_url.json, and its line in RECORD, aside (its provenance differs by design). */
+/**
+ * Every path of the environment (sys.prefix) with its kind, mode, owner and content hash; aside:
+ * direct_url.json, and its line in RECORD (its provenance differs by design), and the bytes of
+ * bytecode (it holds its source's time): whether it is valid for its source instead.
+ */
 const LIST = String.raw`
-import hashlib, json, os, stat, sys
+import hashlib, importlib.util, json, os, stat, struct, sys
+def valid(pyc):
+    source = os.path.join(os.path.dirname(os.path.dirname(pyc)), os.path.basename(pyc).split(".")[0] + ".py")
+    head = open(pyc, "rb").read(16)
+    st = os.stat(source)
+    return head[:4] == importlib.util.MAGIC_NUMBER and struct.unpack("<III", head[4:16]) == (0, int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF)
 out = {}
 for root, dirs, files in os.walk(sys.prefix):
     for name in dirs + files:
@@ -76,10 +85,13 @@ for root, dirs, files in os.walk(sys.prefix):
         what = [stat.S_IFMT(st.st_mode), oct(stat.S_IMODE(st.st_mode)), st.st_uid, st.st_gid]
         if stat.S_ISLNK(st.st_mode):
             what.append(os.readlink(p))
+        elif rel.endswith(".pyc"):
+            what.append(valid(p))
         elif stat.S_ISREG(st.st_mode) and not rel.endswith(".dist-info/direct_url.json"):
             data = open(p, "rb").read()
             if rel.endswith(".dist-info/RECORD"):
-                data = b"\n".join(l for l in data.split(b"\n") if b"direct_url.json" not in l.split(b",")[0])
+                rows = [l.split(b",") for l in data.split(b"\n") if b"direct_url.json" not in l.split(b",")[0]]
+                data = b"\n".join(r[0] if r[0].endswith(b".pyc") else b",".join(r) for r in rows)
             what.append(hashlib.sha256(data).hexdigest())
         out[rel] = what
 print(json.dumps(out))
@@ -122,6 +134,7 @@ describe('a full install as a layer, against pip', () => {
       const differs = Object.keys({ ...layered, ...pipped }).filter((k) => JSON.stringify(layered[k]) !== JSON.stringify(pipped[k]));
       expect(differs.map((k) => [k, layered[k], pipped[k]])).toEqual([]);
       expect(Object.keys(layered).some((k) => k.endsWith('greet/extra.py'))).toBe(true);
+      expect(Object.entries(layered).filter(([k]) => k.includes('greet/__pycache__/extra.')).map(([, v]) => v.at(-1))).toEqual([true]);
       expect(Object.keys(layered).some((k) => /greet\/(old\.py|sub)$|greet-old$|greet-1\.5\.0\.dist-info$/.test(k))).toBe(false);
 
       // What a task runs, as another uid: the new code and its data, through the new console script.

@@ -126,7 +126,7 @@ describe('nfhot watch', () => {
     const good = await imageId(image);
     wc.say('never-finished');
     appendFileSync(join(wc.dir, 'pyproject.toml'), '# a change the install must run for\n');
-    await w.until('the install under way', () => /(changed|changes seen): patching[\s\S]*pip install into/.test(w.stderr()));
+    await w.until('the install under way', () => /(changed|changes seen): patching[\s\S]*(installing|pip install) into/.test(w.stderr()));
     w.child.kill('SIGKILL');
     await w.child;
     expect(await imageId(image)).toBe(good);

@@ -2,7 +2,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { NO_STACK, nfhot, stopped } from '../helpers/cli.js';
 import { startTestDaemon, type TestDaemon } from '../helpers/daemon.js';
-import { greetRepo } from '../helpers/repos.js';
+import { greetRepo, otherRepo } from '../helpers/repos.js';
 
 let daemon: TestDaemon;
 beforeAll(async () => {
@@ -10,6 +10,8 @@ beforeAll(async () => {
 });
 afterAll(() => daemon?.stop());
 
+// A patch that must be committed: another package's patch is kept, so pip installs both. (A
+// layer nfhot writes is loaded while its work container goes, which frees more than the layer takes.)
 describe('a disk that fills during the commit', () => {
   it('fails with one line and a hint, tags nothing, leaves no container or image; with space again the patch works', async () => {
     const env = { DOCKER_HOST: daemon.host };
@@ -17,6 +19,8 @@ describe('a disk that fills during the commit', () => {
     const image = 'nfhot-test-full/venv:dev';
     await dockerT('tag', inject('images').venv!, image);
     const images = async () => (await dockerT('images', '-a', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}')).split('\n').sort();
+    const other = await otherRepo();
+    expect((await nfhot(['patch', `git+${other.url}@main`, '--image', image], { env })).exitCode).toBe(0);
     const before = await images();
     const repo = await greetRepo();
     // pip has run; the disk fills before the commit writes the layer.
