@@ -24,7 +24,7 @@ await build({
   legalComments: 'linked',
   // Bundled CommonJS modules call require(); ESM has none of its own.
   banner: { js: "import { createRequire as __nfhotRequire } from 'node:module'; const require = __nfhotRequire(import.meta.url);" },
-  alias: { ssh2: stub, '@grpc/grpc-js': stub, '@grpc/proto-loader': stub },
+  alias: { ssh2: stub, '@grpc/grpc-js': stub, '@grpc/proto-loader': stub, protobufjs: stub },
   logLevel: 'warning',
 });
 
