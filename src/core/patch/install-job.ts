@@ -90,8 +90,8 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
       checkSyntax: plan.checkSyntax,
       // Where the working copy's files go, for the syncs after this install.
       learn: group.includes(installs[0]!) && installs[0]!.learn,
-      // One wheel into one environment: written as a layer by nfhot when install.py finds nothing uncertain.
-      layer: layer && installs.length === 1,
+      // Written as a layer by nfhot when install.py finds nothing uncertain (one wheel, one environment).
+      layer,
       pipWheel: group[0]!.python === plan.python && plan.pipWheel ? (plan.pipWheel.fromHost ? `/${WORK_ROOT}/${HOST_PIP_WHEEL}` : plan.pipWheel.path) : null,
     }),
   ]);
@@ -102,7 +102,7 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
 export function answeredWithLayer(chunk: string, stdout: () => string): boolean {
   if (!chunk.endsWith('}\n')) return false;
   const all = stdout();
-  return all.startsWith('{"layer": ', all.lastIndexOf('\n', all.length - 2) + 1);
+  return all.startsWith('{"layer":', all.lastIndexOf('\n', all.length - 2) + 1);
 }
 
 /** A layer entry as install.py writes it: stat is [mode, uid, gid, mtime], data the content in base64. */

@@ -56,8 +56,8 @@ export interface WorkInput {
 }
 
 /**
- * A container made from an image to install into: created with its command, given files, run
- * once as root; its changes become one layer.
+ * A container made from an image to install into: created with its command, given its files, run
+ * once as root; its changes become one layer (committed), or it answers with a layer of its own.
  */
 export interface WorkContainer {
   readonly id: string;
