@@ -384,7 +384,9 @@ if (part('nextflow')) {
   const build = async () => {
     const before = await idOf(seqstatsOf('manual'));
     await docker('build', '-q', '-t', seqstatsOf('manual'), ex);
-    if (before && before !== (await idOf(seqstatsOf('manual')))) await run('docker', ['rmi', before], { reject: false }); // the replaced build, if nothing else names it
+    // The replaced build, if nothing else names it (nfhot's keeper of an original does).
+    const names = before && before !== (await idOf(seqstatsOf('manual'))) && (await run('docker', ['image', 'inspect', '--format', '{{len .RepoTags}}', before], { reject: false })).stdout;
+    if (names === '0') await run('docker', ['rmi', before], { reject: false });
   };
   // Each run's trace: which tasks ran (COMPLETED) and which were reused (CACHED), checked below.
   const nf = async (who, ...args) => {

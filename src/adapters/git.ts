@@ -81,12 +81,18 @@ export class ExecaGit implements Git {
     const want = ref ?? 'HEAD';
     if (/^[0-9a-f]{40}$/.test(want) && (await this.commitOf(want))) return want;
     const tmp = `refs/nfhot/fetch/${randomBytes(6).toString('hex')}`;
+    // The last commit fetched from this URL stays named: the next shallow fetch says it has it, and
+    // only what changed since comes (else the whole tree again, for every new commit).
+    const last = `refs/nfhot/last/${hashHex(stripCredentials(url)).slice(0, 24)}`;
     try {
       const notFound = new UserError(redact(`ref ${JSON.stringify(want)} not found in ${url}`), 'give an existing branch, tag or commit');
       try {
         await this.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', '--', url, `+${want}:${tmp}`]);
         const commit = await this.commitOf(tmp);
-        if (commit) return commit;
+        if (commit) {
+          await this.git(['update-ref', last, commit]).catch(() => undefined); // a hint for the next fetch only
+          return commit;
+        }
       } catch (err) {
         // A name the server does not have is not found; but dumb HTTP cannot fetch shallow, and
         // servers may refuse a commit no ref advertises: for those, fetch every branch and tag
