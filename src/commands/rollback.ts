@@ -94,6 +94,13 @@ async function rollbackOne(ctx: Context, image: string, state: ImageState | unde
       if (derivatives.length) await removeLeftovers();
       throw notInDaemon(image); // a typo must not look like success
     }
+    // nfhot's patch, its original removed (a layer nfhot loaded is no child of it, so `docker rmi`
+    // of its ID took it with its keeper): nothing to go back to, and nothing to remove.
+    const record = fromLabels(current.labels);
+    const own = record && record.image === image && images.find((i) => i.repoTags.includes(record.derivative))?.id === current.id;
+    if (own && !images.some((i) => i.id === record.original)) {
+      throw new UserError(`${image} is nfhot's patch of ${shortId(record.original)}, which is no longer in the daemon (removed with docker rmi?): there is no original to roll back to`, `rebuild or pull ${image}; the next patch takes it as the original`);
+    }
     // Not patched, but nfhot's images may be left from before (the tag was rebuilt, or put back
     // by hand): remove them. The lock is made from the tagged image: one made from a derivative
     // would keep that derivative in use.

@@ -1,4 +1,5 @@
 import { readdirSync } from 'node:fs';
+import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
 import { diff } from '../../src/commands/diff.js';
 import { exportPatch } from '../../src/commands/export.js';
@@ -71,6 +72,20 @@ describe('nfhot rollback', () => {
     expect(await exists(result.images[0]!.derivative)).toBe(false);
     expect(await exists(keeperRef(parseImageRef(image)))).toBe(false);
     expect(await imageId(image)).toBe(originalId);
+  });
+
+  it("says there is no original to go back to when it was removed (docker rmi of its ID: a loaded layer is no child of it)", async () => {
+    const image = await fixtureTag('venv');
+    // An original of its own: nfhot's keeper is its only name once the tag names the patch.
+    await execa('docker', ['build', '-q', '-t', image, '-'], { input: `FROM ${await imageId(image)}\nLABEL nfhot.test=rmi\n` });
+    const originalId = await imageId(image);
+    const repo = await greetRepo();
+    await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
+    expect(await docker('rmi', originalId)).toContain(`Deleted: ${originalId}`);
+    const r = await nfhot(['rollback', image]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr).toContain(`nfhot: error: ${image} is nfhot's patch of ${originalId.slice(7, 19)}, which is no longer in the daemon (removed with docker rmi?): there is no original to roll back to`);
+    expect(await runIn(image, 'greet')).toBe('greet 1.1.0 feature');
   });
 
   it('refuses to overwrite a tag re-pointed since the patch, unless forced', async () => {
