@@ -594,12 +594,13 @@ def pip_installer():
     """pip's own installer and what it needs (its imports take a while: done while the wheel builds), or why it cannot be had."""
     import warnings
     try:
-        warnings.simplefilter("ignore")  # setuptools, imported by a build, warns when pip's imports ask for distutils
-        from pip._internal.configuration import Configuration
-        from pip._internal.locations import get_scheme
-        from pip._internal.models.direct_url import DirectUrl
-        from pip._internal.models.scheme import Scheme
-        from pip._internal.operations.install.wheel import install_wheel
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # setuptools, imported by a build, warns when pip's imports ask for distutils
+            from pip._internal.configuration import Configuration
+            from pip._internal.locations import get_scheme
+            from pip._internal.models.direct_url import DirectUrl
+            from pip._internal.models.scheme import Scheme
+            from pip._internal.operations.install.wheel import install_wheel
         return Configuration, get_scheme, DirectUrl, Scheme, install_wheel
     except Exception as e:
         return "this pip's installer cannot be called on its own (%s: %s)" % (type(e).__name__, e)
@@ -615,8 +616,8 @@ def compile_staged(stage, lib, info):
     record = os.path.join(stage + lib, info, "RECORD")
     with open(record, encoding="utf-8", newline="") as fh:
         rows = [tuple(r) for r in csv.reader(fh) if r]
-    for path, _, _ in list(rows):
-        real = os.path.normpath(os.path.join(lib, path))
+    for row in list(rows):
+        real = os.path.normpath(os.path.join(lib, row[0]))
         if not real.endswith(".py") or not os.path.isfile(stage + real):
             continue
         pyc = importlib.util.cache_from_source(real)
