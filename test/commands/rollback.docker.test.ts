@@ -74,7 +74,8 @@ describe('nfhot rollback', () => {
     expect(await imageId(image)).toBe(originalId);
   });
 
-  it("says there is no original to go back to when it was removed (docker rmi of its ID: a loaded layer is no child of it)", async () => {
+  // Docker only: Podman's patch is a commit, whose child image keeps the original from `rmi`.
+  it.skipIf(process.env.NFHOT_TEST_ENGINE === 'podman')("says there is no original to go back to when it was removed (docker rmi of its ID: a loaded layer is no child of it)", async () => {
     const image = await fixtureTag('venv');
     // An original of its own: nfhot's keeper is its only name once the tag names the patch.
     await execa('docker', ['build', '-q', '-t', image, '-'], { input: `FROM ${await imageId(image)}\nLABEL nfhot.test=rmi\n` });
