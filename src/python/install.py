@@ -194,9 +194,13 @@ def run_pip(cmd):
     return subprocess.run([sys.executable, "-m", "pip"] + cmd, stdout=sys.stderr.fileno(), env=env).returncode
 
 
+def record_hash(data):
+    """A RECORD row's hash of a file's content."""
+    return "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
+
+
 def record_line(relpath, data):
-    digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-    return "%s,sha256=%s,%d" % (relpath, digest, len(data))
+    return "%s,%s,%d" % (relpath, record_hash(data), len(data))
 
 
 def write_direct_url(files, direct_url):
@@ -628,7 +632,7 @@ def compile_staged(stage, lib, info):
         except py_compile.PyCompileError:
             continue
         data = open(stage + pyc, "rb").read()
-        rows.append((os.path.relpath(pyc, lib).replace(os.sep, "/"), "sha256=" + base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode(), str(len(data))))
+        rows.append((os.path.relpath(pyc, lib).replace(os.sep, "/"), record_hash(data), str(len(data))))
     with open(record, "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(sorted(rows))
 
@@ -747,7 +751,11 @@ def as_layer(source, wheel, installer):
         while d != "/" and d not in dirs:
             if os.path.islink(d) or (os.path.lexists(d) and not os.path.isdir(d)):
                 return "%s is a symbolic link or a file: a layer would replace it with a directory" % d
-            dirs[d] = stat_of(d) if os.path.isdir(d) else [stat.S_IMODE(os.lstat(stage + d).st_mode)] + owner(d) + [int(os.lstat(stage + d).st_mtime)]
+            if os.path.isdir(d):
+                dirs[d] = stat_of(d)
+            else:  # new: as staged, owned as settle() leaves it
+                mode, _, _, mtime = stat_of(stage + d)
+                dirs[d] = [mode] + owner(d) + [mtime]
             d = os.path.dirname(d)
     if job.get("checkSyntax"):
         for real, (path, _) in files.items():

@@ -183,6 +183,7 @@ async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: 
     )),
   ];
   stopPoint('patch:planned');
+  if (!ctx.engine.addsLayers) ctx.report.info(`${plan.image}: pip installs it and the container is committed: this engine cannot load a layer onto an image (Podman)`);
   return withLock(ctx.engine, plan.image, plan.originalId, async (lock) => {
     await checkUnchanged(ctx, plan.target);
     let retry: Retry = {};
@@ -213,7 +214,6 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
   // nor a network (a container starts sooner without); install.py says when pip needs one.
   const layered = ctx.engine.addsLayers && installs.length === 1 && !retry.network && !retry.isolated;
   const network = layered ? 'none' : plan.pip.loopback.length > 0 ? 'host' : undefined;
-  if (!ctx.engine.addsLayers) ctx.report.info(`${plan.image}: pip installs it and the container is committed: this engine cannot load a layer onto an image (Podman)`);
   const work = await ctx.engine.createWorkContainer({ name, image: plan.originalId, config: plan.target.original.config, argv: installCommand(installs, plan, retry, layered), ...(network ? { network } : {}) });
   const interrupt = () => void work.kill();
   ctx.signal.addEventListener('abort', interrupt);
