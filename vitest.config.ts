@@ -1,8 +1,31 @@
 import { defineConfig } from 'vitest/config';
 
 // Three projects: `unit` runs anywhere in seconds; `docker` runs against a real Docker daemon
-// (fixture images are built once by its global setup and cached by content); `podman` runs the
-// core tests again against Podman's API service, which its global setup starts.
+// (fixture images are built once by its global setup and cached by content), its Nextflow tier
+// under Nextflow 24.10.6; `podman` runs the core tests again against Podman's API service, which
+// its global setup starts. Then the Nextflow tier again under 25.04.4, with each config parser
+// (NXF_SYNTAX_PARSER): the tests that run the real Nextflow through nfhot's loop (docs: the
+// Nextflow matrix says which, and why not the rest).
+const NEXTFLOW_MATRIX = [
+  'test/nextflow/example.docker.test.ts',
+  'test/nextflow/nfcore.docker.test.ts',
+  'test/nextflow/plugin.docker.test.ts',
+  'test/nextflow/syntax.docker.test.ts',
+];
+const nextflow = (version: string, parser: 'v1' | 'v2', order: number) => ({
+  test: {
+    name: `nextflow-${version}-${parser}`,
+    include: NEXTFLOW_MATRIX,
+    globalSetup: ['test/setup/fixtures.ts'],
+    setupFiles: ['test/setup/env.ts'],
+    env: { NFHOT_TEST_NEXTFLOW: version, NXF_SYNTAX_PARSER: parser },
+    testTimeout: 180_000,
+    hookTimeout: 600_000,
+    maxWorkers: 2,
+    sequence: { groupOrder: order },
+  },
+});
+
 export default defineConfig({
   test: {
     projects: [
@@ -43,6 +66,8 @@ export default defineConfig({
           sequence: { groupOrder: 2 },
         },
       },
+      nextflow('25.04.4', 'v1', 3),
+      nextflow('25.04.4', 'v2', 4),
     ],
   },
 });

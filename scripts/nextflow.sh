@@ -4,7 +4,7 @@
 # starts nextflow.cli.Launcher as Nextflow's own launcher does (its JVM flags, Java 17), offline:
 # no update check, no plugin downloads, its own NXF_HOME unless one is given. Prints the
 # launcher's path. Safe to run again: a version already there is reused.
-# Usage: scripts/nextflow.sh [VERSION]   (default 24.10.6)
+# Usage: scripts/nextflow.sh [VERSION]   (default 24.10.6; the tests use 24.10.6 and 25.04.4)
 # Cache: $NFHOT_TEST_CACHE/nextflow/VERSION (default ~/.cache/nfhot-test).
 set -euo pipefail
 version=${1:-24.10.6}
@@ -30,21 +30,31 @@ if [ ! -x "$cache/nextflow" ]; then
   mkdir -p "$(dirname "$cache")"
   work=$(mktemp -d "${cache}.tmp-XXXXXX")
   trap 'rm -rf "$work"' EXIT
-  # Maven Central holds only some versions of nf-commons and nf-httpfs (24.10.6's own are not
-  # there): a missing one is replaced by the newest published version of the same line (their
-  # sources did not change within 24.10: git diff v24.10.0 v24.10.6 -- modules/nf-commons
-  # modules/nf-httpfs is empty), said here.
+  # Maven Central holds only some versions of Nextflow's own modules (nf-commons, nf-httpfs,
+  # nf-lang): a missing one is replaced by the newest published version of the same line below
+  # the one asked for (24.10.6: nf-commons 24.10.5, nf-httpfs 24.10.0; 25.04.4: nf-lang 25.04.0),
+  # and a dependency of another group that is not on Central at all (25.04's io.seqera:lib-trace)
+  # is left out: `run`, `config` and the task loop work without it. Each is said here.
+  pom=$(curl -fsS "$central/io/nextflow/nextflow/$version/nextflow-$version.pom") \
+    || { say "io.nextflow:nextflow:$version is not on Maven Central"; exit 1; }
   deps=""
   exclusions=""
-  for module in nf-commons nf-httpfs; do
-    published=$(curl -fsS "$central/io/nextflow/$module/maven-metadata.xml" | sed -n 's:.*<version>\(.*\)</version>.*:\1:p')
-    if grep -qx "$version" <<<"$published"; then continue; fi
-    line=${version%.*}
-    # The newest published version of the line below the one asked for.
-    use=$({ grep "^$line\." <<<"$published" || true; echo "$version"; } | sort -V | sed -n "/^${version//./\\.}\$/q;p" | tail -1)
-    [ -n "$use" ] || { say "$module $version is not on Maven Central, nor any $line.x before it"; exit 1; }
-    say "$module $version is not on Maven Central: using $module $use (the same line)"
-    exclusions="$exclusions<exclusion><groupId>io.nextflow</groupId><artifactId>$module</artifactId></exclusion>"
+  # group:artifact:version of each compile dependency of the project's own groups.
+  own=$(tr -d '\n\r' <<<"$pom" | sed 's:<dependency>:\n&:g; s:</dependency>:&\n:g' | grep '^<dependency>.*<scope>compile</scope>' \
+    | sed -n 's:.*<groupId>\(io\.nextflow\|io\.seqera\)</groupId>\s*<artifactId>\([^<]*\)</artifactId>\s*<version>\([^<]*\)</version>.*:\1\:\2\:\3:p')
+  for dep in $own; do
+    IFS=: read -r group module wanted <<<"$dep"
+    published=$(curl -fsS "$central/${group//.//}/$module/maven-metadata.xml" 2>/dev/null | sed -n 's:.*<version>\(.*\)</version>.*:\1:p' || true)
+    if grep -qx "$wanted" <<<"$published"; then continue; fi
+    exclusions="$exclusions<exclusion><groupId>$group</groupId><artifactId>$module</artifactId></exclusion>"
+    if [ "$group" != io.nextflow ]; then
+      say "$group:$module $wanted is not on Maven Central: left out (Nextflow runs without it here)"
+      continue
+    fi
+    line=${wanted%.*}
+    use=$({ grep "^$line\." <<<"$published" || true; echo "$wanted"; } | sort -V | sed -n "/^${wanted//./\\.}\$/q;p" | tail -1)
+    [ -n "$use" ] || { say "$module $wanted is not on Maven Central, nor any $line.x before it"; exit 1; }
+    say "$module $wanted is not on Maven Central: using $module $use (the same line)"
     deps="$deps<dependency><groupId>io.nextflow</groupId><artifactId>$module</artifactId><version>$use</version></dependency>"
   done
   cat >"$work/pom.xml" <<POM

@@ -52,6 +52,6 @@ if [ ! -f dist/cli.js ] || [ -n "$(find src -newer dist/cli.js -print -quit)" ];
   say "building"
   npm run --silent build >&2
 fi
-# The tests' Nextflow (scripts/nextflow.sh: cached outside the repository, nothing of it committed).
-say "Nextflow for the tests: $(bash scripts/nextflow.sh)"
+# The tests' Nextflow matrix (scripts/nextflow.sh: cached outside the repository, nothing of it committed).
+for version in 24.10.6 25.04.4; do say "Nextflow $version for the tests: $(bash scripts/nextflow.sh "$version")"; done
 say "ready"

@@ -1,6 +1,6 @@
 // The real Nextflow, as scripts/nextflow.sh got it from Maven Central, run by the tests: its runs
 // checked with its own trace.
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, relative } from 'node:path';
 import { execa } from 'execa';
@@ -42,11 +42,16 @@ export interface TraceRow {
  * The config every run gets (-c): the trace fields the tests read, and a failed task ignored, so
  * that every other task runs whatever the timing ('finish' submits nothing after a failure, and
  * which tasks were submitted by then depends on the machine's load). Neither is part of a task's
- * hash; the failure shows in the trace (FAILED, its exit code), and the run exits 0.
+ * hash; the failure shows in the trace (FAILED, its exit code), and the run exits 0. It declares
+ * the run's profiles, empty: 25.04's strict parser knows only the profiles of the last file it
+ * read, and refuses any other (NEXTFLOW-FACTS §9).
  */
-function runConfig(): string {
-  const file = join(HOME, 'run.config');
-  if (!existsSync(file)) writeFileSync(file, "trace {\n    fields = 'name,status,container,hash,exit'\n    overwrite = true\n}\nprocess.errorStrategy = 'ignore'\n");
+function runConfig(args: string[]): string {
+  const at = args.indexOf('-profile');
+  const profiles = at >= 0 ? args[at + 1]!.split(',') : [];
+  const file = join(HOME, `run${profiles.map((p) => `-${p}`).join('')}.config`);
+  const declared = profiles.length ? `profiles {\n${profiles.map((p) => `    ${p} {\n    }\n`).join('')}}\n` : '';
+  if (!existsSync(file)) writeFileSync(file, `trace {\n    fields = 'name,status,container,hash,exit'\n    overwrite = true\n}\nprocess.errorStrategy = 'ignore'\n${declared}`);
   return file;
 }
 
@@ -64,7 +69,7 @@ export async function nextflowRun(dir: string, args: string[], options: { env?: 
 }
 
 /** The arguments of such a run, for a command run by someone else (nfhot watch): `nextflow run PROJECT … -with-trace TRACE ARGS`. */
-export const nextflowArgs = (project: string, trace: string, args: string[]) => ['run', project, '-c', runConfig(), '-with-trace', trace, ...args];
+export const nextflowArgs = (project: string, trace: string, args: string[]) => ['run', project, '-c', runConfig(args), '-with-trace', trace, ...args];
 
 /** The environment of the tests' Nextflow runs: a home of the tests' own. */
 export const NEXTFLOW_ENV = { NXF_HOME: HOME };
@@ -192,13 +197,53 @@ function pluginConfig(): string {
   return file;
 }
 
-/** What `nextflow inspect` says each process runs, with the plugin; and Nextflow's log. */
+/** The version of a plugin this Nextflow requires when it is enabled (its jar's META-INF/plugins-info.txt: nf-wave@1.7.5 for 24.10.6). */
+export async function bundledPlugin(id: string): Promise<string> {
+  const jar = join(nextflowBin(), '..', 'lib', `nextflow-${NEXTFLOW_VERSION}.jar`);
+  const dir = tempDir();
+  await execa('jar', ['xf', jar, 'META-INF/plugins-info.txt'], { cwd: dir });
+  const line = readFileSync(join(dir, 'META-INF', 'plugins-info.txt'), 'utf8').split('\n').find((l) => l.startsWith(`${id}@`));
+  if (!line) throw new Error(`Nextflow ${NEXTFLOW_VERSION} bundles no ${id}`);
+  return line.trim().slice(id.length + 1);
+}
+
+/**
+ * A stand-in for Nextflow's nf-wave in `home`'s plugins, which Nextflow requires (the version it
+ * names) when Wave is on, even offline, and which cannot be had here: named nf-wave, it provides
+ * no resolver, so Wave's place in the chain of resolvers is Nextflow's default one. Its class is
+ * nf-hot's plugin class, as built (dist/plugin).
+ */
+export async function installWaveStandIn(home: string): Promise<void> {
+  const version = await bundledPlugin('nf-wave');
+  const wave = join(home, 'plugins', `nf-wave-${version}`, 'classes');
+  mkdirSync(join(wave, 'META-INF'), { recursive: true });
+  cpSync(join('dist', 'plugin', PLUGIN.replace('@', '-'), 'classes', 'nfhot', 'HotPlugin.class'), join(wave, 'nfhot', 'HotPlugin.class'));
+  writeFileSync(join(wave, 'META-INF', 'MANIFEST.MF'), `Manifest-Version: 1.0\nPlugin-Id: nf-wave\nPlugin-Version: ${version}\nPlugin-Class: nfhot.HotPlugin\nPlugin-Provider: nfhot tests\n`);
+}
+
+/** The aliases of the pipelines the tests inspect: alias → the process it names. */
+const ALIASES: Record<string, string> = { SEQSTATS_GC_UPPER: 'SEQSTATS_GC' };
+
+/**
+ * Containers by process definition (its simple name), aliases left out: what `nextflow inspect`
+ * lists from 25.04 on (every process definition, by simple name, outside the entry workflow),
+ * and what 24.10's list of the workflow's processes (qualified names, aliases too) comes to.
+ */
+export function definitions(containers: Record<string, string>): Record<string, string> {
+  const simple = Object.entries(containers).map(([name, container]) => [name.split(':').at(-1)!, container] as const);
+  const out = Object.fromEntries(simple.filter(([name]) => !(name in ALIASES)));
+  // An alias runs what its process runs (nothing in these pipelines sets a container per alias).
+  for (const [name, container] of simple) if (name in ALIASES) expect(container, name).toBe(out[ALIASES[name]!]);
+  return out;
+}
+
+/** What `nextflow inspect` says each process definition runs (see definitions), with the plugin; and Nextflow's log. */
 export async function inspect(dir: string, args: string[], env: Record<string, string> = {}) {
   const log = join(tempDir(), 'nextflow.log');
   const result = await execa(nextflowBin(), ['-log', log, '-c', pluginConfig(), 'inspect', '-format', 'json', ...args, '.'], { cwd: dir, env: { ...NEXTFLOW_ENV, ...env }, reject: false });
   expect(result.exitCode, result.stderr).toBe(0);
   const processes = (JSON.parse(result.stdout.slice(result.stdout.indexOf('{'))) as { processes: { name: string; container: string }[] }).processes;
-  return { containers: Object.fromEntries(processes.map((p) => [p.name, p.container])), log: readFileSync(log, 'utf8') };
+  return { containers: definitions(Object.fromEntries(processes.map((p) => [p.name, p.container]))), log: readFileSync(log, 'utf8') };
 }
 
 /** nf-hot's warnings in a Nextflow log. */

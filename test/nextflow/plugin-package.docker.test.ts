@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanupRepo } from '../helpers/docker.js';
-import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, inspect, PLUGIN, seqstatsRepo, warnings } from '../helpers/nextflow.js';
+import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, definitions, inspect, PLUGIN, seqstatsRepo, warnings } from '../helpers/nextflow.js';
 import { tempDir } from '../helpers/repos.js';
 import { BASE } from '../fixtures/images.mjs';
 
@@ -81,7 +81,7 @@ describe('nf-hot from the npm package', () => {
     try {
       const dir = copyPipeline('examples', { 'biocontainers/': `${PREFIX}/` }, { untouched: true });
       const routed = await inspect(dir, ['-profile', 'docker'], { NXF_HOME: home });
-      expect(routed.containers).toEqual({ [LINES]: COREUTILS, [GC]: fix, [UPPER]: fix, [VERSION]: fix });
+      expect(routed.containers).toEqual(definitions({ [LINES]: COREUTILS, [GC]: fix, [UPPER]: fix, [VERSION]: fix }));
       expect(routed.log).toContain(`Plugin started ${PLUGIN}`);
       expect(warnings(routed.log)).toEqual([]);
     } finally {

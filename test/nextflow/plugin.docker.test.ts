@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo, docker } from '../helpers/docker.js';
-import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, hashes, inspect, NEXTFLOW_ENV, nextflowRun, PLUGIN, seqstatsRepo, statuses, type TraceRow, warnings } from '../helpers/nextflow.js';
+import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, definitions, hashes, inspect, installWaveStandIn, NEXTFLOW_ENV, nextflowRun, PLUGIN, seqstatsRepo, statuses, type TraceRow, warnings } from '../helpers/nextflow.js';
 import { tempDir } from '../helpers/repos.js';
 import { startRegistry } from '../helpers/registry.js';
 import { BASE } from '../fixtures/images.mjs';
@@ -138,12 +138,12 @@ describe('nf-hot, the Nextflow plugin', () => {
     const newer = `${COREUTILS.replace(/:.*/, '')}:newer-nfhot`;
     try {
       const routed = await inspect(dir, ['-profile', 'docker']);
-      expect(routed.containers).toEqual({ [LINES]: COREUTILS, [GC]: fix, [UPPER]: fix, [VERSION]: fix });
+      expect(routed.containers).toEqual(definitions({ [LINES]: COREUTILS, [GC]: fix, [UPPER]: fix, [VERSION]: fix }));
       expect(warnings(routed.log)).toEqual([]);
 
       // The daemon cannot be reached: every task keeps its container, said once.
       const unreachable = await inspect(dir, ['-profile', 'docker'], { DOCKER_HOST: 'unix:///nonexistent/docker.sock' });
-      expect(unreachable.containers).toEqual({ [LINES]: COREUTILS, [GC]: SEQSTATS, [UPPER]: SEQSTATS, [VERSION]: SEQSTATS });
+      expect(unreachable.containers).toEqual(definitions({ [LINES]: COREUTILS, [GC]: SEQSTATS, [UPPER]: SEQSTATS, [VERSION]: SEQSTATS }));
       expect(warnings(unreachable.log)).toEqual([expect.stringMatching(/nf-hot: cannot read what nfhot patched from `docker`: .*Cannot connect to the Docker daemon.*; tasks run the containers Nextflow named$/)]);
 
       // An image with labels of a schema this plugin does not read: that image as it is, the others routed.
@@ -151,14 +151,14 @@ describe('nf-hot, the Nextflow plugin', () => {
       await docker('tag', COREUTILS, `${COREUTILS}-kept`);
       await docker('tag', newer, COREUTILS);
       const later = await inspect(dir, ['-profile', 'docker']);
-      expect(later.containers).toEqual({ [LINES]: COREUTILS, [GC]: fix, [UPPER]: fix, [VERSION]: fix });
+      expect(later.containers).toEqual(definitions({ [LINES]: COREUTILS, [GC]: fix, [UPPER]: fix, [VERSION]: fix }));
       expect(warnings(later.log)).toEqual([expect.stringMatching(new RegExp(`nf-hot: ${COREUTILS.replace(/[.]/g, '\\.')} was patched by an nfhot whose labels \\(schema 2\\) this nf-hot cannot read`))]);
 
       // An engine the plugin does not know: Nextflow's own container, said once.
       const other = join(tempDir(), 'charliecloud.config');
       writeFileSync(other, 'docker.enabled = false\ncharliecloud.enabled = true\n');
       const unknown = await inspect(dir, ['-c', other]);
-      expect(unknown.containers[GC]).toBe(`${PREFIX}/seqstats:1.0.0--nfhot0`);
+      expect(unknown.containers.SEQSTATS_GC).toBe(`${PREFIX}/seqstats:1.0.0--nfhot0`);
       expect(warnings(unknown.log)).toEqual([expect.stringMatching(/nf-hot: the charliecloud engine is not one nf-hot knows/)]);
     } finally {
       await docker('tag', `${COREUTILS}-kept`, COREUTILS).catch(() => undefined);
@@ -207,7 +207,7 @@ describe('nf-hot, the Nextflow plugin', () => {
       const [override] = (JSON.parse(read.stdout) as { include: { overrides: { reference: string }[] } }).include.overrides;
       expect(override!.reference).toMatch(new RegExp(`^${registry.host.replace(/[.]/g, '\\.')}/.*@sha256:[0-9a-f]{64}$`));
       const routed = await inspect(dir, ['-profile', 'docker']);
-      expect(routed.containers).toEqual({ [LINES]: COREUTILS, [GC]: override!.reference, [UPPER]: override!.reference, [VERSION]: override!.reference });
+      expect(routed.containers).toEqual(definitions({ [LINES]: COREUTILS, [GC]: override!.reference, [UPPER]: override!.reference, [VERSION]: override!.reference }));
       const ran = await nextflowRun(dir, ['-profile', 'docker', '-plugins', PLUGIN]);
       expect(statuses(ran.rows), ran.all).toEqual({ [LINES]: ['COMPLETED'], [GC]: ['COMPLETED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
 
@@ -218,10 +218,10 @@ describe('nf-hot, the Nextflow plugin', () => {
       const local = await nfhot(['patch', `git+file://${await seqstatsRepo()}@fix-lowercase`, '--image', SEQSTATS, '--keep-tag'], { cwd: tempDir() });
       expect(local.exitCode, local.stderr).toBe(0);
       container = await docker('create', local.stdout.trim());
-      expect((await inspect(dir, ['-profile', 'docker'])).containers[GC]).toBe(local.stdout.trim());
+      expect((await inspect(dir, ['-profile', 'docker'])).containers.SEQSTATS_GC).toBe(local.stdout.trim());
       expect((await nfhot(['rollback', SEQSTATS], { cwd: tempDir() })).exitCode).toBe(0);
       const rolledBack = await inspect(dir, ['-profile', 'docker']);
-      expect(rolledBack.containers).toEqual({ [LINES]: COREUTILS, [GC]: SEQSTATS, [UPPER]: SEQSTATS, [VERSION]: SEQSTATS });
+      expect(rolledBack.containers).toEqual(definitions({ [LINES]: COREUTILS, [GC]: SEQSTATS, [UPPER]: SEQSTATS, [VERSION]: SEQSTATS }));
     } finally {
       if (container) await docker('rm', container);
       await nfhot(['rollback', SEQSTATS], { cwd: tempDir() });
@@ -231,14 +231,10 @@ describe('nf-hot, the Nextflow plugin', () => {
 
   it("Wave on: a pushed patch goes to Wave, unless Wave's strategy builds the task from its conda environment; a patch only in the local daemon runs directly; nfhot config says the same", async () => {
     const dir = copyPipeline('examples', { 'biocontainers/': `${PREFIX}/` }, { untouched: true });
-    // Wave's own plugin cannot be had offline: a stand-in named nf-wave that resolves nothing, so
-    // Wave's place in the chain of resolvers is Nextflow's default one. What is tested is nf-hot's choice.
     const home = tempDir();
     expect((await nfhot(['plugin', 'install', '--nxf-home', home])).exitCode).toBe(0);
-    const wave = join(home, 'plugins', 'nf-wave-1.7.5', 'classes');
-    mkdirSync(join(wave, 'META-INF'), { recursive: true });
-    cpSync(join(home, 'plugins', PLUGIN.replace('@', '-'), 'classes', 'nfhot', 'HotPlugin.class'), join(wave, 'nfhot', 'HotPlugin.class'));
-    writeFileSync(join(wave, 'META-INF', 'MANIFEST.MF'), 'Manifest-Version: 1.0\nPlugin-Id: nf-wave\nPlugin-Version: 1.7.5\nPlugin-Class: nfhot.HotPlugin\nPlugin-Provider: nfhot tests\n');
+    // What is tested is nf-hot's choice, not Wave's (installWaveStandIn).
+    await installWaveStandIn(home);
     const env = { NXF_HOME: home, NXF_OFFLINE: 'true' };
     // Wave with conda first, and a conda environment for process SEQSTATS_GC (withName matches its declared name: both of its aliases).
     appendFileSync(join(dir, 'nextflow.config'), "\nprofiles {\n    wave {\n        wave.enabled = true\n        wave.strategy = 'conda,container'\n    }\n}\nprocess {\n    withName: 'SEQSTATS_GC' {\n        conda = 'bioconda::seqstats=1.0.0'\n    }\n}\n");
@@ -249,7 +245,7 @@ describe('nf-hot, the Nextflow plugin', () => {
       expect(local.exitCode, local.stderr).toBe(0);
       const fix = local.stdout.trim();
       const direct = await inspect(dir, args, env);
-      expect(direct.containers).toEqual({ [LINES]: COREUTILS, [GC]: fix, [UPPER]: fix, [VERSION]: fix });
+      expect(direct.containers).toEqual(definitions({ [LINES]: COREUTILS, [GC]: fix, [UPPER]: fix, [VERSION]: fix }));
       expect(warnings(direct.log)).toEqual([expect.stringMatching(/nf-hot: Wave is on, and the Wave service cannot pull .* run .* directly, not through Wave \(nfhot push it/)]);
       const said = await nfhot(['config', '--dry-run', '--pipeline', dir, '--profile', 'docker,wave']);
       expect(said.stdout).toMatch(new RegExp(`with nf-hot, the plugin, and no include:\n(  .*\n){0,3}  ${GC}\\s+runs ${fix.replace(/[.]/g, '\\.')} directly, not through Wave \\(which stays on for the other tasks\\): the Wave service cannot pull`));
@@ -261,7 +257,7 @@ describe('nf-hot, the Nextflow plugin', () => {
       expect(reference).toMatch(/@sha256:/);
       const through = await inspect(dir, args, env);
       // Wave's resolver (here the stand-in's default) gets the pushed reference; SEQSTATS_GC's tasks go past Wave, which would build them from conda.
-      expect(through.containers).toEqual({ [LINES]: COREUTILS, [GC]: reference, [UPPER]: reference, [VERSION]: reference });
+      expect(through.containers).toEqual(definitions({ [LINES]: COREUTILS, [GC]: reference, [UPPER]: reference, [VERSION]: reference }));
       expect(warnings(through.log)).toEqual([expect.stringMatching(/nf-hot: Wave is on, and Wave's strategy would build their image from their conda environment, not from the patch: tasks of .* with a conda environment run .* directly, not through Wave$/)]);
       const check = await nfhot(['config', '--dry-run', '--pipeline', dir, '--profile', 'docker,wave']);
       for (const p of [GC, UPPER]) expect(check.stdout).toMatch(new RegExp(`  ${p}\\s+runs \\S+ directly, not through Wave \\(which stays on for the other tasks\\): Wave's strategy would build its image from its conda environment`));

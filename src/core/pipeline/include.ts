@@ -30,6 +30,12 @@ export interface IncludePlan {
   waveOff?: { profiles: string[] };
   /** Local tags Docker must have for the references to resolve (docker.registryOverride renames them). */
   aliases: { from: string; to: string }[];
+  /**
+   * Every profile the pipeline declares: the include declares them too (empty but for Wave), as
+   * 25.04's strict parser refuses a -profile that the last config file it read (-c nfhot.config)
+   * does not declare.
+   */
+  profiles: string[];
   notes: string[];
 }
 
@@ -87,7 +93,7 @@ export function planInclude(model: PipelineModel, states: ImageState[], sifs: Re
     group.instances.push(i);
     groups.set(key, group);
   }
-  const plan: IncludePlan = { overrides: [], aliases: [], notes: [] };
+  const plan: IncludePlan = { overrides: [], aliases: [], profiles: model.availableProfiles, notes: [] };
   for (const g of groups.values()) {
     const selector = selectorFor(g.instances, model.instances);
     const label = g.instances.map((i) => i.fqn ?? i.alias).join(', ');
@@ -132,14 +138,17 @@ function asExpression(text: string): string {
 /** Where a process's reference under Docker and Podman stands in the include. */
 const DOCKER_BRANCH = "workflow.containerEngine in ['docker', 'podman'] ? ";
 
+/** A profile's name as a config block's name. */
+const blockName = (name: string) => (/^[A-Za-z_]\w*$/.test(name) ? name : groovyString(name));
+
 /**
- * The include as Nextflow config (valid for the strict parser: blocks, assignments, closures):
- * the shipped template (nextflow/nfhot.config, an include that overrides nothing) with its last
- * line, which says so, replaced by the overrides when there are any.
+ * The include as Nextflow config (valid for both parsers: blocks, assignments, closures): the
+ * shipped template (nextflow/nfhot.config, an include that overrides nothing) with its last line,
+ * which says so, replaced by the overrides when there are any; then the pipeline's profiles.
  */
 export function renderInclude(plan: IncludePlan, template = includeTemplate()): string {
   const nothing = template.lastIndexOf('// Nothing is patched');
-  if (plan.overrides.length === 0 || nothing < 0) return template;
+  if (plan.overrides.length === 0 || nothing < 0) return withProfiles(template.trimEnd().split('\n'), plan);
   const lines = [template.slice(0, nothing).trimEnd() + '\n', 'process {'];
   for (const o of plan.overrides) {
     lines.push(`    // ${o.image} → ${o.reference}${o.sif ? ` (Singularity/Apptainer: ${comment(o.sif)})` : ''}`);
@@ -162,18 +171,25 @@ export function renderInclude(plan: IncludePlan, template = includeTemplate()): 
       "// Wave is on in this run's profiles, and the Wave service cannot pull an image from this",
       "// machine's Docker daemon: switched off here, every task runs its own container directly (the",
       '// first run after this re-runs the tasks Wave ran). `nfhot push` the patched images to a',
-      '// registry Wave can reach to keep it on. Set in each profile that turns it on, then at the top',
-      "// (Nextflow's two config parsers apply profiles at different points; the profiles first, as under",
-      "// the first parser a top-level `wave` written before would take a `wave` profile's setting); -c nfhot.config or",
-      '// NXF_DISABLE_WAVE_SERVICE=1 make sure of it.',
+      '// registry Wave can reach to keep it on. Set in each profile that turns it on (below), then at',
+      "// the top (Nextflow's two config parsers apply profiles at different points; the profiles first,",
+      "// as under the first parser a top-level `wave` written before would take a `wave` profile's",
+      '// setting); -c nfhot.config or NXF_DISABLE_WAVE_SERVICE=1 make sure of it.',
     );
-    if (plan.waveOff.profiles.length) {
-      lines.push('profiles {');
-      for (const p of plan.waveOff.profiles) lines.push(`    ${/^[A-Za-z_]\w*$/.test(p) ? p : groovyString(p)} {`, '        wave.enabled = false', '    }');
-      lines.push('}');
-    }
-    lines.push('wave.enabled = false');
   }
+  return withProfiles(lines, plan);
+}
+
+/** The lines, then the pipeline's profiles (Wave switched off in those that turn it on), then Wave off at the top. */
+function withProfiles(lines: string[], plan: IncludePlan): string {
+  const off = plan.waveOff?.profiles ?? [];
+  const profiles = [...new Set([...plan.profiles, ...off])];
+  if (profiles.length) {
+    lines.push('', "// The pipeline's profiles, declared here too: with -c nfhot.config, Nextflow 25.04's strict parser knows", '// only the profiles of the last config file it reads.', 'profiles {');
+    for (const p of profiles) lines.push(`    ${blockName(p)} {`, ...(off.includes(p) ? ['        wave.enabled = false'] : []), '    }');
+    lines.push('}');
+  }
+  if (plan.waveOff) lines.push('wave.enabled = false');
   return lines.join('\n') + '\n';
 }
 

@@ -109,11 +109,24 @@ describe('renderInclude', () => {
   });
 
   it('overrides nothing, and stays valid, when nothing is patched: the template shipped in nextflow/ as it is', () => {
-    const text = renderInclude({ overrides: [], aliases: [], notes: [] });
+    const text = renderInclude({ overrides: [], aliases: [], profiles: [], notes: [] });
     expect(text).toBe(readFileSync('nextflow/nfhot.config', 'utf8'));
     expect(text).toContain('this file overrides nothing');
     expect(text.split('\n').filter((l) => l.trim() && !l.trim().startsWith('//'))).toEqual([]);
     expect(includeReferences(text)).toEqual([]);
+  });
+
+  it("declares the pipeline's profiles, empty, patched or not (-c nfhot.config under 25.04's strict parser, which knows only the last file's profiles)", async () => {
+    const model = await scanPipeline('test/fixtures/pipelines/nfcore');
+    const declared = (text: string) => text.slice(text.indexOf('\nprofiles {\n')).split('\n').filter((l) => /^ {4}[^\s}]/.test(l)).map((l) => l.trim());
+    const unpatched = renderInclude(planInclude(model, []));
+    expect(unpatched).toContain('this file overrides nothing');
+    expect(declared(unpatched)).toEqual(model.availableProfiles.map((p) => `${p} {`));
+    const derivative = 'nfhot.local/quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0-bbbbbbbbbbbb';
+    const text = renderInclude(planInclude(model, [patched('quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0', derivative)]));
+    expect(declared(text)).toEqual(model.availableProfiles.map((p) => `${p} {`));
+    expect(text).toMatch(/\n {4}docker \{\n {4}\}\n/);
+    expect(renderInclude({ overrides: [], aliases: [], profiles: ['my-site'], notes: [] })).toContain("\n    'my-site' {\n    }\n");
   });
 
   it('keeps the template\'s header above the overrides, and its references read back', async () => {

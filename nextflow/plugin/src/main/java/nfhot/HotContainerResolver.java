@@ -13,8 +13,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.regex.Pattern;
 import nextflow.Global;
 import nextflow.Session;
-import nextflow.container.ContainerConfig;
-import nextflow.container.ContainerHandler;
 import nextflow.container.resolver.ContainerInfo;
 import nextflow.container.resolver.ContainerResolver;
 import nextflow.container.resolver.DefaultContainerResolver;
@@ -34,13 +32,23 @@ import org.slf4j.LoggerFactory;
  *
  * It never breaks a run: whatever goes wrong is one warning, and the container Nextflow computed.
  * The lowest priority value wins: below nf-wave's -10.
+ *
+ * One build serves Nextflow 24.10 to 26.x. Like Wave's resolver it builds on Nextflow's
+ * DefaultContainerResolver, whose resolveImage normalises names (docker.registry). It gives every
+ * method of 25.04's ContainerResolver: enabled (true, Default's final one), defaultContainerPlatform
+ * and getContainerMeta, Default's for the references it gives itself. Those three are inherited,
+ * not declared here, because 24.10's Groovy reflects on every method of the resolver it calls and
+ * fails on a signature naming a class 24.10 lacks (ContainerMeta). The container scope is read
+ * through ContainerScope (a Map up to 25.04, typed scopes after).
  */
 @Extension
 @Priority(-20)
-public class HotContainerResolver implements ContainerResolver {
+public class HotContainerResolver extends DefaultContainerResolver {
     private static final Logger log = LoggerFactory.getLogger(HotContainerResolver.class);
     /** Nextflow's test for an image URL (docker://, library://, shub://, oras://, https://…). */
     private static final Pattern URL = Pattern.compile("^[^/:. ]+://.*");
+
+
 
     private volatile ContainerResolver next;
     /** One reader of each engine's store per engine command line (engine options included). */
@@ -67,12 +75,20 @@ public class HotContainerResolver implements ContainerResolver {
         return direct.contains(key) || next().isContainerReady(key);
     }
 
+    /** 25.04+: the platform of the resolver that would have had the task (Wave's, when it is on). */
+    @Override
+    public String defaultContainerPlatform() {
+        return next().defaultContainerPlatform();
+    }
+
     /** The task's container when nfhot patched its image; null for what Nextflow computes without this plugin. */
-    private ContainerInfo route(TaskRun task, String imageName) throws Daemon.Unreadable {
+    private ContainerInfo route(TaskRun task, String imageName) throws Daemon.Unreadable, ReflectiveOperationException {
         if (task == null) return null;
-        ContainerConfig config = task.getContainerConfig();
-        if (imageName == null || imageName.isEmpty() || config == null || !config.isEnabled()) return null;
-        String engine = config.getEngine();
+        Object scope = task.getContainerConfig();
+        if (imageName == null || imageName.isEmpty() || scope == null) return null;
+        ContainerScope config = new ContainerScope(scope);
+        if (!config.enabled()) return null;
+        String engine = config.engine();
         if ("docker".equals(engine) || "podman".equals(engine)) return routeOci(task, config, engine, imageName);
         if ("singularity".equals(engine) || "apptainer".equals(engine)) return routeSif(task, config, engine, imageName);
         warnOnce("engine:" + engine, "the " + engine + " engine is not one nf-hot knows (docker, podman, singularity, apptainer): its tasks run the containers Nextflow named, patched or not");
@@ -80,8 +96,9 @@ public class HotContainerResolver implements ContainerResolver {
     }
 
     /** Docker and Podman: the image the engine would run, looked up where it runs it. */
-    private ContainerInfo routeOci(TaskRun task, ContainerConfig config, String engine, String imageName) throws Daemon.Unreadable {
-        String target = new ContainerHandler(config).normalizeImageName(imageName);
+    private ContainerInfo routeOci(TaskRun task, ContainerScope config, String engine, String imageName) throws Daemon.Unreadable {
+        ContainerInfo nextflows = super.resolveImage(task, imageName);
+        String target = nextflows.getTarget();
         Optional<Daemon.Patch> found = daemon(engine, config).lookup(target);
         if (found.isEmpty()) return null;
         Daemon.Patch patch = found.get();
@@ -101,17 +118,17 @@ public class HotContainerResolver implements ContainerResolver {
             }
         }
         direct.add(patch.reference);
-        return new ContainerInfo(imageName, patch.reference, patch.reference);
+        return new ContainerInfo(nextflows.getSource(), patch.reference, patch.reference);
     }
 
     /**
      * Singularity and Apptainer run a Docker name from a SIF file in their cache: the patch set's
      * SIF when nfhot built one there (patch --singularity), else the original and a warning.
      */
-    private ContainerInfo routeSif(TaskRun task, ContainerConfig config, String engine, String imageName) throws Daemon.Unreadable {
+    private ContainerInfo routeSif(TaskRun task, ContainerScope config, String engine, String imageName) throws Daemon.Unreadable, ReflectiveOperationException {
         String docker = dockerName(config, imageName);
         if (docker == null) return null;
-        Optional<Daemon.Patch> found = daemon("docker", new ContainerConfig(Map.of())).lookup(docker);
+        Optional<Daemon.Patch> found = daemon("docker", new ContainerScope(Map.of())).lookup(docker);
         if (found.isEmpty()) return null;
         Daemon.Patch patch = found.get();
         String file = sifName(patch.derivative);
@@ -128,18 +145,11 @@ public class HotContainerResolver implements ContainerResolver {
     }
 
     /** The Docker name a Singularity/Apptainer container stands for; null for a file or another scheme. */
-    private static String dockerName(ContainerConfig config, String img) {
+    private static String dockerName(ContainerScope config, String img) throws ReflectiveOperationException {
         if (img.startsWith("docker://")) return img.substring("docker://".length());
         if (img.startsWith("/") || img.startsWith("file://") || URL.matcher(img).matches() || Files.exists(Paths.get(img))) return null;
-        return new ContainerHandler(dockerScope(config)).normalizeImageName(img);
-    }
-
-    /** A Docker scope with the engine's registry: Nextflow prefixes a relative name with it for Singularity too. */
-    private static ContainerConfig dockerScope(ContainerConfig config) {
-        ContainerConfig docker = new ContainerConfig(Map.of("engine", "docker"));
-        Object registry = config.get("registry");
-        if (registry != null) docker.put("registry", registry);
-        return docker;
+        // Nextflow prefixes a relative name with the engine's registry for Singularity too.
+        return config.dockerName(img);
     }
 
     /** The file nfhot builds for a patch set (src/core/singularity.ts). */
@@ -151,7 +161,7 @@ public class HotContainerResolver implements ContainerResolver {
      * Where Nextflow keeps the engine's images: `<engine>.cacheDir`, else NXF_<ENGINE>_CACHEDIR,
      * else <ENGINE>_PULLFOLDER, else <workDir>/singularity; then the other engine's, as nfhot looks in both.
      */
-    private static List<Path> sifDirs(String engine, ContainerConfig config) {
+    private static List<Path> sifDirs(String engine, ContainerScope config) {
         List<Path> dirs = new ArrayList<>();
         for (String e : "apptainer".equals(engine) ? Arrays.asList("apptainer", "singularity") : Arrays.asList("singularity", "apptainer")) {
             String prefix = e.toUpperCase();
@@ -173,9 +183,9 @@ public class HotContainerResolver implements ContainerResolver {
     }
 
     /** The engine's command line as the tasks run it: sudo, and the engine options, included. */
-    private Daemon daemon(String engine, ContainerConfig config) {
+    private Daemon daemon(String engine, ContainerScope config) {
         List<String> command = new ArrayList<>();
-        if (Boolean.TRUE.equals(config.get("sudo")) || "true".equals(String.valueOf(config.get("sudo")))) command.add("sudo");
+        if (config.isTrue("sudo")) command.add("sudo");
         command.add(engine);
         Object options = config.get("engineOptions");
         if (options != null) command.addAll(Words.split(options.toString()));
@@ -221,7 +231,7 @@ public class HotContainerResolver implements ContainerResolver {
                 ContainerResolver found = null;
                 try {
                     for (ContainerResolver r : Plugins.getPriorityExtensions(ContainerResolver.class)) {
-                        if (!(r instanceof HotContainerResolver)) {
+                        if (!(r instanceof HotContainerResolver) && enabled(r)) {
                             found = r;
                             break;
                         }
@@ -232,6 +242,15 @@ public class HotContainerResolver implements ContainerResolver {
                 next = found != null ? found : new DefaultContainerResolver();
             }
             return next;
+        }
+    }
+
+    /** 25.04+ lists resolvers that are off (nf-wave's without Wave); 24.10 has no enabled(): every resolver it lists is on. */
+    private static boolean enabled(ContainerResolver resolver) {
+        try {
+            return resolver.enabled();
+        } catch (NoSuchMethodError | AbstractMethodError e) {
+            return true;
         }
     }
 
