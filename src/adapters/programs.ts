@@ -5,7 +5,7 @@ import type { Programs } from '../core/ports/programs.js';
 /** Host programs through execa: an argument vector, never a shell. */
 export const execaPrograms: Programs = {
   async run(program, args, options = {}) {
-    const child = execa(program, args, { all: true, reject: false, cwd: options.cwd, ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }) });
+    const child = execa(program, args, { all: true, reject: false, cwd: options.cwd, ...(options.env ? { env: options.env } : {}), ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }) });
     if (options.onLine) {
       let pending = '';
       child.all?.on('data', (chunk: Buffer) => {

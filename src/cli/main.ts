@@ -7,6 +7,7 @@ import { ENGINES, type EngineName } from '../core/ports/engine.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../core/export.js';
 import { formatDiff, formatIncludes, formatPlugin, formatModel, formatRerun, formatRollback, formatStatus } from './format.js';
 import { choose } from './prompt.js';
+import type { RunOptions } from '../core/pipeline/syntax.js';
 
 export const VERSION = packageVersion();
 
@@ -54,7 +55,16 @@ const pipelineOptions = {
   pipeline: { type: 'string', describe: 'the pipeline directory whose nfhot.config to keep (default: the current directory when it has main.nf or nextflow.config)' },
   profile: { type: 'string', describe: 'config profile(s) to read the pipeline with, comma-separated, as for nextflow run -profile (default: docker, when defined)' },
   include: { type: 'string', describe: "where to write the pipeline's include (default: nfhot.config in the pipeline); for a pipeline whose files you leave as they are: nextflow run … -c FILE" },
+  syntax: { type: 'string', choices: ['v1', 'v2'], describe: "the parser the run reads the pipeline with (default: NXF_SYNTAX_PARSER, else the default of the nextflow on PATH: v2, the strict one, from 26.04)" },
+  'params-file': { type: 'string', describe: "the run's -params-file (YAML or JSON): the pipeline is read with its params" },
+  param: { type: 'string', array: true, describe: 'a param the run gets on its command line, as NAME=VALUE (repeatable): --param aligner=hisat2 for nextflow run … --aligner hisat2' },
 } as const;
+/** The run the pipeline is read for (pipelineOptions' --syntax, --params-file, --param). */
+const runOf = (args: { syntax?: string | undefined; 'params-file'?: string | undefined; param?: string[] | undefined }): RunOptions => ({
+  ...(args.syntax !== undefined ? { syntax: args.syntax } : {}),
+  ...(args['params-file'] !== undefined ? { paramsFile: args['params-file'] } : {}),
+  ...(args.param?.length ? { params: args.param } : {}),
+});
 /** Which images, and how the package goes in: patch's and watch's. */
 const installOptions = {
   image: { type: 'string', array: true, default: [] as string[], describe: 'image to patch (repeatable; default: the images of the pipeline that have the package)' },
@@ -100,6 +110,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
             addInclude: args['add-include'],
             pipeline: args.pipeline,
             profiles: profilesOf(args.profile),
+            run: runOf(args),
             ...(args.include !== undefined ? { include: args.include } : {}),
             ...(args.push !== undefined ? { push: args.push } : {}),
             singularity: args.singularity,
@@ -138,6 +149,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
             rollbackOnExit: args['rollback-on-exit'],
             pipeline: args.pipeline,
             profiles: profilesOf(args.profile),
+            run: runOf(args),
             ...(args.include !== undefined ? { include: args.include } : {}),
             ...(command.length ? { command } : {}),
           },
@@ -161,7 +173,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
           }),
       async (args) => {
         const { rollback } = await import('../commands/rollback.js');
-        const result = await rollback({ images: args.images, all: args.all, force: args.force, pipeline: args.pipeline, profiles: profilesOf(args.profile), ...(args.include !== undefined ? { include: args.include } : {}) }, await context());
+        const result = await rollback({ images: args.images, all: args.all, force: args.force, pipeline: args.pipeline, profiles: profilesOf(args.profile), run: runOf(args), ...(args.include !== undefined ? { include: args.include } : {}) }, await context());
         finish(args.json, result, (r) => formatRollback(r.images));
       },
     )
@@ -178,7 +190,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
           }),
       async (args) => {
         const { push } = await import('../commands/push.js');
-        const result = await push({ images: args.images, to: args.to, pipeline: args.pipeline, profiles: profilesOf(args.profile), ...(args.include !== undefined ? { include: args.include } : {}) }, await context());
+        const result = await push({ images: args.images, to: args.to, pipeline: args.pipeline, profiles: profilesOf(args.profile), run: runOf(args), ...(args.include !== undefined ? { include: args.include } : {}) }, await context());
         finish(args.json, result, (r) => r.images.map((i) => i.reference).join('\n'));
       },
     )
@@ -213,7 +225,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
           return out(args.json ? JSON.stringify({ includes }, null, 2) : formatIncludes(includes));
         }
         const result = await config(
-          { pipeline: args.pipeline, profiles: profilesOf(args.profile), ...(args.include !== undefined ? { include: args.include } : {}), check: args.check, addInclude: args['add-include'], dryRun: args['dry-run'] },
+          { pipeline: args.pipeline, profiles: profilesOf(args.profile), run: runOf(args), ...(args.include !== undefined ? { include: args.include } : {}), check: args.check, addInclude: args['add-include'], dryRun: args['dry-run'] },
           await context(),
         );
         out(args.json ? JSON.stringify(result, null, 2) : formatModel(result.model, result.include));
@@ -260,7 +272,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
         const command = ((args['--'] as unknown[] | undefined) ?? []).map(String);
         const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
         const result = await shell(
-          { ...(args.image !== undefined ? { image: args.image } : {}), asTask: args['as-task'], command, pipeline: args.pipeline, profiles: profilesOf(args.profile), tty, cwd: process.cwd(), ...(tty ? { choose } : {}) },
+          { ...(args.image !== undefined ? { image: args.image } : {}), asTask: args['as-task'], command, pipeline: args.pipeline, profiles: profilesOf(args.profile), run: runOf(args), tty, cwd: process.cwd(), ...(tty ? { choose } : {}) },
           await context(),
         );
         stoppedOnPurpose = true;

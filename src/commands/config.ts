@@ -6,10 +6,14 @@ import { includeReferences } from '../core/pipeline/include.js';
 import { writeIncludeFor, type IncludeResult } from '../core/pipeline/include-file.js';
 import { keptIncludes, syncIncludes, type KeptInclude, type KeptIncludeResult } from '../core/pipeline/kept.js';
 import { INCLUDE_FILE, includePath, pipelineDir, scanPipeline, type PipelineModel } from '../core/pipeline/model.js';
+import semver from 'semver';
+import { asSemver, describeTarget, readingFor, syntaxNote, type NextflowTarget, type RunOptions } from '../core/pipeline/syntax.js';
 
 export interface ConfigOptions {
   pipeline?: string;
   profiles?: string[];
+  /** The run the pipeline is read for: its parser and params (--syntax, --params-file, --param). */
+  run?: RunOptions;
   include?: string;
   dryRun?: boolean;
   addInclude?: boolean;
@@ -18,6 +22,8 @@ export interface ConfigOptions {
 }
 
 export interface ConfigResult {
+  /** The Nextflow and the parser the pipeline was read for. */
+  nextflow: NextflowTarget;
   model: PipelineModel;
   include: IncludeResult;
   /** Per process, the container a run with the profiles gives it, the include applied. */
@@ -31,15 +37,19 @@ export interface ConfigResult {
 export async function config(options: ConfigOptions, ctx: Context): Promise<ConfigResult> {
   const dir = pipelineDir(options.pipeline);
   if (!dir) throw new UsageError('no pipeline here', 'run in the pipeline directory, or point --pipeline at it (nfhot config --list shows the includes nfhot keeps)');
-  const model = await scanPipeline(dir, options.profiles, options.include);
+  const reading = await readingFor(ctx, options.run);
+  ctx.report.info(`read as ${describeTarget(reading.target)} reads it${Object.keys(reading.params).length ? `, with the run's params ${Object.keys(reading.params).join(', ')}` : ''}`);
+  const odd = syntaxNote(reading.target);
+  if (odd) ctx.report.warn(odd);
+  const model = await scanPipeline(dir, options.profiles, options.include, reading);
   for (const note of model.notes) ctx.report.warn(note);
   // A dry run reads the pipeline without the daemon too: then without what is patched, and said.
   const reachable = options.dryRun ? await ctx.engine.ping().then(() => true, (err: Error) => (ctx.report.warn(`${err.message.split('\n')[0]}: the pipeline as nfhot reads it, not what is patched`), false)) : (await ctx.engine.ping(), true);
   const { include, others } = reachable
     ? await syncIncludes(ctx, { model, ...(options.dryRun ? { dryRun: true } : {}), ...(options.addInclude ? { addInclude: true } : {}) })
     : { include: await writeIncludeFor(ctx, model, [], { dryRun: true }), others: [] };
-  const result: ConfigResult = { model, include: include!, runs: processRuns(model, include!.overrides), ...(others.length ? { includes: others } : {}) };
-  const check = options.check ? await checkWithNextflow(ctx, model, include!) : undefined;
+  const result: ConfigResult = { nextflow: reading.target, model, include: include!, runs: processRuns(model, include!.overrides), ...(others.length ? { includes: others } : {}) };
+  const check = options.check ? await checkWithNextflow(ctx, model, include!, reading.target, options.run) : undefined;
   if (check?.waveEnabled) {
     // This Nextflow keeps Wave on despite the include (its parser applies the profile after it).
     include!.verdicts = include!.verdicts.map((v) =>
@@ -68,28 +78,42 @@ export async function listIncludes(): Promise<KeptIncludeEntry[]> {
   );
 }
 
+/** The arguments that give Nextflow the run nfhot read the pipeline for: its profiles and params. */
+function runArgs(model: PipelineModel, run: RunOptions | undefined): string[] {
+  return [
+    ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []),
+    ...(run?.paramsFile ? ['-params-file', run.paramsFile] : []),
+    ...(run?.params ?? []).flatMap((p) => [`--${p.slice(0, p.indexOf('='))}`, p.slice(p.indexOf('=') + 1)]),
+  ];
+}
+
 /** What `nextflow inspect` says, compared with nfhot's model; undefined (and said) when nextflow is not on PATH. */
-async function checkWithNextflow(ctx: Context, model: PipelineModel, include: IncludeResult): Promise<CheckResult | undefined> {
-  const args = ['inspect', '-format', 'json', ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []), model.dir];
-  const run = await ctx.programs.run('nextflow', args, { cwd: model.dir });
-  if (run.exitCode === undefined) {
+async function checkWithNextflow(ctx: Context, model: PipelineModel, include: IncludeResult, target: NextflowTarget, run: RunOptions | undefined): Promise<CheckResult | undefined> {
+  const args = ['inspect', '-format', 'json', ...runArgs(model, run), model.dir];
+  // Nextflow parses as nfhot read: the parser chosen is the one it is told to use.
+  const env = { NXF_SYNTAX_PARSER: target.syntax };
+  const run1 = await ctx.programs.run('nextflow', args, { cwd: model.dir, env });
+  if (run1.exitCode === undefined) {
     ctx.report.warn('nextflow is not on PATH: the preflight is nfhot\'s reading of the pipeline, not compared with what `nextflow inspect` reports');
     return undefined;
   }
+  // From 25.04, inspect lists every process definition by its simple name, outside the entry workflow.
+  const v = target.version && asSemver(target.version);
+  const definitions = !!v && semver.gte(semver.coerce(v)!, '25.4.0');
   let result: CheckResult = { agree: 0, differences: [] };
-  if (run.exitCode === 0) {
-    result = compareWithNextflow(model, include.overrides, parseInspect(run.stdout));
+  if (run1.exitCode === 0) {
+    result = compareWithNextflow(model, include.overrides, parseInspect(run1.stdout), definitions);
     for (const d of result.differences) ctx.report.warn(d);
-    ctx.report.info(`nextflow inspect agrees on ${result.agree} process(es); ${result.differences.length} difference(s)`);
+    ctx.report.info(`nextflow inspect agrees on ${result.agree} ${definitions ? 'process definition(s)' : 'process(es)'}; ${result.differences.length} difference(s) (compared with ${describeTarget(target)})`);
   } else {
     // Nextflow's own reason (a plugin it cannot get, Wave's nf-wave offline, say): the comparison is skipped, the rest of the preflight stands.
-    const said = `${run.stdout}\n${run.stderr}`;
-    const why = (/ERROR ~ (.+)/.exec(said)?.[1] ?? run.stderr.split('\n').find((l) => l.trim()))?.trim() ?? `exit ${run.exitCode}`;
-    ctx.report.warn(`nextflow inspect failed (${why}): nfhot's reading is not compared with Nextflow's; run it yourself to see why: nextflow ${args.join(' ')}`);
+    const said = `${run1.stdout}\n${run1.stderr}`;
+    const why = (/ERROR ~ (.+)/.exec(said)?.[1] ?? run1.stderr.split('\n').find((l) => l.trim()))?.trim() ?? `exit ${run1.exitCode}`;
+    ctx.report.warn(`nextflow inspect failed (${why}): nfhot's reading is not compared with Nextflow's; run it yourself to see why: NXF_SYNTAX_PARSER=${target.syntax} nextflow ${args.join(' ')}`);
   }
   // With Wave on in the profiles: whether it stays on as Nextflow resolves the config, the include with it.
   if (!model.run.wave) return result;
-  const flat = await ctx.programs.run('nextflow', ['config', '-flat', ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []), model.dir], { cwd: model.dir });
+  const flat = await ctx.programs.run('nextflow', ['config', '-flat', ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []), model.dir], { cwd: model.dir, env });
   const wave = flat.exitCode === 0 ? /^wave\.enabled\s*=\s*(true|false)\s*$/m.exec(flat.stdout)?.[1] : undefined;
   return wave === undefined ? result : { ...result, waveEnabled: wave === 'true' };
 }

@@ -11,6 +11,7 @@ import { buildSif, findSifProgram, requireSifProgram, sifCacheDir, type SifProgr
 import { parseSource } from '../core/source.js';
 import { isDirectory } from '../core/util.js';
 import { pushImages, type ImagePushResult } from './push.js';
+import { readingFor, type RunOptions } from '../core/pipeline/syntax.js';
 
 export type { ImagePatchResult } from '../core/patch/index.js';
 
@@ -29,6 +30,8 @@ export interface PatchOptions {
   pipeline?: string;
   /** Config profiles the pipeline is read with (default: `docker` when it defines one). */
   profiles?: string[];
+  /** The run the pipeline is read for: its parser and params (--syntax, --params-file, --param). */
+  run?: RunOptions;
   /** Where the pipeline's include goes (default: nfhot.config in the pipeline). */
   include?: string;
   /** Add `includeConfig 'nfhot.config'` to nextflow.config when it is missing. */
@@ -101,7 +104,7 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
   await ctx.engine.ping();
   // What crashed runs left is removed alongside (a stale lock in our way is taken back by acquireLock itself).
   const reaping = options.dryRun ? Promise.resolve([]) : reap(ctx.engine).catch(() => []);
-  const model = dir ? await ctx.report.step(`reading the pipeline in ${dir}`, () => scanPipeline(dir, options.profiles, options.include)) : undefined;
+  const model = dir ? await ctx.report.step(`reading the pipeline in ${dir}`, async () => scanPipeline(dir, options.profiles, options.include, await readingFor(ctx, options.run))) : undefined;
   if (model && !options.dryRun) await checkIncludeWritable(model.include);
   const sifBuilder = options.dryRun ? undefined : sifProgram(ctx, model, options.singularity ?? false);
   const plan = await planPatches(ctx, {

@@ -5,6 +5,7 @@ import { syncIncludes, type KeptIncludeResult } from '../core/pipeline/kept.js';
 import { pipelineDir, scanPipeline } from '../core/pipeline/model.js';
 import { parseImageRef, pushedRef, registryTarget } from '../core/reference.js';
 import { readState } from '../core/state.js';
+import { readingFor, type RunOptions } from '../core/pipeline/syntax.js';
 
 export interface PushOptions {
   /** Patched images to push (default: every patched image). */
@@ -13,6 +14,8 @@ export interface PushOptions {
   to: string;
   pipeline?: string;
   profiles?: string[];
+  /** The run the pipeline is read for: its parser and params (--syntax, --params-file, --param). */
+  run?: RunOptions;
   include?: string;
 }
 
@@ -77,6 +80,6 @@ export async function push(options: PushOptions, ctx: Context): Promise<{ images
   await ctx.engine.ping();
   const { images, failed } = await pushImages(ctx, options.images, options.to);
   if (!images.length && failed[0]) throw failed[0].cause; // nothing was pushed: nothing to rewrite
-  const synced = await syncIncludes(ctx, dir ? { model: await scanPipeline(dir, options.profiles, options.include) } : undefined);
+  const synced = await syncIncludes(ctx, dir ? { model: await scanPipeline(dir, options.profiles, options.include, await readingFor(ctx, options.run)) } : undefined);
   return { images, ...(failed.length ? { failed } : {}), ...(synced.include ? { include: synced.include } : {}), ...(synced.others.length ? { includes: synced.others } : {}) };
 }

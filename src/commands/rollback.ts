@@ -10,6 +10,7 @@ import { fromLabels } from '../core/record.js';
 import { isNfhotRef, keeperRef, parseImageRef, shortId } from '../core/reference.js';
 import { imageBehind, readState, type ImageState } from '../core/state.js';
 import { stopPoint } from '../core/stop-point.js';
+import { readingFor, type RunOptions } from '../core/pipeline/syntax.js';
 
 export interface RollbackOptions {
   images: string[];
@@ -18,6 +19,8 @@ export interface RollbackOptions {
   /** The pipeline whose nfhot.config to rewrite (default: the current directory when it is one). */
   pipeline?: string;
   profiles?: string[];
+  /** The run the pipeline is read for: its parser and params (--syntax, --params-file, --param). */
+  run?: RunOptions;
   include?: string;
 }
 
@@ -63,7 +66,7 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
     }
   }
   if (!results.length && failed[0]) throw failed[0].cause; // nothing was rolled back: nothing to rewrite
-  const synced = await syncIncludes(ctx, dir ? { model: await scanPipeline(dir, options.profiles, options.include) } : undefined);
+  const synced = await syncIncludes(ctx, dir ? { model: await scanPipeline(dir, options.profiles, options.include, await readingFor(ctx, options.run)) } : undefined);
   return { images: results, ...(failed.length ? { failed } : {}), ...(synced.include ? { include: synced.include } : {}), ...(synced.others.length ? { includes: synced.others } : {}) };
 }
 

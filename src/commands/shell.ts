@@ -5,6 +5,7 @@ import { pipelineDir, scanPipeline } from '../core/pipeline/model.js';
 import { readImageRef } from '../core/reference.js';
 import { readState } from '../core/state.js';
 import { resolve } from './resolve.js';
+import { readingFor, type RunOptions } from '../core/pipeline/syntax.js';
 
 export interface ShellOptions {
   /** The image (default: the patched image of the pipeline in the current directory, or the only patched image). */
@@ -15,6 +16,8 @@ export interface ShellOptions {
   command?: string[];
   pipeline?: string;
   profiles?: string[];
+  /** The run the pipeline is read for: its parser and params (--syntax, --params-file, --param). */
+  run?: RunOptions;
   /** Asks which of several images (when there is a terminal to ask on). */
   choose?: (images: string[]) => Promise<string>;
   /** Whether nfhot's stdin and stdout are a terminal: then the container gets one too. */
@@ -31,7 +34,7 @@ async function defaultImage(options: ShellOptions, ctx: Context): Promise<string
   const dir = pipelineDir(options.pipeline);
   let candidates = patched;
   if (dir) {
-    const model = await scanPipeline(dir, options.profiles);
+    const model = await scanPipeline(dir, options.profiles, undefined, await readingFor(ctx, options.run));
     const used = new Set(model.instances.flatMap((i) => (i.container?.kind === 'image' ? [readImageRef(i.container.image)?.familiar ?? i.container.image] : [])));
     candidates = patched.filter((p) => used.has(p));
     if (!candidates.length) throw new UserError(`no image of the pipeline in ${dir} is patched`, 'name the image: nfhot shell IMAGE');

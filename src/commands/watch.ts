@@ -6,6 +6,8 @@ import type { TreeRef } from '../core/ports/git.js';
 import { Coalescer, watchTree } from '../core/watch.js';
 import { patch, type PatchResult } from './patch.js';
 import { rollback } from './rollback.js';
+import { paramsOfCommand } from '../core/pipeline/params.js';
+import type { RunOptions } from '../core/pipeline/syntax.js';
 
 export interface WatchOptions {
   /** The working copy to patch from, as `nfhot patch ./dir`. */
@@ -13,6 +15,8 @@ export interface WatchOptions {
   images: string[];
   pipeline?: string;
   profiles?: string[];
+  /** The run the pipeline is read for: its parser and params (--syntax, --params-file, --param). */
+  run?: RunOptions;
   include?: string;
   python?: string;
   noDeps?: boolean;
@@ -30,6 +34,21 @@ export interface WatchResult {
   images: string[];
 }
 
+/**
+ * What a `nextflow run …` command gives the reading of the pipeline when nfhot's own options do
+ * not: its -profile, its -params-file and --NAME VALUE params.
+ */
+function ofCommand(options: WatchOptions): Pick<WatchOptions, 'profiles' | 'run'> {
+  const command = options.command ?? [];
+  if (!command.some((a) => /(^|\/)nextflow$/.test(a)) || !command.includes('run')) return {};
+  const at = command.indexOf('-profile');
+  const profiles = options.profiles ?? (at >= 0 && command[at + 1] ? command[at + 1]!.split(',').filter(Boolean) : undefined);
+  const given = options.run?.params?.length || options.run?.paramsFile;
+  const { file, pairs } = paramsOfCommand(command);
+  const run = given ? options.run : { ...options.run, ...(file ? { paramsFile: file } : {}), ...(pairs.length ? { params: pairs } : {}) };
+  return { ...(profiles ? { profiles } : {}), ...(run ? { run } : {}) };
+}
+
 /** How long the working copy must be quiet before a patch: a burst of saves gives one. */
 const QUIET_MS = 200;
 
@@ -44,7 +63,8 @@ function list(paths: string[]): string {
  * more after it), running `command` after each good patch, until the run's signal (Ctrl-C).
  * A failed patch leaves the last good one in place and watching goes on.
  */
-export async function watch(options: WatchOptions, ctx: Context, patched: (result: PatchResult) => void): Promise<WatchResult> {
+export async function watch(given: WatchOptions, ctx: Context, patched: (result: PatchResult) => void): Promise<WatchResult> {
+  const options = { ...given, ...ofCommand(given) };
   const dir = resolve(options.dir);
   if (!isDirectory(dir)) throw new UsageError(`no such directory: ${options.dir}`, 'nfhot watch takes the working copy of the package (a directory)');
   const state: WatchResult = { patches: 0, images: [] };
@@ -55,6 +75,7 @@ export async function watch(options: WatchOptions, ctx: Context, patched: (resul
         images: options.images,
         ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}),
         ...(options.profiles ? { profiles: options.profiles } : {}),
+        ...(options.run ? { run: options.run } : {}),
         ...(options.include !== undefined ? { include: options.include } : {}),
         ...(options.python !== undefined ? { python: options.python } : {}),
         noDeps: options.noDeps ?? false,
@@ -132,7 +153,7 @@ export async function watch(options: WatchOptions, ctx: Context, patched: (resul
   if (options.rollbackOnExit && state.images.length) {
     // The run's signal is spent: the rollback runs to its end.
     const result = await rollback(
-      { images: state.images, ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}), ...(options.profiles ? { profiles: options.profiles } : {}), ...(options.include !== undefined ? { include: options.include } : {}) },
+      { images: state.images, ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}), ...(options.profiles ? { profiles: options.profiles } : {}), ...(options.run ? { run: options.run } : {}), ...(options.include !== undefined ? { include: options.include } : {}) },
       { ...ctx, signal: new AbortController().signal },
     );
     ctx.report.info(`watch: stopped; rolled back ${result.images.map((i) => i.image).join(', ')}`);

@@ -7,7 +7,9 @@ import { UsageError } from '../errors.js';
 import { parseConfig, PROJECT_DIR, type ConfigEntry, type ConfigItem } from './config.js';
 import type { SifSettings } from '../singularity.js';
 import { classifyContainer, normalizeDockerName, type ContainerValue } from './container.js';
-import { evaluate, truthy, Unknown, type Facts, type Result } from './evaluate.js';
+import { evaluate, truthy, Unknown, type Facts, type Result, type Value } from './evaluate.js';
+import { paramValue, type Params } from './params.js';
+import type { Syntax } from './syntax.js';
 import { parseScript, type Call, type ProcessDecl, type ScriptDecls, type Written } from './nf.js';
 
 /** nfhot's include, in the pipeline's directory, and the line of nextflow.config that includes it. */
@@ -54,8 +56,17 @@ export interface RunSettings {
 /** Wave's strategy when none is set (nf-wave's DEF_STRATEGIES). */
 const WAVE_DEFAULT_STRATEGY = ['container', 'dockerfile', 'conda'];
 
+/** How a run reads the pipeline: the parser it uses, and the params its command line gives. */
+export interface Reading {
+  syntax?: Syntax;
+  params?: Params;
+}
+
 export interface PipelineModel {
   dir: string;
+  /** The parser the pipeline was read as (v2: the strict one), and the run's params it was read with. */
+  syntax: Syntax;
+  params: Params;
   /** Where nfhot writes the pipeline's include: nfhot.config in its directory, or a file given (a pipeline whose files are not yours: nextflow run … -c FILE). */
   include: string;
   /** Profiles the model was computed with, and those the config defines. */
@@ -142,15 +153,27 @@ async function loadConfig(dir: string, notes: string[]): Promise<ConfigItem[]> {
   return items;
 }
 
-/** The settings that apply with `profiles` selected, in order, profile scopes removed. */
-function effective(items: ConfigItem[], profiles: string[]): ConfigEntry[] {
+/**
+ * The settings that apply with `profiles` selected, in order, profile scopes removed. The first
+ * parser applies a profile's settings where the file defines them; the strict one when the
+ * `profiles` block ends, in the order -profile names them.
+ */
+function effective(items: ConfigItem[], profiles: string[], syntax: Syntax = 'v1'): ConfigEntry[] {
   const out: ConfigEntry[] = [];
+  let block: ConfigEntry[] = [];
+  const endOfBlock = () => {
+    const order = (e: ConfigEntry) => profiles.indexOf(e.path[1]!);
+    out.push(...(syntax === 'v2' ? [...block].sort((a, b) => order(a) - order(b)) : block).map((e) => ({ ...e, path: e.path.slice(2) })));
+    block = [];
+  };
   for (const item of items) {
+    const path = item.kind === 'entry' ? item.entry.path : item.kind === 'block' ? item.path : [];
+    if (path[0] !== 'profiles') endOfBlock();
     if (item.kind !== 'entry') continue;
-    const { path } = item.entry;
     if (path[0] !== 'profiles') out.push(item.entry);
-    else if (path.length > 2 && profiles.includes(path[1]!)) out.push({ ...item.entry, path: path.slice(2) });
+    else if (path.length > 2 && profiles.includes(path[1]!)) block.push(item.entry);
   }
+  endOfBlock();
   return out;
 }
 
@@ -188,10 +211,23 @@ function closeTo(a: string, b: string): boolean {
   return d[a.length]![b.length]! <= Math.max(1, Math.floor(Math.min(a.length, b.length) / 3));
 }
 
+/**
+ * A param the run gives, as the model's value: a string from the command line becomes a boolean
+ * or a number where the config's own value is one (the strict parser keeps command-line strings
+ * from 25.10, and converts them so from 26.04); a map is not followed.
+ */
+function runParam(value: unknown, configured: Result): Result {
+  if (typeof value === 'string' && (typeof configured === 'boolean' || typeof configured === 'number')) return paramValue(value) as Value;
+  const plain = (v: unknown): v is Value => v === null || ['string', 'number', 'boolean'].includes(typeof v) || (Array.isArray(v) && v.every(plain));
+  return plain(value) ? value : new Unknown([`a map of params`]);
+}
+
 /** Where the include of the pipeline in `dir` is: the file given, else nfhot.config there. */
 export const includePath = (dir: string, include?: string) => (include ? resolve(include) : join(resolve(dir), INCLUDE_FILE));
 
-export async function scanPipeline(dir: string, profiles?: string[], include?: string): Promise<PipelineModel> {
+export async function scanPipeline(dir: string, profiles?: string[], include?: string, reading: Reading = {}): Promise<PipelineModel> {
+  const syntax = reading.syntax ?? 'v1';
+  const params = reading.params ?? {};
   const root = resolve(dir);
   const notes: string[] = [];
   const files = await fg(['**/*.nf'], { cwd: root, ignore: IGNORE, absolute: true, followSymbolicLinks: false });
@@ -203,7 +239,7 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
   const availableProfiles = [...new Set(items.flatMap((i) => (pathOf(i)[0] === 'profiles' && pathOf(i)[1] ? [pathOf(i)[1]!] : [])))];
   const selected = profiles ?? (availableProfiles.includes('docker') ? ['docker'] : []);
   if (profiles) checkProfiles(profiles, availableProfiles, existsSync(join(root, 'nextflow.config')), notes);
-  const config = effective(items, selected);
+  const config = effective(items, selected, syntax);
   const lastIn = (entries: ConfigEntry[], path: string) => entries.filter((e) => e.path.join('.') === path).pop()?.value;
   const last = (path: string) => lastIn(config, path);
   const isOn = (entries: ConfigEntry[], path: string) => lastIn(entries, path)?.text.trim() === 'true';
@@ -240,6 +276,8 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
         paramValues.set(key, new Unknown([`params.${name}`])); // a param defined by itself stays unknown
         const setting = last(`params.${name}`);
         if (setting) paramValues.set(key, evaluate(setting.text, facts(engine)));
+        // The run's own (its command line, its params file) win over the config's, as Nextflow merges them.
+        if (Object.hasOwn(params, name)) paramValues.set(key, runParam(params[name], paramValues.get(key)!));
       }
       return paramValues.get(key)!;
     },
@@ -361,5 +399,5 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
   for (const { c, names } of aliases.values()) {
     for (const alias of names.size ? names : [c.name]) instances.push({ ...instance(declOf(c), relative(root, c.file), alias), ...(entry ? { uncalled: true as const } : {}) });
   }
-  return { dir: root, include: includePath(root, include), profiles: selected, availableProfiles, ...(registry?.kind === 'image' ? { registry: registry.image } : {}), registryOverride, sif, run, waveProfiles, profileEngines, instances, notes };
+  return { dir: root, syntax, params, include: includePath(root, include), profiles: selected, availableProfiles, ...(registry?.kind === 'image' ? { registry: registry.image } : {}), registryOverride, sif, run, waveProfiles, profileEngines, instances, notes };
 }

@@ -98,3 +98,34 @@ describe('container settings', () => {
     expect(normalizeDockerName('biocontainers/x:1', undefined, false)).toBe('biocontainers/x:1');
   });
 });
+
+describe('the run a pipeline is read for', () => {
+  it("applies the selected profiles as each parser does: the first in the file's order, the strict one in -profile's order (checked with the real Nextflow 25.04.4)", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nfhot-order-'));
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(join(dir, 'nextflow.config'), "docker.enabled = true\nprofiles {\n    a {\n        docker.registry = 'a.io'\n    }\n    b {\n        docker.registry = 'b.io'\n    }\n}\n");
+    writeFileSync(join(dir, 'main.nf'), "process X {\n    container 'x/y:1'\n    script: 'true'\n}\nworkflow { X() }\n");
+    try {
+      expect((await scanPipeline(dir, ['b', 'a'])).registry).toBe('b.io');
+      expect((await scanPipeline(dir, ['b', 'a'], undefined, { syntax: 'v1' })).registry).toBe('b.io');
+      const strict = await scanPipeline(dir, ['b', 'a'], undefined, { syntax: 'v2' });
+      expect([strict.syntax, strict.registry, strict.instances[0]!.container]).toEqual(['v2', 'a.io', expect.objectContaining({ image: 'a.io/x/y:1' })]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it("reads the processes the run's params select, over the config's, and the types the config gives them", async () => {
+    const called = async (params: Record<string, unknown>) =>
+      (await scanPipeline('test/fixtures/pipelines/shapes', ['docker'], undefined, { params })).instances.filter((i) => !i.uncalled).map((i) => i.fqn).sort();
+    expect((await called({})).every((p) => p!.startsWith('NFCORE_SHAPES:ILLUMINA:'))).toBe(true);
+    expect(await called({ platform: 'nanopore' })).toEqual(['NFCORE_SHAPES:NANOPORE:MULTIQC', 'NFCORE_SHAPES:NANOPORE:SEQSTATS']);
+    expect(await called({ platform: 'pacbio' })).toEqual([]);
+    // A string from the command line (the strict parser keeps them from 25.10) is a boolean where the config's default is one, as
+    // 26.04 converts it: 'false' is false, not a true non-empty string; so LEGACY's `!params.singularity_pull_docker_container` holds.
+    const legacy = async (value: unknown) =>
+      (await scanPipeline('test/fixtures/pipelines/shapes', ['singularity'], undefined, { params: { singularity_pull_docker_container: value } })).instances.find((i) => i.name === 'LEGACY')!.runs;
+    expect(await legacy('false')).toMatchObject({ image: 'https://depot.galaxyproject.org/singularity/legacy:1.0--0' });
+    expect(await legacy('true')).toMatchObject({ image: 'quay.io/biocontainers/legacy:1.0--0' });
+  });
+});
