@@ -11,6 +11,20 @@ import { git, tempDir } from './repos.js';
 /** The Nextflow version the tier runs (NFHOT_TEST_NEXTFLOW picks another that scripts/nextflow.sh got). */
 export const NEXTFLOW_VERSION = process.env.NFHOT_TEST_NEXTFLOW ?? '24.10.6';
 
+/** The parser the tier's runs use (NXF_SYNTAX_PARSER; 24.10 and 25.04 default to the first). */
+export const NEXTFLOW_SYNTAX = process.env.NXF_SYNTAX_PARSER === 'v2' ? 'v2' : 'v1';
+
+/**
+ * What `nfhot config --check` says when it agrees with this Nextflow's inspect on every process:
+ * `processes` under 24.10 (its inspect runs the entry workflow, qualified names), `definitions`
+ * from 25.04 (every process definition by simple name); and with which Nextflow and parser.
+ */
+export function agreement(processes: number, definitions: number): RegExp {
+  const what = NEXTFLOW_VERSION.startsWith('24.') ? `${processes} process\\(es\\)` : `${definitions} process definition\\(s\\)`;
+  const parser = NEXTFLOW_SYNTAX === 'v2' ? 'strict parser \\(v2' : 'first parser \\(v1';
+  return new RegExp(`nextflow inspect agrees on ${what}; 0 difference\\(s\\) \\(compared with Nextflow ${NEXTFLOW_VERSION.replace(/[.]/g, '\\.')}'s ${parser}`);
+}
+
 /** The launcher; a missing one fails the tier loudly, never skips it. */
 export function nextflowBin(): string {
   const bin = join(process.env.NFHOT_TEST_CACHE || join(homedir(), '.cache', 'nfhot-test'), 'nextflow', NEXTFLOW_VERSION, 'nextflow');

@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo, docker } from '../helpers/docker.js';
-import { buildExampleImage, copyPipeline, expectNfhotReadsAsNextflowRan, NEXTFLOW_ENV, nextflowOnPath, hashes, nextflowRun, PLUGIN, statuses } from '../helpers/nextflow.js';
+import { agreement, buildExampleImage, NEXTFLOW_VERSION, copyPipeline, expectNfhotReadsAsNextflowRan, NEXTFLOW_ENV, nextflowOnPath, hashes, nextflowRun, PLUGIN, statuses } from '../helpers/nextflow.js';
 import { sdistRepo } from '../helpers/pypi.js';
 import { git, tempDir } from '../helpers/repos.js';
 import { BASE } from '../fixtures/images.mjs';
@@ -64,20 +64,22 @@ describe('an nf-core-shaped pipeline under the real Nextflow', () => {
 
     const env = { PATH: nextflowOnPath(), ...NEXTFLOW_ENV };
     const inspected = await nfhot(['config', '--check', '--profile', 'docker,test'], { cwd: dir, env });
-    expect(inspected.stderr).toMatch(/nextflow inspect agrees on 3 process\(es\); 0 difference\(s\)/);
+    expect(inspected.stderr).toMatch(agreement(3, 3));
     // With Wave on in the profiles (the include rewritten for them): the preflight says the patch is used, and the real
     // `nextflow config` resolves wave.enabled to the include's false.
     // (Were Wave left on, the offline inspect would fail for want of the nf-wave plugin.)
     const check = await nfhot(['config', '--check', '--profile', 'docker,test,wave'], { cwd: dir, env });
     expect(check.exitCode, check.stderr).toBe(0);
     expect(check.stdout).toMatch(new RegExp(`${MULTIQC}\\s+uses the patch: ${patched.stdout.trim().replace(/[.]/g, '\\.')}`));
-    expect(check.stderr).toMatch(/nextflow inspect agrees on 3 process\(es\); 0 difference\(s\)/);
+    expect(check.stderr).toMatch(agreement(3, 3));
     const flat = await execa('nextflow', ['config', '-flat', '-profile', 'docker,test,wave', '.'], { cwd: dir, env });
     expect(flat.stdout).toMatch(/^wave\.enabled = false$/m);
     // A profile list the pipeline cannot run with (no input without `test`): Nextflow's reason is said, the rest stands.
+    // (From 25.04 inspect does not run the entry workflow, and lists the processes without an input.)
     const failing = await nfhot(['config', '--check', '--profile', 'docker,wave'], { cwd: dir, env });
     expect(failing.exitCode, failing.stderr).toBe(0);
-    expect(failing.stderr).toContain('nextflow inspect failed (Missing `fromPath` parameter');
+    if (NEXTFLOW_VERSION.startsWith('24.')) expect(failing.stderr).toContain('nextflow inspect failed (Missing `fromPath` parameter');
+    else expect(failing.stderr).toMatch(agreement(3, 3));
     expect((await nfhot(['rollback', MULTIQC_IMAGE], { cwd: dir })).exitCode).toBe(0);
   });
 
