@@ -31,7 +31,7 @@ await build({
 // nf-hot, the Nextflow plugin (nextflow/plugin): compiled with Maven when a JDK and Maven are
 // here and its sources changed since the last build, then laid out as Nextflow loads a plugin
 // offline, dist/plugin/nf-hot-VERSION/classes/ with its manifest. Without them, dist has no plugin.
-const version = JSON.parse(readFileSync('package.json', 'utf8')).version;
+const { version, nfhot } = JSON.parse(readFileSync('package.json', 'utf8'));
 const project = 'nextflow/plugin';
 const classes = join(project, 'target', 'classes');
 const stamp = join(project, 'target', 'nfhot-build');
@@ -52,7 +52,8 @@ if (!fresh && has('mvn') && has('javac')) {
 if (existsSync(stamp)) {
   const plugin = join('dist', 'plugin', `nf-hot-${version}`, 'classes');
   cpSync(classes, plugin, { recursive: true });
-  // pf4j reads a loose manifest (not one inside a jar); Plugin-Requires is checked at start.
-  const manifest = ['Manifest-Version: 1.0', 'Plugin-Id: nf-hot', `Plugin-Version: ${version}`, 'Plugin-Class: nfhot.HotPlugin', 'Plugin-Provider: nfhot', 'Plugin-Requires: >=24.10.0'];
+  // pf4j reads a loose manifest (not one inside a jar); Plugin-Requires (package.json's nfhot.pluginRequires) is
+  // checked at start. No upper bound: a Nextflow above it would abort every run that names the plugin.
+  const manifest = ['Manifest-Version: 1.0', 'Plugin-Id: nf-hot', `Plugin-Version: ${version}`, 'Plugin-Class: nfhot.HotPlugin', 'Plugin-Provider: nfhot', `Plugin-Requires: ${nfhot.pluginRequires}`];
   writeFileSync(join(plugin, 'META-INF', 'MANIFEST.MF'), manifest.join('\n') + '\n');
 }

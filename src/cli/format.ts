@@ -1,6 +1,6 @@
 import type { KeptIncludeEntry } from '../commands/config.js';
 import type { DiffResult } from '../commands/diff.js';
-import type { PluginResult } from '../commands/plugin.js';
+import { PLUGIN_CHECKED, type PluginResult } from '../commands/plugin.js';
 import type { RerunResult } from '../commands/rerun.js';
 import type { ImageRollbackResult } from '../commands/rollback.js';
 import type { StatusEntry } from '../commands/status.js';
@@ -102,5 +102,9 @@ export function formatPlugin(r: PluginResult): string[] {
     lines.push(`nf-hot ${p.version} in ${p.path}: ${p.current ? "this nfhot's" : `not this nfhot's (${r.spec})${r.shipped ? ': nfhot plugin install' : ''}`}`);
   }
   if (!r.shipped) lines.push('this nfhot was built without its plugin (no JDK or Maven at its build): nothing to install');
+  const n = r.nextflow;
+  const on = n.version ? `the nextflow on PATH is ${n.version} (${n.syntax === 'v2' ? 'strict parser, v2' : 'first parser, v1'}: ${n.why})` : 'no nextflow on PATH';
+  const loads = n.supported === undefined ? '' : n.supported ? ': nf-hot loads on it' : ': nf-hot does not load on it (Nextflow refuses the plugin)';
+  lines.push(`nf-hot needs Nextflow ${n.requires} (run with ${PLUGIN_CHECKED.run.join(' and ')}; read from the source of ${PLUGIN_CHECKED.read.join(', ')}); ${on}${loads}`);
   return lines;
 }

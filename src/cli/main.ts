@@ -325,7 +325,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
           .example('$0 plugin install', 'then: nextflow run PIPELINE -plugins nf-hot@VERSION'),
       async (args) => {
         const { plugin } = await import('../commands/plugin.js');
-        const result = await plugin(args.action, args['nxf-home']);
+        const result = await plugin(args.action, args['nxf-home'], await context());
         if (args.json) out(JSON.stringify(result, null, 2));
         else if (result.action === 'status') out(formatPlugin(result).join('\n')); // the answer asked for
         else {

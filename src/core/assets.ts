@@ -14,10 +14,15 @@ export function packagePath(relative: string): string {
 }
 
 /** This nfhot's version (package.json's). */
-export const packageVersion = (() => {
-  let version: string | undefined;
-  return () => (version ??= (JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string }).version);
+const packageJson = (() => {
+  let json: { version: string; nfhot: { pluginRequires: string } } | undefined;
+  return () => (json ??= JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string; nfhot: { pluginRequires: string } });
 })();
+
+export const packageVersion = () => packageJson().version;
+
+/** The Nextflow versions nf-hot loads on, as its manifest's Plugin-Requires says (package.json's nfhot.pluginRequires). */
+export const pluginRequires = () => packageJson().nfhot.pluginRequires;
 
 /** A text file shipped with the package, read once. */
 function asset(relative: string): () => string {

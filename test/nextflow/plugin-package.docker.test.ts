@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanupRepo } from '../helpers/docker.js';
-import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, definitions, inspect, PLUGIN, seqstatsRepo, warnings } from '../helpers/nextflow.js';
+import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, definitions, inspect, NEXTFLOW_VERSION, nextflowOnPath, PLUGIN, seqstatsRepo, warnings } from '../helpers/nextflow.js';
 import { tempDir } from '../helpers/repos.js';
 import { BASE } from '../fixtures/images.mjs';
 
@@ -20,6 +20,7 @@ interface Status {
   spec: string;
   shipped: boolean;
   installed: { version: string; path: string; current: boolean }[];
+  nextflow: { version?: string; syntax: string; why: string; requires: string; supported?: boolean };
 }
 
 describe('nf-hot from the npm package', () => {
@@ -55,7 +56,14 @@ describe('nf-hot from the npm package', () => {
     const path = join(home, 'plugins', PLUGIN.replace('@', '-'));
     expect(statSync(join(path, 'classes', 'META-INF', 'MANIFEST.MF')).isFile()).toBe(true);
     expect((await status([], { NXF_HOME: home })).installed).toEqual([{ version: PLUGIN.split('@')[1], path, current: true }]);
-    expect((await installed(['plugin', 'status'], { NXF_HOME: home })).stdout).toBe(`nf-hot ${PLUGIN.split('@')[1]} in ${path}: this nfhot's`);
+    const said = (await installed(['plugin', 'status'], { NXF_HOME: home })).stdout.split('\n');
+    expect(said[0]).toBe(`nf-hot ${PLUGIN.split('@')[1]} in ${path}: this nfhot's`);
+    expect(said[1]).toMatch(/^nf-hot needs Nextflow >=24\.10\.0 \(run with 24\.10\.6 and 25\.04\.4; .*\); no nextflow on PATH$/);
+    // The Nextflow it targets: the one on PATH, its version and parser, and whether nf-hot loads on it.
+    const target = await installed(['plugin', 'status'], { NXF_HOME: home, PATH: nextflowOnPath() });
+    expect(target.stdout).toContain(`the nextflow on PATH is ${NEXTFLOW_VERSION} (`);
+    expect(target.stdout).toMatch(/: nf-hot loads on it$/);
+    expect((await status([], { NXF_HOME: home, PATH: nextflowOnPath(), NXF_SYNTAX_PARSER: 'v2' })).nextflow).toEqual({ version: NEXTFLOW_VERSION, syntax: 'v2', why: 'NXF_SYNTAX_PARSER=v2', requires: '>=24.10.0', supported: true });
 
     // Changed where it is installed: no longer this nfhot's; installed again, it is.
     appendFileSync(join(path, 'classes', 'META-INF', 'MANIFEST.MF'), 'X-Changed: yes\n');
