@@ -9,6 +9,7 @@ import { defineConfig } from 'vitest/config';
 const NEXTFLOW_MATRIX = [
   'test/nextflow/example.docker.test.ts',
   'test/nextflow/nfcore.docker.test.ts',
+  'test/nextflow/params.docker.test.ts',
   'test/nextflow/plugin.docker.test.ts',
   'test/nextflow/syntax.docker.test.ts',
 ];

@@ -81,7 +81,7 @@ describe('an nf-core-shaped pipeline under the real Nextflow', () => {
     if (NEXTFLOW_VERSION.startsWith('24.')) expect(failing.stderr).toContain('nextflow inspect failed (Missing `fromPath` parameter');
     else expect(failing.stderr).toMatch(agreement(3, 3));
     expect((await nfhot(['rollback', MULTIQC_IMAGE], { cwd: dir })).exitCode).toBe(0);
-  });
+  }, 480_000); // about 115 s on a quiet machine: four Nextflow runs and a MultiQC patch
 
   it('-profile docker,test with nf-hot and no include: the same hashes while nothing is patched, the patch in the MultiQC tasks alone, the original back after a rollback', async () => {
     const dir = copyPipeline('test/fixtures/pipelines/nfcore-run', { 'biocontainers/': `${PREFIX}/`, 'community.wave.seqera.io/library/': `community.wave.seqera.io/${PREFIX}/` });
@@ -114,5 +114,5 @@ describe('an nf-core-shaped pipeline under the real Nextflow', () => {
     const [bucket, prefix] = back.rows.find((r) => r.process === MULTIQC)!.hash.split('/') as [string, string];
     const task = readdirSync(join(dir, 'work', bucket)).find((d) => d.startsWith(prefix))!;
     expect(readFileSync(join(dir, 'work', bucket, task, 'multiqc.txt'), 'utf8')).toBe('multiqc, version 1.35\nfix: - PYTHONNOUSERSITE=1 args: --title nfhot\n');
-  });
+  }, 480_000); // about 115 s on a quiet machine: four Nextflow runs and a MultiQC patch
 });
