@@ -11,9 +11,10 @@ workflow NFHOT_EXAMPLE {
 
     main:
     SEQSTATS ( sequences )
+    report = SEQSTATS.out.report
 
     emit:
-    report = SEQSTATS.out.report
+    report
 }
 
 workflow {

@@ -12,7 +12,8 @@ workflow SEQSTATS {
     SEQSTATS_GC_UPPER ( sequences.map { f -> f } )
     SEQSTATS_VERSION ()
     COUNT_LINES ( sequences )
+    report = SEQSTATS_GC.out.gc
 
     emit:
-    report = SEQSTATS_GC.out.gc
+    report
 }

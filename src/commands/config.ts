@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
 import { compareWithNextflow, parseInspect, processRuns, type CheckResult, type ProcessRun } from '../core/pipeline/check.js';
@@ -79,21 +80,21 @@ export async function listIncludes(): Promise<KeptIncludeEntry[]> {
 }
 
 /** The arguments that give Nextflow the run nfhot read the pipeline for: its profiles and params. */
-function runArgs(model: PipelineModel, run: RunOptions | undefined): string[] {
+function runArgs(model: PipelineModel, given: RunOptions | undefined): string[] {
   return [
     ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []),
-    ...(run?.paramsFile ? ['-params-file', run.paramsFile] : []),
-    ...(run?.params ?? []).flatMap((p) => [`--${p.slice(0, p.indexOf('='))}`, p.slice(p.indexOf('=') + 1)]),
+    ...(given?.paramsFile ? ['-params-file', resolve(given.paramsFile)] : []),
+    ...(given?.params ?? []).flatMap((p) => [`--${p.slice(0, p.indexOf('='))}`, p.slice(p.indexOf('=') + 1)]),
   ];
 }
 
 /** What `nextflow inspect` says, compared with nfhot's model; undefined (and said) when nextflow is not on PATH. */
-async function checkWithNextflow(ctx: Context, model: PipelineModel, include: IncludeResult, target: NextflowTarget, run: RunOptions | undefined): Promise<CheckResult | undefined> {
-  const args = ['inspect', '-format', 'json', ...runArgs(model, run), model.dir];
+async function checkWithNextflow(ctx: Context, model: PipelineModel, include: IncludeResult, target: NextflowTarget, given: RunOptions | undefined): Promise<CheckResult | undefined> {
+  const args = ['inspect', '-format', 'json', ...runArgs(model, given), model.dir];
   // Nextflow parses as nfhot read: the parser chosen is the one it is told to use.
   const env = { NXF_SYNTAX_PARSER: target.syntax };
-  const run1 = await ctx.programs.run('nextflow', args, { cwd: model.dir, env });
-  if (run1.exitCode === undefined) {
+  const inspected = await ctx.programs.run('nextflow', args, { cwd: model.dir, env });
+  if (inspected.exitCode === undefined) {
     ctx.report.warn('nextflow is not on PATH: the preflight is nfhot\'s reading of the pipeline, not compared with what `nextflow inspect` reports');
     return undefined;
   }
@@ -101,14 +102,14 @@ async function checkWithNextflow(ctx: Context, model: PipelineModel, include: In
   const v = target.version && asSemver(target.version);
   const definitions = !!v && semver.gte(semver.coerce(v)!, '25.4.0');
   let result: CheckResult = { agree: 0, differences: [] };
-  if (run1.exitCode === 0) {
-    result = compareWithNextflow(model, include.overrides, parseInspect(run1.stdout), definitions);
+  if (inspected.exitCode === 0) {
+    result = compareWithNextflow(model, include.overrides, parseInspect(inspected.stdout), definitions);
     for (const d of result.differences) ctx.report.warn(d);
     ctx.report.info(`nextflow inspect agrees on ${result.agree} ${definitions ? 'process definition(s)' : 'process(es)'}; ${result.differences.length} difference(s) (compared with ${describeTarget(target)})`);
   } else {
     // Nextflow's own reason (a plugin it cannot get, Wave's nf-wave offline, say): the comparison is skipped, the rest of the preflight stands.
-    const said = `${run1.stdout}\n${run1.stderr}`;
-    const why = (/ERROR ~ (.+)/.exec(said)?.[1] ?? run1.stderr.split('\n').find((l) => l.trim()))?.trim() ?? `exit ${run1.exitCode}`;
+    const said = `${inspected.stdout}\n${inspected.stderr}`;
+    const why = (/ERROR ~ (.+)/.exec(said)?.[1] ?? inspected.stderr.split('\n').find((l) => l.trim()))?.trim() ?? `exit ${inspected.exitCode}`;
     ctx.report.warn(`nextflow inspect failed (${why}): nfhot's reading is not compared with Nextflow's; run it yourself to see why: NXF_SYNTAX_PARSER=${target.syntax} nextflow ${args.join(' ')}`);
   }
   // With Wave on in the profiles: whether it stays on as Nextflow resolves the config, the include with it.

@@ -48,8 +48,6 @@ public class HotContainerResolver extends DefaultContainerResolver {
     /** Nextflow's test for an image URL (docker://, library://, shub://, oras://, https://…). */
     private static final Pattern URL = Pattern.compile("^[^/:. ]+://.*");
 
-
-
     private volatile ContainerResolver next;
     /** One reader of each engine's store per engine command line (engine options included). */
     private final Map<List<String>, Daemon> daemons = new ConcurrentHashMap<>();
