@@ -61,12 +61,21 @@ export interface TraceRow {
  * read, and refuses any other (NEXTFLOW-FACTS §9).
  */
 function runConfig(args: string[]): string {
-  const at = args.indexOf('-profile');
-  const profiles = at >= 0 ? args[at + 1]!.split(',') : [];
-  const file = join(HOME, `run${profiles.map((p) => `-${p}`).join('')}.config`);
-  const declared = profiles.length ? `profiles {\n${profiles.map((p) => `    ${p} {\n    }\n`).join('')}}\n` : '';
-  if (!existsSync(file)) writeFileSync(file, `trace {\n    fields = 'name,status,container,hash,exit'\n    overwrite = true\n}\nprocess.errorStrategy = 'ignore'\n${declared}`);
+  const file = join(HOME, `run${profilesIn(args).map((p) => `-${p}`).join('')}.config`);
+  if (!existsSync(file)) writeFileSync(file, `trace {\n    fields = 'name,status,container,hash,exit'\n    overwrite = true\n}\nprocess.errorStrategy = 'ignore'\n${declared(args)}`);
   return file;
+}
+
+/** The profiles a command line selects (-profile A,B). */
+function profilesIn(args: string[]): string[] {
+  const at = args.indexOf('-profile');
+  return at >= 0 ? args[at + 1]!.split(',') : [];
+}
+
+/** Those profiles declared, empty, for a -c file: 25.04's strict parser knows only the profiles of the last file it read. */
+function declared(args: string[]): string {
+  const profiles = profilesIn(args);
+  return profiles.length ? `profiles {\n${profiles.map((p) => `    ${p} {\n    }\n`).join('')}}\n` : '';
 }
 
 /**
@@ -204,10 +213,10 @@ export async function expectNfhotReadsAsNextflowInspects(dir: string, profiles: 
 /** nf-hot as this nfhot installs it: what `-plugins` takes. */
 export const PLUGIN = `nf-hot@${(JSON.parse(readFileSync('package.json', 'utf8')) as { version: string }).version}`;
 
-/** The plugin given in a config file (as `plugins { id … }`), for `nextflow inspect`, which has no -plugins. */
-function pluginConfig(): string {
+/** The plugin given in a config file (as `plugins { id … }`), for `nextflow inspect`, which has no -plugins; and the run's profiles. */
+function pluginConfig(args: string[]): string {
   const file = join(tempDir(), 'plugins.config');
-  writeFileSync(file, `plugins {\n    id '${PLUGIN}'\n}\n`);
+  writeFileSync(file, `plugins {\n    id '${PLUGIN}'\n}\n${declared(args)}`);
   return file;
 }
 
@@ -254,7 +263,7 @@ export function definitions(containers: Record<string, string>): Record<string, 
 /** What `nextflow inspect` says each process definition runs (see definitions), with the plugin; and Nextflow's log. */
 export async function inspect(dir: string, args: string[], env: Record<string, string> = {}) {
   const log = join(tempDir(), 'nextflow.log');
-  const result = await execa(nextflowBin(), ['-log', log, '-c', pluginConfig(), 'inspect', '-format', 'json', ...args, '.'], { cwd: dir, env: { ...NEXTFLOW_ENV, ...env }, reject: false });
+  const result = await execa(nextflowBin(), ['-log', log, '-c', pluginConfig(args), 'inspect', '-format', 'json', ...args, '.'], { cwd: dir, env: { ...NEXTFLOW_ENV, ...env }, reject: false });
   expect(result.exitCode, result.stderr).toBe(0);
   const processes = (JSON.parse(result.stdout.slice(result.stdout.indexOf('{'))) as { processes: { name: string; container: string }[] }).processes;
   return { containers: definitions(Object.fromEntries(processes.map((p) => [p.name, p.container]))), log: readFileSync(log, 'utf8') };
