@@ -44,7 +44,7 @@ export function syntaxFor(version: string | undefined, env: NodeJS.ProcessEnv, o
   const set = env.NXF_SYNTAX_PARSER;
   if (set !== undefined) return { ...at, syntax: checked(set, 'NXF_SYNTAX_PARSER'), why: `NXF_SYNTAX_PARSER=${set}` };
   const v = version && asSemver(version);
-  if (!v) return { syntax: 'v1', why: 'no nextflow on PATH, and no NXF_SYNTAX_PARSER' };
+  if (!v) return { syntax: 'v1', why: 'no nextflow on PATH (or none that says its version), and no NXF_SYNTAX_PARSER' };
   const strict = semver.gte(semver.coerce(v)!, V2_DEFAULT_FROM);
   return { ...at, syntax: strict ? 'v2' : 'v1', why: `the default of Nextflow ${version}` };
 }
