@@ -107,17 +107,25 @@ describe('the nfhot command', () => {
     expect(await nfhotContainers(image)).toEqual([]);
   });
 
-  it('checks its model against what `nextflow inspect` reports', async () => {
-    const bin = tempDir('nfhot-fake-nextflow-');
-    // A stand-in nextflow that prints what `nextflow inspect -format json` prints, and records how it was called.
-    writeFileSync(
-      join(bin, 'nextflow'),
-      `#!/bin/sh\nprintf '%s\\n' "$*" > "${bin}/args"\necho 'N E X T F L O W  ~  version 25.10.0'\necho '{"processes": [{"name": "NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC", "container": "quay.io/biocontainers/seqstats:1.0.0--nfhot0"}, {"name": "NFHOT_EXAMPLE:SEQSTATS:COUNT_LINES", "container": "quay.io/other:1"}]}'\n`,
-    );
-    chmodSync(join(bin, 'nextflow'), 0o755);
-    const result = await nfhot(['config', '--pipeline', 'examples', '--check', '--dry-run', '--json'], { env: { PATH: `${bin}:${process.env.PATH}` } });
+  it('checks its model against what `nextflow inspect` reports: the processes as 24.10 lists them, the definitions as 25.04 and later do', async () => {
+    /** A stand-in nextflow of this version that prints `inspected` as `nextflow inspect -format json` does, and records how it was called. */
+    const fake = (version: string, inspected: { name: string; container: string }[]) => {
+      const bin = tempDir('nfhot-fake-nextflow-');
+      writeFileSync(
+        join(bin, 'nextflow'),
+        `#!/bin/sh\nif [ "$1" = -version ]; then echo '      version ${version} build 5947'; exit 0; fi\nprintf '%s %s\\n' "$NXF_SYNTAX_PARSER" "$*" > "${bin}/args"\necho 'N E X T F L O W  ~  version ${version}'\necho '${JSON.stringify({ processes: inspected })}'\n`,
+      );
+      chmodSync(join(bin, 'nextflow'), 0o755);
+      return bin;
+    };
+    const check = (bin: string, ...args: string[]) => nfhot(['config', '--pipeline', 'examples', '--check', '--dry-run', '--json', ...args], { env: { PATH: `${bin}:${process.env.PATH}` } });
+    const old = fake('24.10.6', [
+      { name: 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC', container: 'quay.io/biocontainers/seqstats:1.0.0--nfhot0' },
+      { name: 'NFHOT_EXAMPLE:SEQSTATS:COUNT_LINES', container: 'quay.io/other:1' },
+    ]);
+    const result = await check(old);
     expect(result.exitCode, result.stderr).toBe(0);
-    expect(readFileSync(join(bin, 'args'), 'utf8')).toMatch(/^inspect -format json -profile docker \S*examples\n$/);
+    expect(readFileSync(join(old, 'args'), 'utf8')).toMatch(/^v1 inspect -format json -profile docker \S*examples\n$/);
     expect(JSON.parse(result.stdout).check).toEqual({
       agree: 1,
       differences: [
@@ -126,6 +134,20 @@ describe('the nfhot command', () => {
         "NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_VERSION: in nfhot's model, not in what Nextflow runs",
       ],
     });
+    expect(result.stderr).toContain("nextflow inspect agrees on 1 process(es); 3 difference(s) (compared with Nextflow 24.10.6's first parser (v1: the default of Nextflow 24.10.6))");
+
+    // 26.04 lists each definition by its simple name, parses strictly by default, and is given the run's params.
+    const current = fake('26.04.2', [
+      { name: 'SEQSTATS_GC', container: 'quay.io/biocontainers/seqstats:1.0.0--nfhot0' },
+      { name: 'SEQSTATS_VERSION', container: 'quay.io/biocontainers/seqstats:1.0.0--nfhot0' },
+      { name: 'COUNT_LINES', container: 'quay.io/other:1' },
+    ]);
+    const strict = await check(current, '--param', 'outdir=out');
+    expect(strict.exitCode, strict.stderr).toBe(0);
+    expect(readFileSync(join(current, 'args'), 'utf8')).toMatch(/^v2 inspect -format json -profile docker --outdir out \S*examples\n$/);
+    expect(JSON.parse(strict.stdout).check).toEqual({ agree: 2, differences: ['COUNT_LINES: Nextflow says quay.io/other:1, nfhot says quay.io/biocontainers/coreutils:9.1--nfhot0'] });
+    expect(strict.stderr).toContain("read as Nextflow 26.04.2's strict parser (v2: the default of Nextflow 26.04.2) reads it, with the run's params outdir");
+    expect(strict.stderr).toContain('nextflow inspect agrees on 2 process definition(s); 1 difference(s)');
     // Without nextflow the preflight is nfhot's own reading, said so; nothing patched here: exit 0.
     const missing = await nfhot(['config', '--pipeline', 'examples', '--check', '--dry-run'], { env: { PATH: '/usr/bin:/bin' } });
     expect(missing.exitCode, missing.stderr).toBe(0);
