@@ -221,7 +221,7 @@ function pluginConfig(args: string[]): string {
 }
 
 /** The version of a plugin this Nextflow requires when it is enabled (its jar's META-INF/plugins-info.txt: nf-wave@1.7.5 for 24.10.6). */
-export async function bundledPlugin(id: string): Promise<string> {
+async function bundledPlugin(id: string): Promise<string> {
   const jar = join(nextflowBin(), '..', 'lib', `nextflow-${NEXTFLOW_VERSION}.jar`);
   const dir = tempDir();
   await execa('jar', ['xf', jar, 'META-INF/plugins-info.txt'], { cwd: dir });
