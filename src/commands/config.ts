@@ -7,8 +7,7 @@ import { includeReferences } from '../core/pipeline/include.js';
 import { writeIncludeFor, type IncludeResult } from '../core/pipeline/include-file.js';
 import { keptIncludes, syncIncludes, type KeptInclude, type KeptIncludeResult } from '../core/pipeline/kept.js';
 import { INCLUDE_FILE, includePath, pipelineDir, scanPipeline, type PipelineModel } from '../core/pipeline/model.js';
-import semver from 'semver';
-import { asSemver, describeTarget, readingFor, syntaxNote, type NextflowTarget, type RunOptions } from '../core/pipeline/syntax.js';
+import { atLeast, describeTarget, readingFor, syntaxNote, type NextflowTarget, type RunOptions } from '../core/pipeline/syntax.js';
 
 export interface ConfigOptions {
   pipeline?: string;
@@ -99,8 +98,7 @@ async function checkWithNextflow(ctx: Context, model: PipelineModel, include: In
     return undefined;
   }
   // From 25.04, inspect lists every process definition by its simple name, outside the entry workflow.
-  const v = target.version && asSemver(target.version);
-  const definitions = !!v && semver.gte(semver.coerce(v)!, '25.4.0');
+  const definitions = atLeast(target.version, '25.4.0') === true;
   let result: CheckResult = { agree: 0, differences: [] };
   if (inspected.exitCode === 0) {
     result = compareWithNextflow(model, include.overrides, parseInspect(inspected.stdout), definitions);

@@ -1,7 +1,6 @@
-import semver from 'semver';
 import { pluginRequires } from '../core/assets.js';
 import type { Context } from '../core/context.js';
-import { asSemver, nextflowTarget, type NextflowTarget } from '../core/pipeline/syntax.js';
+import { atLeast, nextflowTarget, versionNumbers, type NextflowTarget } from '../core/pipeline/syntax.js';
 import { installPlugin, pluginsDir, pluginStatus, uninstallPlugin, type PluginStatus } from '../core/plugin.js';
 
 /** The Nextflow a run will use (the one on PATH), its parser, and whether this nf-hot loads on it. */
@@ -23,9 +22,9 @@ export type PluginResult = (
 
 /** Whether nf-hot loads on `target`'s Nextflow (Plugin-Requires >=X, compared by number as Nextflow does). */
 export function pluginTarget(target: NextflowTarget, requires = pluginRequires()): PluginTarget {
-  const v = target.version && asSemver(target.version);
-  const min = asSemver(requires.replace(/^>=\s*/, ''));
-  return { ...target, requires, ...(v && min ? { supported: semver.gte(semver.coerce(v)!, min) } : {}) };
+  const min = versionNumbers(requires);
+  const supported = min ? atLeast(target.version, min) : undefined;
+  return { ...target, requires, ...(supported !== undefined ? { supported } : {}) };
 }
 
 /** nfhot plugin install | uninstall | status, in Nextflow's plugins directory (or `nxfHome`'s). */

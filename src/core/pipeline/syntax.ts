@@ -28,10 +28,16 @@ const V2_DEFAULT_FROM = '26.4.0';
 /** The first release that has the strict parser at all. */
 const V2_FROM = '25.2.0';
 
-/** Nextflow's version (24.10.6, 26.04.0-edge) as semver (leading zeros dropped), or undefined. */
-export function asSemver(version: string): string | undefined {
-  const m = /^(\d+)\.(\d+)\.(\d+)(-[\w.]+)?/.exec(version);
-  return m ? `${Number(m[1])}.${Number(m[2])}.${Number(m[3])}${m[4] ?? ''}` : undefined;
+/** The numbers of a Nextflow version (24.10.6, 26.04.0-edge, >=25.04.0) as semver: 26.4.0 (semver refuses a leading zero). */
+export function versionNumbers(text: string): string | undefined {
+  const m = /(\d+)\.(\d+)\.(\d+)/.exec(text);
+  return m ? `${Number(m[1])}.${Number(m[2])}.${Number(m[3])}` : undefined;
+}
+
+/** Whether Nextflow's `version` is `min` or later, by their numbers (an edge release by its own); undefined without one to tell. */
+export function atLeast(version: string | undefined, min: string): boolean | undefined {
+  const v = version && versionNumbers(version);
+  return v ? semver.gte(v, min) : undefined;
 }
 
 /**
@@ -43,9 +49,8 @@ export function syntaxFor(version: string | undefined, env: NodeJS.ProcessEnv, o
   if (override !== undefined) return { ...at, syntax: checked(override, '--syntax'), why: `--syntax ${override}` };
   const set = env.NXF_SYNTAX_PARSER;
   if (set !== undefined) return { ...at, syntax: checked(set, 'NXF_SYNTAX_PARSER'), why: `NXF_SYNTAX_PARSER=${set}` };
-  const v = version && asSemver(version);
-  if (!v) return { syntax: 'v1', why: 'no nextflow on PATH (or none that says its version), and no NXF_SYNTAX_PARSER' };
-  const strict = semver.gte(semver.coerce(v)!, V2_DEFAULT_FROM);
+  const strict = atLeast(version, V2_DEFAULT_FROM);
+  if (strict === undefined) return { syntax: 'v1', why: 'no nextflow on PATH (or none that says its version), and no NXF_SYNTAX_PARSER' };
   return { ...at, syntax: strict ? 'v2' : 'v1', why: `the default of Nextflow ${version}` };
 }
 
@@ -56,8 +61,7 @@ function checked(value: string, where: string): Syntax {
 
 /** A note when the parser cannot be the one this Nextflow runs (v2 before 25.02): said, the reading goes on as asked. */
 export function syntaxNote(target: NextflowTarget): string | undefined {
-  const v = target.version && asSemver(target.version);
-  if (target.syntax === 'v2' && v && semver.lt(semver.coerce(v)!, V2_FROM)) return `Nextflow ${target.version} has no strict parser (v2 came in 25.02): it reads the pipeline with the first one`;
+  if (target.syntax === 'v2' && atLeast(target.version, V2_FROM) === false) return `Nextflow ${target.version} has no strict parser (v2 came in 25.02): it reads the pipeline with the first one`;
   return undefined;
 }
 
@@ -117,8 +121,7 @@ export interface RunOptions {
  */
 export async function readingFor(ctx: Context, run: RunOptions = {}): Promise<{ target: NextflowTarget; syntax: Syntax; params: Params }> {
   const target = await nextflowTarget(ctx, run.syntax);
-  const v = target.version && asSemver(target.version);
-  const typed = !(target.syntax === 'v2' && v && semver.gte(semver.coerce(v)!, '25.10.0'));
+  const typed = !(target.syntax === 'v2' && atLeast(target.version, '25.10.0'));
   return { target, syntax: target.syntax, params: await runParams(run, typed) };
 }
 
