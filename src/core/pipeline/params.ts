@@ -4,7 +4,6 @@
 // the pipeline with the params the run is given.
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 import { UsageError } from '../errors.js';
 
 export type Params = Record<string, unknown>;
@@ -55,7 +54,8 @@ export async function readParamsFile(path: string): Promise<Params> {
   });
   let parsed: unknown;
   try {
-    parsed = /^\.ya?ml$/i.test(extname(path)) ? parseYaml(text) : JSON.parse(text);
+    // The YAML parser (116 kB) is loaded only for a YAML file: every command that reads a pipeline imports this module.
+    parsed = /^\.ya?ml$/i.test(extname(path)) ? (await import('yaml')).parse(text) : JSON.parse(text);
   } catch (err) {
     throw new UsageError(`the params file ${path} is not valid ${/ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`);
   }
