@@ -55,7 +55,8 @@ export async function readParamsFile(path: string): Promise<Params> {
   let parsed: unknown;
   try {
     // The YAML parser (116 kB) is loaded only for a YAML file: every command that reads a pipeline imports this module.
-    parsed = /^\.ya?ml$/i.test(extname(path)) ? (await import('yaml')).parse(text) : JSON.parse(text);
+    // (yaml is CommonJS under Node: imported so, its exports are the default.)
+    parsed = /^\.ya?ml$/i.test(extname(path)) ? (await import('yaml')).default.parse(text) : JSON.parse(text);
   } catch (err) {
     throw new UsageError(`the params file ${path} is not valid ${/ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`);
   }
