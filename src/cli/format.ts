@@ -33,7 +33,7 @@ export function formatRollback(images: ImageRollbackResult[]): string {
   return images.map((r) => `${r.image}\t${what[r.action](r)}`).join('\n');
 }
 
-/** `nfhot config` for people: each process, the image it runs, and where the include points it. */
+/** `nfhot config` for people: each process, the executor it runs on, the image it runs, and where the include points it. */
 export function formatModel(model: PipelineModel, include: IncludeResult): string {
   const rows = model.instances.map((i) => {
     const name = i.fqn ?? i.alias;
@@ -41,11 +41,14 @@ export function formatModel(model: PipelineModel, include: IncludeResult): strin
     const show = (c: ContainerValue | null | undefined) => (!c ? '(no container)' : c.kind === 'image' ? c.image : `? ${c.why}: ${c.text.replace(/\s+/g, ' ')}`);
     // Under Singularity and the like: what that engine runs, and the Docker image a patch replaces.
     const image = i.runs === undefined ? show(i.container) : `${show(i.runs)}${i.container?.kind === 'image' && i.runs?.kind === 'image' && i.runs.image !== i.container.image ? `  (Docker: ${i.container.image})` : ''}`;
-    return [name, `${image}${i.uncalled ? '  (not called)' : ''}`, override ? `→ ${override.reference}` : ''];
+    return [name, i.executor.name ?? '?', `${image}${i.uncalled ? '  (not called)' : ''}`, override ? `→ ${override.reference}` : ''];
   });
   const width = Math.max(7, ...rows.map((r) => r[0]!.length));
+  const ew = Math.max(...rows.map((r) => r[1]!.length));
   const lines = [`pipeline ${model.dir}  profiles: ${model.profiles.join(',') || '(none)'}${model.registry ? `  ${model.run.engine === 'podman' ? 'podman' : 'docker'}.registry: ${model.registry}` : ''}`];
-  for (const [name, image, override] of rows) lines.push(`${name!.padEnd(width)}  ${image}${override ? `  ${override}` : ''}`);
+  for (const [name, executor, image, override] of rows) lines.push(`${name!.padEnd(width)}  ${executor!.padEnd(ew)}  ${image}${override ? `  ${override}` : ''}`);
+  // An executor nfhot cannot evaluate: what it depends on.
+  for (const i of model.instances.filter((i) => !i.executor.name)) lines.push(`${i.fqn ?? i.alias}: executor ? (${i.executor.unknown}, ${i.executor.from})`);
   lines.push(`${include.path}: ${include.overrides.length ? `${include.overrides.length} override(s)` : 'overrides nothing'}${include.written ? '' : ' (not written)'}${include.included ? '' : '; not yet included by nextflow.config'}`);
   if (include.verdicts.length) {
     const run = model.run;

@@ -58,12 +58,14 @@ const pipelineOptions = {
   syntax: { type: 'string', choices: ['v1', 'v2'], describe: "the parser the run reads the pipeline with (default: NXF_SYNTAX_PARSER, else the default of the nextflow on PATH: v2, the strict one, from 26.04)" },
   'params-file': { type: 'string', describe: "the run's -params-file (YAML or JSON): the pipeline is read with its params" },
   param: { type: 'string', array: true, describe: 'a param the run gets on its command line, as NAME=VALUE (repeatable): --param aligner=hisat2 for nextflow run … --aligner hisat2' },
+  config: { alias: 'c', type: 'string', array: true, describe: "a config file the run gets with -c (repeatable; a site's config: its executor, registry, profiles), read after nextflow.config" },
 } as const;
-/** The run the pipeline is read for (pipelineOptions' --syntax, --params-file, --param). */
-const runOf = (args: { syntax?: string | undefined; 'params-file'?: string | undefined; param?: string[] | undefined }): RunOptions => ({
+/** The run the pipeline is read for (pipelineOptions' --syntax, --params-file, --param, -c). */
+const runOf = (args: { syntax?: string | undefined; 'params-file'?: string | undefined; param?: string[] | undefined; config?: string[] | undefined }): RunOptions => ({
   ...(args.syntax !== undefined ? { syntax: args.syntax } : {}),
   ...(args['params-file'] !== undefined ? { paramsFile: args['params-file'] } : {}),
   ...(args.param?.length ? { params: args.param } : {}),
+  ...(args.config?.length ? { configs: args.config } : {}),
 });
 /** Which images, and how the package goes in: patch's and watch's. */
 const installOptions = {

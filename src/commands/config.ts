@@ -81,6 +81,7 @@ export async function listIncludes(): Promise<KeptIncludeEntry[]> {
 /** The arguments that give Nextflow the run nfhot read the pipeline for: its profiles and params. */
 function runArgs(model: PipelineModel, given: RunOptions | undefined): string[] {
   return [
+    ...model.configs.flatMap((c) => ['-c', c]),
     ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []),
     ...(given?.paramsFile ? ['-params-file', resolve(given.paramsFile)] : []),
     ...(given?.params ?? []).flatMap((p) => [`--${p.slice(0, p.indexOf('='))}`, p.slice(p.indexOf('=') + 1)]),

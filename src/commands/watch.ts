@@ -36,7 +36,7 @@ export interface WatchResult {
 
 /**
  * What a `nextflow run …` command gives the reading of the pipeline when nfhot's own options do
- * not: its -profile, its -params-file and --NAME VALUE params.
+ * not: its -profile, its -params-file, --NAME VALUE params and -c files.
  */
 function ofCommand(options: WatchOptions): Pick<WatchOptions, 'profiles' | 'run'> {
   const command = options.command ?? [];
@@ -45,7 +45,10 @@ function ofCommand(options: WatchOptions): Pick<WatchOptions, 'profiles' | 'run'
   const profiles = options.profiles ?? (at >= 0 && command[at + 1] ? command[at + 1]!.split(',').filter(Boolean) : undefined);
   const given = options.run?.params?.length || options.run?.paramsFile;
   const { file, pairs } = paramsOfCommand(command);
-  const run = given ? options.run : { ...options.run, ...(file ? { paramsFile: file } : {}), ...(pairs.length ? { params: pairs } : {}) };
+  // Its -c files (a site's config), unless nfhot's own are given; nfhot's include among them is left out when read.
+  const configs = options.run?.configs?.length ? [] : command.flatMap((a, i) => (a === '-c' || a === '-config') && command[i + 1] ? [command[i + 1]!] : []);
+  const base = given ? options.run : { ...options.run, ...(file ? { paramsFile: file } : {}), ...(pairs.length ? { params: pairs } : {}) };
+  const run = configs.length ? { ...base, configs } : base;
   return { ...(profiles ? { profiles } : {}), ...(run ? { run } : {}) };
 }
 

@@ -81,13 +81,13 @@ describe('nf-hot, the Nextflow plugin', () => {
     const read = await nfhot(['config', '--dry-run', '--json', '--pipeline', dir, '--profile', 'docker,site']);
     expect(read.exitCode, read.stderr).toBe(0);
     expect((JSON.parse(read.stdout) as { runs: { process: string; unknown?: string }[] }).runs).toEqual([
-      { process: RUNTIME.PARAMS, unknown: expect.stringMatching(/params\.org/) },
-      { process: RUNTIME.EXT, unknown: expect.stringMatching(/task\.tag/) },
-      { process: RUNTIME.PROFILE, unknown: expect.stringMatching(/System/) },
+      { process: RUNTIME.PARAMS, unknown: expect.stringMatching(/params\.org/), executor: 'local' },
+      { process: RUNTIME.EXT, unknown: expect.stringMatching(/task\.tag/), executor: 'local' },
+      { process: RUNTIME.PROFILE, unknown: expect.stringMatching(/System/), executor: 'local' },
     ]);
     // Told the run's param, nfhot reads what it selects.
     const told = await nfhot(['config', '--dry-run', '--json', '--pipeline', dir, '--profile', 'docker,site', '--param', `org=${PREFIX}`]);
-    expect((JSON.parse(told.stdout) as { runs: { process: string; container?: string }[] }).runs[0]).toEqual({ process: RUNTIME.PARAMS, container: SEQSTATS });
+    expect((JSON.parse(told.stdout) as { runs: { process: string; container?: string }[] }).runs[0]).toEqual({ process: RUNTIME.PARAMS, container: SEQSTATS, executor: 'local' });
     const run = (...args: string[]) => nextflowRun(dir, ['-profile', 'docker,site', '--org', PREFIX, '-plugins', PLUGIN, ...args], { env: { SITE_SEQSTATS_TAG: '1.0.0--nfhot0' } });
     const first = await run();
     expect(statuses(first.rows), first.all).toEqual({ [RUNTIME.PARAMS]: ['FAILED'], [RUNTIME.EXT]: ['COMPLETED'], [RUNTIME.PROFILE]: ['COMPLETED'] });

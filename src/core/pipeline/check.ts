@@ -73,6 +73,8 @@ export interface ProcessRun {
   container: string | null | undefined;
   /** Why nfhot cannot tell (what the container depends on). */
   unknown?: string;
+  /** The executor its tasks run on (undefined: nfhot cannot tell). */
+  executor?: string;
 }
 
 /** Per process, the container a run with the model's profiles gives it, the include applied. */
@@ -84,6 +86,6 @@ export function processRuns(model: PipelineModel, overrides: { reference: string
       const override = overrides.find((o) => o.processes.includes(process));
       const c = i.runs !== undefined ? i.runs : i.container;
       const container = override ? override.reference : c?.kind === 'image' ? c.image : c ? undefined : null;
-      return { process, container, ...(container === undefined && c?.kind === 'unresolved' ? { unknown: c.why } : {}) };
+      return { process, container, ...(container === undefined && c?.kind === 'unresolved' ? { unknown: c.why } : {}), ...(i.executor.name ? { executor: i.executor.name } : {}) };
     });
 }

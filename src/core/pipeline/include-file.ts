@@ -130,6 +130,11 @@ export async function writeIncludeFor(ctx: Context, model: PipelineModel, states
     if (model.run.wave) for (const v of verdicts.filter((v) => v.uses)) ctx.report.info(`${v.process} under ${profiles}: ${v.why}`);
     if (plan.waveOff) ctx.report.warn(`Wave is on with ${profiles}, and it cannot pull the patched images from this machine's daemon: the include switches it off (nfhot push them to keep it)`);
     for (const v of verdicts.filter((v) => !v.uses)) ctx.report.warn(`a run with ${profiles} does not use the patch in ${v.process}: ${v.why}`);
+    // Profiles not selected here that send tasks off this machine: a local-only patch would not reach them.
+    const local = plan.overrides.filter((o) => !o.reference.includes('@sha256:'));
+    for (const [p, executors] of Object.entries(model.profileExecutors).filter(([p]) => local.length && !model.profiles.includes(p))) {
+      ctx.report.warn(`-profile ${p} runs tasks on the ${executors.map((e) => `'${e}'`).join(', ')} executor: the patch of ${local.map((o) => o.image).join(', ')} is only in this machine's engine and would not reach them; push it (nfhot push REGISTRY, or patch … --push REGISTRY) before such a run (nfhot config --check --profile ${[...model.profiles, p].join(',')} says which processes)`);
+    }
     if (added) ctx.report.info(`added ${INCLUDE_LINE} at the end of ${join(model.dir, 'nextflow.config')}`);
     else if (external) ctx.report.info(`${path} is outside the pipeline: run it with  nextflow run … -c ${path}`);
     else if (!included) ctx.report.info(`to use ${path}, add once at the end of nextflow.config:  ${INCLUDE_LINE}   (or: nextflow run ... -c ${path})`);

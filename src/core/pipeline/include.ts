@@ -15,6 +15,8 @@ export interface Override {
   reference: string;
   /** The patch set's SIF file (absolute path), when nfhot built one: what Singularity and Apptainer run. */
   sif?: string;
+  /** Else, when the patch set is pushed: `docker://REGISTRY/…@sha256:…`, which Singularity and Apptainer pull and convert. */
+  pull?: string;
   /** The processes' own setting, kept for every other engine. */
   fallback: string;
   selector: string;
@@ -111,7 +113,8 @@ export function planInclude(model: PipelineModel, states: ImageState[], sifs: Re
       plan.aliases.push({ from: g.state.derivative!, to: normalizeDockerName(reference, model.registry, true) });
     }
     const sif = sifs.get(g.state.derivative!);
-    plan.overrides.push({ image: g.image, reference, ...(sif ? { sif } : {}), fallback: g.fallback, selector, instances: g.instances, patches: g.state.patches });
+    const pushed = g.state.pushed?.[0];
+    plan.overrides.push({ image: g.image, reference, ...(sif ? { sif } : pushed ? { pull: `docker://${pushed}` } : {}), fallback: g.fallback, selector, instances: g.instances, patches: g.state.patches });
   }
   plan.overrides.sort((a, b) => a.selector.localeCompare(b.selector));
   const wave = model.run.wave;
@@ -151,13 +154,14 @@ export function renderInclude(plan: IncludePlan, template = includeTemplate()): 
   if (plan.overrides.length === 0 || nothing < 0) return withProfiles(template.trimEnd().split('\n'), plan);
   const lines = [template.slice(0, nothing).trimEnd() + '\n', 'process {'];
   for (const o of plan.overrides) {
-    lines.push(`    // ${o.image} → ${o.reference}${o.sif ? ` (Singularity/Apptainer: ${comment(o.sif)})` : ''}`);
+    const sif = o.sif ?? o.pull;
+    lines.push(`    // ${o.image} → ${o.reference}${sif ? ` (Singularity/Apptainer: ${comment(sif)})` : ''}`);
     for (const p of o.patches) {
       lines.push(`    //   ${comment(`${p.package} ${p.version} from ${p.source}${p.ref ? ` (${p.ref})` : ''}, ${installedFrom(p)}, patched ${p.at}`)}`);
     }
     lines.push(`    //   for ${comment(o.instances.map((i) => i.fqn ?? i.alias).join(', '))}`);
     lines.push(`    withName: '${o.selector}' {`);
-    lines.push(`        container = { ${DOCKER_BRANCH}'${o.reference}' : ${o.sif ? `workflow.containerEngine in ['singularity', 'apptainer'] ? ${groovyString(o.sif)} : ` : ''}${asExpression(o.fallback)} }`);
+    lines.push(`        container = { ${DOCKER_BRANCH}'${o.reference}' : ${sif ? `workflow.containerEngine in ['singularity', 'apptainer'] ? ${groovyString(sif)} : ` : ''}${asExpression(o.fallback)} }`);
     if (o.clearConda) {
       lines.push("        // Wave's strategy puts conda first: without a conda environment it takes the pushed image above.");
       lines.push('        conda = null');

@@ -26,6 +26,8 @@ export interface KeptInclude {
   /** The parser, and the run's params, it is computed with (older entries have neither). */
   syntax?: Syntax;
   params?: Params;
+  /** The run's -c files it is read with. */
+  configs?: string[];
   /** The engine whose state it shows (its address): only commands talking to it rewrite it. */
   engine: string;
 }
@@ -84,7 +86,7 @@ export async function syncIncludes(ctx: Context, current?: { model: PipelineMode
     const states = await currentStates(ctx);
     const include = current && (await writeIncludeFor(ctx, current.model, states, current));
     const mine = current && { dir: current.model.dir, ...(current.model.include !== includePath(current.model.dir) ? { include: current.model.include } : {}) };
-    if (mine) await keep({ ...mine, profiles: current.model.profiles, syntax: current.model.syntax, ...(Object.keys(current.model.params).length ? { params: current.model.params } : {}), engine: ctx.engine.address });
+    if (mine) await keep({ ...mine, profiles: current.model.profiles, syntax: current.model.syntax, ...(Object.keys(current.model.params).length ? { params: current.model.params } : {}), ...(current.model.configs.length ? { configs: current.model.configs } : {}), engine: ctx.engine.address });
     const others: KeptIncludeResult[] = [];
     for (const k of await keptIncludes()) {
       if (k.engine !== ctx.engine.address || pathOf(k) === current?.model.include) continue;
@@ -112,7 +114,7 @@ async function rewriteKept(ctx: Context, k: KeptInclude, states: ImageState[]): 
     return { path, action: 'dropped' };
   }
   try {
-    const result = await writeIncludeFor(ctx, await scanPipeline(k.dir, k.profiles, k.include, { ...(k.syntax ? { syntax: k.syntax } : {}), ...(k.params ? { params: k.params } : {}) }), states, { quiet: true });
+    const result = await writeIncludeFor(ctx, await scanPipeline(k.dir, k.profiles, k.include, { ...(k.syntax ? { syntax: k.syntax } : {}), ...(k.params ? { params: k.params } : {}), ...(k.configs ? { configs: k.configs.filter((c) => existsSync(c)) } : {}) }), states, { quiet: true });
     if (result.changed) ctx.report.info(`rewrote ${path}, which nfhot keeps: ${result.overrides.length ? `${result.overrides.length} override(s)` : 'it overrides nothing now'}`);
     return { path, action: 'rewritten', overrides: result.overrides.length };
   } catch (err) {

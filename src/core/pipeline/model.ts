@@ -6,8 +6,9 @@ import fg from 'fast-glob';
 import { UsageError } from '../errors.js';
 import { parseConfig, PROJECT_DIR, type ConfigEntry, type ConfigItem } from './config.js';
 import type { SifSettings } from '../singularity.js';
-import { classifyContainer, normalizeDockerName, type ContainerValue } from './container.js';
+import { classifyContainer, dependsOn, normalizeDockerName, type ContainerValue } from './container.js';
 import { evaluate, truthy, Unknown, type Facts, type Result, type Value } from './evaluate.js';
+import type { ExecutorSetting } from './executor.js';
 import { paramValue, type Params } from './params.js';
 import type { Syntax } from './syntax.js';
 import { parseScript, type Call, type ProcessDecl, type ScriptDecls, type Written } from './nf.js';
@@ -35,6 +36,8 @@ export interface ProcessInstance {
   uncalled?: true;
   /** It has a conda environment (its `conda` directive, or the config's `process` scope): under Wave with conda first, its image is built from it. */
   conda?: boolean;
+  /** Where its tasks run: the executor Nextflow picks for it (`local` when nothing sets one). */
+  executor: ExecutorSetting;
 }
 
 /** The container engines Nextflow knows; it refuses to run with more than one enabled. */
@@ -60,6 +63,8 @@ const WAVE_DEFAULT_STRATEGY = ['container', 'dockerfile', 'conda'];
 export interface Reading {
   syntax?: Syntax;
   params?: Params;
+  /** The run's -c files (absolute), read after nextflow.config. */
+  configs?: string[];
 }
 
 export interface PipelineModel {
@@ -67,6 +72,8 @@ export interface PipelineModel {
   /** The parser the pipeline was read as (v2: the strict one), and the run's params it was read with. */
   syntax: Syntax;
   params: Params;
+  /** The run's -c files it was read with. */
+  configs: string[];
   /** Where nfhot writes the pipeline's include: nfhot.config in its directory, or a file given (a pipeline whose files are not yours: nextflow run … -c FILE). */
   include: string;
   /** Profiles the model was computed with, and those the config defines. */
@@ -82,6 +89,8 @@ export interface PipelineModel {
   waveProfiles: string[];
   /** The container engine each profile enables, for those that enable one. */
   profileEngines: Record<string, ContainerEngine>;
+  /** The executors other than local each profile sets (process.executor, executor.name, in a selector too), for those that set one. */
+  profileExecutors: Record<string, string[]>;
   instances: ProcessInstance[];
   /** What nfhot could not follow (an include it cannot resolve, a config include that is an expression). */
   notes: string[];
@@ -122,8 +131,8 @@ function selectorMatches(pattern: string, names: string[]): boolean {
   return names.some((n) => regex.test(n)) !== negated;
 }
 
-/** Reads the config from nextflow.config, following includes in place (in profiles, under the profile). */
-async function loadConfig(dir: string, notes: string[]): Promise<ConfigItem[]> {
+/** Reads the config from nextflow.config, then the run's -c files, following includes in place (in profiles, under the profile). */
+async function loadConfig(dir: string, notes: string[], configs: string[] = []): Promise<ConfigItem[]> {
   const items: ConfigItem[] = [];
   const seen = new Set<string>();
   const read = async (file: string, scope: string[]) => {
@@ -150,6 +159,7 @@ async function loadConfig(dir: string, notes: string[]): Promise<ConfigItem[]> {
   const home = join(process.env.NXF_HOME || join(homedir(), '.nextflow'), 'config');
   if (existsSync(home)) await read(home, []);
   await read(join(dir, 'nextflow.config'), []);
+  for (const c of configs) await read(c, []);
   return items;
 }
 
@@ -222,6 +232,13 @@ function runParam(value: unknown, configured: Result): Result {
   return plain(value) ? value : new Unknown([`a map of params`]);
 }
 
+/** An executor setting's value: a name, nothing (null or empty: the next setting decides), or what it depends on. */
+function executorValue(value: Result): Omit<ExecutorSetting, 'from'> {
+  if (value instanceof Unknown) return { unknown: dependsOn(value) };
+  if (typeof value === 'string' && value.trim()) return { name: value.trim() };
+  return truthy(value) ? { unknown: `it evaluates to ${JSON.stringify(value)}, not an executor's name` } : {};
+}
+
 /** Where the include of the pipeline in `dir` is: the file given, else nfhot.config there. */
 export const includePath = (dir: string, include?: string) => (include ? resolve(include) : join(resolve(dir), INCLUDE_FILE));
 
@@ -233,7 +250,9 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
   const files = await fg(['**/*.nf'], { cwd: root, ignore: IGNORE, absolute: true, followSymbolicLinks: false });
   const scripts = new Map<string, ScriptDecls>();
   await Promise.all(files.map(async (f) => scripts.set(f, parseScript(await readFile(f, 'utf8')))));
-  const items = await loadConfig(root, notes);
+  // nfhot's own include given as -c (nextflow run … -c nfhot.config) is not the pipeline's.
+  const configs = (reading.configs ?? []).filter((c) => c !== includePath(root, include));
+  const items = await loadConfig(root, notes, configs);
 
   const pathOf = (i: ConfigItem) => (i.kind === 'entry' ? i.entry.path : i.kind === 'block' ? i.path : []);
   const availableProfiles = [...new Set(items.flatMap((i) => (pathOf(i)[0] === 'profiles' && pathOf(i)[1] ? [pathOf(i)[1]!] : [])))];
@@ -265,6 +284,17 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
     if (engine) profileEngines[p] = engine;
   }
 
+  // The executors each profile sets itself (a name only: what a patch must be pushed for).
+  const profileExecutors: Record<string, string[]> = {};
+  for (const item of items) {
+    if (item.kind !== 'entry' || item.entry.path[0] !== 'profiles' || !item.entry.path[1]) continue;
+    const [, profile, ...rest] = item.entry.path as [string, string, ...string[]];
+    const key = rest.join('.');
+    if (key !== 'executor' && key !== 'executor.name' && !(rest[0] === 'process' && rest.at(-1) === 'executor')) continue;
+    const name = evaluate(item.entry.value.text, { engine: null, profile, param: () => new Unknown([]) });
+    if (typeof name === 'string' && name.trim() && name.trim() !== 'local') profileExecutors[profile] = [...new Set([...(profileExecutors[profile] ?? []), name.trim()])];
+  }
+
   // What is known before the run: the engine, the profiles, the params the config sets (each evaluated once, lazily).
   const paramValues = new Map<string, Result>();
   const facts = (engine: string | null): Facts => ({
@@ -290,6 +320,15 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
   if (registryValue && registry?.kind !== 'image') notes.push(`${imageEngine}.registry is ${registryValue.text}: nfhot cannot evaluate it and assumes none`);
   const registryOverride = last(`${imageEngine}.registryOverride`)?.text.trim() === 'true';
   const otherEngine = run.engine && run.engine !== 'docker' && run.engine !== 'podman' ? run.engine : undefined;
+
+  // The executor of a process that sets none: the config's `executor` when a string (up to 25.04), else executor.name, else NXF_EXECUTOR, else local.
+  const named = config.filter((e) => e.path.join('.') === 'executor' || e.path.join('.') === 'executor.name').pop();
+  const setByName: ExecutorSetting | undefined = named && { ...executorValue(evaluate(named.value.text, facts(run.engine ?? null))), from: `${named.file}:${named.value.line}` };
+  const defaultExecutor: ExecutorSetting = setByName && (setByName.name !== undefined || setByName.unknown)
+    ? setByName
+    : process.env.NXF_EXECUTOR
+      ? { name: process.env.NXF_EXECUTOR, from: 'NXF_EXECUTOR' }
+      : { name: 'local', from: 'the default' };
 
   // The process scope as Nextflow merges it: per selector (in the place of its first appearance), the last value of each setting.
   const selectors = new Map<string, Map<string, ConfigEntry>>();
@@ -359,7 +398,10 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
     const runs = otherEngine && chosen ? (classifyContainer(chosen.text, chosen.from, withExt(facts(otherEngine))) ?? null) : undefined;
     const condaSetting = settingOf('conda', decl.conda);
     const conda = condaSetting !== undefined && !/^\s*(null|false|''|"")\s*$/.test(condaSetting.text);
-    return { name: decl.name, alias, ...(fqn ? { fqn } : {}), file, labels: decl.labels, ...(container ? { container } : {}), ...(runs !== undefined ? { runs } : {}), ...(conda ? { conda } : {}) };
+    const executorSetting = settingOf('executor', decl.executor);
+    const own = executorSetting && { ...executorValue(evaluate(executorSetting.text, withExt(facts(run.engine ?? null)))), from: executorSetting.from };
+    const executor = own && (own.name !== undefined || own.unknown) ? own : defaultExecutor;
+    return { name: decl.name, alias, ...(fqn ? { fqn } : {}), file, labels: decl.labels, ...(container ? { container } : {}), ...(runs !== undefined ? { runs } : {}), ...(conda ? { conda } : {}), executor };
   };
 
   // Walk the calls from the entry workflow: a process's qualified name is the chain of workflows
@@ -399,5 +441,5 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
   for (const { c, names } of aliases.values()) {
     for (const alias of names.size ? names : [c.name]) instances.push({ ...instance(declOf(c), relative(root, c.file), alias), ...(entry ? { uncalled: true as const } : {}) });
   }
-  return { dir: root, syntax, params, include: includePath(root, include), profiles: selected, availableProfiles, ...(registry?.kind === 'image' ? { registry: registry.image } : {}), registryOverride, sif, run, waveProfiles, profileEngines, instances, notes };
+  return { dir: root, syntax, params, configs, include: includePath(root, include), profiles: selected, availableProfiles, ...(registry?.kind === 'image' ? { registry: registry.image } : {}), registryOverride, sif, run, waveProfiles, profileEngines, profileExecutors, instances, notes };
 }

@@ -20,6 +20,8 @@ export interface ProcessDecl {
   container?: Written;
   /** The `conda` directive as written (nf-core: `"${moduleDir}/environment.yml"`): what Wave builds from when its strategy puts conda first. */
   conda?: Written;
+  /** The `executor` directive as written: where its tasks run. */
+  executor?: Written;
   line: number;
 }
 
@@ -102,7 +104,7 @@ function branchConditions(source: string, chain: { cond?: Token[] }[]): string[]
 }
 
 /**
- * A process's directives: `container`, `conda` and `label` statements, also inside an `if`/`else`
+ * A process's directives: `container`, `conda`, `executor` and `label` statements, also inside an `if`/`else`
  * (older nf-core modules choose their container so: the choice becomes a ternary to evaluate).
  */
 function parseDirectives(source: string, tokens: Token[], from: number, to: number, decl: ProcessDecl): void {
@@ -135,7 +137,7 @@ function parseDirectives(source: string, tokens: Token[], from: number, to: numb
     const [stmt] = statements(tokens, i, to);
     if (!stmt) continue;
     const rest = stmt.slice(1);
-    if ((head.value === 'container' || head.value === 'conda') && rest.length) {
+    if ((head.value === 'container' || head.value === 'conda' || head.value === 'executor') && rest.length) {
       const inner = rest[0]!.value === '(' && rest[rest.length - 1]!.value === ')' ? rest.slice(1, -1) : rest;
       decl[head.value] = { text: textOf(source, inner), line: head.line };
     } else if (head.value === 'label') {

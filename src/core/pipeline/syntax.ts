@@ -1,9 +1,9 @@
 // Which Nextflow a run will use, and which of its config and script parsers: the first one (v1)
 // or the strict one (v2), chosen as Nextflow chooses it (NXF_SYNTAX_PARSER, else its version's
 // default: v2 from 26.04; 24.10 has no v2). nfhot reads the pipeline as that parser does.
-import { statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
-import { delimiter, join } from 'node:path';
+import { delimiter, join, resolve } from 'node:path';
 import semver from 'semver';
 import type { Context } from '../context.js';
 import { cacheDir } from '../dirs.js';
@@ -107,11 +107,13 @@ export async function nextflowTarget(ctx: Context, override?: string): Promise<N
   return syntaxFor(await nextflowVersion(ctx), process.env, override);
 }
 
-/** How the run a command reads the pipeline for is started: nfhot's --syntax, --params-file, --param. */
+/** How the run a command reads the pipeline for is started: nfhot's --syntax, --params-file, --param, -c. */
 export interface RunOptions {
   syntax?: string;
   paramsFile?: string;
   params?: string[];
+  /** The run's -c files (a site's config: its executor, registry, profiles), read after nextflow.config as Nextflow reads them. */
+  configs?: string[];
 }
 
 /**
@@ -119,10 +121,12 @@ export interface RunOptions {
  * the run's params, typed as that parser types command-line values (the strict one keeps strings
  * from 25.10 on).
  */
-export async function readingFor(ctx: Context, run: RunOptions = {}): Promise<{ target: NextflowTarget; syntax: Syntax; params: Params }> {
+export async function readingFor(ctx: Context, run: RunOptions = {}): Promise<{ target: NextflowTarget; syntax: Syntax; params: Params; configs: string[] }> {
   const target = await nextflowTarget(ctx, run.syntax);
   const typed = !(target.syntax === 'v2' && atLeast(target.version, '25.10.0'));
-  return { target, syntax: target.syntax, params: await runParams(run, typed) };
+  const configs = (run.configs ?? []).map((c) => resolve(c));
+  for (const c of configs) if (!existsSync(c)) throw new UsageError(`-c ${c}: no such config file`);
+  return { target, syntax: target.syntax, params: await runParams(run, typed), configs };
 }
 
 /** In a sentence: "Nextflow 26.04.0's strict parser (v2: its default)". */

@@ -58,7 +58,7 @@ describe('preflight', () => {
     const { plan, text, verdicts } = await run(['docker', 'wave'], { pushed: true });
     expect(plan.waveOff).toBeUndefined();
     expect(text).not.toContain('wave.enabled');
-    expect(text).toContain(`container = { workflow.containerEngine in ['docker', 'podman'] ? '${PUSHED}' : 'nfhot-example/seqstats:dev' }\n        // Wave's strategy puts conda first: without a conda environment it takes the pushed image above.\n        conda = null\n    }`);
+    expect(text).toContain(`container = { workflow.containerEngine in ['docker', 'podman'] ? '${PUSHED}' : workflow.containerEngine in ['singularity', 'apptainer'] ? 'docker://${PUSHED}' : 'nfhot-example/seqstats:dev' }\n        // Wave's strategy puts conda first: without a conda environment it takes the pushed image above.\n        conda = null\n    }`);
     expect(verdicts.every((v) => v.uses && v.wave && v.runs === PUSHED)).toBe(true);
     expect(verdicts[0]!.why).toContain('the include clears its conda');
   });

@@ -101,6 +101,12 @@ public class HotContainerResolver extends DefaultContainerResolver {
         if (found.isEmpty()) return null;
         Daemon.Patch patch = found.get();
         said(patch);
+        String executor = executorOf(task);
+        if (!patch.pushed() && !"local".equals(executor)) {
+            // The include does the same: the task fails to pull, naming the reference, rather than run the original unseen.
+            warnOnce("executor:" + patch.image, patch.image + " is patched only in this machine's " + engine + ", and its tasks run on the '" + executor + "' executor, whose nodes pull "
+                    + patch.reference + " from a registry: they cannot; push the patch to a registry they reach (nfhot push REGISTRY, or nfhot patch … --push REGISTRY)");
+        }
         Map<?, ?> wave = waveConfig();
         if (wave != null) {
             // The Wave service pulls the image itself: a registry's copy it can, this machine's daemon it cannot;
@@ -121,7 +127,8 @@ public class HotContainerResolver extends DefaultContainerResolver {
 
     /**
      * Singularity and Apptainer run a Docker name from a SIF file in their cache: the patch set's
-     * SIF when nfhot built one there (patch --singularity), else the original and a warning.
+     * SIF when nfhot built one there (patch --singularity), else the pushed patch by digest
+     * (docker://REGISTRY/…@sha256:…, pulled and converted by Nextflow), else the original and a warning.
      */
     private ContainerInfo routeSif(TaskRun task, ContainerScope config, String engine, String imageName) throws Daemon.Unreadable, ReflectiveOperationException {
         String docker = dockerName(config, imageName);
@@ -137,9 +144,23 @@ public class HotContainerResolver extends DefaultContainerResolver {
                 return next().resolveImage(task, sif.toAbsolutePath().toString());
             }
         }
+        if (patch.pushed()) {
+            // The registry's copy, by digest: Nextflow pulls and converts it into its cache, here or on the executor's nodes.
+            said(patch);
+            return next().resolveImage(task, "docker://" + patch.reference);
+        }
         warnOnce("sif:" + patch.derivative, patch.image + " is patched (" + patch.packages + "), but nfhot built no " + engine + " image of the patch in " + sifDirs(engine, config).get(0)
-                + ": its tasks run the original (nfhot patch --singularity builds it)");
+                + " and did not push it: its tasks run the original (nfhot push REGISTRY for " + engine + " to pull it by digest, or nfhot patch --singularity to build it here)");
         return null;
+    }
+
+    /** The executor the task runs on (Nextflow's name for it: local, slurm, awsbatch, …). */
+    private static String executorOf(TaskRun task) {
+        try {
+            return task.getProcessor().getExecutor().getName();
+        } catch (RuntimeException e) {
+            return "local";
+        }
     }
 
     /** The Docker name a Singularity/Apptainer container stands for; null for a file or another scheme. */
