@@ -34,7 +34,7 @@ export default defineConfig({
         test: {
           name: 'unit',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/**/*.docker.test.ts', 'test/**/*.podman.test.ts'],
+          exclude: ['test/**/*.docker.test.ts', 'test/**/*.podman.test.ts', 'test/**/*.cluster.test.ts'],
           setupFiles: ['test/setup/env.ts'],
           sequence: { groupOrder: 0 },
         },
@@ -69,6 +69,20 @@ export default defineConfig({
       },
       nextflow('25.04.4', 'v1', 3),
       nextflow('25.04.4', 'v2', 4),
+      {
+        // A real SLURM cluster of one node (test/helpers/cluster.ts), under Nextflow 24.10.6;
+        // it says in its output why it does not run on a machine that cannot start it.
+        test: {
+          name: 'slurm',
+          include: ['test/**/*.cluster.test.ts'],
+          globalSetup: ['test/setup/fixtures.ts'],
+          setupFiles: ['test/setup/env.ts'],
+          testTimeout: 400_000,
+          hookTimeout: 600_000,
+          maxWorkers: 1,
+          sequence: { groupOrder: 5 },
+        },
+      },
     ],
   },
 });

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Makes this machine ready for nfhot's example and tests: a running Docker daemon, debootstrap,
-# git, docker-registry, htpasswd, podman, pip's wheel, Maven and Java 17 (Debian packages, installed
+# git, docker-registry, htpasswd, podman, SLURM and munge, pip's wheel, Maven and Java 17 (Debian packages, installed
 # when missing and run as root), then the project's npm packages and build, and the tests' Nextflow. Safe to run again: every step checks first.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +16,11 @@ command -v docker-registry >/dev/null 2>&1 || need_apt+=(docker-registry)
 command -v htpasswd >/dev/null 2>&1 || need_apt+=(apache2-utils)
 # For the Podman tests: Podman itself (its API service speaks the Docker API).
 command -v podman >/dev/null 2>&1 || need_apt+=(podman)
+# For the cluster tests: a real SLURM (controller, node daemon, client commands) and munge, its authentication.
+command -v slurmctld >/dev/null 2>&1 || need_apt+=(slurmctld)
+command -v slurmd >/dev/null 2>&1 || need_apt+=(slurmd)
+command -v sbatch >/dev/null 2>&1 || need_apt+=(slurm-client)
+command -v munged >/dev/null 2>&1 || need_apt+=(munge)
 # The pip wheel nfhot runs as pip in an image whose environment has none (BioContainers' test).
 compgen -G '/usr/share/python-wheels/pip-*.whl' >/dev/null || need_apt+=(python3-pip-whl)
 # The real Nextflow for the tests, from Maven Central: Maven to get it, Java 17 to run it; and

@@ -39,9 +39,11 @@ class PartlyFailed extends UserError {}
  * Prints a command's result: JSON, or what `human` makes of it. When some of its images failed
  * (the others were done, and the includes rewritten), says which and exits 1.
  */
-function finish<R extends { images: unknown[]; failed?: ImageFailure[] }>(json: boolean, result: R, human: (result: R) => string): void {
+function finish<R extends { images: { image: string }[]; failed?: ImageFailure[] }>(json: boolean, result: R, human: (result: R) => string): void {
   const failed = result.failed ?? [];
-  const summary = failed.length ? `${failed.length} of ${failed.length + result.images.length} images failed: ${failed.map((f) => `${f.image}: ${f.error}`).join('; ')}` : undefined;
+  // An image patched but not pushed is one image, done and failed.
+  const all = new Set([...failed.map((f) => f.image), ...result.images.map((i) => i.image)]).size;
+  const summary = failed.length ? `${failed.length} of ${all} image${all === 1 ? '' : 's'} failed: ${failed.map((f) => `${f.image}: ${f.error}`).join('; ')}` : undefined;
   if (json) out(JSON.stringify(summary ? { ...result, error: summary } : result, null, 2));
   else {
     const text = human(result);
@@ -134,6 +136,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
           .options({
             ...installOptions,
             'rollback-on-exit': { type: 'boolean', default: false, describe: 'on Ctrl-C, roll the images back (default: the last good patch stays)' },
+            push: { type: 'string', describe: 'push each patch to REGISTRY[/PREFIX] before the command runs (the include pins it by digest): for executors off this machine' },
             ...pipelineOptions,
           })
           .example('$0 watch ./pkg -- nextflow run . -profile docker -resume', 'in a pipeline directory: patch on every save, then rerun the pipeline')
@@ -149,6 +152,7 @@ function commands(cli: Argv, context: () => Promise<Context>): Argv {
             noDeps: args['no-deps'],
             keepTag: args['keep-tag'],
             rollbackOnExit: args['rollback-on-exit'],
+            ...(args.push !== undefined ? { push: args.push } : {}),
             pipeline: args.pipeline,
             profiles: profilesOf(args.profile),
             run: runOf(args),

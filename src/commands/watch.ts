@@ -21,6 +21,8 @@ export interface WatchOptions {
   python?: string;
   noDeps?: boolean;
   keepTag?: boolean;
+  /** REGISTRY[/PREFIX]: push each patch there, for executors off this machine (the include pins it by digest). */
+  push?: string;
   /** Run after each successful patch (an argument vector: no shell). */
   command?: string[];
   /** On Ctrl-C, roll the patched images back instead of leaving the last good patch. */
@@ -83,6 +85,7 @@ export async function watch(given: WatchOptions, ctx: Context, patched: (result:
         ...(options.python !== undefined ? { python: options.python } : {}),
         noDeps: options.noDeps ?? false,
         keepTag: options.keepTag ?? false,
+        ...(options.push !== undefined ? { push: options.push } : {}),
         checkSyntax: true,
       },
       ctx,
@@ -110,7 +113,11 @@ export async function watch(given: WatchOptions, ctx: Context, patched: (result:
     patched(result);
     for (const f of result.failed ?? []) ctx.report.warn(`watch: ${f.image}: ${f.error}`);
     ctx.report.info(`watch: patched in ${seconds.toFixed(1)} s${changed.length ? ` (${list(changed)} changed)` : ''}: ${result.images.map((i) => `${i.image} ${i.action}`).join(', ')}`);
-    if (options.command?.length && !ctx.signal.aborted) {
+    // Asked to push: a patch the registry does not have would strand the run's nodes; the command waits for the next good one.
+    const unpushed = options.push === undefined ? [] : result.images.filter((i) => !result.pushed?.some((p) => p.image === i.image));
+    if (unpushed.length) {
+      ctx.report.warn(`watch: ${unpushed.map((i) => i.image).join(', ')} not pushed to ${options.push}: the include names no digest the registry lacks (it gives ${unpushed.length === 1 ? 'it' : 'them'} this machine's patch), and the command is not run; the next save pushes again`);
+    } else if (options.command?.length && !ctx.signal.aborted) {
       ctx.report.info(`watch: running ${options.command.join(' ')}`);
       const code = await ctx.programs.attach(options.command[0]!, options.command.slice(1));
       ctx.report.info(`watch: ${options.command[0]} exited with ${code ?? 'no exit code (it could not start)'}`);

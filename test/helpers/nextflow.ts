@@ -50,6 +50,8 @@ export interface TraceRow {
   container: string;
   hash: string;
   exit: string;
+  /** Its work directory. */
+  workdir: string;
 }
 
 /**
@@ -62,7 +64,7 @@ export interface TraceRow {
  */
 function runConfig(args: string[]): string {
   const file = join(HOME, `run${profilesIn(args).map((p) => `-${p}`).join('')}.config`);
-  if (!existsSync(file)) writeFileSync(file, `trace {\n    fields = 'name,status,container,hash,exit'\n    overwrite = true\n}\nprocess.errorStrategy = 'ignore'\n${declared(args)}`);
+  if (!existsSync(file)) writeFileSync(file, `trace {\n    fields = 'name,status,container,hash,exit,workdir'\n    overwrite = true\n}\nprocess.errorStrategy = 'ignore'\n${declared(args)}`);
   return file;
 }
 
@@ -102,7 +104,7 @@ export function readTrace(file: string): TraceRow[] {
   const fields = header!.split('\t');
   return lines.map((line) => {
     const row = Object.fromEntries(line.split('\t').map((v, i) => [fields[i], v])) as Record<string, string>;
-    return { name: row.name!, process: row.name!.replace(/ \(.*\)$/, ''), status: row.status!, container: row.container!, hash: row.hash!, exit: row.exit! };
+    return { name: row.name!, process: row.name!.replace(/ \(.*\)$/, ''), status: row.status!, container: row.container!, hash: row.hash!, exit: row.exit!, workdir: row.workdir! };
   });
 }
 

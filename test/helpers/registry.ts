@@ -8,10 +8,12 @@ import { execa } from 'execa';
 export interface TestRegistry {
   /** host:port on 127.0.0.1. */
   host: string;
+  /** Where it stores blobs and manifests (what a push uploaded is measured there). */
+  dataDir: string;
   stop(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
+export async function freePort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as { port: number };
@@ -46,6 +48,7 @@ export async function startRegistry({ auth, seconds = 900 }: { auth?: { user: st
   }
   return {
     host,
+    dataDir: join(dir, 'data'),
     async stop() {
       server.kill('SIGTERM');
       await server;

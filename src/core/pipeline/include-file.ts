@@ -133,7 +133,7 @@ export async function writeIncludeFor(ctx: Context, model: PipelineModel, states
     // Profiles not selected here that send tasks off this machine: a local-only patch would not reach them.
     const local = plan.overrides.filter((o) => !o.reference.includes('@sha256:'));
     for (const [p, executors] of Object.entries(model.profileExecutors).filter(([p]) => local.length && !model.profiles.includes(p))) {
-      ctx.report.warn(`-profile ${p} runs tasks on the ${executors.map((e) => `'${e}'`).join(', ')} executor: the patch of ${local.map((o) => o.image).join(', ')} is only in this machine's engine and would not reach them; push it (nfhot push REGISTRY, or patch … --push REGISTRY) before such a run (nfhot config --check --profile ${[...model.profiles, p].join(',')} says which processes)`);
+      ctx.report.warn(`-profile ${p} runs tasks on the ${executors.map((e) => `'${e}'`).join(', ')} executor: the patch of ${[...new Set(local.map((o) => o.image))].join(', ')} is only in this machine's engine and would not reach them; push it (nfhot push REGISTRY, or patch … --push REGISTRY) before such a run (nfhot config --check --profile ${[...model.profiles, p].join(',')} says which processes)`);
     }
     if (added) ctx.report.info(`added ${INCLUDE_LINE} at the end of ${join(model.dir, 'nextflow.config')}`);
     else if (external) ctx.report.info(`${path} is outside the pipeline: run it with  nextflow run … -c ${path}`);
