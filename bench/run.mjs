@@ -2,7 +2,7 @@
 // and a full rebuild, plus start-up, scan, fan-out and growth. Every timed scenario runs several
 // times after a warm-up round, compared scenarios alternating within each round. Prints a table,
 // writes bench/results.json and bench/RESULTS.md. Usage: npm run bench [-- --rounds N] [-- --only PARTS]
-import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -444,6 +444,130 @@ if (part('nextflow')) {
   for (const who of ['nfhot', 'manual']) await run('docker', ['rmi', seqstatsOf(who), `quay.io/nfhot-bench-${who}/coreutils:9.1--nfhot0`], { reject: false });
 }
 
+// ---- the cluster loop, on a real SLURM cluster of one node (test/helpers/cluster.ts: its own
+// munge, slurmctld, slurmd, the node's dockerd and a registry with a login): an edit, then `nfhot
+// patch --push` and `nextflow run -profile docker,slurm -resume` (the three seqstats tasks rerun on
+// the node from the pushed digest); by hand: `docker build` under a new tag, `docker push`, the
+// module's container set to it, and the full run. With the bytes each edit uploads to the
+// registry (its storage's growth).
+const clusterLoop = {
+  'slurm: edit → nfhot patch --push + nextflow run -resume': [],
+  'slurm: edit → docker build + docker push + nextflow run': [],
+  'slurm: of which nfhot patch --push': [],
+  'slurm: of which docker build + docker push': [],
+};
+const pushedBytes = { nfhot: [], manual: [] };
+if (part('cluster')) {
+  log('the example pipeline on a real SLURM cluster');
+  await run('bash', ['scripts/nextflow.sh']);
+  // The harness is the tests' (TypeScript): bundled for this run, where it finds the project's packages.
+  const { build: bundle } = await import('esbuild');
+  const harness = join(ROOT, 'node_modules', '.nfhot-bench', `cluster-${process.pid}.mjs`);
+  await bundle({ entryPoints: [join(ROOT, 'test/helpers/cluster.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: harness, logLevel: 'error' });
+  const { clusterUnavailable, startCluster } = await import(harness);
+  rmSync(harness);
+  const why = await clusterUnavailable();
+  if (why) throw new Error(`the cluster loop cannot run here: ${why}`);
+  const nextflow = join(process.env.NFHOT_TEST_CACHE || join(homedir(), '.cache', 'nfhot-test'), 'nextflow', '24.10.6', 'nextflow');
+  const original = 'quay.io/nfhot-bench-cluster/seqstats:1.0.0--nfhot0';
+  const coreutils = 'quay.io/nfhot-bench-cluster/coreutils:9.1--nfhot0';
+  const ex = join(scratch, 'cluster-example');
+  cpSync(join(ROOT, 'examples'), ex, { recursive: true, filter: (p) => !/\/(work|results|\.nextflow)$/.test(p) });
+  await run('git', ['init', '-q', '-b', 'main'], { cwd: join(ex, 'seqstats') });
+  await run('git', ['apply', join(ROOT, 'examples/seqstats-fix-lowercase.patch')], { cwd: join(ex, 'seqstats') });
+  await docker('build', '-q', '-t', original, ex);
+  await docker('tag', 'nfhot/debian-python:bookworm', coreutils);
+  const cluster = await startCluster({ images: [original, coreutils] });
+  const env = { NXF_HOME: join(scratch, 'nxf-home-cluster'), SLURM_CONF: cluster.slurmConf, DOCKER_CONFIG: cluster.dockerConfig };
+  const registry = `${cluster.registry.host}/lab`;
+  const pipelines = {};
+  for (const who of ['nfhot', 'manual']) {
+    const dir = join(scratch, `cluster-${who}`);
+    cpSync(ex, dir, { recursive: true, filter: (p) => !p.startsWith(join(ex, 'seqstats')) });
+    for (const f of ['seqstats_gc', 'seqstats_version', 'count_lines']) {
+      const path = join(dir, 'modules/local', f, 'main.nf');
+      writeFileSync(path, readFileSync(path, 'utf8').replaceAll('biocontainers/', 'nfhot-bench-cluster/'));
+    }
+    writeFileSync(join(dir, 'nfhot.config'), '');
+    pipelines[who] = dir;
+  }
+  const stored = () => {
+    let total = 0;
+    for (const f of readdirSync(cluster.registry.dataDir, { recursive: true })) {
+      const s = statSync(join(cluster.registry.dataDir, f));
+      if (s.isFile()) total += s.size;
+    }
+    return total;
+  };
+  const nf = async (who, ...args) => {
+    const trace = join(scratch, `trace-cluster-${who}.tsv`);
+    await run(nextflow, ['run', '.', '-profile', 'docker,slurm', '-c', cluster.runConfig, '-with-trace', trace, ...args], { cwd: pipelines[who], env });
+    const statuses = readFileSync(trace, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')[4]);
+    rmSync(trace);
+    return { completed: statuses.filter((x) => x === 'COMPLETED').length, cached: statuses.filter((x) => x === 'CACHED').length };
+  };
+  const expectRan = (what, got, completed, cached) => {
+    if (got.completed !== completed || got.cached !== cached) throw new Error(`${what}: ${got.completed} task(s) ran and ${got.cached} cached, not ${completed} and ${cached}`);
+  };
+  // By hand, each edit is a new tag the nodes have not seen (a tag they have would not be pulled again).
+  const manualModules = ['seqstats_gc', 'seqstats_version'].map((f) => join(pipelines.manual, 'modules/local', f, 'main.nf'));
+  const manualTag = (n) => `${registry}/manual/seqstats:edit-${n}`;
+  const useTag = (tag) => {
+    for (const path of manualModules) writeFileSync(path, readFileSync(path, 'utf8').replace(/container '[^']*'/, `container '${tag}'`));
+  };
+  const module = join(ex, 'seqstats/src/seqstats/__init__.py');
+  const text = readFileSync(module, 'utf8');
+  try {
+    await nfhot(['patch', join(ex, 'seqstats'), '--image', original, '--pipeline', pipelines.nfhot, '--push', registry], { env });
+    await nf('nfhot'); // the run an edit follows
+    for (let round = 0; round <= Math.min(ROUNDS, 3); round++) {
+      log(`cluster, round ${round}/${Math.min(ROUNDS, 3)}${round === 0 ? ' (warm-up)' : ''}`);
+      const times = {};
+      const bytes = {};
+      const scenarios = {
+        nfhot: async () => {
+          writeFileSync(module, `${text}EDITED = ${++edits}\n`);
+          const before = stored();
+          const t = await timed(async () => {
+            times['slurm: of which nfhot patch --push'] = (await timed(() => nfhot(['patch', join(ex, 'seqstats'), '--image', original, '--pipeline', pipelines.nfhot, '--push', registry], { env }))).seconds;
+            return nf('nfhot', '-resume');
+          });
+          expectRan('nfhot patch --push then -resume on SLURM', t.value, 3, 1);
+          times['slurm: edit → nfhot patch --push + nextflow run -resume'] = t.seconds;
+          bytes.nfhot = stored() - before;
+        },
+        manual: async () => {
+          writeFileSync(module, `${text}EDITED = ${++edits}\n`);
+          const before = stored();
+          const tag = manualTag(edits);
+          const t = await timed(async () => {
+            const built = await timed(async () => {
+              await run('docker', ['build', '-q', '-t', tag, ex]);
+              await run('docker', ['push', '-q', tag], { env });
+            });
+            times['slurm: of which docker build + docker push'] = built.seconds;
+            useTag(tag);
+            return nf('manual');
+          });
+          expectRan('docker build, push, then a full run on SLURM', t.value, 4, 0);
+          times['slurm: edit → docker build + docker push + nextflow run'] = t.seconds;
+          bytes.manual = stored() - before;
+          await run('docker', ['rmi', tag], { reject: false });
+        },
+      };
+      for (const name of rotate(Object.keys(scenarios), round)) await scenarios[name]();
+      if (round > 0) {
+        for (const [k, v] of Object.entries(times)) clusterLoop[k].push(v);
+        for (const [k, v] of Object.entries(bytes)) pushedBytes[k].push(v);
+      }
+    }
+  } finally {
+    await nfhot(['rollback', original], { reject: false, env });
+    await cluster.stop();
+    await run('docker', ['rmi', original, coreutils], { reject: false });
+  }
+}
+
 // ---- results.
 const S = Object.fromEntries(
   Object.entries({
@@ -455,6 +579,7 @@ const S = Object.fromEntries(
     [`scan: nfhot config, ${scanned} modules`]: scan,
     ...Object.fromEntries(Object.entries(fanout).map(([n, v]) => [`fan-out: ${n} image${n === '1' ? '' : 's'}`, v])),
     ...nextflowLoop,
+    ...clusterLoop,
   })
     .filter(([, v]) => v.length)
     .map(([k, v]) => [k, summary(v)]),
@@ -463,6 +588,7 @@ if (ONLY) {
   // A part only: its table, no targets (they compare parts), nothing written.
   for (const [k, v] of Object.entries(S)) process.stdout.write(`${k.padEnd(40)} median ${v.median.toFixed(3)}  min ${v.min.toFixed(3)}  max ${v.max.toFixed(3)}\n`);
   if (phases.length > 1) process.stdout.write(`phases (medians): ${JSON.stringify(Object.fromEntries(PHASES.map((k) => [k, +median(phases.slice(1).map((p) => p[k])).toFixed(3)])))}\n`);
+  if (pushedBytes.nfhot.length) process.stdout.write(`bytes pushed per edit (medians): nfhot ${median(pushedBytes.nfhot)}, docker build + push ${median(pushedBytes.manual)}\n`);
   rmSync(scratch, { recursive: true, force: true });
   process.exit(0);
 }
@@ -494,7 +620,7 @@ const targets = [
 const avgPhases = Object.fromEntries(PHASES.map((k) => [k, +median(phases.slice(1).map((p) => p[k])).toFixed(3)]));
 
 const machine = { cpus: cpus().length, node: process.version, docker: (await docker('version', '--format', '{{.Server.Version}}')).stdout, rounds: ROUNDS };
-writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify({ date: new Date().toISOString(), machine, scenarios: S, targets, phases: avgPhases, growth, watchGrowth, large: { modules: LARGE_MODULES, bytes: largeBytes }, installedBytes, originalLayers: base.RootFS.Layers.length, originalSize: base.Size }, null, 2) + '\n');
+writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify({ date: new Date().toISOString(), machine, scenarios: S, targets, phases: avgPhases, growth, watchGrowth, large: { modules: LARGE_MODULES, bytes: largeBytes }, cluster: { pushedBytes }, installedBytes, originalLayers: base.RootFS.Layers.length, originalSize: base.Size }, null, 2) + '\n');
 
 const f = (x) => x.toFixed(3);
 const rows = Object.entries(S).map(([k, v]) => `| ${k} | ${f(v.median)} | ${f(v.min)} | ${f(v.max)} | ${v.runs.length} |`);
@@ -517,6 +643,12 @@ const md = [
   '',
   `The larger package: ${LARGE_MODULES} modules, ${largeBytes} bytes of source; first patch from a branch / its floor ${(m('large: nfhot patch (git branch)') / m('large: floor')).toFixed(2)}, watch edit → tag ${m('large: watch: one-line edit saved → tag runs it').toFixed(3)} s.`,
   '',
+  ...(pushedBytes.nfhot.length
+    ? [
+        `The cluster loop on SLURM (one node, its own Docker daemon, a registry with a login): edit → nfhot patch --push + -resume ${m('slurm: edit → nfhot patch --push + nextflow run -resume').toFixed(3)} s against docker build + docker push + the full run ${m('slurm: edit → docker build + docker push + nextflow run').toFixed(3)} s (${(m('slurm: edit → nfhot patch --push + nextflow run -resume') / m('slurm: edit → docker build + docker push + nextflow run')).toFixed(2)} ×); bytes pushed per edit (medians): nfhot ${median(pushedBytes.nfhot)}, docker build + push ${median(pushedBytes.manual)}.`,
+        '',
+      ]
+    : []),
   `Growth over 50 patches: layers ${first.layers} → ${last.layers} (original: ${base.RootFS.Layers.length}), image size ${first.size} → ${last.size} bytes, patch layer ${Math.min(...growth.map((g) => g.patchLayer))}–${maxLayer} bytes for ${installedBytes} bytes of installed files.`,
   '',
 ].join('\n');

@@ -53,7 +53,7 @@ function optionLines(command: string, help: string): string[][] {
     if (!flag || flag === '--help' || flag === '--version') continue;
     const choice = /\[choices: "([^"]+)"/.exec(entry)?.[1];
     const boolean = /\[boolean\]/.test(entry);
-    const value = choice ?? { '--to': '127.0.0.1:5000', '--push': '127.0.0.1:5000', '--python': '/usr/bin/python3', '--profile': 'docker', '--pipeline': '.', '--sdist': 'sdist', '--repo': 'file:///nonexistent/repo.git', '--nxf-home': '~/.nextflow', '--param': 'aligner=hisat2', '--params-file': 'params.yml' }[flag] ?? 'org/tool:dev';
+    const value = choice ?? { '--to': '127.0.0.1:5000', '--push': '127.0.0.1:5000', '--python': '/usr/bin/python3', '--profile': 'docker', '--pipeline': '.', '--sdist': 'sdist', '--repo': 'file:///nonexistent/repo.git', '--nxf-home': '~/.nextflow', '--param': 'aligner=hisat2', '--params-file': 'params.yml', '--config': 'site.config' }[flag] ?? 'org/tool:dev';
     // --repo goes with NAME@REF, --all instead of image names.
     const base = flag === '--repo' ? [command, 'mypkg@main'] : flag === '--all' ? [command] : [command, ...(positional[command] ?? [])];
     lines.push([...base, flag, ...(boolean ? [] : [value])]);
@@ -79,8 +79,9 @@ function sandbox(lines: string[][]): { cwd: string; home: string; lines: string[
     const text = readFileSync(config, 'utf8');
     const missing = named.filter((p) => !new RegExp(`^\\s+${p}\\s*\\{`, 'm').test(text));
     if (missing.length) writeFileSync(config, `profiles {\n${missing.map((p) => `    ${p} { }\n`).join('')}}\n${text}`);
-    // What --params-file names.
+    // What --params-file and -c name.
     writeFileSync(join(to, 'params.yml'), 'outdir: results\n');
+    writeFileSync(join(to, 'site.config'), "process.executor = 'slurm'\n");
   };
   copy(pipeline);
   const expanded = lines.map((l) => l.map((a) => a.replace(/^~\//, `${home}/`)));

@@ -119,9 +119,10 @@ describe.skipIf(unavailable)('the example pipeline on a real SLURM cluster, task
   let pushed: string;
   it('pushed: the patched tasks rerun on the node from the digest it pulls, the rest cached; nf-hot gives the same', async () => {
     const before = stored(cluster.registry.dataDir);
-    const push = await nfhot(['push', '--to', `${cluster.registry.host}/lab`, '--profile', 'docker,slurm', '--json'], { cwd: dir, env });
+    // The same patch again, with --push: nothing to build, the patch set goes up.
+    const push = await nfhot(['patch', `git+file://${repo}@fix-lowercase`, '--profile', 'docker,slurm', '--push', `${cluster.registry.host}/lab`, '--json'], { cwd: dir, env });
     expect(push.exitCode, push.stderr).toBe(0);
-    pushed = (JSON.parse(push.stdout).images as { reference: string }[])[0]!.reference;
+    pushed = (JSON.parse(push.stdout).pushed as { reference: string }[])[0]!.reference;
     expect(pushed).toMatch(new RegExp(`^${cluster.registry.host}/lab/quay\\.io/${PREFIX}/seqstats@sha256:[0-9a-f]{64}$`));
     const firstPush = stored(cluster.registry.dataDir) - before;
     expect((await nfhot(['config', '--check', '--profile', 'docker,slurm'], { cwd: dir, env })).exitCode).toBe(0);

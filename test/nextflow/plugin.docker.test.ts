@@ -211,6 +211,12 @@ describe('nf-hot, the Nextflow plugin', () => {
       expect(override!.reference).toMatch(new RegExp(`^${registry.host.replace(/[.]/g, '\\.')}/.*@sha256:[0-9a-f]{64}$`));
       const routed = await inspect(dir, ['-profile', 'docker']);
       expect(routed.containers).toEqual(definitions({ [LINES]: COREUTILS, [GC]: override!.reference, [UPPER]: override!.reference, [VERSION]: override!.reference }));
+      // Singularity, with no SIF file built here: the pushed patch by digest, for Nextflow to pull and convert.
+      const pulled = await inspect(dir, ['-profile', 'singularity']);
+      for (const [name, container] of Object.entries(definitions({ [GC]: `docker://${override!.reference}`, [UPPER]: `docker://${override!.reference}`, [VERSION]: `docker://${override!.reference}` }))) {
+        expect(pulled.containers[name], name).toBe(container);
+      }
+      expect(warnings(pulled.log)).toEqual([]);
       const ran = await nextflowRun(dir, ['-profile', 'docker', '-plugins', PLUGIN]);
       expect(statuses(ran.rows), ran.all).toEqual({ [LINES]: ['COMPLETED'], [GC]: ['COMPLETED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
 

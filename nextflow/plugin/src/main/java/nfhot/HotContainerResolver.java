@@ -150,7 +150,7 @@ public class HotContainerResolver extends DefaultContainerResolver {
             return next().resolveImage(task, "docker://" + patch.reference);
         }
         warnOnce("sif:" + patch.derivative, patch.image + " is patched (" + patch.packages + "), but nfhot built no " + engine + " image of the patch in " + sifDirs(engine, config).get(0)
-                + " and did not push it: its tasks run the original (nfhot push REGISTRY for " + engine + " to pull it by digest, or nfhot patch --singularity to build it here)");
+                + ": its tasks run the original (nfhot push REGISTRY for " + engine + " to pull the patch by digest, or nfhot patch --singularity to build it here)");
         return null;
     }
 
