@@ -2,7 +2,9 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Context } from '../core/context.js';
 import { UsageError } from '../core/errors.js';
-import { compareWithNextflow, parseInspect, processRuns, type CheckResult, type ProcessRun } from '../core/pipeline/check.js';
+import { compareWithNextflow, parseInspect, processRuns, readFlat, type CheckResult, type ProcessRun } from '../core/pipeline/check.js';
+import { strandedBy } from '../core/pipeline/executor.js';
+import type { Verdict } from '../core/pipeline/preflight.js';
 import { includeReferences } from '../core/pipeline/include.js';
 import { writeIncludeFor, type IncludeResult } from '../core/pipeline/include-file.js';
 import { keptIncludes, syncIncludes, type KeptInclude, type KeptIncludeResult } from '../core/pipeline/kept.js';
@@ -50,6 +52,17 @@ export async function config(options: ConfigOptions, ctx: Context): Promise<Conf
     : { include: await writeIncludeFor(ctx, model, [], { dryRun: true }), others: [] };
   const result: ConfigResult = { nextflow: reading.target, model, include: include!, runs: processRuns(model, include!.overrides), ...(others.length ? { includes: others } : {}) };
   const check = options.check ? await checkWithNextflow(ctx, model, include!, reading.target, options.run) : undefined;
+  if (check?.executor) {
+    const before = include!.verdicts;
+    include!.verdicts = withResolvedExecutor(model, before, check.executor);
+    const changed = include!.verdicts.filter((v, n) => v !== before[n]);
+    if (changed.length) {
+      const difference = `the executor: Nextflow resolves '${check.executor}' for the processes that set none, nfhot read ${changed.map((v) => model.instances.find((i) => (i.fqn ?? i.alias) === v.process)?.executor.name).find(Boolean) ?? 'local'} (a config include it could not follow)`;
+      check.differences.push(difference);
+      ctx.report.warn(difference);
+      for (const v of changed) ctx.report.warn(`a run with ${model.profiles.length ? `-profile ${model.profiles.join(',')}` : 'no profile'} does not use the patch in ${v.process}: ${v.why}`);
+    }
+  }
   if (check?.waveEnabled) {
     // This Nextflow keeps Wave on despite the include (its parser applies the profile after it).
     include!.verdicts = include!.verdicts.map((v) =>
@@ -111,9 +124,24 @@ async function checkWithNextflow(ctx: Context, model: PipelineModel, include: In
     const why = (/ERROR ~ (.+)/.exec(said)?.[1] ?? inspected.stderr.split('\n').find((l) => l.trim()))?.trim() ?? `exit ${inspected.exitCode}`;
     ctx.report.warn(`nextflow inspect failed (${why}): nfhot's reading is not compared with Nextflow's; run it yourself to see why: NXF_SYNTAX_PARSER=${target.syntax} nextflow ${args.join(' ')}`);
   }
-  // With Wave on in the profiles: whether it stays on as Nextflow resolves the config, the include with it.
-  if (!model.run.wave) return result;
-  const flat = await ctx.programs.run('nextflow', ['config', '-flat', ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []), model.dir], { cwd: model.dir, env });
-  const wave = flat.exitCode === 0 ? /^wave\.enabled\s*=\s*(true|false)\s*$/m.exec(flat.stdout)?.[1] : undefined;
-  return wave === undefined ? result : { ...result, waveEnabled: wave === 'true' };
+  // As Nextflow resolves the config, the include with it: whether Wave stays on (when the profiles turn it on), and where a
+  // process that sets no executor runs (when nfhot could not follow a config include: a site's config may set it there).
+  const unfollowed = model.notes.some((n) => n.includes('not followed: includeConfig'));
+  if (!model.run.wave && !unfollowed) return result;
+  const flat = await ctx.programs.run('nextflow', ['config', '-flat', ...model.configs.flatMap((c) => ['-c', c]), ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []), model.dir], { cwd: model.dir, env });
+  return flat.exitCode === 0 ? { ...result, ...readFlat(flat.stdout) } : result;
+}
+
+/**
+ * The verdicts again with the default executor Nextflow resolved, where it is not the one nfhot
+ * read (a config include nfhot could not follow sets it): a local-only patch of a process that
+ * sets no executor of its own is not used off this machine.
+ */
+function withResolvedExecutor(model: PipelineModel, verdicts: Verdict[], executor: string): Verdict[] {
+  return verdicts.map((v) => {
+    const i = model.instances.find((i) => (i.fqn ?? i.alias) === v.process);
+    const defaulted = i && (i.executor.from === 'the default' || i.executor.from === 'NXF_EXECUTOR') && i.executor.name !== executor;
+    const stranded = defaulted && v.uses && (v.engine === 'docker' || v.engine === 'podman') && !v.runs.includes('@sha256:') && strandedBy(executor, v.runs);
+    return stranded ? { ...v, uses: false, why: `nextflow config resolves its executor to '${executor}' (set where nfhot could not follow): ${stranded}` } : v;
+  });
 }

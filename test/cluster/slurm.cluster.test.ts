@@ -70,8 +70,7 @@ describe.skipIf(unavailable)('the example pipeline on a real SLURM cluster, task
   }, 600_000);
   afterAll(async () => {
     await cluster?.stop();
-    await cleanupRepo(`quay.io/${PREFIX}`);
-    await cleanupRepo(`${cluster?.registry.host}/lab`).catch(() => undefined);
+    await cleanupRepo(`quay.io/${PREFIX}`); // the originals, nfhot's references, the copies pushed
   });
 
   it('the first run: every task a SLURM job, run by the node\'s engine; the bug shows in SEQSTATS_GC', async () => {
@@ -100,6 +99,15 @@ describe.skipIf(unavailable)('the example pipeline on a real SLURM cluster, task
     expect(check.exitCode).toBe(1);
     expect(check.stdout).toMatch(new RegExp(`${GC}\\s+does NOT use the patch \\(it runs on the 'slurm' executor, whose nodes pull`));
     expect(check.stderr).toContain(`3 patched process(es) would not get their patch in a run with -profile docker,slurm: ${[GC, UPPER, VERSION].join(', ')}`);
+
+    // A site's config nfhot cannot follow (an include by expression) sends the tasks to SLURM: config --check asks Nextflow.
+    const hidden = copyPipeline('examples', { 'biocontainers/': `${PREFIX}/` });
+    writeFileSync(join(hidden, 'conf/site.config'), "process.executor = 'slurm'\n");
+    writeFileSync(join(hidden, 'nextflow.config'), readFileSync(join(hidden, 'nextflow.config'), 'utf8').replace("includeConfig 'conf/modules.config'", "includeConfig 'conf/modules.config'\nincludeConfig \"${projectDir}/conf/\" + 'site.config'"));
+    const unseen = await nfhot(['config', '--check', '--profile', 'docker'], { cwd: hidden, env });
+    expect(unseen.exitCode).toBe(1);
+    expect(unseen.stderr).toContain("the executor: Nextflow resolves 'slurm' for the processes that set none, nfhot read local (a config include it could not follow)");
+    expect(unseen.stdout).toMatch(new RegExp(`${GC}\\s+does NOT use the patch \\(nextflow config resolves its executor to 'slurm' \\(set where nfhot could not follow\\): it runs on the 'slurm' executor`));
 
     const stranded = await run('-resume');
     expect(statuses(stranded.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['FAILED'], [UPPER]: ['FAILED'], [VERSION]: ['FAILED'] });
@@ -241,7 +249,7 @@ describe.skipIf(unavailable)('the example pipeline on a real SLURM cluster, task
   });
 
   it('rollback: the first run\'s hashes come back, on the node', async () => {
-    expect((await nfhot(['rollback', '--all', '--profile', 'docker,slurm'], { cwd: dir, env })).exitCode).toBe(0);
+    expect((await nfhot(['rollback', SEQSTATS, '--profile', 'docker,slurm'], { cwd: dir, env })).exitCode).toBe(0);
     const back = await run('-resume');
     expect(statuses(back.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['FAILED'], [UPPER]: ['CACHED'], [VERSION]: ['CACHED'] });
     // The task that failed fails again, in a new directory (Nextflow never reuses a failed task's).

@@ -39,9 +39,9 @@ describe('pipelines read as the real Nextflow reads them', () => {
     const read = await nfhot(['config', '--dry-run', '--pipeline', SHAPES, '--profile', 'docker'], { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
     expect(read.exitCode, read.stderr).toBe(0);
     expect(read.stderr).toContain('the pipeline as nfhot reads it, not what is patched');
-    expect(read.stdout).toMatch(/^UNUSED\s+quay\.io\/biocontainers\/unused:1--0 {2}\(not called\)$/m);
-    expect(read.stdout).toMatch(/^MULTIQC\s+community\.wave\.seqera\.io\/library\/multiqc:1\.25--nanopore {2}\(not called\)$/m);
-    expect(read.stdout).toMatch(new RegExp(`^${ILLUMINA}:DYNAMIC\\s+\\? it depends on task\\.attempt \\(known per task\\)`, 'm'));
+    expect(read.stdout).toMatch(/^UNUSED\s+local\s+quay\.io\/biocontainers\/unused:1--0 {2}\(not called\)$/m);
+    expect(read.stdout).toMatch(/^MULTIQC\s+local\s+community\.wave\.seqera\.io\/library\/multiqc:1\.25--nanopore {2}\(not called\)$/m);
+    expect(read.stdout).toMatch(new RegExp(`^${ILLUMINA}:DYNAMIC\\s+local\\s+\\? it depends on task\\.attempt \\(known per task\\)`, 'm'));
 
     const theirs = await execa(nextflowBin(), ['config', '-profile', 'dockr', '.'], { cwd: SHAPES, env: NEXTFLOW_ENV, reject: false });
     expect(theirs.exitCode).not.toBe(0);

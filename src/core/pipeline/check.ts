@@ -13,6 +13,16 @@ export interface CheckResult {
   differences: string[];
   /** wave.enabled as `nextflow config -flat` resolves it (the include with it), when it says. */
   waveEnabled?: boolean;
+  /** The executor of a process that sets none, as `nextflow config -flat` resolves it (process.executor, else executor.name), when it says. */
+  executor?: string;
+}
+
+/** What `nextflow config -flat` says of Wave and of the default executor. */
+export function readFlat(stdout: string): Pick<CheckResult, 'waveEnabled' | 'executor'> {
+  const value = (key: string) => new RegExp(`^${key.replace(/\./g, '\\.')}\\s*=\\s*(?:'([^']*)'|"([^"]*)"|(\\S+))\\s*$`, 'm').exec(stdout)?.slice(1).find((v) => v !== undefined);
+  const wave = value('wave.enabled');
+  const executor = value('process.executor') ?? value('executor.name') ?? (value('executor') !== undefined && !/^[[{]/.test(value('executor')!) ? value('executor') : undefined);
+  return { ...(wave === 'true' || wave === 'false' ? { waveEnabled: wave === 'true' } : {}), ...(executor ? { executor } : {}) };
 }
 
 /** Reads `nextflow inspect -format json` output: `{"processes": [{"name", "container"}]}`, maybe after log lines. */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { compareWithNextflow, parseInspect } from '../../../src/core/pipeline/check.js';
+import { compareWithNextflow, parseInspect, readFlat } from '../../../src/core/pipeline/check.js';
 import { planInclude } from '../../../src/core/pipeline/include.js';
 import { scanPipeline } from '../../../src/core/pipeline/model.js';
 
@@ -36,5 +36,17 @@ describe('compareWithNextflow', () => {
 
   it('reads the output without log lines too', () => {
     expect(parseInspect('{"processes":[{"name":"A","container":"x:1"}]}')).toEqual([{ name: 'A', container: 'x:1' }]);
+  });
+});
+
+describe('readFlat', () => {
+  // What `nextflow config -flat -profile docker,slurm .` printed (24.10.6) for the example with an executor scope added.
+  const FLAT = "docker.registry = 'quay.io'\ndocker.enabled = true\nprocess.executor = 'slurm'\nexecutor.name = 'sge'\nexecutor.queueSize = 4\nwave.enabled = false\n";
+
+  it('reads Wave and the executor of a process that sets none: process.executor, else executor.name, else a plain executor', () => {
+    expect(readFlat(FLAT)).toEqual({ waveEnabled: false, executor: 'slurm' });
+    expect(readFlat(FLAT.replace("process.executor = 'slurm'\n", ''))).toEqual({ waveEnabled: false, executor: 'sge' });
+    expect(readFlat("executor = 'lsf'\n")).toEqual({ executor: 'lsf' });
+    expect(readFlat('docker.enabled = true\n')).toEqual({});
   });
 });
