@@ -57,7 +57,8 @@ export async function config(options: ConfigOptions, ctx: Context): Promise<Conf
     include!.verdicts = withResolvedExecutor(model, before, check.executor);
     const changed = include!.verdicts.filter((v, n) => v !== before[n]);
     if (changed.length) {
-      const difference = `the executor: Nextflow resolves '${check.executor}' for the processes that set none, nfhot read ${changed.map((v) => model.instances.find((i) => (i.fqn ?? i.alias) === v.process)?.executor.name).find(Boolean) ?? 'local'} (a config include it could not follow)`;
+      const read = model.instances.find((i) => (i.fqn ?? i.alias) === changed[0]!.process)?.executor.name;
+      const difference = `the executor: Nextflow resolves '${check.executor}' for the processes that set none, nfhot read ${read} (a config include it could not follow)`;
       check.differences.push(difference);
       ctx.report.warn(difference);
       for (const v of changed) ctx.report.warn(`a run with ${model.profiles.length ? `-profile ${model.profiles.join(',')}` : 'no profile'} does not use the patch in ${v.process}: ${v.why}`);
