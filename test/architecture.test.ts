@@ -9,6 +9,20 @@ const MAY_IMPORT: Record<string, string[]> = {
   core: ['core'],
   adapters: ['adapters', 'core'],
 };
+// The core by concern, each reaching only the concerns below it: the ports (what it needs of Docker,
+// git and host programs) and base (context, errors, the reporter, files) under everything; images
+// (references, labels, state, locks, SIF files); then sources, interpreters, the loop (watch, a
+// task, diff, export) and the pipeline beside each other; patching on top.
+const CORE_MAY_IMPORT: Record<string, string[]> = {
+  ports: ['ports'],
+  base: ['base', 'ports'],
+  image: ['image', 'base', 'ports'],
+  source: ['source', 'image', 'base', 'ports'],
+  interpreter: ['interpreter', 'image', 'base', 'ports'],
+  loop: ['loop', 'image', 'base', 'ports'],
+  pipeline: ['pipeline', 'image', 'base', 'ports'],
+  patch: ['patch', 'source', 'interpreter', 'pipeline', 'image', 'base', 'ports'],
+};
 // The core reaches Docker, git and host programs only through its ports.
 const ADAPTER_PACKAGES = ['dockerode', 'execa', 'yargs'];
 
@@ -26,6 +40,8 @@ const imports = files(SRC).map((file) => {
   };
 });
 const layer = (path: string) => path.split('/')[0]!;
+/** A core file's concern (core/<concern>/file.ts); undefined for a file loose in core/. */
+const concern = (path: string) => (layer(path) === 'core' && path.split('/').length > 2 ? path.split('/')[1] : undefined);
 
 describe('the architecture', () => {
   it('puts every source file in a layer', () => {
@@ -34,6 +50,13 @@ describe('the architecture', () => {
 
   it('points dependencies one way: cli → commands → core ← adapters', () => {
     const wrong = imports.flatMap((i) => i.local.filter((t) => !MAY_IMPORT[layer(i.file)]!.includes(layer(t))).map((t) => `${i.file} → ${t}`));
+    expect(wrong).toEqual([]);
+  });
+
+  it('groups the core by concern, each reaching only the concerns below it', () => {
+    const core = imports.filter((i) => layer(i.file) === 'core');
+    expect(core.filter((i) => !concern(i.file) || !(concern(i.file)! in CORE_MAY_IMPORT)).map((i) => i.file)).toEqual([]);
+    const wrong = core.flatMap((i) => i.local.filter((t) => layer(t) === 'core' && !CORE_MAY_IMPORT[concern(i.file)!]?.includes(concern(t) ?? '')).map((t) => `${i.file} → ${t}`));
     expect(wrong).toEqual([]);
   });
 

@@ -5,11 +5,11 @@ import { dirname, join, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
 import { execa, ExecaError } from 'execa';
-import { cacheDir } from '../core/dirs.js';
-import { UserError } from '../core/errors.js';
-import { redact, stripCredentials } from '../core/redact.js';
+import { cacheDir } from '../core/base/dirs.js';
+import { UserError } from '../core/base/errors.js';
+import { redact, stripCredentials } from '../core/base/redact.js';
 import type { Described, FileChange, Git, Snapshot, TreeRef } from '../core/ports/git.js';
-import { hashHex } from '../core/reference.js';
+import { hashHex } from '../core/image/reference.js';
 
 /** Paths a plain (non-git) directory never contributes: build output, caches, environments. */
 const PLAIN_DIR_EXCLUDES = ['.git', '__pycache__/', '*.py[cod]', '*.egg-info/', 'build/', 'dist/', '.venv/', 'venv/', '.tox/', '.nox/', '.eggs/', 'node_modules/', '.mypy_cache/', '.pytest_cache/', '.ruff_cache/'];

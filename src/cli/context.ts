@@ -1,6 +1,6 @@
-import type { Context } from '../core/context.js';
+import type { Context } from '../core/base/context.js';
 import type { EngineName } from '../core/ports/engine.js';
-import { stderrReporter } from '../core/report.js';
+import { stderrReporter } from '../core/base/report.js';
 
 /** The composition root: the real adapters behind the core's ports. */
 export async function defaultContext(signal: AbortSignal, engine?: EngineName): Promise<Context> {

@@ -1,10 +1,10 @@
 import yargs, { type Argv } from 'yargs';
-import type { Context } from '../core/context.js';
-import { UsageError, UserError, type ImageFailure } from '../core/errors.js';
-import { packagePath, packageVersion } from '../core/assets.js';
-import { redact } from '../core/redact.js';
+import type { Context } from '../core/base/context.js';
+import { UsageError, UserError, type ImageFailure } from '../core/base/errors.js';
+import { packagePath, packageVersion } from '../core/base/assets.js';
+import { redact } from '../core/base/redact.js';
 import { ENGINES, type EngineName } from '../core/ports/engine.js';
-import { EXPORT_FORMATS, type ExportFormat } from '../core/export.js';
+import { EXPORT_FORMATS, type ExportFormat } from '../core/loop/export.js';
 import { formatDiff, formatIncludes, formatPlugin, formatModel, formatRerun, formatRollback, formatStatus } from './format.js';
 import { choose } from './prompt.js';
 import type { RunOptions } from '../core/pipeline/syntax.js';

@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import type { Context } from '../core/context.js';
-import { UsageError } from '../core/errors.js';
+import type { Context } from '../core/base/context.js';
+import { UsageError } from '../core/base/errors.js';
 import { compareWithNextflow, parseInspect, processRuns, readFlat, type CheckResult, type ProcessRun } from '../core/pipeline/check.js';
 import { strandedBy } from '../core/pipeline/executor.js';
 import type { Verdict } from '../core/pipeline/preflight.js';

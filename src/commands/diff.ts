@@ -1,6 +1,6 @@
-import type { Context } from '../core/context.js';
-import { diffImages, type FileChanges, type PackageChange } from '../core/diff.js';
-import { patchSetOf } from '../core/state.js';
+import type { Context } from '../core/base/context.js';
+import { diffImages, type FileChanges, type PackageChange } from '../core/loop/diff.js';
+import { patchSetOf } from '../core/image/state.js';
 
 export interface DiffResult {
   image: string;

@@ -4,12 +4,12 @@ import { tmpdir } from 'node:os';
 import { join, resolve as resolvePath } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { createGzip } from 'node:zlib';
-import type { Context } from '../core/context.js';
-import { UserError } from '../core/errors.js';
-import { gitRequirement, renderExport, type ExportFormat, type Pin } from '../core/export.js';
-import { installedFrom, type PatchRecord } from '../core/record.js';
-import { parseImageRef } from '../core/reference.js';
-import { patchSetOf } from '../core/state.js';
+import type { Context } from '../core/base/context.js';
+import { UserError } from '../core/base/errors.js';
+import { gitRequirement, renderExport, type ExportFormat, type Pin } from '../core/loop/export.js';
+import { installedFrom, type PatchRecord } from '../core/image/record.js';
+import { parseImageRef } from '../core/image/reference.js';
+import { patchSetOf } from '../core/image/state.js';
 
 export interface ExportOptions {
   image: string;

@@ -1,15 +1,15 @@
-import type { Context } from '../core/context.js';
-import { InterruptedError, UsageError, type ImageFailure } from '../core/errors.js';
-import { reap } from '../core/lock.js';
+import type { Context } from '../core/base/context.js';
+import { InterruptedError, UsageError, type ImageFailure } from '../core/base/errors.js';
+import { reap } from '../core/image/lock.js';
 import { applyPatches, planPatches, plannedResults, resolveEarly, type ImagePatchResult } from '../core/patch/index.js';
 import type { SkippedImage } from '../core/patch/targets.js';
 import { checkIncludeWritable, type IncludeResult } from '../core/pipeline/include-file.js';
 import { syncIncludes, type KeptIncludeResult } from '../core/pipeline/kept.js';
 import { pipelineDir, scanPipeline, type PipelineModel } from '../core/pipeline/model.js';
-import { registryTarget } from '../core/reference.js';
-import { buildSif, findSifProgram, requireSifProgram, sifCacheDir, type SifProgram } from '../core/singularity.js';
-import { parseSource } from '../core/source.js';
-import { isDirectory } from '../core/util.js';
+import { registryTarget } from '../core/image/reference.js';
+import { buildSif, findSifProgram, requireSifProgram, sifCacheDir, type SifProgram } from '../core/image/singularity.js';
+import { parseSource } from '../core/source/source.js';
+import { isDirectory } from '../core/base/util.js';
 import { pushImages, type ImagePushResult } from './push.js';
 import { readingFor, type RunOptions } from '../core/pipeline/syntax.js';
 

@@ -1,7 +1,7 @@
-import { pluginRequires } from '../core/assets.js';
-import type { Context } from '../core/context.js';
+import { pluginRequires } from '../core/base/assets.js';
+import type { Context } from '../core/base/context.js';
 import { atLeast, nextflowTarget, versionNumbers, type NextflowTarget } from '../core/pipeline/syntax.js';
-import { installPlugin, pluginsDir, pluginStatus, uninstallPlugin, type PluginStatus } from '../core/plugin.js';
+import { installPlugin, pluginsDir, pluginStatus, uninstallPlugin, type PluginStatus } from '../core/pipeline/plugin.js';
 
 /** The Nextflow a run will use (the one on PATH), its parser, and whether this nf-hot loads on it. */
 export interface PluginTarget extends NextflowTarget {

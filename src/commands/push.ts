@@ -1,10 +1,10 @@
-import type { Context } from '../core/context.js';
-import { imageFailure, UsageError, UserError, type ImageFailure } from '../core/errors.js';
+import type { Context } from '../core/base/context.js';
+import { imageFailure, UsageError, UserError, type ImageFailure } from '../core/base/errors.js';
 import type { IncludeResult } from '../core/pipeline/include-file.js';
 import { syncIncludes, type KeptIncludeResult } from '../core/pipeline/kept.js';
 import { pipelineDir, scanPipeline } from '../core/pipeline/model.js';
-import { parseImageRef, pushedRef, registryTarget } from '../core/reference.js';
-import { readState } from '../core/state.js';
+import { parseImageRef, pushedRef, registryTarget } from '../core/image/reference.js';
+import { readState } from '../core/image/state.js';
 import { readingFor, type RunOptions } from '../core/pipeline/syntax.js';
 
 export interface PushOptions {

@@ -1,12 +1,12 @@
 import { chmod, copyFile, mkdir, mkdtemp, stat, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve as resolvePath } from 'node:path';
-import type { Context } from '../core/context.js';
-import { cacheDir } from '../core/dirs.js';
-import { throwIfInterrupted, UsageError, UserError } from '../core/errors.js';
-import { imageBehind } from '../core/state.js';
-import { hashHex } from '../core/reference.js';
-import { readWrapper, rewriteWrapper, RUN_FILES, stagedNames } from '../core/task.js';
+import type { Context } from '../core/base/context.js';
+import { cacheDir } from '../core/base/dirs.js';
+import { throwIfInterrupted, UsageError, UserError } from '../core/base/errors.js';
+import { imageBehind } from '../core/image/state.js';
+import { hashHex } from '../core/image/reference.js';
+import { readWrapper, rewriteWrapper, RUN_FILES, stagedNames } from '../core/loop/task.js';
 import { resolve } from './resolve.js';
 
 export interface RerunOptions {

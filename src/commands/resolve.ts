@@ -1,5 +1,5 @@
-import type { Context } from '../core/context.js';
-import { stateOf } from '../core/state.js';
+import type { Context } from '../core/base/context.js';
+import { stateOf } from '../core/image/state.js';
 
 /**
  * The reference a runner should use: the immutable derivative when the image is patched (its

@@ -1,15 +1,15 @@
-import type { Context } from '../core/context.js';
-import { imageFailure, UsageError, UserError, type ImageFailure } from '../core/errors.js';
-import { reap, withLock } from '../core/lock.js';
+import type { Context } from '../core/base/context.js';
+import { imageFailure, UsageError, UserError, type ImageFailure } from '../core/base/errors.js';
+import { reap, withLock } from '../core/image/lock.js';
 import { notInDaemon } from '../core/patch/targets.js';
 import { checkIncludeWritable, type IncludeResult } from '../core/pipeline/include-file.js';
 import { syncIncludes, type KeptIncludeResult } from '../core/pipeline/kept.js';
 import { includePath, pipelineDir, scanPipeline } from '../core/pipeline/model.js';
 import type { ImageSummary } from '../core/ports/engine.js';
-import { fromLabels } from '../core/record.js';
-import { isNfhotRef, keeperRef, parseImageRef, shortId } from '../core/reference.js';
-import { imageBehind, readState, type ImageState } from '../core/state.js';
-import { stopPoint } from '../core/stop-point.js';
+import { fromLabels } from '../core/image/record.js';
+import { isNfhotRef, keeperRef, parseImageRef, shortId } from '../core/image/reference.js';
+import { imageBehind, readState, type ImageState } from '../core/image/state.js';
+import { stopPoint } from '../core/base/stop-point.js';
 import { readingFor, type RunOptions } from '../core/pipeline/syntax.js';
 
 export interface RollbackOptions {

@@ -1,9 +1,9 @@
-import type { Context } from '../core/context.js';
-import { UsageError, UserError } from '../core/errors.js';
-import { holderLabels, throwawayName } from '../core/lock.js';
+import type { Context } from '../core/base/context.js';
+import { UsageError, UserError } from '../core/base/errors.js';
+import { holderLabels, throwawayName } from '../core/image/lock.js';
 import { pipelineDir, scanPipeline } from '../core/pipeline/model.js';
-import { readImageRef } from '../core/reference.js';
-import { readState } from '../core/state.js';
+import { readImageRef } from '../core/image/reference.js';
+import { readState } from '../core/image/state.js';
 import { resolve } from './resolve.js';
 import { readingFor, type RunOptions } from '../core/pipeline/syntax.js';
 

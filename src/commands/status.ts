@@ -1,7 +1,7 @@
-import type { Context } from '../core/context.js';
-import { reap } from '../core/lock.js';
+import type { Context } from '../core/base/context.js';
+import { reap } from '../core/image/lock.js';
 import { repairIncludes, type KeptIncludeResult } from '../core/pipeline/kept.js';
-import { readState, type ImageState } from '../core/state.js';
+import { readState, type ImageState } from '../core/image/state.js';
 
 export interface StatusEntry extends ImageState {
   warning?: string;

@@ -1,9 +1,9 @@
 import { resolve } from 'node:path';
-import type { Context } from '../core/context.js';
-import { InterruptedError, UsageError, UserError } from '../core/errors.js';
-import { isDirectory } from '../core/util.js';
+import type { Context } from '../core/base/context.js';
+import { InterruptedError, UsageError, UserError } from '../core/base/errors.js';
+import { isDirectory } from '../core/base/util.js';
 import type { TreeRef } from '../core/ports/git.js';
-import { Coalescer, watchTree } from '../core/watch.js';
+import { Coalescer, watchTree } from '../core/loop/watch.js';
 import { patch, type PatchResult } from './patch.js';
 import { rollback } from './rollback.js';
 import { paramsOfCommand } from '../core/pipeline/params.js';

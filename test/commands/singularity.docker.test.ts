@@ -1,7 +1,7 @@
 import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { sifName } from '../../src/core/singularity.js';
+import { sifName } from '../../src/core/image/singularity.js';
 import { nfhot } from '../helpers/cli.js';
 import { fixtureTag, imageId } from '../helpers/docker.js';
 import { writePipeline } from '../helpers/pipeline.js';

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { execa, type ResultPromise } from 'execa';
-import { alive } from '../../src/core/util.js';
+import { alive } from '../../src/core/base/util.js';
 
 export interface TestDaemon {
   /** DOCKER_HOST for it. */

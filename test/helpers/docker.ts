@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { execa } from 'execa';
 import { inject, onTestFinished } from 'vitest';
-import { lockKey } from '../../src/core/lock.js';
+import { lockKey } from '../../src/core/image/lock.js';
 
 export async function docker(...args: string[]): Promise<string> {
   return (await execa('docker', args)).stdout;

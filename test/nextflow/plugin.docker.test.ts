@@ -184,7 +184,7 @@ describe('nf-hot, the Nextflow plugin', () => {
       expect(known(without.containers)).toEqual({ [RUNTIME.PARAMS]: SEQSTATS, [RUNTIME.PROFILE]: SEQSTATS });
       expect(warnings(without.log)).toEqual([expect.stringMatching(new RegExp(`nf-hot: ${SEQSTATS.replace(/[.]/g, '\\.')} is patched \\(seqstats 1\\.0\\.1\\), but nfhot built no singularity image of the patch in ${join(dir, 'work', 'singularity')}: its tasks run the original`))]);
 
-      // The file `nfhot patch --singularity` builds (its name: src/core/singularity.ts's sifName).
+      // The file `nfhot patch --singularity` builds (its name: src/core/image/singularity.ts's sifName).
       const cache = join(dir, 'work', 'singularity');
       mkdirSync(cache, { recursive: true });
       const sif = join(cache, `${fix.replace(/[:/]/g, '-')}.sif`);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { includeReferences } from '../../src/core/pipeline/include.js';
-import { fromLabels } from '../../src/core/record.js';
+import { fromLabels } from '../../src/core/image/record.js';
 import { nfhot, stopped } from '../helpers/cli.js';
 import { docker, fixtureTag, imageId, nfhotContainers, rawInspect, runIn } from '../helpers/docker.js';
 import { addGate, addVariant, GATE, git, greetRepo, otherRepo } from '../helpers/repos.js';

@@ -1,8 +1,8 @@
 import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fromLabels } from '../../src/core/record.js';
-import { keeperRef, parseImageRef } from '../../src/core/reference.js';
+import { fromLabels } from '../../src/core/image/record.js';
+import { keeperRef, parseImageRef } from '../../src/core/image/reference.js';
 import { nfhot, stopped } from '../helpers/cli.js';
 import { exists, imageId, nfhotContainers, rawInspect, runIn } from '../helpers/docker.js';
 import { expectIncludesTrue } from '../helpers/includes.js';

@@ -2,7 +2,7 @@ import { chmodSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { describe, expect, it } from 'vitest';
-import { activeRef, parseImageRef } from '../../src/core/reference.js';
+import { activeRef, parseImageRef } from '../../src/core/image/reference.js';
 import { tempDir } from '../helpers/repos.js';
 
 /**

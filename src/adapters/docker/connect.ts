@@ -1,5 +1,5 @@
 import Docker from 'dockerode';
-import { UsageError } from '../../core/errors.js';
+import { UsageError } from '../../core/base/errors.js';
 import { DockerodeEngine } from './dockerode.js';
 import type { Engine, EngineName } from '../../core/ports/engine.js';
 import type { Programs } from '../../core/ports/programs.js';

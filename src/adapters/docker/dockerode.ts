@@ -1,7 +1,7 @@
 import Docker from 'dockerode';
-import { UserError } from '../../core/errors.js';
+import { UserError } from '../../core/base/errors.js';
 import type { Programs } from '../../core/ports/programs.js';
-import { parseImageRef, shortId } from '../../core/reference.js';
+import { parseImageRef, shortId } from '../../core/image/reference.js';
 import { credentialsFor } from './auth.js';
 import type { ContainerSummary, Engine, EngineName, ImageConfig, ImageInfo, ImageSummary, LayerEntry, PushResult, RunOptions, RunResult, WorkContainer } from '../../core/ports/engine.js';
 import { dockerAddress, explain, follow, isEmpty, runToEnd, statusOf, unreachable, within } from './io.js';

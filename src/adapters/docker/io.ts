@@ -1,7 +1,7 @@
 // What the dockerode adapter and its work container share: error wording and stream handling.
 import type Docker from 'dockerode';
 import { PassThrough, type Readable } from 'node:stream';
-import { UserError } from '../../core/errors.js';
+import { UserError } from '../../core/base/errors.js';
 
 interface DockerError extends Error {
   statusCode?: number;

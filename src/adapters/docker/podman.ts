@@ -8,8 +8,8 @@
 // - It does not pass what is written to an attached stdin on: a work container's input is copied
 //   in before it starts.
 import type Docker from 'dockerode';
-import { UserError } from '../../core/errors.js';
-import { readImageRef, shortId } from '../../core/reference.js';
+import { UserError } from '../../core/base/errors.js';
+import { readImageRef, shortId } from '../../core/image/reference.js';
 import { DockerodeEngine, splitRef } from './dockerode.js';
 import type { ImageConfig, ImageInfo, ImageSummary, RunResult, WorkContainer, WorkInput } from '../../core/ports/engine.js';
 import { explain, follow, isEmpty } from './io.js';

@@ -1,6 +1,6 @@
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
-import { ContainerGoneError, UserError } from '../../core/errors.js';
+import { ContainerGoneError, UserError } from '../../core/base/errors.js';
 import type { ImageConfig, RunResult, WorkContainer, WorkInput } from '../../core/ports/engine.js';
 import { explain, isEmpty, runToEnd, statusOf } from './io.js';
 import { loadOnto } from './load.js';

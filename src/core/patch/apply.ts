@@ -1,17 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { Context } from '../context.js';
-import { hostPython } from '../host-python.js';
+import type { Context } from '../base/context.js';
+import { hostPython } from '../interpreter/host-python.js';
 import type { TreeRef } from '../ports/git.js';
 import { answeredWithLayer, HOST_PIP_WHEEL, installCommand, installedBy, jobFiles, NeedsBackend, NeedsNetwork, wheelsFromHost, WORK_ROOT, type Install, type Retry } from './install-job.js';
-import { BusyError, ContainerGoneError, throwIfInterrupted, UserError } from '../errors.js';
-import { withLock } from '../lock.js';
-import { pipFailure } from '../pip-failure.js';
+import { BusyError, ContainerGoneError, throwIfInterrupted, UserError } from '../base/errors.js';
+import { withLock } from '../image/lock.js';
+import { pipFailure } from '../interpreter/pip-failure.js';
 import { directUrlOf, recordOf, type PatchPlan, type Target } from './plan.js';
-import { toLabels, type DerivativeRecord, type PatchRecord } from '../record.js';
-import { activeRef, keeperRef } from '../reference.js';
-import type { ResolvedSource } from '../source.js';
-import { stopPoint } from '../stop-point.js';
+import { toLabels, type DerivativeRecord, type PatchRecord } from '../image/record.js';
+import { activeRef, keeperRef } from '../image/reference.js';
+import type { ResolvedSource } from '../source/source.js';
+import { stopPoint } from '../base/stop-point.js';
 import { rememberInstall, rememberSync, syncLayer, versionKey, type SyncPlan } from './sync.js';
 
 /** The tree of an active patch, from nfhot's cache or fetched again at its recorded commit. */

@@ -4,9 +4,9 @@
 import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { buildPy } from '../assets.js';
-import type { Context } from '../context.js';
-import { hostPython } from '../host-python.js';
+import { buildPy } from '../base/assets.js';
+import type { Context } from '../base/context.js';
+import { hostPython } from '../interpreter/host-python.js';
 import type { TreeRef } from '../ports/git.js';
 
 export type HostBuild = { wheel: { name: string; content: Buffer }; python: string; version?: string; how?: string } | { why: string; python?: string; missing?: string[] };

@@ -1,18 +1,18 @@
 // The patch as a library: plan (read the source and the images, decide per image: nothing to do,
 // move tags, or install), then apply. The CLI's `patch` and the watcher both call these.
 import { availableParallelism } from 'node:os';
-import type { Context } from '../context.js';
-import { imageFailure, UserError, type ImageFailure } from '../errors.js';
+import type { Context } from '../base/context.js';
+import { imageFailure, UserError, type ImageFailure } from '../base/errors.js';
 import type { PipelineModel } from '../pipeline/model.js';
-import { probeImage } from '../probe.js';
-import { hostPipWheel } from '../pip-wheel.js';
-import { chooseInterpreter, type Interpreter } from '../python.js';
-import { normalizeName, type PatchRecord } from '../record.js';
-import { shortId } from '../reference.js';
-import { resolveSource } from '../resolve-source.js';
-import { hostPipSettings } from '../pip-settings.js';
-import { describeSource, describeVcs, type ResolvedSource, type SourceSpec } from '../source.js';
-import { mapLimit } from '../util.js';
+import { probeImage } from '../interpreter/probe.js';
+import { hostPipWheel } from '../interpreter/pip-wheel.js';
+import { chooseInterpreter, type Interpreter } from '../interpreter/python.js';
+import { normalizeName, type PatchRecord } from '../image/record.js';
+import { shortId } from '../image/reference.js';
+import { resolveSource } from '../source/resolve-source.js';
+import { hostPipSettings } from '../interpreter/pip-settings.js';
+import { describeSource, describeVcs, type ResolvedSource, type SourceSpec } from '../source/source.js';
+import { mapLimit } from '../base/util.js';
 import { applyPatch, type Applied } from './apply.js';
 import { derivativeOf, planPatch, type PatchPlan, type PipWheel, type Target } from './plan.js';
 import { discoverRepository } from './repository.js';

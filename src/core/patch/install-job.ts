@@ -1,11 +1,11 @@
 // The job install.py does in the work container: what it is told (sources, versions, wheels built
 // elsewhere, the user's index), what it answers, and the second try when a source's build backend
 // is in no interpreter of the image.
-import { buildPy, installPy } from '../assets.js';
-import type { Context } from '../context.js';
+import { buildPy, installPy } from '../base/assets.js';
+import type { Context } from '../base/context.js';
 import type { LayerEntry } from '../ports/engine.js';
 import type { Described, TreeRef } from '../ports/git.js';
-import type { PatchRecord } from '../record.js';
+import type { PatchRecord } from '../image/record.js';
 import { buildOnHost } from './host-build.js';
 import type { directUrlOf, PatchPlan } from './plan.js';
 import type { Learned } from './sync.js';

@@ -1,10 +1,10 @@
 import type { ImageInfo } from '../ports/engine.js';
-import type { DirectUrl, Interpreter } from '../python.js';
-import { fromLabels, normalizeName, type PatchRecord } from '../record.js';
-import { derivativeRef, hashHex, type ImageRef } from '../reference.js';
-import type { ResolvedSource } from '../source.js';
+import type { DirectUrl, Interpreter } from '../interpreter/python.js';
+import { fromLabels, normalizeName, type PatchRecord } from '../image/record.js';
+import { derivativeRef, hashHex, type ImageRef } from '../image/reference.js';
+import type { ResolvedSource } from '../source/source.js';
 import type { SyncPlan } from './sync.js';
-import { NO_PIP_SETTINGS, type PipSettings } from '../pip-settings.js';
+import { NO_PIP_SETTINGS, type PipSettings } from '../interpreter/pip-settings.js';
 
 export interface PipWheel {
   path: string;

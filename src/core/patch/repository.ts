@@ -1,10 +1,10 @@
 import { fileURLToPath } from 'node:url';
-import type { Context } from '../context.js';
-import { UserError } from '../errors.js';
-import { probeImage } from '../probe.js';
-import { repositoryOf } from '../python.js';
-import { normalizeName } from '../record.js';
-import { isDirectory } from '../util.js';
+import type { Context } from '../base/context.js';
+import { UserError } from '../base/errors.js';
+import { probeImage } from '../interpreter/probe.js';
+import { repositoryOf } from '../interpreter/python.js';
+import { normalizeName } from '../image/record.js';
+import { isDirectory } from '../base/util.js';
 import type { Target } from './plan.js';
 
 /** A file:// repository recorded inside an image may not exist on this machine. */

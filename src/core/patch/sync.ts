@@ -4,13 +4,13 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Context } from '../context.js';
-import { cacheDir } from '../dirs.js';
+import type { Context } from '../base/context.js';
+import { cacheDir } from '../base/dirs.js';
 import type { ImageInfo, LayerEntry } from '../ports/engine.js';
 import type { FileChange } from '../ports/git.js';
-import type { PatchRecord } from '../record.js';
-import type { ResolvedSource } from '../source.js';
-import { writeFileAtomic } from '../util.js';
+import type { PatchRecord } from '../image/record.js';
+import type { ResolvedSource } from '../source/source.js';
+import { writeFileAtomic } from '../base/util.js';
 
 /** mode (permission bits), uid, gid, mtime (seconds), as the install left them. */
 export type Stat = [number, number, number, number];

@@ -1,11 +1,11 @@
 import { availableParallelism } from 'node:os';
-import type { Context } from '../context.js';
-import { UserError } from '../errors.js';
+import type { Context } from '../base/context.js';
+import { UserError } from '../base/errors.js';
 import type { PipelineModel } from '../pipeline/model.js';
-import { probeImage } from '../probe.js';
-import { fromLabels } from '../record.js';
-import { activeRef, isNfhotRef, parseImageRef, shortId } from '../reference.js';
-import { mapLimit } from '../util.js';
+import { probeImage } from '../interpreter/probe.js';
+import { fromLabels } from '../image/record.js';
+import { activeRef, isNfhotRef, parseImageRef, shortId } from '../image/reference.js';
+import { mapLimit } from '../base/util.js';
 import { lineage, type Target } from './plan.js';
 
 export interface SkippedImage {

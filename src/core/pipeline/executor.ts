@@ -1,6 +1,6 @@
 // Where a process's tasks run, as Nextflow picks the executor (ExecutorFactory.getExecutorName):
 // the process's `executor` (its directive, or the config's process scope, withLabel, withName),
-// else the config's `executor` when a string, else `executor.name`, else NXF_EXECUTOR, else local.
+// else the config's `executor` when a string (up to 25.04), else `executor.name`, else NXF_EXECUTOR, else local.
 // What a patch needs there: only `local` runs on this machine's engine; every other executor's
 // tasks pull their image where they run, so a patch must be in a registry they reach.
 

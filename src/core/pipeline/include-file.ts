@@ -2,12 +2,12 @@
 import { existsSync, statSync } from 'node:fs';
 import { readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
-import type { Context } from '../context.js';
-import { UserError } from '../errors.js';
-import { SIF_ENGINES, sifCacheDir, sifName } from '../singularity.js';
-import type { ImageState } from '../state.js';
-import { stopPoint } from '../stop-point.js';
-import { alive, writeFileAtomic } from '../util.js';
+import type { Context } from '../base/context.js';
+import { UserError } from '../base/errors.js';
+import { SIF_ENGINES, sifCacheDir, sifName } from '../image/singularity.js';
+import type { ImageState } from '../image/state.js';
+import { stopPoint } from '../base/stop-point.js';
+import { alive, writeFileAtomic } from '../base/util.js';
 import { planInclude, renderInclude } from './include.js';
 import { INCLUDE_FILE, INCLUDE_LINE, type PipelineModel } from './model.js';
 import { preflight, type Verdict } from './preflight.js';

@@ -1,9 +1,9 @@
 import { matching, tokenize } from './lexer.js';
-import { installedFrom, type PatchRecord } from '../record.js';
-import { readImageRef } from '../reference.js';
-import type { ImageState } from '../state.js';
+import { installedFrom, type PatchRecord } from '../image/record.js';
+import { readImageRef } from '../image/reference.js';
+import type { ImageState } from '../image/state.js';
 import { normalizeDockerName } from './container.js';
-import { includeTemplate } from '../assets.js';
+import { includeTemplate } from '../base/assets.js';
 import type { PipelineModel, ProcessInstance } from './model.js';
 
 

@@ -5,11 +5,11 @@
 import { existsSync } from 'node:fs';
 import { mkdir, readdir, readFile, rm } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import type { Context } from '../context.js';
-import { stateDir } from '../dirs.js';
-import { hashHex } from '../reference.js';
-import { readState, type ImageState } from '../state.js';
-import { withHostLock, writeFileAtomic } from '../util.js';
+import type { Context } from '../base/context.js';
+import { stateDir } from '../base/dirs.js';
+import { hashHex } from '../image/reference.js';
+import { readState, type ImageState } from '../image/state.js';
+import { withHostLock, writeFileAtomic } from '../base/util.js';
 import { includeReferences } from './include.js';
 import { writeIncludeFor, type IncludeResult } from './include-file.js';
 import { includePath, isPipelineDir, scanPipeline, type PipelineModel } from './model.js';

@@ -4,7 +4,7 @@
 // the pipeline with the params the run is given.
 import { readFile } from 'node:fs/promises';
 import { extname } from 'node:path';
-import { UsageError } from '../errors.js';
+import { UsageError } from '../base/errors.js';
 
 export type Params = Record<string, unknown>;
 

@@ -1,4 +1,4 @@
-import { pluginSpec } from '../plugin.js';
+import { pluginSpec } from './plugin.js';
 import { reachOf, strandedBy } from './executor.js';
 import { condaFirst, type IncludePlan, type Override } from './include.js';
 import type { PipelineModel, ProcessInstance } from './model.js';

@@ -5,10 +5,10 @@ import { existsSync, statSync } from 'node:fs';
 import { mkdir, readFile } from 'node:fs/promises';
 import { delimiter, join, resolve } from 'node:path';
 import semver from 'semver';
-import type { Context } from '../context.js';
-import { cacheDir } from '../dirs.js';
-import { UsageError } from '../errors.js';
-import { writeFileAtomic } from '../util.js';
+import type { Context } from '../base/context.js';
+import { cacheDir } from '../base/dirs.js';
+import { UsageError } from '../base/errors.js';
+import { writeFileAtomic } from '../base/util.js';
 import { runParams, type Params } from './params.js';
 
 export const SYNTAXES = ['v1', 'v2'] as const;

@@ -1,15 +1,15 @@
 import { Readable } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import type { Context } from '../../../src/core/context.js';
-import { ContainerGoneError } from '../../../src/core/errors.js';
+import type { Context } from '../../../src/core/base/context.js';
+import { ContainerGoneError } from '../../../src/core/base/errors.js';
 import { applyPatch } from '../../../src/core/patch/apply.js';
 import { planPatch, type Target } from '../../../src/core/patch/plan.js';
 import type { Engine, ImageInfo, WorkContainer } from '../../../src/core/ports/engine.js';
 import type { Git } from '../../../src/core/ports/git.js';
-import type { Interpreter } from '../../../src/core/python.js';
-import { keeperRef, parseImageRef } from '../../../src/core/reference.js';
-import { stderrReporter } from '../../../src/core/report.js';
-import type { ResolvedSource } from '../../../src/core/source.js';
+import type { Interpreter } from '../../../src/core/interpreter/python.js';
+import { keeperRef, parseImageRef } from '../../../src/core/image/reference.js';
+import { stderrReporter } from '../../../src/core/base/report.js';
+import type { ResolvedSource } from '../../../src/core/source/source.js';
 
 const ORIGINAL = `sha256:${'0'.repeat(64)}`;
 const COMMITTED = `sha256:${'c'.repeat(64)}`;

@@ -2,9 +2,9 @@ import { describe, expect, it } from 'vitest';
 import { answeredWithLayer, installCommand, installedBy, NeedsNetwork, type Install } from '../../../src/core/patch/install-job.js';
 import { planPatch, type Target } from '../../../src/core/patch/plan.js';
 import type { ImageInfo } from '../../../src/core/ports/engine.js';
-import type { Interpreter } from '../../../src/core/python.js';
-import { parseImageRef } from '../../../src/core/reference.js';
-import type { ResolvedSource } from '../../../src/core/source.js';
+import type { Interpreter } from '../../../src/core/interpreter/python.js';
+import { parseImageRef } from '../../../src/core/image/reference.js';
+import type { ResolvedSource } from '../../../src/core/source/source.js';
 
 const install = (python = '/opt/venv/bin/python3'): Install => ({ tree: { tree: 't'.repeat(40) }, directUrl: { url: 'file:///r' } as never, python, noDeps: false });
 

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { derivativeOf, lineage, planPatch, type Target } from '../../../src/core/patch/plan.js';
-import type { Interpreter } from '../../../src/core/python.js';
-import { toLabels, type PatchRecord } from '../../../src/core/record.js';
-import { parseImageRef } from '../../../src/core/reference.js';
-import type { ResolvedSource } from '../../../src/core/source.js';
+import type { Interpreter } from '../../../src/core/interpreter/python.js';
+import { toLabels, type PatchRecord } from '../../../src/core/image/record.js';
+import { parseImageRef } from '../../../src/core/image/reference.js';
+import type { ResolvedSource } from '../../../src/core/source/source.js';
 import type { ImageInfo } from '../../../src/core/ports/engine.js';
 
 const ORIGINAL = `sha256:${'0'.repeat(64)}`;

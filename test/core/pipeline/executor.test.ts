@@ -4,8 +4,8 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PatchRecord } from '../../../src/core/record.js';
-import type { ImageState } from '../../../src/core/state.js';
+import type { PatchRecord } from '../../../src/core/image/record.js';
+import type { ImageState } from '../../../src/core/image/state.js';
 import { reachOf } from '../../../src/core/pipeline/executor.js';
 import { planInclude, renderInclude } from '../../../src/core/pipeline/include.js';
 import { scanPipeline } from '../../../src/core/pipeline/model.js';

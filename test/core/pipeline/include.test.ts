@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { PatchRecord } from '../../../src/core/record.js';
-import type { ImageState } from '../../../src/core/state.js';
+import type { PatchRecord } from '../../../src/core/image/record.js';
+import type { ImageState } from '../../../src/core/image/state.js';
 import { includeReferences, planInclude, renderInclude } from '../../../src/core/pipeline/include.js';
 import { scanPipeline, type PipelineModel, type ProcessInstance } from '../../../src/core/pipeline/model.js';
 

@@ -2,7 +2,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { UsageError } from '../../../src/core/errors.js';
+import { UsageError } from '../../../src/core/base/errors.js';
 import { paramsOf, paramsOfCommand, readParamsFile, runParams } from '../../../src/core/pipeline/params.js';
 import { tempDir } from '../../helpers/repos.js';
 

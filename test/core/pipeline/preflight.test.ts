@@ -2,8 +2,8 @@
 // run uses the patch in, and what the include does about Wave (read from nf-wave's resolver:
 // the first of wave.strategy a task has wins; the service cannot pull from a local daemon).
 import { describe, expect, it } from 'vitest';
-import type { PatchRecord } from '../../../src/core/record.js';
-import type { ImageState } from '../../../src/core/state.js';
+import type { PatchRecord } from '../../../src/core/image/record.js';
+import type { ImageState } from '../../../src/core/image/state.js';
 import { planInclude, renderInclude } from '../../../src/core/pipeline/include.js';
 import { scanPipeline } from '../../../src/core/pipeline/model.js';
 import { preflight } from '../../../src/core/pipeline/preflight.js';

@@ -4,8 +4,8 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { execaPrograms } from '../../../src/adapters/programs.js';
-import type { Context } from '../../../src/core/context.js';
-import { UsageError } from '../../../src/core/errors.js';
+import type { Context } from '../../../src/core/base/context.js';
+import { UsageError } from '../../../src/core/base/errors.js';
 import { describeTarget, nextflowVersion, syntaxFor, syntaxNote } from '../../../src/core/pipeline/syntax.js';
 import { tempDir } from '../../helpers/repos.js';
 

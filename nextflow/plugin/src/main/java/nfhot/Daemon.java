@@ -21,7 +21,7 @@ import java.util.regex.Pattern;
  * kept for the rest of the run.
  */
 final class Daemon {
-    /** The label schema this plugin reads (nfhot's src/core/record.ts). */
+    /** The label schema this plugin reads (nfhot's src/core/image/record.ts). */
     static final String SCHEMA = "1";
     private static final Pattern IMAGE_ID = Pattern.compile("sha256:[0-9a-f]{64}");
     private static final long TIMEOUT_SECONDS = 60;
@@ -100,7 +100,7 @@ final class Daemon {
 
     /**
      * The patch the two images say (the tag's, and nfhot's active reference for --keep-tag), as
-     * nfhot's src/core/state.ts decides: an image is a patch set while its derivative's own
+     * nfhot's src/core/image/state.ts decides: an image is a patch set while its derivative's own
      * reference names it (an image built FROM a derivative inherits its labels).
      */
     private Patch read(ImageName ref, List<Map<String, Object>> images) throws Unreadable {

@@ -171,7 +171,7 @@ public class HotContainerResolver extends DefaultContainerResolver {
         return config.dockerName(img);
     }
 
-    /** The file nfhot builds for a patch set (src/core/singularity.ts). */
+    /** The file nfhot builds for a patch set (src/core/image/singularity.ts). */
     static String sifName(String derivative) {
         return derivative.replaceAll("[:/]", "-") + ".sif";
     }

@@ -7,7 +7,7 @@ import java.util.regex.Pattern;
 
 /**
  * An image name as Docker reads it, in its familiar form (no docker.io/library/, a tag always),
- * and the references nfhot makes for it: the same rules as nfhot's src/core/reference.ts.
+ * and the references nfhot makes for it: the same rules as nfhot's src/core/image/reference.ts.
  */
 final class ImageName {
     static final String NFHOT_HOST = "nfhot.local";
