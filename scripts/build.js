@@ -1,5 +1,5 @@
 // Bundles the CLI into dist/ (one entry, one chunk per command): Node starts nfhot in a fraction
-// of the time it takes to resolve and load hundreds of separate modules (see the README).
+// of the time it takes to resolve and load hundreds of separate modules (see docs/development.md).
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';

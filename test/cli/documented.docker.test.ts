@@ -1,8 +1,8 @@
-// Every command line the README and `--help` show, run as written: none may be a usage error.
+// Every command line the README, docs/ and `--help` show, run as written: none may be a usage error.
 // They run in a copy of the example pipeline, beside the directories they name, against a Docker
 // daemon that does not answer (so nothing changes) and with git limited to local repositories:
 // a line that parses fails at the daemon (exit 1) or succeeds, never exit 2.
-import { cpSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
@@ -97,11 +97,11 @@ function sandbox(lines: string[][]): { cwd: string; home: string; lines: string[
   return { cwd: pipeline, home, lines: expanded };
 }
 
-describe('the command lines the README and --help show', () => {
+describe('the command lines the README, docs/ and --help show', () => {
   it('are all accepted as written: none exits with a usage error', async () => {
     const helps = await Promise.all(COMMANDS.map(async (c) => [c, (await nfhot([c, '--help'])).stdout] as const));
     const lines = [
-      ...readmeLines(readFileSync('README.md', 'utf8')),
+      ...['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => join('docs', f))].flatMap((f) => readmeLines(readFileSync(f, 'utf8'))),
       ...helps.flatMap(([, help]) => helpExamples(help)),
       ...helps.flatMap(([c, help]) => optionLines(c, help)),
     ];
