@@ -1,14 +1,14 @@
-import type { KeptIncludeEntry } from '../commands/config.js';
-import type { DiffResult } from '../commands/diff.js';
-import { PLUGIN_CHECKED, type PluginResult } from '../commands/plugin.js';
-import type { RerunResult } from '../commands/rerun.js';
-import type { ImageRollbackResult } from '../commands/rollback.js';
-import type { StatusEntry } from '../commands/status.js';
-import { installedFrom } from '../core/image/record.js';
-import { shortId } from '../core/image/reference.js';
-import type { ContainerValue } from '../core/pipeline/container.js';
-import type { PipelineModel } from '../core/pipeline/model.js';
-import type { IncludeResult } from '../core/pipeline/include-file.js';
+import type { KeptIncludeEntry } from '../../commands/config.js';
+import type { DiffResult } from '../../commands/diff.js';
+import { PLUGIN_CHECKED, type PluginResult } from '../../commands/plugin.js';
+import type { RerunResult } from '../../commands/rerun.js';
+import type { ImageRollbackResult } from '../../commands/rollback.js';
+import type { StatusEntry } from '../../commands/status.js';
+import { installedFrom } from '../../core/image/record.js';
+import { shortId } from '../../core/image/reference.js';
+import type { ContainerValue } from '../../core/pipeline/container.js';
+import type { PipelineModel } from '../../core/pipeline/model.js';
+import type { IncludeResult } from '../../core/pipeline/include-file.js';
 
 const short = (id: string | undefined) => (id ? shortId(id) : 'none');
 

@@ -1,5 +1,5 @@
 import { createInterface } from 'node:readline/promises';
-import { UsageError } from '../core/base/errors.js';
+import { UsageError } from '../../core/base/errors.js';
 
 /** Asks on the terminal which of several images: by number or by name. */
 export async function choose(images: string[]): Promise<string> {
