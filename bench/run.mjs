@@ -620,7 +620,7 @@ const targets = [
 const avgPhases = Object.fromEntries(PHASES.map((k) => [k, +median(phases.slice(1).map((p) => p[k])).toFixed(3)]));
 
 const machine = { cpus: cpus().length, node: process.version, docker: (await docker('version', '--format', '{{.Server.Version}}')).stdout, rounds: ROUNDS };
-writeFileSync(join(ROOT, 'bench/results.json'), JSON.stringify({ date: new Date().toISOString(), machine, scenarios: S, targets, phases: avgPhases, growth, watchGrowth, large: { modules: LARGE_MODULES, bytes: largeBytes }, cluster: { pushedBytes }, installedBytes, originalLayers: base.RootFS.Layers.length, originalSize: base.Size }, null, 2) + '\n');
+writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, scenarios: S, targets, phases: avgPhases, growth, watchGrowth, large: { modules: LARGE_MODULES, bytes: largeBytes }, cluster: { pushedBytes }, installedBytes, originalLayers: base.RootFS.Layers.length, originalSize: base.Size }, null, 2)}\n`);
 
 const f = (x) => x.toFixed(3);
 const rows = Object.entries(S).map(([k, v]) => `| ${k} | ${f(v.median)} | ${f(v.min)} | ${f(v.max)} | ${v.runs.length} |`);

@@ -4,7 +4,7 @@ import { existsSync, readFileSync } from 'node:fs';
 
 const args = process.argv.slice(2);
 if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
-  process.stdout.write(JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version + '\n');
+  process.stdout.write(`${JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version}\n`);
 } else if (!existsSync(new URL('../dist/cli.js', import.meta.url))) {
   // A checkout installed as it is (npm install -g . links it): the bundle is built by npm run build.
   const root = new URL('..', import.meta.url).pathname;

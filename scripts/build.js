@@ -55,5 +55,5 @@ if (existsSync(stamp)) {
   // pf4j reads a loose manifest (not one inside a jar); Plugin-Requires (package.json's nfhot.pluginRequires) is
   // checked at start. No upper bound: a Nextflow above it would abort every run that names the plugin.
   const manifest = ['Manifest-Version: 1.0', 'Plugin-Id: nf-hot', `Plugin-Version: ${version}`, 'Plugin-Class: nfhot.HotPlugin', 'Plugin-Provider: nfhot', `Plugin-Requires: ${nfhot.pluginRequires}`];
-  writeFileSync(join(plugin, 'META-INF', 'MANIFEST.MF'), manifest.join('\n') + '\n');
+  writeFileSync(join(plugin, 'META-INF', 'MANIFEST.MF'), `${manifest.join('\n')}\n`);
 }

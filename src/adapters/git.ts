@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
-import { execa, ExecaError } from 'execa';
+import { execa, type ExecaError } from 'execa';
 import { cacheDir } from '../core/base/dirs.js';
 import { UserError } from '../core/base/errors.js';
 import { redact, stripCredentials } from '../core/base/redact.js';
@@ -121,7 +121,7 @@ export class ExecaGit implements Git {
 
   private async deleteRefs(prefix: string): Promise<void> {
     const refs = await this.git(['for-each-ref', '--format=delete %(refname)', prefix]).catch(() => '');
-    if (refs) await execa('git', ['update-ref', '--stdin'], { cwd: this.repo, input: refs + '\n' }).catch(() => undefined);
+    if (refs) await execa('git', ['update-ref', '--stdin'], { cwd: this.repo, input: `${refs}\n` }).catch(() => undefined);
   }
 
   private async commitOf(rev: string): Promise<string | undefined> {
@@ -200,7 +200,7 @@ export class ExecaGit implements Git {
         return { tree, alternates, path, ...(commit ? { commit } : {}), ...(branch ? { branch } : {}), dirty: tree !== headTree };
       }
       const excludes = join(scratch, 'exclude');
-      await writeFile(excludes, PLAIN_DIR_EXCLUDES.join('\n') + '\n');
+      await writeFile(excludes, `${PLAIN_DIR_EXCLUDES.join('\n')}\n`);
       const env = { GIT_DIR: this.repo, GIT_WORK_TREE: path, GIT_INDEX_FILE: index };
       await this.git(['-c', `core.excludesFile=${excludes}`, 'add', '--all', '--', '.', ...NEVER_SNAPSHOT], { cwd: path, env });
       const tree = await this.git(['write-tree'], { cwd: path, env });
@@ -229,7 +229,7 @@ export class ExecaGit implements Git {
     const { stdout } = await execa('git', ['cat-file', '--batch'], {
       cwd: this.repo,
       env: this.baseEnv(tree),
-      input: paths.map((p) => `${tree.tree}:${p}`).join('\n') + '\n',
+      input: `${paths.map((p) => `${tree.tree}:${p}`).join('\n')}\n`,
       encoding: 'buffer',
       stripFinalNewline: false,
     });

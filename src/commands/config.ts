@@ -46,7 +46,14 @@ export async function config(options: ConfigOptions, ctx: Context): Promise<Conf
   const model = await scanPipeline(dir, options.profiles, options.include, reading);
   for (const note of model.notes) ctx.report.warn(note);
   // A dry run reads the pipeline without the daemon too: then without what is patched, and said.
-  const reachable = options.dryRun ? await ctx.engine.ping().then(() => true, (err: Error) => (ctx.report.warn(`${err.message.split('\n')[0]}: the pipeline as nfhot reads it, not what is patched`), false)) : (await ctx.engine.ping(), true);
+  const reachable = await ctx.engine.ping().then(
+    () => true,
+    (err: Error) => {
+      if (!options.dryRun) throw err;
+      ctx.report.warn(`${err.message.split('\n')[0]}: the pipeline as nfhot reads it, not what is patched`);
+      return false;
+    },
+  );
   const { include, others } = reachable
     ? await syncIncludes(ctx, { model, ...(options.dryRun ? { dryRun: true } : {}), ...(options.addInclude ? { addInclude: true } : {}) })
     : { include: await writeIncludeFor(ctx, model, [], { dryRun: true }), others: [] };

@@ -103,7 +103,7 @@ export async function rerun(options: RerunOptions, ctx: Context): Promise<RerunR
   }
   throwIfInterrupted(ctx.signal);
   const key = hashHex(dir).slice(0, 8);
-  const copy = join(cacheDir(), 'rerun', `${basename(dirname(dir))}-${basename(dir)}`.replace(/[^\w.-]/g, '_') + `-${key}`);
+  const copy = join(cacheDir(), 'rerun', `${`${basename(dirname(dir))}-${basename(dir)}`.replace(/[^\w.-]/g, '_')}-${key}`);
   const ranIn = options.inPlace ? dir : await copyTask(ctx, dir, copy);
   // In place, Nextflow's own .command.run stays as it is: the new one runs from outside the directory.
   const wrapperFile = options.inPlace ? join(tmpdir(), `nfhot-rerun-${process.pid}-${key}.run`) : join(ranIn, '.command.run');

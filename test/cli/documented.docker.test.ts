@@ -86,13 +86,15 @@ function sandbox(lines: string[][]): { cwd: string; home: string; lines: string[
   copy(pipeline);
   const expanded = lines.map((l) => l.map((a) => a.replace(/^~\//, `${home}/`)));
   for (const line of expanded) {
-    line.forEach((arg, i) => {
+    for (const [i, arg] of line.entries()) {
       const dir = resolve(pipeline, arg);
-      if (!dir.startsWith(root) || existsSync(dir) || arg.endsWith('.tgz') || !(/^\.{1,2}\//.test(arg) || arg.startsWith(home))) return;
-      if (line[i - 1] === '--pipeline') return copy(dir);
-      mkdirSync(dir, { recursive: true });
-      writeFileSync(join(dir, 'pyproject.toml'), '[project]\nname = "mypkg"\nversion = "1.0"\n');
-    });
+      if (!dir.startsWith(root) || existsSync(dir) || arg.endsWith('.tgz') || !(/^\.{1,2}\//.test(arg) || arg.startsWith(home))) continue;
+      if (line[i - 1] === '--pipeline') copy(dir);
+      else {
+        mkdirSync(dir, { recursive: true });
+        writeFileSync(join(dir, 'pyproject.toml'), '[project]\nname = "mypkg"\nversion = "1.0"\n');
+      }
+    }
   }
   return { cwd: pipeline, home, lines: expanded };
 }

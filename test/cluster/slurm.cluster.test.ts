@@ -194,7 +194,7 @@ describe.skipIf(unavailable)('the example pipeline on a real SLURM cluster, task
     for (const n of [1, 2]) {
       const before = stored(cluster.registry.dataDir);
       const init = join(wc, 'src/seqstats/__init__.py');
-      writeFileSync(init, readFileSync(init, 'utf8') + `\nSAVED = ${n}\n`);
+      writeFileSync(init, `${readFileSync(init, 'utf8')}\nSAVED = ${n}\n`);
       await waitFor(/watch: nextflow exited with 0/, n + 1);
       sizes.push(stored(cluster.registry.dataDir) - before);
     }

@@ -300,7 +300,7 @@ describe('nfhot export', () => {
     expect(exported.exitCode, exported.stderr).toBe(0);
     expect(readdirSync(out).sort()).toEqual(['Dockerfile', 'greet-1.0.0.tar.gz']);
     expect(exported.stdout).toContain(`FROM ${digest}`);
-    expect(readFileSync(join(out, 'Dockerfile'), 'utf8')).toBe(exported.stdout + '\n');
+    expect(readFileSync(join(out, 'Dockerfile'), 'utf8')).toBe(`${exported.stdout}\n`);
     // Offline: no build isolation (it would fetch setuptools); otherwise the Dockerfile as written.
     writeFileSync(join(out, 'Dockerfile'), exported.stdout.replaceAll('pip install', 'pip install --no-build-isolation'));
     const tag = `${image.split(':')[0]}:exported`;

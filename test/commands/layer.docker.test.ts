@@ -40,7 +40,7 @@ const NEW = {
 };
 
 /** pip installs a directory (its wheel built first), then leaves the files as nfhot's install does: readable by all, owned like the environment. */
-const PIP_INSTALL = String.raw`
+const PIP_INSTALL = `
 set -e
 rm -rf /tmp/s /tmp/w && cp -r /src /tmp/s
 export PYTHONDONTWRITEBYTECODE=1

@@ -146,7 +146,7 @@ describe('nfhot and a pipeline', () => {
     expect(docker.stdout).toContain('a run with -profile docker (docker):');
     expect(docker.stderr).not.toContain('sets more after');
     // A setting after the include line could override it: said.
-    writeFileSync(join(dir, 'nextflow.config'), readFileSync(join(dir, 'nextflow.config'), 'utf8') + "process.container = 'x'\n");
+    writeFileSync(join(dir, 'nextflow.config'), `${readFileSync(join(dir, 'nextflow.config'), 'utf8')}process.container = 'x'\n`);
     expect((await cli('config')).stderr).toContain("nextflow.config sets more after includeConfig 'nfhot.config': a setting there can override the include (keep that line last)");
   });
 

@@ -33,7 +33,11 @@ function fakeEngine(images: ImageSummary[]): Engine & { tags: () => Record<strin
     untag: async (ref) => {
       for (const i of images) i.repoTags = i.repoTags.filter((t) => t !== ref);
     },
-    createMarker: async (name, _image, labels) => (locks.has(name) ? undefined : (locks.set(name, labels), name)),
+    createMarker: async (name, _image, labels) => {
+      if (locks.has(name)) return undefined;
+      locks.set(name, labels);
+      return name;
+    },
     listContainers: async (prefix) => [...locks].filter(([n]) => n.startsWith(prefix)).map(([n, labels]) => ({ id: n, name: n, labels })),
     removeContainer: async (name) => void locks.delete(name),
     inspectImage: unsupported,

@@ -29,7 +29,7 @@ async function workingCopy() {
 }
 
 /** What a task sees of the installed package, as another uid: each file (not bytecode) with its hash, mode and owner; whether RECORD is true; the command's output. */
-const LOOK = String.raw`
+const LOOK = `
 import hashlib, json, os, subprocess, sys
 from importlib import metadata
 d = metadata.distribution("greet")

@@ -32,7 +32,7 @@ describe('a disk that fills during the commit', () => {
     const result = await child;
     expect(result.exitCode).toBe(1);
     const error = result.stderr.split('\n').filter((l) => l.startsWith('nfhot: error: ') || l.startsWith('  hint: '));
-    expect(error).toEqual([expect.stringMatching(/^nfhot: error: cannot commit the patch: .*no space left on device$/), expect.stringMatching(/^  hint: the disk under Docker's data root is full/)]);
+    expect(error).toEqual([expect.stringMatching(/^nfhot: error: cannot commit the patch: .*no space left on device$/), expect.stringMatching(/^ {2}hint: the disk under Docker's data root is full/)]);
     expect(result.stderr).not.toMatch(NO_STACK);
     expect(await images()).toEqual(before);
     expect(await dockerT('ps', '-aq')).toBe('');

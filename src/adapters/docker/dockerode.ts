@@ -1,4 +1,4 @@
-import Docker from 'dockerode';
+import type Docker from 'dockerode';
 import { UserError } from '../../core/base/errors.js';
 import type { Programs } from '../../core/ports/programs.js';
 import { parseImageRef, shortId } from '../../core/image/reference.js';

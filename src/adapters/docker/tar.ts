@@ -10,7 +10,7 @@ export interface TarEntry {
   mtime?: number;
 }
 
-const octal = (n: number, width: number) => n.toString(8).padStart(width - 1, '0') + '\0';
+const octal = (n: number, width: number) => `${n.toString(8).padStart(width - 1, '0')}\0`;
 
 function header(name: string, size: number, type: string, e: TarEntry): Buffer {
   const block = Buffer.alloc(512);
@@ -25,7 +25,7 @@ function header(name: string, size: number, type: string, e: TarEntry): Buffer {
   block.write('ustar\0' + '00', 257);
   let sum = 0;
   for (const byte of block) sum += byte;
-  block.write(sum.toString(8).padStart(6, '0') + '\0 ', 148);
+  block.write(`${sum.toString(8).padStart(6, '0')}\0 `, 148);
   return block;
 }
 

@@ -2,7 +2,7 @@
 import { UserError, type ImageFailure } from '../../core/base/errors.js';
 import { redact } from '../../core/base/redact.js';
 
-export const out = (text: string): void => void process.stdout.write(redact(text) + '\n');
+export const out = (text: string): void => void process.stdout.write(`${redact(text)}\n`);
 
 /** What a command leaves for main(): that a signal ended it as it should (watch, and what runs a task or a shell), and the exit code of what it ran. */
 export const runState: { stoppedOnPurpose: boolean; exitWith?: number } = { stoppedOnPurpose: false };

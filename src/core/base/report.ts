@@ -10,7 +10,7 @@ export interface Reporter {
 }
 
 export function stderrReporter(write: (text: string) => void = (t) => process.stderr.write(t)): Reporter {
-  const line = (text: string) => write(redact(text) + '\n');
+  const line = (text: string) => write(`${redact(text)}\n`);
   return {
     info: (message) => line(`nfhot: ${message}`),
     warn: (message) => line(`nfhot: warning: ${message}`),

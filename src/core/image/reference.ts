@@ -32,7 +32,7 @@ function invalid(input: string, why: string): UserError {
 /** Parses a reference the way Docker does; a missing tag means `latest`. Digests are refused: they cannot be re-pointed. */
 export function parseImageRef(input: string): ImageRef {
   if (input.length === 0) throw invalid(input, 'it is empty');
-  if (input.length > MAX_NAME + 130) throw invalid(input.slice(0, 60) + '…', 'it is too long');
+  if (input.length > MAX_NAME + 130) throw invalid(`${input.slice(0, 60)}…`, 'it is too long');
   if (/[\s\x00-\x1f]/.test(input)) throw invalid(input, 'it contains whitespace or control characters');
   if (input.includes('@')) {
     throw new UserError(

@@ -73,7 +73,7 @@ export async function buildSif(programs: Programs, program: string, derivative: 
     const result = await programs.run(program, sifBuildArgs(derivative, partial), onLine ? { onLine } : {});
     if (result.exitCode !== 0 || !existsSync(partial)) {
       const last = result.all.trim().split('\n').slice(-3).join(' ').trim();
-      throw new UserError(`${program} could not build ${sifName(derivative)} from ${derivative}${last ? `: ${last}` : ` (exit ${result.exitCode})`}`, 'run the same command by hand to see more: ' + [program, ...sifBuildArgs(derivative, path)].join(' '));
+      throw new UserError(`${program} could not build ${sifName(derivative)} from ${derivative}${last ? `: ${last}` : ` (exit ${result.exitCode})`}`, `run the same command by hand to see more: ${[program, ...sifBuildArgs(derivative, path)].join(' ')}`);
     }
     renameSync(partial, path);
     return { path, built: true };

@@ -83,10 +83,10 @@ function howToInstall(input: ExportInput, file: string): string[] {
 /** The lines that make the patch part of the real build. */
 export function renderExport(input: ExportInput, format: ExportFormat): string {
   if (format === 'requirements') {
-    return [...header(input, 'requirements.txt lines that make'), ...howToInstall(input, 'requirements.txt'), ...input.pins.map((p) => line(p, false))].join('\n') + '\n';
+    return `${[...header(input, 'requirements.txt lines that make'), ...howToInstall(input, 'requirements.txt'), ...input.pins.map((p) => line(p, false))].join('\n')}\n`;
   }
   if (format === 'conda') {
-    return [
+    return `${[
       ...header(input, 'environment.yml entries that make'),
       ...(input.pins.some((p) => p.patch.noDeps) ? ["# patched with --no-deps, which environment.yml cannot say: pip also installs what these packages require that the environment lacks"] : []),
       `# pip leaves an installed package of the same version as it is: leave ${input.pins.map((p) => p.patch.package).join(', ')} out of the conda dependencies, the pip entries install ${input.pins.length > 1 ? 'them' : 'it'}`,
@@ -94,7 +94,7 @@ export function renderExport(input: ExportInput, format: ExportFormat): string {
       '  - pip',
       '  - pip:',
       ...input.pins.map((p) => `      - ${JSON.stringify(line(p, false))}`),
-    ].join('\n') + '\n';
+    ].join('\n')}\n`;
   }
   const lines = [...header(input, 'A Dockerfile that makes')];
   lines.push(input.from ? `FROM ${input.from}` : `# the original has no registry digest (it was built or loaded here; until rollback its tag here names the patch): image ID ${input.originalId}`, ...(input.from ? [] : [`FROM ${input.image}`]));
@@ -121,5 +121,5 @@ export function renderExport(input: ExportInput, format: ExportFormat): string {
     lines.push(...body);
   });
   if (input.user) lines.push(`USER ${input.user}`);
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }

@@ -125,8 +125,8 @@ function sayVcs(ctx: Context, source: ResolvedSource): void {
   const vcs = source.vcs;
   if (!vcs) return;
   const what = source.package ?? 'the package';
-  if (vcs.tool.tool === 'other') return ctx.report.warn(`${what} takes its version from git with ${vcs.tool.name}, whose version nfhot does not compute: the build gets none from git`);
-  if (!vcs.described) return ctx.report.warn(`${what} takes its version from git (${vcs.tool.tool}), but ${source.display} is not in a git checkout: there is no version to compute`);
+  if (vcs.tool.tool === 'other') return void ctx.report.warn(`${what} takes its version from git with ${vcs.tool.name}, whose version nfhot does not compute: the build gets none from git`);
+  if (!vcs.described) return void ctx.report.warn(`${what} takes its version from git (${vcs.tool.tool}), but ${source.display} is not in a git checkout: there is no version to compute`);
   ctx.report.info(`${what} takes its version from git (${vcs.tool.tool}): ${describeVcs(vcs)}; nfhot hands the build the version it gives that`);
 }
 
@@ -139,7 +139,7 @@ async function pipWheelFor(ctx: Context, interpreter: Interpreter, image: string
 }
 
 function describePlan(ctx: Context, plan: PatchPlan): void {
-  if (plan.action === 'unchanged') return ctx.report.info(`${plan.image}: already patched with this (${plan.derivative}); nothing to do`);
+  if (plan.action === 'unchanged') return void ctx.report.info(`${plan.image}: already patched with this (${plan.derivative}); nothing to do`);
   ctx.report.info(`${plan.image}: Python ${plan.pythonVersion} at ${plan.python} (${plan.pythonReason})`);
   if (plan.replaces) ctx.report.info(`${plan.image}: replaces the patch of ${plan.replaces.package} ${plan.replaces.version} (${plan.replaces.source})`);
   for (const k of plan.keeps) ctx.report.info(`${plan.image}: keeps the patch of ${k.package} ${k.version} (${k.source})`);

@@ -152,7 +152,7 @@ const blockName = (name: string) => (/^[A-Za-z_]\w*$/.test(name) ? name : groovy
 export function renderInclude(plan: IncludePlan, template = includeTemplate()): string {
   const nothing = template.lastIndexOf('// Nothing is patched');
   if (plan.overrides.length === 0 || nothing < 0) return withProfiles(template.trimEnd().split('\n'), plan);
-  const lines = [template.slice(0, nothing).trimEnd() + '\n', 'process {'];
+  const lines = [`${template.slice(0, nothing).trimEnd()}\n`, 'process {'];
   for (const o of plan.overrides) {
     const sif = o.sif ?? o.pull;
     lines.push(`    // ${o.image} → ${o.reference}${sif ? ` (Singularity/Apptainer: ${comment(sif)})` : ''}`);
@@ -194,7 +194,7 @@ function withProfiles(lines: string[], plan: IncludePlan): string {
     lines.push('}');
   }
   if (plan.waveOff) lines.push('wave.enabled = false');
-  return lines.join('\n') + '\n';
+  return `${lines.join('\n')}\n`;
 }
 
 /** The container references an include written by nfhot gives Docker and Podman. */

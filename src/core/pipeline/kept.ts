@@ -55,7 +55,7 @@ export async function keptIncludes(): Promise<KeptInclude[]> {
 
 async function keep(entry: KeptInclude): Promise<void> {
   await mkdir(keptDir(), { recursive: true });
-  await writeFileAtomic(entryFile(entry), JSON.stringify(entry) + '\n');
+  await writeFileAtomic(entryFile(entry), `${JSON.stringify(entry)}\n`);
 }
 
 async function forget(k: KeptInclude): Promise<void> {

@@ -97,7 +97,7 @@ export async function nextflowVersion(ctx: Context, env: NodeJS.ProcessEnv = pro
   const version = /version (\d+\.\d+\.\d+(?:-[\w.]+)?)/.exec(said.all)?.[1];
   if (!version) return undefined;
   await mkdir(cacheDir(), { recursive: true });
-  await writeFileAtomic(file, JSON.stringify({ ...known, [key]: version }) + '\n');
+  await writeFileAtomic(file, `${JSON.stringify({ ...known, [key]: version })}\n`);
   return version;
 }
 

@@ -9,8 +9,8 @@ describe('Podman names', () => {
     expect(familiarName('quay.io/biocontainers/fastqc:0.12.1')).toBe('quay.io/biocontainers/fastqc:0.12.1');
     expect(familiarName('localhost:5000/x:1')).toBe('localhost:5000/x:1');
     expect(familiarName('nfhot.local/org/tool:dev-0123456789ab')).toBe('nfhot.local/org/tool:dev-0123456789ab');
-    expect(familiarName('127.0.0.1:5000/team/org/tool@sha256:' + 'a'.repeat(64))).toBe('127.0.0.1:5000/team/org/tool@sha256:' + 'a'.repeat(64));
-    expect(familiarName('docker.io/org/tool@sha256:' + 'b'.repeat(64))).toBe('org/tool@sha256:' + 'b'.repeat(64));
+    expect(familiarName(`127.0.0.1:5000/team/org/tool@sha256:${'a'.repeat(64)}`)).toBe(`127.0.0.1:5000/team/org/tool@sha256:${'a'.repeat(64)}`);
+    expect(familiarName(`docker.io/org/tool@sha256:${'b'.repeat(64)}`)).toBe(`org/tool@sha256:${'b'.repeat(64)}`);
   });
 });
 

@@ -28,7 +28,7 @@ describe('parseImageRef', () => {
   });
 
   it('refuses a digest: it cannot be re-pointed', () => {
-    expect(() => parseImageRef('org/tool@sha256:' + 'a'.repeat(64))).toThrow(/digest/);
+    expect(() => parseImageRef(`org/tool@sha256:${'a'.repeat(64)}`)).toThrow(/digest/);
   });
 });
 

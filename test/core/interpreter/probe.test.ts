@@ -9,7 +9,10 @@ function engine(answer: (options: RunOptions) => RunResult): Engine & { runs: Ru
   const runs: RunOptions[] = [];
   return {
     runs,
-    run: async (_image: string, _argv: string[], options: RunOptions) => (runs.push(options), answer(options)),
+    run: async (_image: string, _argv: string[], options: RunOptions) => {
+      runs.push(options);
+      return answer(options);
+    },
   } as unknown as Engine & { runs: RunOptions[] };
 }
 

@@ -31,8 +31,8 @@ describe('pipGitUrl and gitRequirement', () => {
 describe('renderExport', () => {
   const input: ExportInput = {
     image: 'quay.io/org/tool:dev',
-    from: 'quay.io/org/tool@sha256:' + 'd'.repeat(64),
-    originalId: 'sha256:' + 'e'.repeat(64),
+    from: `quay.io/org/tool@sha256:${'d'.repeat(64)}`,
+    originalId: `sha256:${'e'.repeat(64)}`,
     pins: [
       { patch: patch({}), requirement: gitRequirement('seqstats', 'https://github.com/org/seqstats.git', 'c'.repeat(40)) },
       { patch: patch({ package: 'helper', version: '0.2.0', kind: 'dir', path: '/home/me/helper', dirty: true, url: undefined }), archive: 'helper-0.2.0.tar.gz' },

@@ -57,7 +57,11 @@ function world(prunes: number) {
     createWorkContainer: async () => container(),
     addsLayers: false,
     addLayer: () => Promise.reject(new Error('unused')),
-    createMarker: async (name) => (markers.has(name) ? undefined : (markers.add(name), name)),
+    createMarker: async (name) => {
+      if (markers.has(name)) return undefined;
+      markers.add(name);
+      return name;
+    },
     listContainers: async () => [],
     removeContainer: async (name) => void markers.delete(name),
   };
