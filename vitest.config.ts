@@ -56,7 +56,11 @@ export default defineConfig({
         // The core patch/rollback tests again, and Podman's own, against Podman's API service.
         test: {
           name: 'podman',
-          include: ['test/commands/patch.docker.test.ts', 'test/commands/rollback.docker.test.ts', 'test/**/*.podman.test.ts'],
+          include: [
+            'test/commands/patch.docker.test.ts',
+            'test/commands/rollback.docker.test.ts',
+            'test/**/*.podman.test.ts',
+          ],
           globalSetup: ['test/setup/podman.ts'],
           setupFiles: ['test/setup/env.ts', 'test/setup/podman-env.ts'],
           testTimeout: 180_000,

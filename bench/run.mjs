@@ -19,7 +19,15 @@ const NFHOT = ['node', join(ROOT, 'bin/nfhot.js')];
 const BASE_TAG = 'nfhot-bench/seqstats:original';
 const IMG = 'nfhot-bench/seqstats:dev';
 const MANUAL = 'nfhot-bench/seqstats:manual';
-const PIP = ['pip', 'install', '-q', '--no-cache-dir', '--no-build-isolation', '--no-deps', '--disable-pip-version-check'];
+const PIP = [
+  'pip',
+  'install',
+  '-q',
+  '--no-cache-dir',
+  '--no-build-isolation',
+  '--no-deps',
+  '--disable-pip-version-check',
+];
 const scratch = mkdtempSync(join(tmpdir(), 'nfhot-bench-'));
 process.env.NFHOT_CACHE = join(scratch, 'cache');
 process.env.NFHOT_STATE = join(scratch, 'state'); // the includes it writes are the benchmark's, not the user's
@@ -65,11 +73,30 @@ async function timeline(args) {
   const built = when(/\| nfhot: built \S+\.whl/);
   const installed = when(/: (installing|pip install) into .* done/);
   const loaded = when(/: (loading the layer .*|commit) done/);
-  const phases = startup && resolved && installing && built && installed && loaded && { total, 'start-up': startup, resolve: resolved - startup, plan: installing - resolved, build: built - installing, layer: installed - built, load: loaded - installed, tags: total - loaded };
+  const phases = startup &&
+    resolved &&
+    installing &&
+    built &&
+    installed &&
+    loaded && {
+      total,
+      'start-up': startup,
+      resolve: resolved - startup,
+      plan: installing - resolved,
+      build: built - installing,
+      layer: installed - built,
+      load: loaded - installed,
+      tags: total - loaded,
+    };
   return { seconds: total, value: result, phases };
 }
 const PHASES = ['total', 'start-up', 'resolve', 'plan', 'build', 'layer', 'load', 'tags'];
-const summary = (xs) => ({ runs: xs.map((x) => +x.toFixed(4)), median: median(xs), min: Math.min(...xs), max: Math.max(...xs) });
+const summary = (xs) => ({
+  runs: xs.map((x) => +x.toFixed(4)),
+  median: median(xs),
+  min: Math.min(...xs),
+  max: Math.max(...xs),
+});
 const rotate = (xs, n) => xs.map((_, i) => xs[(i + n) % xs.length]);
 
 // ---- set-up: the example image (built offline from the test harness's base), a repository of
@@ -81,7 +108,8 @@ await docker('build', '-q', '-t', BASE_TAG, 'examples');
 const originalId = (await docker('image', 'inspect', '--format', '{{.Id}}', BASE_TAG)).stdout;
 const repo = join(scratch, 'seqstats');
 cpSync(join(ROOT, 'examples/seqstats'), repo, { recursive: true });
-const git = (...args) => run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.org', ...args], { cwd: repo });
+const git = (...args) =>
+  run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.org', ...args], { cwd: repo });
 await git('init', '-q', '-b', 'main');
 await git('add', '-A');
 await git('commit', '-qm', '1.0.0');
@@ -113,7 +141,15 @@ const reset = async (...tags) => {
 };
 
 // ---- 1-5: the developer loop, alternating.
-const loop = { floor: [], manual: [], 'nfhot patch (git branch)': [], 'nfhot patch (working copy)': [], 'nfhot patch (working copy) after a one-line edit': [], 'cache hit': [], rollback: [] };
+const loop = {
+  floor: [],
+  manual: [],
+  'nfhot patch (git branch)': [],
+  'nfhot patch (working copy)': [],
+  'nfhot patch (working copy) after a one-line edit': [],
+  'cache hit': [],
+  rollback: [],
+};
 const phases = [];
 if (part('loop')) {
   await reset(IMG, MANUAL);
@@ -123,7 +159,9 @@ if (part('loop')) {
     const scenarios = {
       floor: async () => {
         const dir = await exported();
-        times.floor = (await timed(() => docker('run', '--rm', '-v', `${dir}:/src`, originalId, ...PIP, '/src'))).seconds;
+        times.floor = (
+          await timed(() => docker('run', '--rm', '-v', `${dir}:/src`, originalId, ...PIP, '/src'))
+        ).seconds;
       },
       manual: async () => {
         const dir = await exported();
@@ -149,10 +187,13 @@ if (part('loop')) {
       },
       dir: async () => {
         uncommittedEdit();
-        times['nfhot patch (working copy)'] = (await timed(() => nfhot(['patch', workingCopy, '--image', IMG]))).seconds;
+        times['nfhot patch (working copy)'] = (
+          await timed(() => nfhot(['patch', workingCopy, '--image', IMG]))
+        ).seconds;
         moduleEdit();
         const sync = await timed(() => nfhot(['patch', workingCopy, '--image', IMG, '--json']));
-        if (JSON.parse(sync.value.stdout).images[0].action !== 'synced') throw new Error(`the edit was not synced: ${sync.value.stderr}`);
+        if (JSON.parse(sync.value.stdout).images[0].action !== 'synced')
+          throw new Error(`the edit was not synced: ${sync.value.stderr}`);
         times['nfhot patch (working copy) after a one-line edit'] = sync.seconds;
       },
     };
@@ -177,7 +218,8 @@ async function watchRounds(dir, module, pkg, rounds, total) {
   const lines = [];
   child.stdout.on('data', (c) => lines.push(...c.toString().split('\n').filter(Boolean)));
   const patches = async (n) => {
-    for (const end = Date.now() + 180_000; lines.length < n; await new Promise((r) => setTimeout(r, 5))) if (Date.now() > end) throw new Error('nfhot watch made no patch');
+    for (const end = Date.now() + 180_000; lines.length < n; await new Promise((r) => setTimeout(r, 5)))
+      if (Date.now() > end) throw new Error('nfhot watch made no patch');
   };
   await patches(1);
   const edit = [];
@@ -190,7 +232,9 @@ async function watchRounds(dir, module, pkg, rounds, total) {
       await patches(seen + 1);
     });
     if (round > rounds) continue;
-    const live = (await docker('run', '--rm', IMG, 'python3', '-c', `import ${pkg}; print(${pkg}.WATCH_EDIT)`)).stdout.trim();
+    const live = (
+      await docker('run', '--rm', IMG, 'python3', '-c', `import ${pkg}; print(${pkg}.WATCH_EDIT)`)
+    ).stdout.trim();
     if (live !== String(round)) throw new Error(`nfhot watch: the tag runs WATCH_EDIT = ${live}, not ${round}`);
     const baseline = (await timed(() => docker('run', '--rm', IMG, 'true'))).seconds;
     if (round > 0) {
@@ -217,23 +261,34 @@ if (part('watch')) {
 }
 
 // ---- 5c: the same on a larger package (320 modules, 5 MB).
-const large = { 'large: floor': [], 'large: nfhot patch (git branch)': [], 'large: nfhot patch (working copy) after a one-line edit': [], 'large: watch: one-line edit saved → tag runs it': [] };
+const large = {
+  'large: floor': [],
+  'large: nfhot patch (git branch)': [],
+  'large: nfhot patch (working copy) after a one-line edit': [],
+  'large: watch: one-line edit saved → tag runs it': [],
+};
 const LARGE_MODULES = 320;
 let largeBytes = 0;
 if (part('large')) {
   log(`a larger package: ${LARGE_MODULES} modules`);
   const big = join(scratch, 'bigpkg');
-  const line = (m, i) => `    "bigpkg module ${m} line ${i}: ${'ACGT'.repeat(3)} the quick brown fox jumps over the lazy dog",\n`;
-  const moduleText = (m) => `"""Module ${m} of a large test package."""\n\nTABLE = [\n${Array.from({ length: 190 }, (_, i) => line(m, i)).join('')}]\n\n\ndef count():\n    return len(TABLE)\n`;
+  const line = (m, i) =>
+    `    "bigpkg module ${m} line ${i}: ${'ACGT'.repeat(3)} the quick brown fox jumps over the lazy dog",\n`;
+  const moduleText = (m) =>
+    `"""Module ${m} of a large test package."""\n\nTABLE = [\n${Array.from({ length: 190 }, (_, i) => line(m, i)).join('')}]\n\n\ndef count():\n    return len(TABLE)\n`;
   const write = (path, text) => {
     mkdirSync(join(big, path, '..'), { recursive: true });
     writeFileSync(join(big, path), text);
     largeBytes += Buffer.byteLength(text);
   };
-  write('pyproject.toml', '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "bigpkg"\nversion = "1.0.0"\n');
+  write(
+    'pyproject.toml',
+    '[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "bigpkg"\nversion = "1.0.0"\n',
+  );
   write('src/bigpkg/__init__.py', '"""A large test package."""\n');
   for (let m = 0; m < LARGE_MODULES; m++) write(`src/bigpkg/mod_${String(m).padStart(3, '0')}.py`, moduleText(m));
-  const bigGit = (...args) => run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.org', ...args], { cwd: big });
+  const bigGit = (...args) =>
+    run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.org', ...args], { cwd: big });
   await bigGit('init', '-q', '-b', 'main');
   await bigGit('add', '-A');
   await bigGit('commit', '-qm', 'bigpkg');
@@ -254,7 +309,8 @@ if (part('large')) {
     await nfhot(['patch', bigCopy, '--image', IMG]);
     writeFileSync(edited, `${editedText}EDITED = ${round}\n`);
     const sync = await timed(() => nfhot(['patch', bigCopy, '--image', IMG, '--json']));
-    if (JSON.parse(sync.value.stdout).images[0].action !== 'synced') throw new Error(`the large edit was not synced: ${sync.value.stderr}`);
+    if (JSON.parse(sync.value.stdout).images[0].action !== 'synced')
+      throw new Error(`the large edit was not synced: ${sync.value.stderr}`);
     writeFileSync(edited, editedText);
     if (round > 0) {
       large['large: floor'].push(floor);
@@ -262,19 +318,31 @@ if (part('large')) {
       large['large: nfhot patch (working copy) after a one-line edit'].push(sync.seconds);
     }
   }
-  large['large: watch: one-line edit saved → tag runs it'] = (await watchRounds(bigCopy, edited, 'bigpkg.mod_123', 3, 4)).edit;
+  large['large: watch: one-line edit saved → tag runs it'] = (
+    await watchRounds(bigCopy, edited, 'bigpkg.mod_123', 3, 4)
+  ).edit;
 }
 
 // ---- 6: full rebuild of the example image.
 const rebuild = [];
 if (part('rebuild')) {
   log('full rebuild (docker build --no-cache), 3 runs');
-  for (let i = 0; i < 3; i++) rebuild.push((await timed(() => docker('build', '--no-cache', '-q', '-t', 'nfhot-bench/rebuild:x', 'examples'))).seconds);
+  for (let i = 0; i < 3; i++)
+    rebuild.push(
+      (await timed(() => docker('build', '--no-cache', '-q', '-t', 'nfhot-bench/rebuild:x', 'examples'))).seconds,
+    );
   await docker('rmi', 'nfhot-bench/rebuild:x');
 }
 
 // ---- 7: start-up, and the shim on a patched image.
-const startup = { 'node -e 0': [], 'nfhot --version': [], 'nfhot resolve': [], 'docker image inspect IMAGE': [], 'docker run --rm IMAGE true': [], 'shim: docker run --rm IMAGE true': [] };
+const startup = {
+  'node -e 0': [],
+  'nfhot --version': [],
+  'nfhot resolve': [],
+  'docker image inspect IMAGE': [],
+  'docker run --rm IMAGE true': [],
+  'shim: docker run --rm IMAGE true': [],
+};
 if (part('startup')) {
   log('start-up and the docker shim');
   await newCommit();
@@ -308,7 +376,8 @@ if (part('scan')) {
     const t = (await timed(() => nfhot(['config', '--pipeline', pipeline, '--dry-run', '--json']))).seconds;
     if (i > 0) scan.push(t);
   }
-  scanned = JSON.parse((await nfhot(['config', '--pipeline', pipeline, '--dry-run', '--json'])).stdout).model.instances.length;
+  scanned = JSON.parse((await nfhot(['config', '--pipeline', pipeline, '--dry-run', '--json'])).stdout).model.instances
+    .length;
 }
 
 // ---- 9: fan-out, one package into N images.
@@ -339,12 +408,21 @@ if (part('growth')) {
     await newCommit();
     await nfhot(['patch', source, '--image', IMG]);
     const info = JSON.parse((await docker('image', 'inspect', IMG)).stdout)[0];
-    const top = (await docker('history', '--no-trunc', '--format', '{{.Size}}', '--human=false', IMG)).stdout.split('\n')[0];
+    const top = (await docker('history', '--no-trunc', '--format', '{{.Size}}', '--human=false', IMG)).stdout.split(
+      '\n',
+    )[0];
     growth.push({ patch: i, layers: info.RootFS.Layers.length, size: info.Size, patchLayer: Number(top) });
   }
   installedBytes = Number(
     (
-      await docker('run', '--rm', IMG, 'python3', '-c', 'import importlib.metadata as m, os; print(sum(os.path.getsize(f.locate()) for f in m.distribution("seqstats").files if os.path.isfile(f.locate())))')
+      await docker(
+        'run',
+        '--rm',
+        IMG,
+        'python3',
+        '-c',
+        'import importlib.metadata as m, os; print(sum(os.path.getsize(f.locate()) for f in m.distribution("seqstats").files if os.path.isfile(f.locate())))',
+      )
     ).stdout,
   );
   await reset(IMG);
@@ -355,15 +433,26 @@ if (part('growth')) {
 // -resume` (only the patched image's tasks rerun); by hand: `docker build` of the image (its
 // cache keeps the base and the venv) then `nextflow run` without -resume, since a rebuilt image
 // under the same tag gives the same task hashes and -resume would reuse the old results.
-const nextflowLoop = { 'nextflow: first run of the example': [], 'nextflow: run -resume, all cached': [], 'nextflow: edit → nfhot patch + nextflow run -resume': [], 'nextflow: edit → docker build + nextflow run': [] };
+const nextflowLoop = {
+  'nextflow: first run of the example': [],
+  'nextflow: run -resume, all cached': [],
+  'nextflow: edit → nfhot patch + nextflow run -resume': [],
+  'nextflow: edit → docker build + nextflow run': [],
+};
 if (part('nextflow')) {
   log('the example pipeline under the real Nextflow');
   await run('bash', ['scripts/nextflow.sh']);
-  const nextflow = join(process.env.NFHOT_TEST_CACHE || join(homedir(), '.cache', 'nfhot-test'), 'nextflow', '24.10.6', 'nextflow');
+  const nextflow = join(
+    process.env.NFHOT_TEST_CACHE || join(homedir(), '.cache', 'nfhot-test'),
+    'nextflow',
+    '24.10.6',
+    'nextflow',
+  );
   const env = { NXF_HOME: join(scratch, 'nxf-home') };
   const ex = join(scratch, 'example');
   cpSync(join(ROOT, 'examples'), ex, { recursive: true, filter: (p) => !/\/(work|results|\.nextflow)$/.test(p) });
-  const exGit = (...args) => run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.org', ...args], { cwd: join(ex, 'seqstats') });
+  const exGit = (...args) =>
+    run('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.org', ...args], { cwd: join(ex, 'seqstats') });
   await exGit('init', '-q', '-b', 'main');
   await exGit('apply', join(ROOT, 'examples/seqstats-fix-lowercase.patch'));
   const pipelines = {};
@@ -373,31 +462,53 @@ if (part('nextflow')) {
     cpSync(ex, dir, { recursive: true, filter: (p) => !p.startsWith(join(ex, 'seqstats')) });
     for (const f of ['seqstats_gc', 'seqstats_version', 'count_lines']) {
       const path = join(dir, 'modules/local', f, 'main.nf');
-      writeFileSync(path, readFileSync(path, 'utf8').replaceAll('biocontainers/', `nfhot-bench-${who === 'manual' ? 'manual' : 'nfhot'}/`));
+      writeFileSync(
+        path,
+        readFileSync(path, 'utf8').replaceAll(
+          'biocontainers/',
+          `nfhot-bench-${who === 'manual' ? 'manual' : 'nfhot'}/`,
+        ),
+      );
     }
     writeFileSync(join(dir, 'nfhot.config'), '');
     pipelines[who] = dir;
   }
-  for (const who of ['nfhot', 'manual']) await docker('tag', 'nfhot/debian-python:bookworm', `quay.io/nfhot-bench-${who}/coreutils:9.1--nfhot0`);
+  for (const who of ['nfhot', 'manual'])
+    await docker('tag', 'nfhot/debian-python:bookworm', `quay.io/nfhot-bench-${who}/coreutils:9.1--nfhot0`);
   const seqstatsOf = (who) => `quay.io/nfhot-bench-${who}/seqstats:1.0.0--nfhot0`;
-  const idOf = async (image) => (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { reject: false })).stdout;
+  const idOf = async (image) =>
+    (await run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], { reject: false })).stdout;
   const build = async () => {
     const before = await idOf(seqstatsOf('manual'));
     await docker('build', '-q', '-t', seqstatsOf('manual'), ex);
     // The replaced build, if nothing else names it (nfhot's keeper of an original does).
-    const names = before && before !== (await idOf(seqstatsOf('manual'))) && (await run('docker', ['image', 'inspect', '--format', '{{len .RepoTags}}', before], { reject: false })).stdout;
+    const names =
+      before &&
+      before !== (await idOf(seqstatsOf('manual'))) &&
+      (await run('docker', ['image', 'inspect', '--format', '{{len .RepoTags}}', before], { reject: false })).stdout;
     if (names === '0') await run('docker', ['rmi', before], { reject: false });
   };
   // Each run's trace: which tasks ran (COMPLETED) and which were reused (CACHED), checked below.
   const nf = async (who, ...args) => {
     const trace = join(scratch, `trace-${who}.tsv`);
-    await run(nextflow, ['run', '.', '-profile', 'docker', '-with-trace', trace, ...args], { cwd: pipelines[who], env });
-    const statuses = readFileSync(trace, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')[4]);
+    await run(nextflow, ['run', '.', '-profile', 'docker', '-with-trace', trace, ...args], {
+      cwd: pipelines[who],
+      env,
+    });
+    const statuses = readFileSync(trace, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t')[4]);
     rmSync(trace);
-    return { completed: statuses.filter((x) => x === 'COMPLETED').length, cached: statuses.filter((x) => x === 'CACHED').length };
+    return {
+      completed: statuses.filter((x) => x === 'COMPLETED').length,
+      cached: statuses.filter((x) => x === 'CACHED').length,
+    };
   };
   const expectRan = (what, got, completed, cached) => {
-    if (got.completed !== completed || got.cached !== cached) throw new Error(`${what}: ${got.completed} task(s) ran and ${got.cached} cached, not ${completed} and ${cached}`);
+    if (got.completed !== completed || got.cached !== cached)
+      throw new Error(`${what}: ${got.completed} task(s) ran and ${got.cached} cached, not ${completed} and ${cached}`);
   };
   await build();
   await docker('tag', seqstatsOf('manual'), seqstatsOf('nfhot'));
@@ -441,7 +552,10 @@ if (part('nextflow')) {
     if (round > 0) for (const [k, v] of Object.entries(times)) nextflowLoop[k].push(v);
   }
   await nfhot(['rollback', seqstatsOf('nfhot')], { reject: false });
-  for (const who of ['nfhot', 'manual']) await run('docker', ['rmi', seqstatsOf(who), `quay.io/nfhot-bench-${who}/coreutils:9.1--nfhot0`], { reject: false });
+  for (const who of ['nfhot', 'manual'])
+    await run('docker', ['rmi', seqstatsOf(who), `quay.io/nfhot-bench-${who}/coreutils:9.1--nfhot0`], {
+      reject: false,
+    });
 }
 
 // ---- the cluster loop, on a real SLURM cluster of one node (test/helpers/cluster.ts: its own
@@ -463,12 +577,25 @@ if (part('cluster')) {
   // The harness is the tests' (TypeScript): bundled for this run, where it finds the project's packages.
   const { build: bundle } = await import('esbuild');
   const harness = join(ROOT, 'node_modules', '.nfhot-bench', `cluster-${process.pid}.mjs`);
-  await bundle({ entryPoints: [join(ROOT, 'test/helpers/cluster.ts')], bundle: true, platform: 'node', format: 'esm', packages: 'external', outfile: harness, logLevel: 'error' });
+  await bundle({
+    entryPoints: [join(ROOT, 'test/helpers/cluster.ts')],
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    packages: 'external',
+    outfile: harness,
+    logLevel: 'error',
+  });
   const { clusterUnavailable, startCluster } = await import(harness);
   rmSync(harness);
   const why = await clusterUnavailable();
   if (why) throw new Error(`the cluster loop cannot run here: ${why}`);
-  const nextflow = join(process.env.NFHOT_TEST_CACHE || join(homedir(), '.cache', 'nfhot-test'), 'nextflow', '24.10.6', 'nextflow');
+  const nextflow = join(
+    process.env.NFHOT_TEST_CACHE || join(homedir(), '.cache', 'nfhot-test'),
+    'nextflow',
+    '24.10.6',
+    'nextflow',
+  );
   const original = 'quay.io/nfhot-bench-cluster/seqstats:1.0.0--nfhot0';
   const coreutils = 'quay.io/nfhot-bench-cluster/coreutils:9.1--nfhot0';
   const ex = join(scratch, 'cluster-example');
@@ -478,7 +605,11 @@ if (part('cluster')) {
   await docker('build', '-q', '-t', original, ex);
   await docker('tag', 'nfhot/debian-python:bookworm', coreutils);
   const cluster = await startCluster({ images: [original, coreutils] });
-  const env = { NXF_HOME: join(scratch, 'nxf-home-cluster'), SLURM_CONF: cluster.slurmConf, DOCKER_CONFIG: cluster.dockerConfig };
+  const env = {
+    NXF_HOME: join(scratch, 'nxf-home-cluster'),
+    SLURM_CONF: cluster.slurmConf,
+    DOCKER_CONFIG: cluster.dockerConfig,
+  };
   const registry = `${cluster.registry.host}/lab`;
   const pipelines = {};
   for (const who of ['nfhot', 'manual']) {
@@ -501,24 +632,42 @@ if (part('cluster')) {
   };
   const nf = async (who, ...args) => {
     const trace = join(scratch, `trace-cluster-${who}.tsv`);
-    await run(nextflow, ['run', '.', '-profile', 'docker,slurm', '-c', cluster.runConfig, '-with-trace', trace, ...args], { cwd: pipelines[who], env });
-    const statuses = readFileSync(trace, 'utf8').trim().split('\n').slice(1).map((l) => l.split('\t')[4]);
+    await run(
+      nextflow,
+      ['run', '.', '-profile', 'docker,slurm', '-c', cluster.runConfig, '-with-trace', trace, ...args],
+      { cwd: pipelines[who], env },
+    );
+    const statuses = readFileSync(trace, 'utf8')
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split('\t')[4]);
     rmSync(trace);
-    return { completed: statuses.filter((x) => x === 'COMPLETED').length, cached: statuses.filter((x) => x === 'CACHED').length };
+    return {
+      completed: statuses.filter((x) => x === 'COMPLETED').length,
+      cached: statuses.filter((x) => x === 'CACHED').length,
+    };
   };
   const expectRan = (what, got, completed, cached) => {
-    if (got.completed !== completed || got.cached !== cached) throw new Error(`${what}: ${got.completed} task(s) ran and ${got.cached} cached, not ${completed} and ${cached}`);
+    if (got.completed !== completed || got.cached !== cached)
+      throw new Error(`${what}: ${got.completed} task(s) ran and ${got.cached} cached, not ${completed} and ${cached}`);
   };
   // By hand, each edit is a new tag the nodes have not seen (a tag they have would not be pulled again).
-  const manualModules = ['seqstats_gc', 'seqstats_version'].map((f) => join(pipelines.manual, 'modules/local', f, 'main.nf'));
+  const manualModules = ['seqstats_gc', 'seqstats_version'].map((f) =>
+    join(pipelines.manual, 'modules/local', f, 'main.nf'),
+  );
   const manualTag = (n) => `${registry}/manual/seqstats:edit-${n}`;
   const useTag = (tag) => {
-    for (const path of manualModules) writeFileSync(path, readFileSync(path, 'utf8').replace(/container '[^']*'/, `container '${tag}'`));
+    for (const path of manualModules)
+      writeFileSync(path, readFileSync(path, 'utf8').replace(/container '[^']*'/, `container '${tag}'`));
   };
   const module = join(ex, 'seqstats/src/seqstats/__init__.py');
   const text = readFileSync(module, 'utf8');
   try {
-    await nfhot(['patch', join(ex, 'seqstats'), '--image', original, '--pipeline', pipelines.nfhot, '--push', registry], { env });
+    await nfhot(
+      ['patch', join(ex, 'seqstats'), '--image', original, '--pipeline', pipelines.nfhot, '--push', registry],
+      { env },
+    );
     await nf('nfhot'); // the run an edit follows
     for (let round = 0; round <= Math.min(ROUNDS, 3); round++) {
       log(`cluster, round ${round}/${Math.min(ROUNDS, 3)}${round === 0 ? ' (warm-up)' : ''}`);
@@ -529,7 +678,23 @@ if (part('cluster')) {
           writeFileSync(module, `${text}EDITED = ${++edits}\n`);
           const before = stored();
           const t = await timed(async () => {
-            times['slurm: of which nfhot patch --push'] = (await timed(() => nfhot(['patch', join(ex, 'seqstats'), '--image', original, '--pipeline', pipelines.nfhot, '--push', registry], { env }))).seconds;
+            times['slurm: of which nfhot patch --push'] = (
+              await timed(() =>
+                nfhot(
+                  [
+                    'patch',
+                    join(ex, 'seqstats'),
+                    '--image',
+                    original,
+                    '--pipeline',
+                    pipelines.nfhot,
+                    '--push',
+                    registry,
+                  ],
+                  { env },
+                ),
+              )
+            ).seconds;
             return nf('nfhot', '-resume');
           });
           expectRan('nfhot patch --push then -resume on SLURM', t.value, 3, 1);
@@ -586,9 +751,18 @@ const S = Object.fromEntries(
 );
 if (ONLY) {
   // A part only: its table, no targets (they compare parts), nothing written.
-  for (const [k, v] of Object.entries(S)) process.stdout.write(`${k.padEnd(40)} median ${v.median.toFixed(3)}  min ${v.min.toFixed(3)}  max ${v.max.toFixed(3)}\n`);
-  if (phases.length > 1) process.stdout.write(`phases (medians): ${JSON.stringify(Object.fromEntries(PHASES.map((k) => [k, +median(phases.slice(1).map((p) => p[k])).toFixed(3)])))}\n`);
-  if (pushedBytes.nfhot.length) process.stdout.write(`bytes pushed per edit (medians): nfhot ${median(pushedBytes.nfhot)}, docker build + push ${median(pushedBytes.manual)}\n`);
+  for (const [k, v] of Object.entries(S))
+    process.stdout.write(
+      `${k.padEnd(40)} median ${v.median.toFixed(3)}  min ${v.min.toFixed(3)}  max ${v.max.toFixed(3)}\n`,
+    );
+  if (phases.length > 1)
+    process.stdout.write(
+      `phases (medians): ${JSON.stringify(Object.fromEntries(PHASES.map((k) => [k, +median(phases.slice(1).map((p) => p[k])).toFixed(3)])))}\n`,
+    );
+  if (pushedBytes.nfhot.length)
+    process.stdout.write(
+      `bytes pushed per edit (medians): nfhot ${median(pushedBytes.nfhot)}, docker build + push ${median(pushedBytes.manual)}\n`,
+    );
   rmSync(scratch, { recursive: true, force: true });
   process.exit(0);
 }
@@ -599,9 +773,21 @@ const maxLayer = Math.max(...growth.map((g) => g.patchLayer));
 const targets = [
   ['nfhot patch (git branch) / floor', m('nfhot patch (git branch)') / m('floor'), '≤ 0.80'],
   ['nfhot patch (working copy) / floor', m('nfhot patch (working copy)') / m('floor'), '≤ 1.25'],
-  ['nfhot patch (working copy) after a one-line edit / floor', m('nfhot patch (working copy) after a one-line edit') / m('floor'), '≤ 0.40'],
-  [`large (${LARGE_MODULES} modules): patch from a branch / floor`, m('large: nfhot patch (git branch)') / m('large: floor'), '≤ 0.80'],
-  [`large (${LARGE_MODULES} modules): patch after a one-line edit / floor`, m('large: nfhot patch (working copy) after a one-line edit') / m('large: floor'), '≤ 0.50'],
+  [
+    'nfhot patch (working copy) after a one-line edit / floor',
+    m('nfhot patch (working copy) after a one-line edit') / m('floor'),
+    '≤ 0.40',
+  ],
+  [
+    `large (${LARGE_MODULES} modules): patch from a branch / floor`,
+    m('large: nfhot patch (git branch)') / m('large: floor'),
+    '≤ 0.80',
+  ],
+  [
+    `large (${LARGE_MODULES} modules): patch after a one-line edit / floor`,
+    m('large: nfhot patch (working copy) after a one-line edit') / m('large: floor'),
+    '≤ 0.50',
+  ],
   ['nfhot patch (git branch) / manual', m('nfhot patch (git branch)') / m('manual'), '≤ 0.75'],
   ['nfhot patch (working copy) / manual', m('nfhot patch (working copy)') / m('manual'), '≤ 1.00'],
   ['watch: one-line edit saved → tag runs it (s)', m('watch: one-line edit saved → tag runs it'), '≤ 0.60'],
@@ -609,21 +795,48 @@ const targets = [
   ['nfhot resolve / docker image inspect IMAGE', m('nfhot resolve') / m('docker image inspect IMAGE'), '≤ 1.50'],
   ['rollback / docker run --rm IMAGE true', m('rollback') / m('docker run --rm IMAGE true'), '≤ 1.00'],
   ['nfhot --version / node -e 0', m('nfhot --version') / m('node -e 0'), '≤ 3.00'],
-  ['shim: docker run --rm IMAGE true / docker run --rm IMAGE true', m('shim: docker run --rm IMAGE true') / m('docker run --rm IMAGE true'), '≤ 1.15'],
+  [
+    'shim: docker run --rm IMAGE true / docker run --rm IMAGE true',
+    m('shim: docker run --rm IMAGE true') / m('docker run --rm IMAGE true'),
+    '≤ 1.15',
+  ],
   [`scan of ${scanned} modules (s)`, m(`scan: nfhot config, ${scanned} modules`), '≤ 0.50'],
-  ...[2, 4, 8].map((n) => [`fan-out ${n} images / (${n} × 1 image)`, m(`fan-out: ${n} images`) / (n * m('fan-out: 1 image')), '≤ 0.75']),
+  ...[2, 4, 8].map((n) => [
+    `fan-out ${n} images / (${n} × 1 image)`,
+    m(`fan-out: ${n} images`) / (n * m('fan-out: 1 image')),
+    '≤ 0.75',
+  ]),
   ['growth: layers after patch 50 − after patch 1', last.layers - first.layers, '≤ 0'],
-  [`watch: layers after ${watchGrowth.patches} patches − original`, watchGrowth.layers - base.RootFS.Layers.length, '≤ 2'],
+  [
+    `watch: layers after ${watchGrowth.patches} patches − original`,
+    watchGrowth.layers - base.RootFS.Layers.length,
+    '≤ 2',
+  ],
   ['growth: size after patch 50 / after patch 1', last.size / first.size, '≤ 1.00'],
   ['patch layer (largest of 50) / files pip installed', maxLayer / installedBytes, '≤ 1.20'],
-].map(([what, value, target]) => ({ what, value: +value.toFixed(3), target, met: value <= Number(target.replace(/[^\d.]/g, '')) + 1e-9 }));
+].map(([what, value, target]) => ({
+  what,
+  value: +value.toFixed(3),
+  target,
+  met: value <= Number(target.replace(/[^\d.]/g, '')) + 1e-9,
+}));
 const avgPhases = Object.fromEntries(PHASES.map((k) => [k, +median(phases.slice(1).map((p) => p[k])).toFixed(3)]));
 
-const machine = { cpus: cpus().length, node: process.version, docker: (await docker('version', '--format', '{{.Server.Version}}')).stdout, rounds: ROUNDS };
-writeFileSync(join(ROOT, 'bench/results.json'), `${JSON.stringify({ date: new Date().toISOString(), machine, scenarios: S, targets, phases: avgPhases, growth, watchGrowth, large: { modules: LARGE_MODULES, bytes: largeBytes }, cluster: { pushedBytes }, installedBytes, originalLayers: base.RootFS.Layers.length, originalSize: base.Size }, null, 2)}\n`);
+const machine = {
+  cpus: cpus().length,
+  node: process.version,
+  docker: (await docker('version', '--format', '{{.Server.Version}}')).stdout,
+  rounds: ROUNDS,
+};
+writeFileSync(
+  join(ROOT, 'bench/results.json'),
+  `${JSON.stringify({ date: new Date().toISOString(), machine, scenarios: S, targets, phases: avgPhases, growth, watchGrowth, large: { modules: LARGE_MODULES, bytes: largeBytes }, cluster: { pushedBytes }, installedBytes, originalLayers: base.RootFS.Layers.length, originalSize: base.Size }, null, 2)}\n`,
+);
 
 const f = (x) => x.toFixed(3);
-const rows = Object.entries(S).map(([k, v]) => `| ${k} | ${f(v.median)} | ${f(v.min)} | ${f(v.max)} | ${v.runs.length} |`);
+const rows = Object.entries(S).map(
+  ([k, v]) => `| ${k} | ${f(v.median)} | ${f(v.min)} | ${f(v.max)} | ${v.runs.length} |`,
+);
 const md = [
   '# nfhot benchmark',
   '',
@@ -639,7 +852,13 @@ const md = [
   '| --- | ---: | --- | --- |',
   ...targets.map((t) => `| ${t.what} | ${t.value} | ${t.target} | ${t.met ? 'yes' : '**no**'} |`),
   '',
-  `Where a patch from a branch spends its time (medians, s, from when each line of its output came): ${Object.entries(avgPhases).map(([k, v]) => `${k} ${v}`).join(', ')}. start-up: to its first line (Node, the command's code, the first Engine API calls); resolve: the fetch of the branch; plan: the images read, the probe's cached answer, the lock, the work container created; build: the container started, the sources in on its stdin, the wheel built; layer: pip's installer staging the wheel, the layer's entries answered; load: \`docker load\` of the layer; tags: the tags, the include, the exit.`,
+  `Where a patch from a branch spends its time (medians, s, from when each line of its output came): ${Object.entries(
+    avgPhases,
+  )
+    .map(([k, v]) => `${k} ${v}`)
+    .join(
+      ', ',
+    )}. start-up: to its first line (Node, the command's code, the first Engine API calls); resolve: the fetch of the branch; plan: the images read, the probe's cached answer, the lock, the work container created; build: the container started, the sources in on its stdin, the wheel built; layer: pip's installer staging the wheel, the layer's entries answered; load: \`docker load\` of the layer; tags: the tags, the include, the exit.`,
   '',
   `The larger package: ${LARGE_MODULES} modules, ${largeBytes} bytes of source; first patch from a branch / its floor ${(m('large: nfhot patch (git branch)') / m('large: floor')).toFixed(2)}, watch edit → tag ${m('large: watch: one-line edit saved → tag runs it').toFixed(3)} s.`,
   '',

@@ -8,7 +8,9 @@ if (args.length === 1 && (args[0] === '--version' || args[0] === '-v')) {
 } else if (!existsSync(new URL('../dist/cli.js', import.meta.url))) {
   // A checkout installed as it is (npm install -g . links it): the bundle is built by npm run build.
   const root = new URL('..', import.meta.url).pathname;
-  process.stderr.write(`nfhot: error: nfhot is not built in ${root}\n  hint: build it once: cd ${root} && npm ci && npm run build\n`);
+  process.stderr.write(
+    `nfhot: error: nfhot is not built in ${root}\n  hint: build it once: cd ${root} && npm ci && npm run build\n`,
+  );
   process.exit(1);
 } else {
   const { main } = await import('../dist/cli.js');

@@ -23,7 +23,9 @@ await build({
   minify: true,
   legalComments: 'linked',
   // Bundled CommonJS modules call require(); ESM has none of its own.
-  banner: { js: "import { createRequire as __nfhotRequire } from 'node:module'; const require = __nfhotRequire(import.meta.url);" },
+  banner: {
+    js: "import { createRequire as __nfhotRequire } from 'node:module'; const require = __nfhotRequire(import.meta.url);",
+  },
   alias: { ssh2: stub, '@grpc/grpc-js': stub, '@grpc/proto-loader': stub, protobufjs: stub },
   logLevel: 'warning',
 });
@@ -43,17 +45,29 @@ const fresh = existsSync(classes) && existsSync(stamp) && readFileSync(stamp, 'u
 const has = (tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0;
 if (!fresh && has('mvn') && has('javac')) {
   rmSync(stamp, { force: true });
-  const built = spawnSync('mvn', ['-B', '-f', join(project, 'pom.xml'), `-Drevision=${version}`, 'clean', 'compile'], { encoding: 'utf8' });
-  if (built.status !== 0) throw new Error(`the Nextflow plugin did not build (mvn exit ${built.status}):\n${built.stdout}${built.stderr}`);
+  const built = spawnSync('mvn', ['-B', '-f', join(project, 'pom.xml'), `-Drevision=${version}`, 'clean', 'compile'], {
+    encoding: 'utf8',
+  });
+  if (built.status !== 0)
+    throw new Error(`the Nextflow plugin did not build (mvn exit ${built.status}):\n${built.stdout}${built.stderr}`);
   writeFileSync(stamp, digest);
 } else if (!fresh) {
-  console.warn(`build: no JDK or Maven here, and ${project} is not built: dist has no Nextflow plugin (nfhot plugin install needs one)`);
+  console.warn(
+    `build: no JDK or Maven here, and ${project} is not built: dist has no Nextflow plugin (nfhot plugin install needs one)`,
+  );
 }
 if (existsSync(stamp)) {
   const plugin = join('dist', 'plugin', `nf-hot-${version}`, 'classes');
   cpSync(classes, plugin, { recursive: true });
   // pf4j reads a loose manifest (not one inside a jar); Plugin-Requires (package.json's nfhot.pluginRequires) is
   // checked at start. No upper bound: a Nextflow above it would abort every run that names the plugin.
-  const manifest = ['Manifest-Version: 1.0', 'Plugin-Id: nf-hot', `Plugin-Version: ${version}`, 'Plugin-Class: nfhot.HotPlugin', 'Plugin-Provider: nfhot', `Plugin-Requires: ${nfhot.pluginRequires}`];
+  const manifest = [
+    'Manifest-Version: 1.0',
+    'Plugin-Id: nf-hot',
+    `Plugin-Version: ${version}`,
+    'Plugin-Class: nfhot.HotPlugin',
+    'Plugin-Provider: nfhot',
+    `Plugin-Requires: ${nfhot.pluginRequires}`,
+  ];
   writeFileSync(join(plugin, 'META-INF', 'MANIFEST.MF'), `${manifest.join('\n')}\n`);
 }

@@ -28,20 +28,27 @@ const ADAPTER_PACKAGES = ['dockerode', 'execa', 'yargs'];
 
 const SRC = resolve('src');
 const files = (dir: string): string[] =>
-  readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []));
+  readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? files(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+  );
 
 /** Every import of every source file: relative ones resolved to a path under src/, packages by name. */
 const imports = files(SRC).map((file) => {
-  const specs = [...readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\s*\(\s*|import\s+)'([^']+)'/g)].map((m) => m[1]!);
+  const specs = [...readFileSync(file, 'utf8').matchAll(/(?:from\s+|import\s*\(\s*|import\s+)'([^']+)'/g)].map(
+    (m) => m[1]!,
+  );
   return {
     file: relative(SRC, file),
-    local: specs.filter((s) => s.startsWith('.')).map((s) => relative(SRC, resolve(dirname(file), s)).replace(/\.js$/, '.ts')),
+    local: specs
+      .filter((s) => s.startsWith('.'))
+      .map((s) => relative(SRC, resolve(dirname(file), s)).replace(/\.js$/, '.ts')),
     packages: specs.filter((s) => !s.startsWith('.') && !s.startsWith('node:')),
   };
 });
 const layer = (path: string) => path.split('/')[0]!;
 /** A core file's concern (core/<concern>/file.ts); undefined for a file loose in core/. */
-const concern = (path: string) => (layer(path) === 'core' && path.split('/').length > 2 ? path.split('/')[1] : undefined);
+const concern = (path: string) =>
+  layer(path) === 'core' && path.split('/').length > 2 ? path.split('/')[1] : undefined;
 
 describe('the architecture', () => {
   it('puts every source file in a layer', () => {
@@ -49,19 +56,29 @@ describe('the architecture', () => {
   });
 
   it('points dependencies one way: cli → commands → core ← adapters', () => {
-    const wrong = imports.flatMap((i) => i.local.filter((t) => !MAY_IMPORT[layer(i.file)]!.includes(layer(t))).map((t) => `${i.file} → ${t}`));
+    const wrong = imports.flatMap((i) =>
+      i.local.filter((t) => !MAY_IMPORT[layer(i.file)]!.includes(layer(t))).map((t) => `${i.file} → ${t}`),
+    );
     expect(wrong).toEqual([]);
   });
 
   it('groups the core by concern, each reaching only the concerns below it', () => {
     const core = imports.filter((i) => layer(i.file) === 'core');
-    expect(core.filter((i) => !concern(i.file) || !(concern(i.file)! in CORE_MAY_IMPORT)).map((i) => i.file)).toEqual([]);
-    const wrong = core.flatMap((i) => i.local.filter((t) => layer(t) === 'core' && !CORE_MAY_IMPORT[concern(i.file)!]?.includes(concern(t) ?? '')).map((t) => `${i.file} → ${t}`));
+    expect(core.filter((i) => !concern(i.file) || !(concern(i.file)! in CORE_MAY_IMPORT)).map((i) => i.file)).toEqual(
+      [],
+    );
+    const wrong = core.flatMap((i) =>
+      i.local
+        .filter((t) => layer(t) === 'core' && !CORE_MAY_IMPORT[concern(i.file)!]?.includes(concern(t) ?? ''))
+        .map((t) => `${i.file} → ${t}`),
+    );
     expect(wrong).toEqual([]);
   });
 
   it('keeps Docker, git and the CLI library out of the core', () => {
-    const wrong = imports.filter((i) => layer(i.file) === 'core').flatMap((i) => i.packages.filter((p) => ADAPTER_PACKAGES.includes(p)).map((p) => `${i.file} → ${p}`));
+    const wrong = imports
+      .filter((i) => layer(i.file) === 'core')
+      .flatMap((i) => i.packages.filter((p) => ADAPTER_PACKAGES.includes(p)).map((p) => `${i.file} → ${p}`));
     expect(wrong).toEqual([]);
   });
 

@@ -12,23 +12,51 @@ import type { Described, FileChange, Git, Snapshot, TreeRef } from '../core/port
 import { hashHex } from '../core/image/reference.js';
 
 /** Paths a plain (non-git) directory never contributes: build output, caches, environments. */
-const PLAIN_DIR_EXCLUDES = ['.git', '__pycache__/', '*.py[cod]', '*.egg-info/', 'build/', 'dist/', '.venv/', 'venv/', '.tox/', '.nox/', '.eggs/', 'node_modules/', '.mypy_cache/', '.pytest_cache/', '.ruff_cache/'];
+const PLAIN_DIR_EXCLUDES = [
+  '.git',
+  '__pycache__/',
+  '*.py[cod]',
+  '*.egg-info/',
+  'build/',
+  'dist/',
+  '.venv/',
+  'venv/',
+  '.tox/',
+  '.nox/',
+  '.eggs/',
+  'node_modules/',
+  '.mypy_cache/',
+  '.pytest_cache/',
+  '.ruff_cache/',
+];
 
 /** Never part of a snapshot, ignored or not: bytecode, and editors' swap, backup and lock files (a vim swap file changes with every keystroke). */
-const NEVER_SNAPSHOT = ['__pycache__/**', '*.py[cod]', '*.sw[a-p]', '*~', '.#*', '#*#'].map((p) => `:(exclude,glob)**/${p}`);
+const NEVER_SNAPSHOT = ['__pycache__/**', '*.py[cod]', '*.sw[a-p]', '*~', '.#*', '#*#'].map(
+  (p) => `:(exclude,glob)**/${p}`,
+);
 
 type Env = Record<string, string>;
 
 function gitError(err: unknown, what: string, hint?: string): UserError {
   const e = err as ExecaError;
   const stderr = typeof e?.stderr === 'string' ? e.stderr.trim() : '';
-  const last = stderr.split('\n').filter((l) => /^(fatal|error):/.test(l)).pop() ?? stderr.split('\n').pop() ?? '';
+  const last =
+    stderr
+      .split('\n')
+      .filter((l) => /^(fatal|error):/.test(l))
+      .pop() ??
+    stderr.split('\n').pop() ??
+    '';
   if ((e as { code?: string })?.code === 'ENOENT') {
     // Spawning fails the same way when its working directory is missing.
     if (e.cwd && !existsSync(e.cwd)) return new UserError(redact(`${what}: no such directory ${e.cwd}`));
     return new UserError('git is not installed on this machine', 'install git (apt-get install git)');
   }
-  return new UserError(redact(`${what}: ${last.replace(/^(fatal|error):\s*/, '') || e?.shortMessage || String(err)}`), hint, redact(stderr));
+  return new UserError(
+    redact(`${what}: ${last.replace(/^(fatal|error):\s*/, '') || e?.shortMessage || String(err)}`),
+    hint,
+    redact(stderr),
+  );
 }
 
 /** Git through execa, with nfhot's object cache: one bare repository for every source. */
@@ -85,9 +113,21 @@ export class ExecaGit implements Git {
     // only what changed since comes (else the whole tree again, for every new commit).
     const last = `refs/nfhot/last/${hashHex(stripCredentials(url)).slice(0, 24)}`;
     try {
-      const notFound = new UserError(redact(`ref ${JSON.stringify(want)} not found in ${url}`), 'give an existing branch, tag or commit');
+      const notFound = new UserError(
+        redact(`ref ${JSON.stringify(want)} not found in ${url}`),
+        'give an existing branch, tag or commit',
+      );
       try {
-        await this.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--depth=1', '--', url, `+${want}:${tmp}`]);
+        await this.git([
+          'fetch',
+          '--quiet',
+          '--no-tags',
+          '--no-write-fetch-head',
+          '--depth=1',
+          '--',
+          url,
+          `+${want}:${tmp}`,
+        ]);
         const commit = await this.commitOf(tmp);
         if (commit) {
           await this.git(['update-ref', last, commit]).catch(() => undefined); // a hint for the next fetch only
@@ -97,16 +137,33 @@ export class ExecaGit implements Git {
         // A name the server does not have is not found; but dumb HTTP cannot fetch shallow, and
         // servers may refuse a commit no ref advertises: for those, fetch every branch and tag
         // and resolve the ref here.
-        if (/couldn't find remote ref/i.test(String((err as ExecaError).stderr)) && !/^[0-9a-f]{4,40}$/.test(want)) throw notFound;
+        if (/couldn't find remote ref/i.test(String((err as ExecaError).stderr)) && !/^[0-9a-f]{4,40}$/.test(want))
+          throw notFound;
       }
       const ns = `refs/nfhot/remote/${randomBytes(6).toString('hex')}`;
       try {
-        await this.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', '--', url, `+HEAD:${ns}/HEAD`, `+refs/heads/*:${ns}/heads/*`, `+refs/tags/*:${ns}/tags/*`]);
+        await this.git([
+          'fetch',
+          '--quiet',
+          '--no-tags',
+          '--no-write-fetch-head',
+          '--',
+          url,
+          `+HEAD:${ns}/HEAD`,
+          `+refs/heads/*:${ns}/heads/*`,
+          `+refs/tags/*:${ns}/tags/*`,
+        ]);
       } catch (err) {
-        throw gitError(err, `cannot fetch ${url}`, 'check the URL and that your git credentials (ssh key, credential helper) give access to it');
+        throw gitError(
+          err,
+          `cannot fetch ${url}`,
+          'check the URL and that your git credentials (ssh key, credential helper) give access to it',
+        );
       }
       try {
-        for (const candidate of want === 'HEAD' ? [`${ns}/HEAD`] : [`${ns}/heads/${want}`, `${ns}/tags/${want}`, want]) {
+        for (const candidate of want === 'HEAD'
+          ? [`${ns}/HEAD`]
+          : [`${ns}/heads/${want}`, `${ns}/tags/${want}`, want]) {
           const commit = await this.commitOf(candidate);
           if (commit) return commit;
         }
@@ -121,7 +178,8 @@ export class ExecaGit implements Git {
 
   private async deleteRefs(prefix: string): Promise<void> {
     const refs = await this.git(['for-each-ref', '--format=delete %(refname)', prefix]).catch(() => '');
-    if (refs) await execa('git', ['update-ref', '--stdin'], { cwd: this.repo, input: `${refs}\n` }).catch(() => undefined);
+    if (refs)
+      await execa('git', ['update-ref', '--stdin'], { cwd: this.repo, input: `${refs}\n` }).catch(() => undefined);
   }
 
   private async commitOf(rev: string): Promise<string | undefined> {
@@ -167,11 +225,18 @@ export class ExecaGit implements Git {
       this.git(['remote'], { cwd: dir }).catch(() => ''),
     ]);
     // A remote-tracking branch is <remote>/<branch>, and a remote's name may hold a slash: the longest that fits.
-    const names = remotes.split('\n').filter(Boolean).sort((a, b) => b.length - a.length);
+    const names = remotes
+      .split('\n')
+      .filter(Boolean)
+      .sort((a, b) => b.length - a.length);
     for (const branch of branches.split('\n').filter((b) => b && !b.endsWith('/HEAD'))) {
       const remote = names.find((r) => branch.startsWith(`${r}/`));
       const url = remote && (await this.git(['remote', 'get-url', remote], { cwd: dir }).catch(() => undefined));
-      if (url) return { url: stripCredentials(/^\.\.?\//.test(url) ? resolve(where[0]!, url) : url), subdirectory: where[3]!.replace(/\/$/, '') };
+      if (url)
+        return {
+          url: stripCredentials(/^\.\.?\//.test(url) ? resolve(where[0]!, url) : url),
+          subdirectory: where[3]!.replace(/\/$/, ''),
+        };
     }
     return undefined;
   }
@@ -190,19 +255,35 @@ export class ExecaGit implements Git {
         const [top = path, userIndex = '', userObjects = '', prefix = ''] = located;
         const alternates = resolve(path, userObjects);
         if (existsSync(resolve(path, userIndex))) await copyFile(resolve(path, userIndex), index);
-        const env = { GIT_INDEX_FILE: index, GIT_OBJECT_DIRECTORY: objects, GIT_ALTERNATE_OBJECT_DIRECTORIES: alternates };
+        const env = {
+          GIT_INDEX_FILE: index,
+          GIT_OBJECT_DIRECTORY: objects,
+          GIT_ALTERNATE_OBJECT_DIRECTORIES: alternates,
+        };
         const [tree, head, branch] = await Promise.all([
-          this.git(['add', '--all', '--', '.', ...NEVER_SNAPSHOT], { cwd: path, env }).then(() => this.git(['write-tree', ...(prefix ? [`--prefix=${prefix}`] : [])], { cwd: top, env })),
+          this.git(['add', '--all', '--', '.', ...NEVER_SNAPSHOT], { cwd: path, env }).then(() =>
+            this.git(['write-tree', ...(prefix ? [`--prefix=${prefix}`] : [])], { cwd: top, env }),
+          ),
           this.git(['rev-parse', 'HEAD', `HEAD:${prefix}`], { cwd: path, env }).catch(() => ''),
           this.git(['symbolic-ref', '--quiet', '--short', 'HEAD'], { cwd: path }).catch(() => undefined),
         ]);
         const [commit, headTree] = head.split('\n');
-        return { tree, alternates, path, ...(commit ? { commit } : {}), ...(branch ? { branch } : {}), dirty: tree !== headTree };
+        return {
+          tree,
+          alternates,
+          path,
+          ...(commit ? { commit } : {}),
+          ...(branch ? { branch } : {}),
+          dirty: tree !== headTree,
+        };
       }
       const excludes = join(scratch, 'exclude');
       await writeFile(excludes, `${PLAIN_DIR_EXCLUDES.join('\n')}\n`);
       const env = { GIT_DIR: this.repo, GIT_WORK_TREE: path, GIT_INDEX_FILE: index };
-      await this.git(['-c', `core.excludesFile=${excludes}`, 'add', '--all', '--', '.', ...NEVER_SNAPSHOT], { cwd: path, env });
+      await this.git(['-c', `core.excludesFile=${excludes}`, 'add', '--all', '--', '.', ...NEVER_SNAPSHOT], {
+        cwd: path,
+        env,
+      });
       const tree = await this.git(['write-tree'], { cwd: path, env });
       return { tree, path, dirty: false };
     } catch (err) {
@@ -220,7 +301,10 @@ export class ExecaGit implements Git {
       if (objects) alternates = resolve(near, objects);
     }
     const ref: TreeRef = { tree, ...(alternates ? { alternates } : {}) };
-    const ok = await this.git(['cat-file', '-e', `${tree}^{tree}`], { env: this.baseEnv(ref) }).then(() => true, () => false);
+    const ok = await this.git(['cat-file', '-e', `${tree}^{tree}`], { env: this.baseEnv(ref) }).then(
+      () => true,
+      () => false,
+    );
     return ok ? ref : undefined;
   }
 
@@ -255,18 +339,30 @@ export class ExecaGit implements Git {
   async changedFiles(from: TreeRef, to: TreeRef): Promise<FileChange[]> {
     const alternates = [...new Set([from.alternates, to.alternates].filter(Boolean))].join(':');
     // --raw -z: ":OLDMODE NEWMODE OLDSHA NEWSHA STATUS\0PATH\0" per path.
-    const out = await this.git(['diff-tree', '-r', '--raw', '-z', '--no-renames', from.tree, to.tree], { env: alternates ? { GIT_ALTERNATE_OBJECT_DIRECTORIES: alternates } : {} });
+    const out = await this.git(['diff-tree', '-r', '--raw', '-z', '--no-renames', from.tree, to.tree], {
+      env: alternates ? { GIT_ALTERNATE_OBJECT_DIRECTORIES: alternates } : {},
+    });
     const fields = out.split('\0');
     const changes: FileChange[] = [];
     for (let i = 0; i + 1 < fields.length; i += 2) {
       const [oldMode, newMode, , , status] = fields[i]!.slice(1).split(' ');
-      const change = status === 'A' ? 'added' : status === 'D' ? 'deleted' : status === 'M' && oldMode === newMode ? 'modified' : 'retyped';
+      const change =
+        status === 'A'
+          ? 'added'
+          : status === 'D'
+            ? 'deleted'
+            : status === 'M' && oldMode === newMode
+              ? 'modified'
+              : 'retyped';
       changes.push({ path: fields[i + 1]!, change });
     }
     return changes;
   }
 
-  async describe(at: { dir: string } | { url: string; commit: string; ref?: string }, match: string[]): Promise<Described> {
+  async describe(
+    at: { dir: string } | { url: string; commit: string; ref?: string },
+    match: string[],
+  ): Promise<Described> {
     let cwd: string;
     let rev: string;
     let branch: string | undefined;
@@ -284,13 +380,33 @@ export class ExecaGit implements Git {
     } else {
       cwd = await this.history(at.url, at.commit);
       rev = at.commit;
-      branch = at.ref && (await this.git(['rev-parse', '--verify', '--quiet', `refs/heads/${at.ref}`], { cwd }).then(() => at.ref, () => undefined));
+      branch =
+        at.ref &&
+        (await this.git(['rev-parse', '--verify', '--quiet', `refs/heads/${at.ref}`], { cwd }).then(
+          () => at.ref,
+          () => undefined,
+        ));
     }
-    const described = await this.git(['describe', '--tags', '--long', ...match.flatMap((m) => ['--match', m]), rev], { cwd }).catch(() => undefined);
-    const [commit = '', short = '', date = '', shallow = ''] = (await this.git(['log', '-n', '1', '--format=%H%n%h%n%cI', rev, '--'], { cwd }).then(async (out) => `${out}\n${await this.git(['rev-parse', '--is-shallow-repository'], { cwd })}`)).split('\n');
+    const described = await this.git(['describe', '--tags', '--long', ...match.flatMap((m) => ['--match', m]), rev], {
+      cwd,
+    }).catch(() => undefined);
+    const [commit = '', short = '', date = '', shallow = ''] = (
+      await this.git(['log', '-n', '1', '--format=%H%n%h%n%cI', rev, '--'], { cwd }).then(
+        async (out) => `${out}\n${await this.git(['rev-parse', '--is-shallow-repository'], { cwd })}`,
+      )
+    ).split('\n');
     const m = described && /^(.*)-(\d+)-g[0-9a-f]+$/.exec(described);
     const distance = m ? Number(m[2]) : Number(await this.git(['rev-list', '--count', rev], { cwd }));
-    return { ...(m ? { tag: m[1]! } : {}), distance, commit, short, dirty, ...(branch ? { branch } : {}), date, shallow: shallow === 'true' };
+    return {
+      ...(m ? { tag: m[1]! } : {}),
+      distance,
+      commit,
+      short,
+      dirty,
+      ...(branch ? { branch } : {}),
+      date,
+      shallow: shallow === 'true',
+    };
   }
 
   /**
@@ -300,32 +416,58 @@ export class ExecaGit implements Git {
   private async history(url: string, commit: string): Promise<string> {
     const repo = join(cacheDir(), 'git-history', hashHex(stripCredentials(url)).slice(0, 24));
     await this.bare(repo);
-    const fetch = (...refspecs: string[]) => this.git(['fetch', '--quiet', '--no-tags', '--prune', '--', url, ...refspecs], { cwd: repo });
+    const fetch = (...refspecs: string[]) =>
+      this.git(['fetch', '--quiet', '--no-tags', '--prune', '--', url, ...refspecs], { cwd: repo });
     try {
       await fetch('+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*');
       // A commit on no branch or tag (a pull request's, say) is asked for by itself.
-      if (!(await this.git(['cat-file', '-e', `${commit}^{commit}`], { cwd: repo }).then(() => true, () => false))) await fetch(`+${commit}:refs/nfhot/want`);
+      if (
+        !(await this.git(['cat-file', '-e', `${commit}^{commit}`], { cwd: repo }).then(
+          () => true,
+          () => false,
+        ))
+      )
+        await fetch(`+${commit}:refs/nfhot/want`);
     } catch (err) {
-      throw gitError(err, `cannot fetch the history of ${url} (for the version git gives it)`, 'check the URL and your git credentials');
+      throw gitError(
+        err,
+        `cannot fetch the history of ${url} (for the version git gives it)`,
+        'check the URL and your git credentials',
+      );
     }
     return repo;
   }
 
   async extract(tree: TreeRef, dir: string): Promise<void> {
     try {
-      await execa('git', ['archive', '--format=tar', '--end-of-options', tree.tree], { cwd: this.repo, env: this.baseEnv(tree), stdin: 'ignore' }).pipe('tar', ['-x', '-C', dir]);
+      await execa('git', ['archive', '--format=tar', '--end-of-options', tree.tree], {
+        cwd: this.repo,
+        env: this.baseEnv(tree),
+        stdin: 'ignore',
+      }).pipe('tar', ['-x', '-C', dir]);
     } catch (err) {
       throw gitError(err, `cannot write the source into ${dir}`);
     }
   }
 
   archive(tree: TreeRef, prefix: string, files: string[] = []): { stream: Readable; done: Promise<void> } {
-    const child = execa('git', ['archive', '--format=tar', `--prefix=${prefix}`, ...files.map((f) => `--add-file=${f}`), '--end-of-options', tree.tree], {
-      cwd: this.repo,
-      env: this.baseEnv(tree),
-      stdin: 'ignore',
-      buffer: { stdout: false, stderr: true },
-    });
+    const child = execa(
+      'git',
+      [
+        'archive',
+        '--format=tar',
+        `--prefix=${prefix}`,
+        ...files.map((f) => `--add-file=${f}`),
+        '--end-of-options',
+        tree.tree,
+      ],
+      {
+        cwd: this.repo,
+        env: this.baseEnv(tree),
+        stdin: 'ignore',
+        buffer: { stdout: false, stderr: true },
+      },
+    );
     const done = child.then(
       () => undefined,
       (err: unknown) => {

@@ -5,7 +5,13 @@ import type { Programs } from '../core/ports/programs.js';
 /** Host programs through execa: an argument vector, never a shell. */
 export const execaPrograms: Programs = {
   async run(program, args, options = {}) {
-    const child = execa(program, args, { all: true, reject: false, cwd: options.cwd, ...(options.env ? { env: options.env } : {}), ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }) });
+    const child = execa(program, args, {
+      all: true,
+      reject: false,
+      cwd: options.cwd,
+      ...(options.env ? { env: options.env } : {}),
+      ...(options.input !== undefined ? { input: options.input } : { stdin: 'ignore' }),
+    });
     if (options.onLine) {
       let pending = '';
       child.all?.on('data', (chunk: Buffer) => {
@@ -15,7 +21,12 @@ export const execaPrograms: Programs = {
       });
     }
     const result = await child;
-    return { exitCode: result.exitCode, stdout: String(result.stdout ?? ''), stderr: String(result.stderr ?? ''), all: String(result.all ?? '') };
+    return {
+      exitCode: result.exitCode,
+      stdout: String(result.stdout ?? ''),
+      stderr: String(result.stderr ?? ''),
+      all: String(result.all ?? ''),
+    };
   },
   async attach(program, args, options = {}) {
     const child = execa(program, args, {

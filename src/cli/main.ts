@@ -31,12 +31,33 @@ function fail(err: unknown, json: boolean): number {
     if (process.env.NFHOT_DEBUG) process.stderr.write(`${redact((err as Error)?.stack ?? '')}\n`);
     else process.stderr.write('  (set NFHOT_DEBUG=1 to see where)\n');
   }
-  if (json && !(err instanceof PartlyFailed)) out(JSON.stringify({ error: message, ...(user?.hint ? { hint: redact(user.hint) } : {}), ...(user?.detail ? { detail: redact(user.detail) } : {}) }));
+  if (json && !(err instanceof PartlyFailed))
+    out(
+      JSON.stringify({
+        error: message,
+        ...(user?.hint ? { hint: redact(user.hint) } : {}),
+        ...(user?.detail ? { detail: redact(user.detail) } : {}),
+      }),
+    );
   return user?.exitCode ?? 1;
 }
 
 /** The commands, in the order --help lists them: each file of commands/ builds one (its options, its help) and calls its function. */
-const COMMANDS = [patchCommand, watchCommand, rollbackCommand, pushCommand, statusCommand, configCommand, rerunCommand, shellCommand, diffCommand, exportCommand, shimCommand, pluginCommand, resolveCommand];
+const COMMANDS = [
+  patchCommand,
+  watchCommand,
+  rollbackCommand,
+  pushCommand,
+  statusCommand,
+  configCommand,
+  rerunCommand,
+  shellCommand,
+  diffCommand,
+  exportCommand,
+  shimCommand,
+  pluginCommand,
+  resolveCommand,
+];
 
 function commands(cli: Argv, context: () => Promise<Context>): Argv {
   return COMMANDS.reduce((c, add) => add(c, context), cli);
@@ -61,21 +82,28 @@ export async function main(argv: string[]): Promise<number> {
     const cli = yargs(argv);
     // yargs renders a command's whole help as it starts it, to show it should the command fail;
     // nfhot never shows it then (its errors point to --help), and the rendering holds up the start.
-    (cli as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } }).getInternalMethods().getUsageInstance().cacheHelpMessage = () => undefined;
+    (cli as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } })
+      .getInternalMethods()
+      .getUsageInstance().cacheHelpMessage = () => undefined;
     await commands(cli, context)
       .option('engine', {
         choices: ENGINES,
         global: true,
-        describe: 'the container engine: podman = its API service at CONTAINER_HOST or its socket (default: the service at DOCKER_HOST or Docker\'s socket, Docker or Podman)',
+        describe:
+          "the container engine: podman = its API service at CONTAINER_HOST or its socket (default: the service at DOCKER_HOST or Docker's socket, Docker or Podman)",
       })
       .middleware((args) => {
         engine = args.engine;
         // Only watch and shell take a command after --; elsewhere words after -- would be dropped unsaid.
         const after = (args['--'] as unknown[] | undefined) ?? [];
-        if (after.length && args._[0] !== 'watch' && args._[0] !== 'shell') throw new UsageError(`unexpected ${after.map((a) => JSON.stringify(String(a))).join(' ')} after --`, 'only nfhot watch and nfhot shell take a command after --');
+        if (after.length && args._[0] !== 'watch' && args._[0] !== 'shell')
+          throw new UsageError(
+            `unexpected ${after.map((a) => JSON.stringify(String(a))).join(' ')} after --`,
+            'only nfhot watch and nfhot shell take a command after --',
+          );
       })
       .scriptName('nfhot')
-      .usage('$0 <command> [options]\n\nHot-patch a Python package inside a pipeline\'s container image.')
+      .usage("$0 <command> [options]\n\nHot-patch a Python package inside a pipeline's container image.")
       .demandCommand(1, 'name a command')
       .strict()
       // No --no-X negation: --no-deps is an option of its own (negation would read it as --deps=false, unknown in strict mode).

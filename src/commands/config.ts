@@ -2,14 +2,28 @@ import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type { Context } from '../core/base/context.js';
 import { UsageError } from '../core/base/errors.js';
-import { compareWithNextflow, parseInspect, processRuns, readFlat, type CheckResult, type ProcessRun } from '../core/pipeline/check.js';
+import {
+  compareWithNextflow,
+  parseInspect,
+  processRuns,
+  readFlat,
+  type CheckResult,
+  type ProcessRun,
+} from '../core/pipeline/check.js';
 import { strandedBy } from '../core/pipeline/executor.js';
 import type { Verdict } from '../core/pipeline/preflight.js';
 import { includeReferences } from '../core/pipeline/include.js';
 import { writeIncludeFor, type IncludeResult } from '../core/pipeline/include-file.js';
 import { keptIncludes, syncIncludes, type KeptInclude, type KeptIncludeResult } from '../core/pipeline/kept.js';
 import { INCLUDE_FILE, includePath, pipelineDir, scanPipeline, type PipelineModel } from '../core/pipeline/model.js';
-import { atLeast, describeTarget, readingFor, syntaxNote, type NextflowTarget, type RunOptions } from '../core/pipeline/syntax.js';
+import {
+  atLeast,
+  describeTarget,
+  readingFor,
+  syntaxNote,
+  type NextflowTarget,
+  type RunOptions,
+} from '../core/pipeline/syntax.js';
 
 export interface ConfigOptions {
   pipeline?: string;
@@ -38,9 +52,15 @@ export interface ConfigResult {
 /** Reads the pipeline, shows each process's image, and rewrites nfhot.config (and every include nfhot keeps) from what is patched now. */
 export async function config(options: ConfigOptions, ctx: Context): Promise<ConfigResult> {
   const dir = pipelineDir(options.pipeline);
-  if (!dir) throw new UsageError('no pipeline here', 'run in the pipeline directory, or point --pipeline at it (nfhot config --list shows the includes nfhot keeps)');
+  if (!dir)
+    throw new UsageError(
+      'no pipeline here',
+      'run in the pipeline directory, or point --pipeline at it (nfhot config --list shows the includes nfhot keeps)',
+    );
   const reading = await readingFor(ctx, options.run);
-  ctx.report.info(`read as ${describeTarget(reading.target)} reads it${Object.keys(reading.params).length ? `, with the run's params ${Object.keys(reading.params).join(', ')}` : ''}`);
+  ctx.report.info(
+    `read as ${describeTarget(reading.target)} reads it${Object.keys(reading.params).length ? `, with the run's params ${Object.keys(reading.params).join(', ')}` : ''}`,
+  );
   const odd = syntaxNote(reading.target);
   if (odd) ctx.report.warn(odd);
   const model = await scanPipeline(dir, options.profiles, options.include, reading);
@@ -55,9 +75,19 @@ export async function config(options: ConfigOptions, ctx: Context): Promise<Conf
     },
   );
   const { include, others } = reachable
-    ? await syncIncludes(ctx, { model, ...(options.dryRun ? { dryRun: true } : {}), ...(options.addInclude ? { addInclude: true } : {}) })
+    ? await syncIncludes(ctx, {
+        model,
+        ...(options.dryRun ? { dryRun: true } : {}),
+        ...(options.addInclude ? { addInclude: true } : {}),
+      })
     : { include: await writeIncludeFor(ctx, model, [], { dryRun: true }), others: [] };
-  const result: ConfigResult = { nextflow: reading.target, model, include: include!, runs: processRuns(model, include!.overrides), ...(others.length ? { includes: others } : {}) };
+  const result: ConfigResult = {
+    nextflow: reading.target,
+    model,
+    include: include!,
+    runs: processRuns(model, include!.overrides),
+    ...(others.length ? { includes: others } : {}),
+  };
   const check = options.check ? await checkWithNextflow(ctx, model, include!, reading.target, options.run) : undefined;
   if (check?.executor) {
     const before = include!.verdicts;
@@ -68,14 +98,22 @@ export async function config(options: ConfigOptions, ctx: Context): Promise<Conf
       const difference = `the executor: Nextflow resolves '${check.executor}' for the processes that set none, nfhot read ${read} (a config include it could not follow)`;
       check.differences.push(difference);
       ctx.report.warn(difference);
-      for (const v of changed) ctx.report.warn(`a run with ${model.profiles.length ? `-profile ${model.profiles.join(',')}` : 'no profile'} does not use the patch in ${v.process}: ${v.why}`);
+      for (const v of changed)
+        ctx.report.warn(
+          `a run with ${model.profiles.length ? `-profile ${model.profiles.join(',')}` : 'no profile'} does not use the patch in ${v.process}: ${v.why}`,
+        );
     }
   }
   if (check?.waveEnabled) {
     // This Nextflow keeps Wave on despite the include (its parser applies the profile after it).
     include!.verdicts = include!.verdicts.map((v) =>
       v.uses && model.run.wave && !v.wave
-        ? { ...v, uses: false, wave: true, why: `nextflow config says wave.enabled = true with the include: this Nextflow applies the profile after it; run with -c ${INCLUDE_FILE} (or NXF_DISABLE_WAVE_SERVICE=1)` }
+        ? {
+            ...v,
+            uses: false,
+            wave: true,
+            why: `nextflow config says wave.enabled = true with the include: this Nextflow applies the profile after it; run with -c ${INCLUDE_FILE} (or NXF_DISABLE_WAVE_SERVICE=1)`,
+          }
         : v,
     );
   }
@@ -110,13 +148,21 @@ function runArgs(model: PipelineModel, given: RunOptions | undefined): string[] 
 }
 
 /** What `nextflow inspect` says, compared with nfhot's model; undefined (and said) when nextflow is not on PATH. */
-async function checkWithNextflow(ctx: Context, model: PipelineModel, include: IncludeResult, target: NextflowTarget, given: RunOptions | undefined): Promise<CheckResult | undefined> {
+async function checkWithNextflow(
+  ctx: Context,
+  model: PipelineModel,
+  include: IncludeResult,
+  target: NextflowTarget,
+  given: RunOptions | undefined,
+): Promise<CheckResult | undefined> {
   const args = ['inspect', '-format', 'json', ...runArgs(model, given), model.dir];
   // Nextflow parses as nfhot read: the parser chosen is the one it is told to use.
   const env = { NXF_SYNTAX_PARSER: target.syntax };
   const inspected = await ctx.programs.run('nextflow', args, { cwd: model.dir, env });
   if (inspected.exitCode === undefined) {
-    ctx.report.warn('nextflow is not on PATH: the preflight is nfhot\'s reading of the pipeline, not compared with what `nextflow inspect` reports');
+    ctx.report.warn(
+      "nextflow is not on PATH: the preflight is nfhot's reading of the pipeline, not compared with what `nextflow inspect` reports",
+    );
     return undefined;
   }
   // From 25.04, inspect lists every process definition by its simple name, outside the entry workflow.
@@ -125,18 +171,34 @@ async function checkWithNextflow(ctx: Context, model: PipelineModel, include: In
   if (inspected.exitCode === 0) {
     result = compareWithNextflow(model, include.overrides, parseInspect(inspected.stdout), definitions);
     for (const d of result.differences) ctx.report.warn(d);
-    ctx.report.info(`nextflow inspect agrees on ${result.agree} ${definitions ? 'process definition(s)' : 'process(es)'}; ${result.differences.length} difference(s) (compared with ${describeTarget(target)})`);
+    ctx.report.info(
+      `nextflow inspect agrees on ${result.agree} ${definitions ? 'process definition(s)' : 'process(es)'}; ${result.differences.length} difference(s) (compared with ${describeTarget(target)})`,
+    );
   } else {
     // Nextflow's own reason (a plugin it cannot get, Wave's nf-wave offline, say): the comparison is skipped, the rest of the preflight stands.
     const said = `${inspected.stdout}\n${inspected.stderr}`;
-    const why = (/ERROR ~ (.+)/.exec(said)?.[1] ?? inspected.stderr.split('\n').find((l) => l.trim()))?.trim() ?? `exit ${inspected.exitCode}`;
-    ctx.report.warn(`nextflow inspect failed (${why}): nfhot's reading is not compared with Nextflow's; run it yourself to see why: NXF_SYNTAX_PARSER=${target.syntax} nextflow ${args.join(' ')}`);
+    const why =
+      (/ERROR ~ (.+)/.exec(said)?.[1] ?? inspected.stderr.split('\n').find((l) => l.trim()))?.trim() ??
+      `exit ${inspected.exitCode}`;
+    ctx.report.warn(
+      `nextflow inspect failed (${why}): nfhot's reading is not compared with Nextflow's; run it yourself to see why: NXF_SYNTAX_PARSER=${target.syntax} nextflow ${args.join(' ')}`,
+    );
   }
   // As Nextflow resolves the config, the include with it: whether Wave stays on (when the profiles turn it on), and where a
   // process that sets no executor runs (when nfhot could not follow a config include: a site's config may set it there).
   const unfollowed = model.notes.some((n) => n.includes('not followed: includeConfig'));
   if (!model.run.wave && !unfollowed) return result;
-  const flat = await ctx.programs.run('nextflow', ['config', '-flat', ...model.configs.flatMap((c) => ['-c', c]), ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []), model.dir], { cwd: model.dir, env });
+  const flat = await ctx.programs.run(
+    'nextflow',
+    [
+      'config',
+      '-flat',
+      ...model.configs.flatMap((c) => ['-c', c]),
+      ...(model.profiles.length ? ['-profile', model.profiles.join(',')] : []),
+      model.dir,
+    ],
+    { cwd: model.dir, env },
+  );
   return flat.exitCode === 0 ? { ...result, ...readFlat(flat.stdout) } : result;
 }
 
@@ -148,8 +210,20 @@ async function checkWithNextflow(ctx: Context, model: PipelineModel, include: In
 function withResolvedExecutor(model: PipelineModel, verdicts: Verdict[], executor: string): Verdict[] {
   return verdicts.map((v) => {
     const i = model.instances.find((i) => (i.fqn ?? i.alias) === v.process);
-    const defaulted = i && (i.executor.from === 'the default' || i.executor.from === 'NXF_EXECUTOR') && i.executor.name !== executor;
-    const stranded = defaulted && v.uses && (v.engine === 'docker' || v.engine === 'podman') && !v.runs.includes('@sha256:') && strandedBy(executor, v.runs);
-    return stranded ? { ...v, uses: false, why: `nextflow config resolves its executor to '${executor}' (set where nfhot could not follow): ${stranded}` } : v;
+    const defaulted =
+      i && (i.executor.from === 'the default' || i.executor.from === 'NXF_EXECUTOR') && i.executor.name !== executor;
+    const stranded =
+      defaulted &&
+      v.uses &&
+      (v.engine === 'docker' || v.engine === 'podman') &&
+      !v.runs.includes('@sha256:') &&
+      strandedBy(executor, v.runs);
+    return stranded
+      ? {
+          ...v,
+          uses: false,
+          why: `nextflow config resolves its executor to '${executor}' (set where nfhot could not follow): ${stranded}`,
+        }
+      : v;
   });
 }

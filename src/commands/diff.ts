@@ -14,6 +14,9 @@ export interface DiffResult {
 export async function diff(image: string, ctx: Context): Promise<DiffResult> {
   await ctx.engine.ping();
   const set = await patchSetOf(ctx.engine, image);
-  const { packages, files } = await ctx.report.step(`reading the Python distributions of ${set.derivative} and of its original`, () => diffImages(ctx.engine, set.originalId, set.derivative, set.patches));
+  const { packages, files } = await ctx.report.step(
+    `reading the Python distributions of ${set.derivative} and of its original`,
+    () => diffImages(ctx.engine, set.originalId, set.derivative, set.patches),
+  );
   return { image: set.image, original: set.originalId, derivative: set.derivative, packages, files };
 }

@@ -28,7 +28,11 @@ export interface ExportResult {
   written: string[];
 }
 
-const FILE_NAME: Record<ExportFormat, string> = { dockerfile: 'Dockerfile', conda: 'environment.yml', requirements: 'requirements.txt' };
+const FILE_NAME: Record<ExportFormat, string> = {
+  dockerfile: 'Dockerfile',
+  conda: 'environment.yml',
+  requirements: 'requirements.txt',
+};
 
 /** An sdist's file name: the normalised name with underscores, and the version (as pip and PyPI name them). */
 const sdistName = (p: PatchRecord) => `${p.package.replace(/[-_.]+/g, '_')}-${p.version}`;
@@ -39,11 +43,16 @@ const sdistName = (p: PatchRecord) => `${p.package.replace(/[-_.]+/g, '_')}-${p.
  */
 async function writeSdist(ctx: Context, p: PatchRecord, dir: string): Promise<string> {
   const tree = await ctx.git.available(p.tree, p.path);
-  if (!tree) throw new UserError(`the tree nfhot installed for ${p.package} (${p.tree.slice(0, 12)}) is no longer in nfhot's cache or in ${p.path}`, 'patch the working copy again, then export');
+  if (!tree)
+    throw new UserError(
+      `the tree nfhot installed for ${p.package} (${p.tree.slice(0, 12)}) is no longer in nfhot's cache or in ${p.path}`,
+      'patch the working copy again, then export',
+    );
   const name = sdistName(p);
   const meta = p.vcs ? await mkdtemp(join(tmpdir(), 'nfhot-sdist-')) : undefined;
   try {
-    if (meta) await writeFile(join(meta, 'PKG-INFO'), `Metadata-Version: 2.1\nName: ${p.package}\nVersion: ${p.version}\n`);
+    if (meta)
+      await writeFile(join(meta, 'PKG-INFO'), `Metadata-Version: 2.1\nName: ${p.package}\nVersion: ${p.version}\n`);
     const { stream, done } = ctx.git.archive(tree, `${name}/`, meta ? [join(meta, 'PKG-INFO')] : []);
     const file = join(dir, `${name}.tar.gz`);
     await Promise.all([pipeline(stream, createGzip(), createWriteStream(file)), done]);
@@ -55,14 +64,24 @@ async function writeSdist(ctx: Context, p: PatchRecord, dir: string): Promise<st
 
 /** How one patch goes into the real build, or a UserError saying why it cannot be pinned and what to do. */
 async function pinOf(ctx: Context, p: PatchRecord, sdistDir: string | undefined): Promise<Pin> {
-  if (p.kind === 'git' && p.url && p.commit) return { patch: p, requirement: gitRequirement(p.package, p.url, p.commit, p.subdirectory) };
+  if (p.kind === 'git' && p.url && p.commit)
+    return { patch: p, requirement: gitRequirement(p.package, p.url, p.commit, p.subdirectory) };
   const published = p.path && p.commit && !p.dirty ? await ctx.git.published(p.path, p.commit) : undefined;
-  if (published) return { patch: p, requirement: gitRequirement(p.package, published.url, p.commit!, published.subdirectory || undefined) };
+  if (published)
+    return {
+      patch: p,
+      requirement: gitRequirement(p.package, published.url, p.commit!, published.subdirectory || undefined),
+    };
   if (sdistDir) return { patch: p, archive: await writeSdist(ctx, p, sdistDir) };
-  const why = p.dirty ? `the working copy ${p.path} had uncommitted changes (${installedFrom(p)}): there is no commit to pin`
-    : p.commit ? `commit ${p.commit.slice(0, 12)} of ${p.path} is on no remote branch this checkout knows of: the build could not fetch it`
-    : `${p.path} is not a git checkout: there is no commit to pin`;
-  throw new UserError(`cannot export ${p.package}: ${why}`, 'commit and push the change, then nfhot patch the working copy (or a git+URL@REF) again; or give --sdist DIR to write the tree as an sdist next to the Dockerfile');
+  const why = p.dirty
+    ? `the working copy ${p.path} had uncommitted changes (${installedFrom(p)}): there is no commit to pin`
+    : p.commit
+      ? `commit ${p.commit.slice(0, 12)} of ${p.path} is on no remote branch this checkout knows of: the build could not fetch it`
+      : `${p.path} is not a git checkout: there is no commit to pin`;
+  throw new UserError(
+    `cannot export ${p.package}: ${why}`,
+    'commit and push the change, then nfhot patch the working copy (or a git+URL@REF) again; or give --sdist DIR to write the tree as an sdist next to the Dockerfile',
+  );
 }
 
 /** What to put in the real image build to make a patch permanent, from the patch's labels. */
@@ -78,9 +97,17 @@ export async function exportPatch(options: ExportOptions, ctx: Context): Promise
   // The registry copy of the original: the one under the image's own repository when there are several.
   const name = parseImageRef(state.image).name;
   const from = original.repoDigests.find((d) => d.startsWith(`${name}@`)) ?? original.repoDigests[0];
-  const user = typeof original.config.User === 'string' && !/^(root|0)?(:.*)?$/.test(original.config.User) ? original.config.User : undefined;
-  const text = renderExport({ image: state.image, ...(from ? { from } : {}), originalId: state.originalId, ...(user ? { user } : {}), pins }, options.format);
-  const written = pins.filter((p): p is Extract<Pin, { archive: string }> => 'archive' in p).map((p) => join(sdistDir!, p.archive));
+  const user =
+    typeof original.config.User === 'string' && !/^(root|0)?(:.*)?$/.test(original.config.User)
+      ? original.config.User
+      : undefined;
+  const text = renderExport(
+    { image: state.image, ...(from ? { from } : {}), originalId: state.originalId, ...(user ? { user } : {}), pins },
+    options.format,
+  );
+  const written = pins
+    .filter((p): p is Extract<Pin, { archive: string }> => 'archive' in p)
+    .map((p) => join(sdistDir!, p.archive));
   if (sdistDir) {
     const file = join(sdistDir, FILE_NAME[options.format]);
     await writeFile(file, text);

@@ -7,7 +7,13 @@ import { checkIncludeWritable, type IncludeResult } from '../core/pipeline/inclu
 import { syncIncludes, type KeptIncludeResult } from '../core/pipeline/kept.js';
 import { pipelineDir, scanPipeline, type PipelineModel } from '../core/pipeline/model.js';
 import { registryTarget } from '../core/image/reference.js';
-import { buildSif, findSifProgram, requireSifProgram, sifCacheDir, type SifProgram } from '../core/image/singularity.js';
+import {
+  buildSif,
+  findSifProgram,
+  requireSifProgram,
+  sifCacheDir,
+  type SifProgram,
+} from '../core/image/singularity.js';
 import { parseSource } from '../core/source/source.js';
 import { isDirectory } from '../core/base/util.js';
 import { pushImages, type ImagePushResult } from './push.js';
@@ -67,16 +73,26 @@ function sifProgram(ctx: Context, model: PipelineModel | undefined, asked: boole
   const enabled = model?.sif.enabled;
   if (asked) return requireSifProgram(enabled);
   const found = enabled && findSifProgram(enabled);
-  if (enabled && !found) ctx.report.info(`the pipeline enables ${enabled}, but neither singularity nor apptainer is on PATH: no SIF file will be built`);
+  if (enabled && !found)
+    ctx.report.info(
+      `the pipeline enables ${enabled}, but neither singularity nor apptainer is on PATH: no SIF file will be built`,
+    );
   return found || undefined;
 }
 
 /** The SIF file of each derivative, in Nextflow's cache directory for that engine. */
-async function buildSifs(ctx: Context, derivatives: { image: string; derivative: string }[], model: PipelineModel | undefined, { engine, program }: SifProgram): Promise<PatchResult['sif']> {
+async function buildSifs(
+  ctx: Context,
+  derivatives: { image: string; derivative: string }[],
+  model: PipelineModel | undefined,
+  { engine, program }: SifProgram,
+): Promise<PatchResult['sif']> {
   const dir = sifCacheDir(engine, model?.dir ?? process.cwd(), model?.sif ?? { cacheDir: {} });
   const built: NonNullable<PatchResult['sif']> = [];
   for (const i of derivatives) {
-    const sif = await ctx.report.step(`${i.image}: ${engine} image`, () => buildSif(ctx.programs, program, i.derivative, dir, (line) => ctx.report.info(`  ${engine}| ${line}`)));
+    const sif = await ctx.report.step(`${i.image}: ${engine} image`, () =>
+      buildSif(ctx.programs, program, i.derivative, dir, (line) => ctx.report.info(`  ${engine}| ${line}`)),
+    );
     ctx.report.info(`${i.image}: ${sif.built ? 'built' : 'already had'} ${sif.path}`);
     built.push({ image: i.image, ...sif });
   }
@@ -92,19 +108,33 @@ async function buildSifs(ctx: Context, derivatives: { image: string; derivative:
 export async function patch(options: PatchOptions, ctx: Context): Promise<PatchResult> {
   const spec = parseSource(options.source, isDirectory);
   if (options.push !== undefined) registryTarget(options.push); // a bad registry fails before anything changes
-  if (options.repo !== undefined && spec.kind !== 'name') throw new UsageError('--repo applies to a NAME@REF source only');
-  if (options.repo !== undefined && (options.repo === '' || options.repo.startsWith('-') || /[\x00-\x20]/.test(options.repo))) {
-    throw new UsageError(`invalid --repo ${JSON.stringify(options.repo)}: a repository URL or path cannot be empty, start with "-" or contain whitespace`, 'e.g. --repo https://github.com/org/pkg.git, or --repo /srv/git/pkg.git');
+  if (options.repo !== undefined && spec.kind !== 'name')
+    throw new UsageError('--repo applies to a NAME@REF source only');
+  if (
+    options.repo !== undefined &&
+    (options.repo === '' || options.repo.startsWith('-') || /[\x00-\x20]/.test(options.repo))
+  ) {
+    throw new UsageError(
+      `invalid --repo ${JSON.stringify(options.repo)}: a repository URL or path cannot be empty, start with "-" or contain whitespace`,
+      'e.g. --repo https://github.com/org/pkg.git, or --repo /srv/git/pkg.git',
+    );
   }
   const dir = pipelineDir(options.pipeline);
   if (options.images.length === 0 && !dir) {
-    throw new UsageError('no image to patch', 'name it with --image IMAGE, or run in (or point --pipeline at) the pipeline, whose images nfhot then finds');
+    throw new UsageError(
+      'no image to patch',
+      'name it with --image IMAGE, or run in (or point --pipeline at) the pipeline, whose images nfhot then finds',
+    );
   }
   const resolving = resolveEarly(ctx, spec);
   await ctx.engine.ping();
   // What crashed runs left is removed alongside (a stale lock in our way is taken back by acquireLock itself).
   const reaping = options.dryRun ? Promise.resolve([]) : reap(ctx.engine).catch(() => []);
-  const model = dir ? await ctx.report.step(`reading the pipeline in ${dir}`, async () => scanPipeline(dir, options.profiles, options.include, await readingFor(ctx, options.run))) : undefined;
+  const model = dir
+    ? await ctx.report.step(`reading the pipeline in ${dir}`, async () =>
+        scanPipeline(dir, options.profiles, options.include, await readingFor(ctx, options.run)),
+      )
+    : undefined;
   if (model && !options.dryRun) await checkIncludeWritable(model.include);
   const sifBuilder = options.dryRun ? undefined : sifProgram(ctx, model, options.singularity ?? false);
   const plan = await planPatches(ctx, {
@@ -118,20 +148,40 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
     checkSyntax: options.checkSyntax ?? false,
     keepTag: options.keepTag ?? false,
   });
-  const about = { source: plan.source.display, ...(plan.source.commit ? { commit: plan.source.commit } : {}), ...(plan.skipped.length ? { skipped: plan.skipped } : {}) };
+  const about = {
+    source: plan.source.display,
+    ...(plan.source.commit ? { commit: plan.source.commit } : {}),
+    ...(plan.skipped.length ? { skipped: plan.skipped } : {}),
+  };
   if (options.dryRun) {
     const { images, failed } = plannedResults(plan);
     failIfNone(images, failed);
     const synced = model ? await syncIncludes(ctx, { model, dryRun: true }) : undefined;
-    return { ...about, images, ...(failed.length ? { failed } : {}), ...(synced?.include ? { include: synced.include } : {}) };
+    return {
+      ...about,
+      images,
+      ...(failed.length ? { failed } : {}),
+      ...(synced?.include ? { include: synced.include } : {}),
+    };
   }
   const { images, failed } = await applyPatches(ctx, plan);
   failIfNone(images, failed);
   // What was patched goes into every include, whatever fails after it (a push, a SIF file).
-  const pushing = options.push ? await pushImages(ctx, images.map((i) => i.image), options.push) : undefined;
+  const pushing = options.push
+    ? await pushImages(
+        ctx,
+        images.map((i) => i.image),
+        options.push,
+      )
+    : undefined;
   failed.push(...(pushing?.failed ?? []));
   let sif: PatchResult['sif'];
-  const sifFailure = sifBuilder && (await buildSifs(ctx, images, model, sifBuilder).then((built) => void (sif = built), (err: unknown) => err));
+  const sifFailure =
+    sifBuilder &&
+    (await buildSifs(ctx, images, model, sifBuilder).then(
+      (built) => void (sif = built),
+      (err: unknown) => err,
+    ));
   const synced = await syncIncludes(ctx, model && { model, addInclude: options.addInclude ?? false });
   await reaping;
   if (sifFailure) throw sifFailure;

@@ -1,7 +1,13 @@
 import { pluginRequires } from '../core/base/assets.js';
 import type { Context } from '../core/base/context.js';
 import { atLeast, nextflowTarget, versionNumbers, type NextflowTarget } from '../core/pipeline/syntax.js';
-import { installPlugin, pluginsDir, pluginStatus, uninstallPlugin, type PluginStatus } from '../core/pipeline/plugin.js';
+import {
+  installPlugin,
+  pluginsDir,
+  pluginStatus,
+  uninstallPlugin,
+  type PluginStatus,
+} from '../core/pipeline/plugin.js';
 
 /** The Nextflow a run will use (the one on PATH), its parser, and whether this nf-hot loads on it. */
 export interface PluginTarget extends NextflowTarget {
@@ -28,7 +34,11 @@ export function pluginTarget(target: NextflowTarget, requires = pluginRequires()
 }
 
 /** nfhot plugin install | uninstall | status, in Nextflow's plugins directory (or `nxfHome`'s). */
-export async function plugin(action: 'install' | 'uninstall' | 'status', nxfHome: string | undefined, ctx: Context): Promise<PluginResult> {
+export async function plugin(
+  action: 'install' | 'uninstall' | 'status',
+  nxfHome: string | undefined,
+  ctx: Context,
+): Promise<PluginResult> {
   const dir = pluginsDir(nxfHome);
   const nextflow = pluginTarget(await nextflowTarget(ctx));
   if (action === 'install') {

@@ -41,8 +41,12 @@ async function readTaskFile(dir: string, file: string): Promise<string> {
   try {
     return await readFile(join(dir, file), 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR') throw err;
-    throw new UserError(`${dir} is not a Nextflow task directory: it has no ${file}`, 'give a task directory under the pipeline\'s work/, e.g. work/3f/9a1c2e… (the hash is in the error report and the trace)');
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT' && (err as NodeJS.ErrnoException).code !== 'ENOTDIR')
+      throw err;
+    throw new UserError(
+      `${dir} is not a Nextflow task directory: it has no ${file}`,
+      "give a task directory under the pipeline's work/, e.g. work/3f/9a1c2e… (the hash is in the error report and the trace)",
+    );
   }
 }
 
@@ -59,7 +63,9 @@ async function copyTask(ctx: Context, from: string, to: string): Promise<string>
   } catch (err) {
     if (!['EACCES', 'EPERM'].includes((err as NodeJS.ErrnoException).code ?? '')) throw err;
     const beside = await mkdtemp(`${to}-`);
-    ctx.report.warn(`cannot remove the last rerun's files in ${to} (the task wrote them as another user): this one runs in ${beside}`);
+    ctx.report.warn(
+      `cannot remove the last rerun's files in ${to} (the task wrote them as another user): this one runs in ${beside}`,
+    );
     to = beside;
   }
   await chmod(to, (await stat(from)).mode & 0o7777);
@@ -74,7 +80,13 @@ async function copyTask(ctx: Context, from: string, to: string): Promise<string>
 async function outputsIn(dir: string, inputs: Set<string>): Promise<string[]> {
   const out: string[] = [];
   for (const entry of await readdir(dir, { withFileTypes: true })) {
-    if (entry.name.startsWith('.command.') || entry.name === '.exitcode' || inputs.has(entry.name) || entry.isSymbolicLink()) continue;
+    if (
+      entry.name.startsWith('.command.') ||
+      entry.name === '.exitcode' ||
+      inputs.has(entry.name) ||
+      entry.isSymbolicLink()
+    )
+      continue;
     out.push(entry.name);
   }
   return out.sort();
@@ -91,7 +103,10 @@ export async function rerun(options: RerunOptions, ctx: Context): Promise<RerunR
   await readTaskFile(dir, '.command.sh');
   const wrapper = readWrapper(text, options.dir);
   if (wrapper.engine === 'podman' && ctx.engine.kind !== 'podman') {
-    throw new UsageError(`the task in ${options.dir} ran under Podman, and nfhot is talking to Docker`, 'add --engine podman');
+    throw new UsageError(
+      `the task in ${options.dir} ran under Podman, and nfhot is talking to Docker`,
+      'add --engine podman',
+    );
   }
   await ctx.engine.ping();
   const image = options.image ?? (await imageBehind(ctx.engine, wrapper.image));
@@ -99,14 +114,23 @@ export async function rerun(options: RerunOptions, ctx: Context): Promise<RerunR
   const patched = reference !== image;
   if (!patched) ctx.report.warn(`${image} is not patched: the task runs with the image as it is`);
   if (options.inPlace && resolvePath(wrapper.workDir) !== dir) {
-    throw new UsageError(`the wrapper in ${options.dir} names another directory (${wrapper.workDir}): it was moved or copied`, 'rerun it without --in-place (nfhot then runs it in a copy)');
+    throw new UsageError(
+      `the wrapper in ${options.dir} names another directory (${wrapper.workDir}): it was moved or copied`,
+      'rerun it without --in-place (nfhot then runs it in a copy)',
+    );
   }
   throwIfInterrupted(ctx.signal);
   const key = hashHex(dir).slice(0, 8);
-  const copy = join(cacheDir(), 'rerun', `${`${basename(dirname(dir))}-${basename(dir)}`.replace(/[^\w.-]/g, '_')}-${key}`);
+  const copy = join(
+    cacheDir(),
+    'rerun',
+    `${`${basename(dirname(dir))}-${basename(dir)}`.replace(/[^\w.-]/g, '_')}-${key}`,
+  );
   const ranIn = options.inPlace ? dir : await copyTask(ctx, dir, copy);
   // In place, Nextflow's own .command.run stays as it is: the new one runs from outside the directory.
-  const wrapperFile = options.inPlace ? join(tmpdir(), `nfhot-rerun-${process.pid}-${key}.run`) : join(ranIn, '.command.run');
+  const wrapperFile = options.inPlace
+    ? join(tmpdir(), `nfhot-rerun-${process.pid}-${key}.run`)
+    : join(ranIn, '.command.run');
   const script = rewriteWrapper(wrapper, reference, ranIn);
   await writeFile(wrapperFile, script, { mode: 0o755 });
   throwIfInterrupted(ctx.signal);
@@ -116,13 +140,34 @@ export async function rerun(options: RerunOptions, ctx: Context): Promise<RerunR
   try {
     // The task's stdout to nfhot's stdout (unless it carries JSON), its stderr to stderr, whichever way the wrapper sends them.
     const out = options.stdout ?? 'stdout';
-    const streams = wrapper.swapsOutput ? { stdout: 'stderr' as const, stderr: out } : { stdout: out, stderr: 'stderr' as const };
-    code = await ctx.programs.attach('bash', [wrapperFile], { cwd: ranIn, stdin: 'ignore', ...streams, signal: ctx.signal });
+    const streams = wrapper.swapsOutput
+      ? { stdout: 'stderr' as const, stderr: out }
+      : { stdout: out, stderr: 'stderr' as const };
+    code = await ctx.programs.attach('bash', [wrapperFile], {
+      cwd: ranIn,
+      stdin: 'ignore',
+      ...streams,
+      signal: ctx.signal,
+    });
   } finally {
     if (options.inPlace) await rm(wrapperFile, { force: true });
   }
-  if (code === undefined) throw new UserError('cannot run bash on this machine', 'nfhot rerun runs the task\'s wrapper with bash, as Nextflow does');
+  if (code === undefined)
+    throw new UserError(
+      'cannot run bash on this machine',
+      "nfhot rerun runs the task's wrapper with bash, as Nextflow does",
+    );
   const stage = await readFile(join(ranIn, '.command.stage'), 'utf8').catch(() => '');
   const outputs = await outputsIn(ranIn, stagedNames(script + stage));
-  return { task: options.dir, ...(wrapper.name ? { name: wrapper.name } : {}), image: wrapper.image, reference, patched, ranIn, exitCode: code, ...(ctx.signal.aborted ? { stopped: true } : {}), outputs };
+  return {
+    task: options.dir,
+    ...(wrapper.name ? { name: wrapper.name } : {}),
+    image: wrapper.image,
+    reference,
+    patched,
+    ranIn,
+    exitCode: code,
+    ...(ctx.signal.aborted ? { stopped: true } : {}),
+    outputs,
+  };
 }

@@ -47,27 +47,48 @@ export interface RollbackResult {
  */
 export async function rollback(options: RollbackOptions, ctx: Context): Promise<RollbackResult> {
   if (options.all && options.images.length > 0) throw new UsageError('give images or --all, not both');
-  if (!options.all && options.images.length === 0) throw new UsageError('no image to roll back', 'name images, or use --all for every patched image');
+  if (!options.all && options.images.length === 0)
+    throw new UsageError('no image to roll back', 'name images, or use --all for every patched image');
   const dir = pipelineDir(options.pipeline);
   if (dir) await checkIncludeWritable(includePath(dir, options.include));
   await ctx.engine.ping();
   await reap(ctx.engine);
   const images = await ctx.engine.listImages();
   const states = readState(images);
-  const wanted = options.all ? states.map((s) => s.image) : [...new Set(await Promise.all(options.images.map((i) => imageNamed(ctx, i))))];
+  const wanted = options.all
+    ? states.map((s) => s.image)
+    : [...new Set(await Promise.all(options.images.map((i) => imageNamed(ctx, i))))];
   const results: ImageRollbackResult[] = [];
   const failed: ImageFailure[] = [];
   for (const image of wanted) {
     try {
-      results.push(await rollbackOne(ctx, image, states.find((s) => s.image === image), images, options.force ?? false));
+      results.push(
+        await rollbackOne(
+          ctx,
+          image,
+          states.find((s) => s.image === image),
+          images,
+          options.force ?? false,
+        ),
+      );
     } catch (err) {
       failed.push(imageFailure(image, err));
       if (wanted.length > 1) ctx.report.warn(`${image}: ${failed.at(-1)!.error}`);
     }
   }
   if (!results.length && failed[0]) throw failed[0].cause; // nothing was rolled back: nothing to rewrite
-  const synced = await syncIncludes(ctx, dir ? { model: await scanPipeline(dir, options.profiles, options.include, await readingFor(ctx, options.run)) } : undefined);
-  return { images: results, ...(failed.length ? { failed } : {}), ...(synced.include ? { include: synced.include } : {}), ...(synced.others.length ? { includes: synced.others } : {}) };
+  const synced = await syncIncludes(
+    ctx,
+    dir
+      ? { model: await scanPipeline(dir, options.profiles, options.include, await readingFor(ctx, options.run)) }
+      : undefined,
+  );
+  return {
+    images: results,
+    ...(failed.length ? { failed } : {}),
+    ...(synced.include ? { include: synced.include } : {}),
+    ...(synced.others.length ? { includes: synced.others } : {}),
+  };
 }
 
 /** The image a name given to rollback stands for: one of nfhot's references stands for the image it patches (said). */
@@ -77,7 +98,13 @@ async function imageNamed(ctx: Context, name: string): Promise<string> {
   return parseImageRef(image).familiar;
 }
 
-async function rollbackOne(ctx: Context, image: string, state: ImageState | undefined, images: ImageSummary[], force: boolean): Promise<ImageRollbackResult> {
+async function rollbackOne(
+  ctx: Context,
+  image: string,
+  state: ImageState | undefined,
+  images: ImageSummary[],
+  force: boolean,
+): Promise<ImageRollbackResult> {
   const derivatives = images.filter((i) => fromLabels(i.labels)?.image === image);
   const removeLeftovers = async () => {
     await ctx.engine.untag(keeperRef(parseImageRef(image)));
@@ -100,9 +127,13 @@ async function rollbackOne(ctx: Context, image: string, state: ImageState | unde
     // nfhot's patch, its original removed (a layer nfhot loaded is no child of it, so `docker rmi`
     // of its ID took it with its keeper): nothing to go back to, and nothing to remove.
     const record = fromLabels(current.labels);
-    const own = record && record.image === image && images.find((i) => i.repoTags.includes(record.derivative))?.id === current.id;
+    const own =
+      record && record.image === image && images.find((i) => i.repoTags.includes(record.derivative))?.id === current.id;
     if (own && !images.some((i) => i.id === record.original)) {
-      throw new UserError(`${image} is nfhot's patch of ${shortId(record.original)}, which is no longer in the daemon (removed with docker rmi?): there is no original to roll back to`, `rebuild or pull ${image}; the next patch takes it as the original`);
+      throw new UserError(
+        `${image} is nfhot's patch of ${shortId(record.original)}, which is no longer in the daemon (removed with docker rmi?): there is no original to roll back to`,
+        `rebuild or pull ${image}; the next patch takes it as the original`,
+      );
     }
     // Not patched, but nfhot's images may be left from before (the tag was rebuilt, or put back
     // by hand): remove them. The lock is made from the tagged image: one made from a derivative

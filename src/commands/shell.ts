@@ -30,19 +30,29 @@ const SHELL = ['/bin/sh', '-c', 'if [ -x /bin/bash ]; then exec /bin/bash; fi; e
 
 /** The patched image a shell goes into when none is named: the pipeline's, else any; asked when there are several. */
 async function defaultImage(options: ShellOptions, ctx: Context): Promise<string> {
-  const patched = readState(await ctx.engine.listImages()).filter((s) => s.state === 'patched').map((s) => s.image);
+  const patched = readState(await ctx.engine.listImages())
+    .filter((s) => s.state === 'patched')
+    .map((s) => s.image);
   const dir = pipelineDir(options.pipeline);
   let candidates = patched;
   if (dir) {
     const model = await scanPipeline(dir, options.profiles, undefined, await readingFor(ctx, options.run));
-    const used = new Set(model.instances.flatMap((i) => (i.container?.kind === 'image' ? [readImageRef(i.container.image)?.familiar ?? i.container.image] : [])));
+    const used = new Set(
+      model.instances.flatMap((i) =>
+        i.container?.kind === 'image' ? [readImageRef(i.container.image)?.familiar ?? i.container.image] : [],
+      ),
+    );
     candidates = patched.filter((p) => used.has(p));
-    if (!candidates.length) throw new UserError(`no image of the pipeline in ${dir} is patched`, 'name the image: nfhot shell IMAGE');
+    if (!candidates.length)
+      throw new UserError(`no image of the pipeline in ${dir} is patched`, 'name the image: nfhot shell IMAGE');
   }
   if (candidates.length === 1) return candidates[0]!;
   if (!candidates.length) throw new UserError('no image is patched', 'name the image: nfhot shell IMAGE');
   if (options.choose) return options.choose(candidates);
-  throw new UsageError(`${candidates.length} images are patched: name one (${candidates.join(', ')})`, 'nfhot shell IMAGE');
+  throw new UsageError(
+    `${candidates.length} images are patched: name one (${candidates.join(', ')})`,
+    'nfhot shell IMAGE',
+  );
 }
 
 /**
@@ -50,18 +60,47 @@ async function defaultImage(options: ShellOptions, ctx: Context): Promise<string
  * entrypoint, the current directory mounted at the same path and used as the working directory;
  * a terminal when nfhot has one, stdin passed through otherwise. Resolves to its exit code.
  */
-export async function shell(options: ShellOptions, ctx: Context): Promise<{ image: string; reference: string; exitCode: number }> {
+export async function shell(
+  options: ShellOptions,
+  ctx: Context,
+): Promise<{ image: string; reference: string; exitCode: number }> {
   await ctx.engine.ping();
   const image = options.image ?? (await defaultImage(options, ctx));
   const reference = await resolve(image, ctx);
   if (reference === image) ctx.report.warn(`${image} is not patched: the shell is in the image as it is`);
   // -v cannot say a path with a colon; --mount can.
-  const mountHere = options.cwd.includes(':') ? ['--mount', `type=bind,source=${options.cwd},target=${options.cwd}`] : ['-v', `${options.cwd}:${options.cwd}`];
+  const mountHere = options.cwd.includes(':')
+    ? ['--mount', `type=bind,source=${options.cwd},target=${options.cwd}`]
+    : ['-v', `${options.cwd}:${options.cwd}`];
   const labels = Object.entries(holderLabels()).flatMap(([k, v]) => ['--label', `${k}=${v}`]);
   const user = options.asTask ? ['-u', `${process.getuid?.() ?? 0}:${process.getgid?.() ?? 0}`] : [];
-  const argv = ['run', '--rm', '-i', ...(options.tty ? ['-t'] : []), '--name', throwawayName('shell'), ...labels, ...mountHere, '-w', options.cwd, ...user, reference, ...(options.command?.length ? options.command : SHELL)];
-  ctx.report.info(`${options.command?.length ? 'running' : 'shell'} in ${reference}${options.asTask ? ' as the task user' : ''}`);
-  const code = await ctx.programs.attach(ctx.engine.cli, argv, { stdin: 'inherit', stdout: 'stdout', signal: ctx.signal });
-  if (code === undefined) throw new UserError(`cannot run ${ctx.engine.cli}: it is not on PATH`, `nfhot shell runs the ${ctx.engine.cli} command line for the terminal`);
+  const argv = [
+    'run',
+    '--rm',
+    '-i',
+    ...(options.tty ? ['-t'] : []),
+    '--name',
+    throwawayName('shell'),
+    ...labels,
+    ...mountHere,
+    '-w',
+    options.cwd,
+    ...user,
+    reference,
+    ...(options.command?.length ? options.command : SHELL),
+  ];
+  ctx.report.info(
+    `${options.command?.length ? 'running' : 'shell'} in ${reference}${options.asTask ? ' as the task user' : ''}`,
+  );
+  const code = await ctx.programs.attach(ctx.engine.cli, argv, {
+    stdin: 'inherit',
+    stdout: 'stdout',
+    signal: ctx.signal,
+  });
+  if (code === undefined)
+    throw new UserError(
+      `cannot run ${ctx.engine.cli}: it is not on PATH`,
+      `nfhot shell runs the ${ctx.engine.cli} command line for the terminal`,
+    );
   return { image, reference, exitCode: code };
 }

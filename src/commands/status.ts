@@ -16,10 +16,14 @@ export async function status(ctx: Context): Promise<{ images: StatusEntry[]; inc
   await reap(ctx.engine); // what a crashed run left: its state is read below, its containers go
   const states = readState(await ctx.engine.listImages());
   const repaired = await repairIncludes(ctx);
-  const images = states.map((s): StatusEntry =>
-    s.state === 'moved'
-      ? { ...s, warning: `${s.image} was re-pointed by something else since nfhot patched it (a docker build, pull or tag); \`nfhot rollback\` will refuse without --force, and the next \`nfhot patch\` takes the new image as the original` }
-      : s,
+  const images = states.map(
+    (s): StatusEntry =>
+      s.state === 'moved'
+        ? {
+            ...s,
+            warning: `${s.image} was re-pointed by something else since nfhot patched it (a docker build, pull or tag); \`nfhot rollback\` will refuse without --force, and the next \`nfhot patch\` takes the new image as the original`,
+          }
+        : s,
   );
   return { images, ...(repaired.length ? { includes: repaired } : {}) };
 }

@@ -44,12 +44,17 @@ function ofCommand(options: WatchOptions): Pick<WatchOptions, 'profiles' | 'run'
   const command = options.command ?? [];
   if (!command.some((a) => /(^|\/)nextflow$/.test(a)) || !command.includes('run')) return {};
   const at = command.indexOf('-profile');
-  const profiles = options.profiles ?? (at >= 0 && command[at + 1] ? command[at + 1]!.split(',').filter(Boolean) : undefined);
+  const profiles =
+    options.profiles ?? (at >= 0 && command[at + 1] ? command[at + 1]!.split(',').filter(Boolean) : undefined);
   const given = options.run?.params?.length || options.run?.paramsFile;
   const { file, pairs } = paramsOfCommand(command);
   // Its -c files (a site's config), unless nfhot's own are given; nfhot's include among them is left out when read.
-  const configs = options.run?.configs?.length ? [] : command.flatMap((a, i) => (a === '-c' || a === '-config') && command[i + 1] ? [command[i + 1]!] : []);
-  const base = given ? options.run : { ...options.run, ...(file ? { paramsFile: file } : {}), ...(pairs.length ? { params: pairs } : {}) };
+  const configs = options.run?.configs?.length
+    ? []
+    : command.flatMap((a, i) => ((a === '-c' || a === '-config') && command[i + 1] ? [command[i + 1]!] : []));
+  const base = given
+    ? options.run
+    : { ...options.run, ...(file ? { paramsFile: file } : {}), ...(pairs.length ? { params: pairs } : {}) };
   const run = configs.length ? { ...base, configs } : base;
   return { ...(profiles ? { profiles } : {}), ...(run ? { run } : {}) };
 }
@@ -68,10 +73,18 @@ function list(paths: string[]): string {
  * more after it), running `command` after each good patch, until the run's signal (Ctrl-C).
  * A failed patch leaves the last good one in place and watching goes on.
  */
-export async function watch(given: WatchOptions, ctx: Context, patched: (result: PatchResult) => void): Promise<WatchResult> {
+export async function watch(
+  given: WatchOptions,
+  ctx: Context,
+  patched: (result: PatchResult) => void,
+): Promise<WatchResult> {
   const options = { ...given, ...ofCommand(given) };
   const dir = resolve(options.dir);
-  if (!isDirectory(dir)) throw new UsageError(`no such directory: ${options.dir}`, 'nfhot watch takes the working copy of the package (a directory)');
+  if (!isDirectory(dir))
+    throw new UsageError(
+      `no such directory: ${options.dir}`,
+      'nfhot watch takes the working copy of the package (a directory)',
+    );
   const state: WatchResult = { patches: 0, images: [] };
   const patchNow = () =>
     patch(
@@ -96,7 +109,10 @@ export async function watch(given: WatchOptions, ctx: Context, patched: (result:
   const changedSince = async (result: PatchResult): Promise<string[]> => {
     const made = result.images.flatMap((i) => i.patches).find((p) => p.kind === 'dir' && p.path === dir)?.tree;
     const now = made ? await ctx.git.available(made, dir) : undefined;
-    const changed = tree && now && tree.tree !== now.tree ? (await ctx.git.changedFiles(tree, now).catch(() => [])).map((c) => c.path) : [];
+    const changed =
+      tree && now && tree.tree !== now.tree
+        ? (await ctx.git.changedFiles(tree, now).catch(() => [])).map((c) => c.path)
+        : [];
     tree = now ?? tree;
     return changed;
   };
@@ -112,11 +128,16 @@ export async function watch(given: WatchOptions, ctx: Context, patched: (result:
     state.patches++;
     patched(result);
     for (const f of result.failed ?? []) ctx.report.warn(`watch: ${f.image}: ${f.error}`);
-    ctx.report.info(`watch: patched in ${seconds.toFixed(1)} s${changed.length ? ` (${list(changed)} changed)` : ''}: ${result.images.map((i) => `${i.image} ${i.action}`).join(', ')}`);
+    ctx.report.info(
+      `watch: patched in ${seconds.toFixed(1)} s${changed.length ? ` (${list(changed)} changed)` : ''}: ${result.images.map((i) => `${i.image} ${i.action}`).join(', ')}`,
+    );
     // Asked to push: a patch the registry does not have would strand the run's nodes; the command waits for the next good one.
-    const unpushed = options.push === undefined ? [] : result.images.filter((i) => !result.pushed?.some((p) => p.image === i.image));
+    const unpushed =
+      options.push === undefined ? [] : result.images.filter((i) => !result.pushed?.some((p) => p.image === i.image));
     if (unpushed.length) {
-      ctx.report.warn(`watch: ${unpushed.map((i) => i.image).join(', ')} not pushed to ${options.push}: the include names no digest the registry lacks (it gives ${unpushed.length === 1 ? 'it' : 'them'} this machine's patch), and the command is not run; the next save pushes again`);
+      ctx.report.warn(
+        `watch: ${unpushed.map((i) => i.image).join(', ')} not pushed to ${options.push}: the include names no digest the registry lacks (it gives ${unpushed.length === 1 ? 'it' : 'them'} this machine's patch), and the command is not run; the next save pushes again`,
+      );
     } else if (options.command?.length && !ctx.signal.aborted) {
       ctx.report.info(`watch: running ${options.command.join(' ')}`);
       const code = await ctx.programs.attach(options.command[0]!, options.command.slice(1));
@@ -135,7 +156,10 @@ export async function watch(given: WatchOptions, ctx: Context, patched: (result:
       result = await patchNow();
     } catch (err) {
       if (err instanceof InterruptedError || ctx.signal.aborted) return;
-      const why = err instanceof UserError ? `${err.message}${err.hint ? ` (${err.hint})` : ''}` : String((err as Error)?.message ?? err);
+      const why =
+        err instanceof UserError
+          ? `${err.message}${err.hint ? ` (${err.hint})` : ''}`
+          : String((err as Error)?.message ?? err);
       ctx.report.warn(`watch: the patch failed; the last good one stays. ${why}`);
       return ctx.report.info('watch: watching for the next change');
     }
@@ -157,18 +181,28 @@ export async function watch(given: WatchOptions, ctx: Context, patched: (result:
   }
   work = new Coalescer<string>(again, QUIET_MS);
   for (const change of early) work.poke(change);
-  await new Promise<void>((stop) => (ctx.signal.aborted ? stop() : ctx.signal.addEventListener('abort', () => stop(), { once: true })));
+  await new Promise<void>((stop) =>
+    ctx.signal.aborted ? stop() : ctx.signal.addEventListener('abort', () => stop(), { once: true }),
+  );
   watcher.close();
   await work.stop();
   if (options.rollbackOnExit && state.images.length) {
     // The run's signal is spent: the rollback runs to its end.
     const result = await rollback(
-      { images: state.images, ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}), ...(options.profiles ? { profiles: options.profiles } : {}), ...(options.run ? { run: options.run } : {}), ...(options.include !== undefined ? { include: options.include } : {}) },
+      {
+        images: state.images,
+        ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}),
+        ...(options.profiles ? { profiles: options.profiles } : {}),
+        ...(options.run ? { run: options.run } : {}),
+        ...(options.include !== undefined ? { include: options.include } : {}),
+      },
       { ...ctx, signal: new AbortController().signal },
     );
     ctx.report.info(`watch: stopped; rolled back ${result.images.map((i) => i.image).join(', ')}`);
   } else {
-    ctx.report.info(`watch: stopped; the last good patch stays on ${state.images.join(', ')} (undo it with: nfhot rollback ${state.images.join(' ')})`);
+    ctx.report.info(
+      `watch: stopped; the last good patch stays on ${state.images.join(', ')} (undo it with: nfhot rollback ${state.images.join(' ')})`,
+    );
   }
   return state;
 }

@@ -8,7 +8,12 @@
 #   python build.py SRC OUT [VERSION-FACTS-JSON]
 # prints one JSON line: {"wheel": path} | {"missing": [requirements], "backend": name} |
 # {"failed": reason}; exit 0, 3 (this interpreter lacks the backend) or 1.
-import importlib, json, os, re, sys, tempfile
+import importlib
+import json
+import os
+import re
+import sys
+import tempfile
 
 
 def canonical(name):
@@ -170,9 +175,16 @@ def scm_schemes(v):
 
 def local_part(v, scheme):
     import datetime
+
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
-    now = datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc) if epoch and scheme != "pdm" else datetime.datetime.now(datetime.timezone.utc)
-    dated = lambda fmt: (("+%s.d%s" % (v["node"], now.strftime(fmt))) if v["node"] and not v["exact"] else "+d" + now.strftime(fmt))
+    now = (
+        datetime.datetime.fromtimestamp(int(epoch), datetime.timezone.utc)
+        if epoch and scheme != "pdm"
+        else datetime.datetime.now(datetime.timezone.utc)
+    )
+    dated = lambda fmt: (
+        ("+%s.d%s" % (v["node"], now.strftime(fmt))) if v["node"] and not v["exact"] else "+d" + now.strftime(fmt)
+    )
     plain = ("+" + v["node"]) if v["node"] and not v["exact"] else ""
     table = {
         "node-and-date": lambda: dated("%Y%m%d") if v["dirty"] else plain,
@@ -189,7 +201,12 @@ def scm_config(src, tool):
     data = pyproject(src).get("tool", {})
     if tool == "pdm":
         own = data.get("pdm", {}).get("version", {})
-        return {"version_scheme": "pdm" if not own.get("version_format") else own["version_format"], "local_scheme": "pdm", "tag_regex": own.get("tag_regex") or PDM_TAG_REGEX, "fallback_version": own.get("fallback_version")}
+        return {
+            "version_scheme": "pdm" if not own.get("version_format") else own["version_format"],
+            "local_scheme": "pdm",
+            "tag_regex": own.get("tag_regex") or PDM_TAG_REGEX,
+            "fallback_version": own.get("fallback_version"),
+        }
     if tool == "hatch-vcs":
         own = data.get("hatch", {}).get("version", {})
         raw = dict(own.get("raw-options", {}))
@@ -200,7 +217,12 @@ def scm_config(src, tool):
     else:
         raw = dict(data.get("setuptools_scm", {}))
         setup_py = read(src, "setup.py") or ""
-        for key in ("version_scheme", "local_scheme", "tag_regex", "fallback_version"):  # use_scm_version={...} in setup.py
+        for key in (
+            "version_scheme",
+            "local_scheme",
+            "tag_regex",
+            "fallback_version",
+        ):  # use_scm_version={...} in setup.py
             m = re.search(r"['\"]%s['\"]\s*:\s*r?['\"]([^'\"]+)['\"]" % key, setup_py)
             if m and key not in raw:
                 raw[key] = m.group(1)
@@ -236,7 +258,14 @@ def scm_version(src, facts):
         node = "g" + facts["commit"][:9]
     else:
         node = "g" + (facts["short"] if tag else facts["commit"][:7])
-    v = {"tag": version, "distance": distance, "dirty": facts["dirty"], "branch": facts.get("branch"), "node": node, "tag_regex": config["tag_regex"]}
+    v = {
+        "tag": version,
+        "distance": distance,
+        "dirty": facts["dirty"],
+        "branch": facts.get("branch"),
+        "node": node,
+        "tag_regex": config["tag_regex"],
+    }
     v["exact"] = distance == 0 and not (facts["dirty"] and tool != "pdm")
     if tool == "pdm":
         if config["version_scheme"] != "pdm":
@@ -245,14 +274,26 @@ def scm_version(src, facts):
     else:
         scheme = scm_schemes(v).get(config["version_scheme"])
         if scheme is None:
-            raise ValueError("setuptools_scm's version scheme %s is one nfhot does not compute" % config["version_scheme"])
+            raise ValueError(
+                "setuptools_scm's version scheme %s is one nfhot does not compute" % config["version_scheme"]
+            )
         public = scheme()
     local = local_part(v, config["local_scheme"])
     if local is None:
         raise ValueError("setuptools_scm's local scheme %s is one nfhot does not compute" % config["local_scheme"])
-    where = ("%d commit%s past %s" % (distance, "" if distance == 1 else "s", tag)) if tag else "%d commits, no tag" % distance
+    where = (
+        ("%d commit%s past %s" % (distance, "" if distance == 1 else "s", tag))
+        if tag
+        else "%d commits, no tag" % distance
+    )
     name = {"pdm": "pdm-backend", "hatch-vcs": "hatch-vcs (setuptools_scm)"}.get(tool, "setuptools_scm")
-    how = "%s, %s%s; %s's %s" % (where, facts["commit"][:12], ", uncommitted changes" if facts["dirty"] else "", name, config["version_scheme"] if tool == "pdm" else "%s + %s" % (config["version_scheme"], config["local_scheme"]))
+    how = "%s, %s%s; %s's %s" % (
+        where,
+        facts["commit"][:12],
+        ", uncommitted changes" if facts["dirty"] else "",
+        name,
+        config["version_scheme"] if tool == "pdm" else "%s + %s" % (config["version_scheme"], config["local_scheme"]),
+    )
     return public + local, how
 
 
@@ -266,7 +307,9 @@ def hand_version(src, facts, name, only=True):
     version, how = scm_version(src, facts)
     path = os.path.join(src, "PKG-INFO")
     if not os.path.exists(path):
-        open(path, "w", encoding="utf-8").write("Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name or "UNKNOWN", version))
+        open(path, "w", encoding="utf-8").write(
+            "Metadata-Version: 2.1\nName: %s\nVersion: %s\n" % (name or "UNKNOWN", version)
+        )
     for spelling in {name.upper(), canonical(name).replace("-", "_").upper()} if name else ():
         os.environ["SETUPTOOLS_SCM_PRETEND_VERSION_FOR_" + spelling] = version
     if only:
@@ -316,7 +359,11 @@ def build_wheel(src, out):
 def pure(wheel):
     """A wheel any Python 3 takes (py3-none-any): the same whoever built it."""
     tags = os.path.basename(wheel)[:-4].split("-")[-3:]
-    return tags[1] == "none" and tags[2] == "any" and all(t.startswith("py3") or t.startswith("py2.py3") for t in tags[0].split("."))
+    return (
+        tags[1] == "none"
+        and tags[2] == "any"
+        and all(t.startswith("py3") or t.startswith("py2.py3") for t in tags[0].split("."))
+    )
 
 
 def main():

@@ -15,7 +15,15 @@
 # the user's index for this install. pip's output goes to stderr; the one JSON result line goes
 # to stdout: what was installed (and, with "layer", the layer's entries, else why pip ran), or {"needs": [...]} when a source's backend is in no
 # interpreter here (nfhot then builds its wheel on the host, or lets pip build it in isolation).
-import base64, hashlib, importlib, json, os, re, shutil, subprocess, sys
+import base64
+import hashlib
+import importlib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
 
 sys.dont_write_bytecode = True
 os.umask(0o022)  # tasks run as the caller's uid: everything installed must be world-readable
@@ -29,6 +37,7 @@ def receive():
     interpreter's job. An engine that cannot send them copied them in before: stdin is empty then.
     """
     import tarfile
+
     try:
         with tarfile.open(fileobj=sys.stdin.buffer, mode="r|", ignore_zeros=True) as tar:
             tar.extractall("/", **({"filter": "fully_trusted"} if hasattr(tarfile, "fully_trusted_filter") else {}))
@@ -133,7 +142,11 @@ def replace_unrecorded(names):
             continue
         if path.endswith(".dist-info") and os.path.exists(os.path.join(path, "RECORD")):
             continue
-        if path.endswith(".egg-info") and os.path.isdir(path) and any(os.path.exists(os.path.join(path, f)) for f in ("installed-files.txt", "top_level.txt")):
+        if (
+            path.endswith(".egg-info")
+            and os.path.isdir(path)
+            and any(os.path.exists(os.path.join(path, f)) for f in ("installed-files.txt", "top_level.txt"))
+        ):
             continue
         if not (path.endswith(".dist-info") or path.endswith(".egg-info")):
             continue
@@ -144,10 +157,17 @@ def replace_unrecorded(names):
             how = "the %d files %s lists" % (len(files), record)
         else:
             tops = (dist.read_text("top_level.txt") or "").split() if os.path.isdir(path) else []
-            tops = tops or sorted({dist.metadata["Name"].replace("-", "_"), canonical(dist.metadata["Name"]).replace("-", "_")})
-            files = [p for t in tops for p in (os.path.join(site, t), os.path.join(site, t + ".py")) if os.path.lexists(p)]
+            tops = tops or sorted(
+                {dist.metadata["Name"].replace("-", "_"), canonical(dist.metadata["Name"]).replace("-", "_")}
+            )
+            files = [
+                p for t in tops for p in (os.path.join(site, t), os.path.join(site, t + ".py")) if os.path.lexists(p)
+            ]
             how = "its top-level %s" % (", ".join(os.path.basename(f) for f in files) or "names (none found)")
-        say("%s %s has no record of its files that pip can use (%s): removing %s and its metadata first" % (dist.metadata["Name"], dist.version, os.path.basename(path), how))
+        say(
+            "%s %s has no record of its files that pip can use (%s): removing %s and its metadata first"
+            % (dist.metadata["Name"], dist.version, os.path.basename(path), how)
+        )
         for f in files:
             remove_path(f)
             parent = os.path.dirname(f)
@@ -159,7 +179,9 @@ def replace_unrecorded(names):
 
 def unmet_requirements(wheel):
     """What of the wheel's Requires-Dist this environment does not meet; None when that cannot be told."""
-    import email.parser, zipfile
+    import email.parser
+    import zipfile
+
     try:
         with zipfile.ZipFile(wheel) as z:
             name = next(n for n in z.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
@@ -251,7 +273,11 @@ def top_level(files):
     names = set()
     for f in files:
         parts = str(f).replace(os.sep, "/").split("/")
-        if parts[0] in ("..", "") or parts[0].endswith((".dist-info", ".egg-info", ".data")) or parts[0] == "__pycache__":
+        if (
+            parts[0] in ("..", "")
+            or parts[0].endswith((".dist-info", ".egg-info", ".data"))
+            or parts[0] == "__pycache__"
+        ):
             continue
         if len(parts) == 1 and parts[0].endswith(".py") and not parts[0].startswith("__editable__"):
             names.add(parts[0][:-3])
@@ -293,7 +319,10 @@ def look(asked):
 def seen(looking):
     out = looking.communicate()[0]
     if looking.returncode:
-        raise SystemExit("nfhot: error: %s could not list the environment's distributions (exit %d)" % (sys.executable, looking.returncode))
+        raise SystemExit(
+            "nfhot: error: %s could not list the environment's distributions (exit %d)"
+            % (sys.executable, looking.returncode)
+        )
     return json.loads(out.decode())
 
 
@@ -326,7 +355,11 @@ def pth_lines(entry, path):
             except Exception:
                 continue
             for line in lines:
-                if line.strip() and not line.startswith(("#", "import ")) and os.path.normpath(os.path.join(site, line.strip())) == entry:
+                if (
+                    line.strip()
+                    and not line.startswith(("#", "import "))
+                    and os.path.normpath(os.path.join(site, line.strip())) == entry
+                ):
                     found.append((pth, line))
     return found
 
@@ -365,7 +398,11 @@ def unshadow(installed):
         if not problems:
             return
         if attempt == 1:
-            raise SystemExit("nfhot: error: after the install, " + "; ".join(why for _, why in problems) + " (sys.path: %s)" % ":".join(seen["path"]))
+            raise SystemExit(
+                "nfhot: error: after the install, "
+                + "; ".join(why for _, why in problems)
+                + " (sys.path: %s)" % ":".join(seen["path"])
+            )
         for where, why in problems:
             entry = next((e for e in entries if where == e or where.startswith(e + os.sep)), None)
             lines = pth_lines(entry, seen["path"]) if entry else []
@@ -393,7 +430,24 @@ def check_syntax(installed):
 
 
 # Files that are built rather than copied: a change to one needs the build.
-COMPILED_SOURCES = (".c", ".cc", ".cpp", ".cxx", ".h", ".hh", ".hpp", ".pyx", ".pxd", ".pxi", ".rs", ".f", ".f90", ".cu", ".swg", ".i")
+COMPILED_SOURCES = (
+    ".c",
+    ".cc",
+    ".cpp",
+    ".cxx",
+    ".h",
+    ".hh",
+    ".hpp",
+    ".pyx",
+    ".pxd",
+    ".pxi",
+    ".rs",
+    ".f",
+    ".f90",
+    ".cu",
+    ".swg",
+    ".i",
+)
 BUILD_FILES = ("pyproject.toml", "setup.py", "setup.cfg", "hatch.toml", "pdm.toml", "flit.ini")
 
 
@@ -405,11 +459,13 @@ def stat_of(path):
 def source_files(src):
     """The source's files by content (before the build writes its own beside them)."""
     found = {}
-    for root, dirs, names in os.walk(src):
+    for root, _dirs, names in os.walk(src):
         for name in names:
             path = os.path.join(root, name)
             if os.path.isfile(path) and not os.path.islink(path) and not name.endswith(COMPILED_SOURCES):
-                found.setdefault(hashlib.sha256(open(path, "rb").read()).hexdigest(), []).append(os.path.relpath(path, src).replace(os.sep, "/"))
+                found.setdefault(hashlib.sha256(open(path, "rb").read()).hexdigest(), []).append(
+                    os.path.relpath(path, src).replace(os.sep, "/")
+                )
     return found
 
 
@@ -440,6 +496,7 @@ def learn(where, record, fs, src, sources):
     `where`: each RECORD entry and its path; `record`: the RECORD's entry; `fs`: how the
     installed files are read and stat'ed (Disk, or the layer about to be written).
     """
+
     def read(name):
         try:
             return open(os.path.join(src, name), encoding="utf-8", errors="replace").read()
@@ -453,7 +510,11 @@ def learn(where, record, fs, src, sources):
     if project is not None:
         dynamic = "version" in project.get("dynamic", []) or "version" not in project
     else:
-        dynamic = re.search(r"^\s*dynamic\s*=", pyproject, re.M) or not re.search(r"^\s*version\s*=\s*[\"']", pyproject, re.M) or os.path.exists(os.path.join(src, "setup.py"))
+        dynamic = (
+            re.search(r"^\s*dynamic\s*=", pyproject, re.M)
+            or not re.search(r"^\s*version\s*=\s*[\"']", pyproject, re.M)
+            or os.path.exists(os.path.join(src, "setup.py"))
+        )
     flit = "flit" in pyproject and dynamic
     attrs = {m.rsplit(".", 1)[0] for m in re.findall(r"\battr\s*[:=]\s*[\"']?\s*([\w.]+)", build_text)}
     if record is None:
@@ -503,10 +564,21 @@ def learn(where, record, fs, src, sources):
         pyc = [{"entry": e, "dest": where[e]} for e in pycs.get(entry, [])]
         for p in [dest] + [p["dest"] for p in pyc]:
             keep_dirs(p)
-        files.setdefault(rel, []).append({"dest": dest, "entry": entry, "stat": fs.stat(dest), "meta": meta, "pyc": pyc})
+        files.setdefault(rel, []).append(
+            {"dest": dest, "entry": entry, "stat": fs.stat(dest), "meta": meta, "pyc": pyc}
+        )
     path = where[record]
     keep_dirs(path)
-    return {"record": {"dest": path, "entry": record, "stat": fs.stat(path), "text": fs.read(path).decode("utf-8").replace("\r\n", "\n")}, "files": files, "dirs": dirs}
+    return {
+        "record": {
+            "dest": path,
+            "entry": record,
+            "stat": fs.stat(path),
+            "text": fs.read(path).decode("utf-8").replace("\r\n", "\n"),
+        },
+        "files": files,
+        "dirs": dirs,
+    }
 
 
 def cleanup():
@@ -517,7 +589,9 @@ def cleanup():
 
 def requirements_of(wheel):
     """The wheel's Requires-Dist."""
-    import email.parser, zipfile
+    import email.parser
+    import zipfile
+
     with zipfile.ZipFile(wheel) as z:
         name = next(n for n in z.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
         return email.parser.Parser().parsestr(z.read(name).decode("utf-8")).get_all("Requires-Dist") or []
@@ -536,14 +610,22 @@ def build_elsewhere(i, src, facts, missing):
     """
     for python in job.get("builders") or []:
         out = os.path.join(job["root"], "wheels", str(i))
-        done = subprocess.run([python, BUILD_PY, src, out, json.dumps(facts) if facts else ""], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd="/")
+        done = subprocess.run(
+            [python, BUILD_PY, src, out, json.dumps(facts) if facts else ""],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+        )
         try:
             answer = json.loads(done.stdout.decode().strip().splitlines()[-1])
         except (ValueError, IndexError):
             continue
         if answer.get("wheel") and usable(answer["wheel"]):
             if answer.get("version"):
-                say("%s: version %s from git (%s)" % (facts.get("name") or "the package", answer["version"], answer["how"]))
+                say(
+                    "%s: version %s from git (%s)"
+                    % (facts.get("name") or "the package", answer["version"], answer["how"])
+                )
             return answer["wheel"], python
         if answer.get("missing") is not None:
             missing[:] = [m for m in missing if m in answer["missing"]]
@@ -558,7 +640,9 @@ def uninstalled(info):
     the bytecode of its modules, and, where every file under a directory goes, the directory
     (pip's compress_for_rename).
     """
-    import csv, importlib.util
+    import csv
+    import importlib.util
+
     site = os.path.dirname(info)
     paths = set()
     with open(os.path.join(info, "RECORD"), encoding="utf-8", newline="") as fh:
@@ -597,9 +681,12 @@ class Planned:
 def pip_installer():
     """pip's own installer and what it needs (its imports take a while: done while the wheel builds), or why it cannot be had."""
     import warnings
+
     try:
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # setuptools, imported by a build, warns when pip's imports ask for distutils
+            warnings.simplefilter(
+                "ignore"
+            )  # setuptools, imported by a build, warns when pip's imports ask for distutils
             from pip._internal.configuration import Configuration
             from pip._internal.locations import get_scheme
             from pip._internal.models.direct_url import DirectUrl
@@ -616,7 +703,11 @@ def compile_staged(stage, lib, info):
     __pycache__, this interpreter's tag), compiled as if where it goes (its path in tracebacks),
     and listed in the RECORD, whose rows pip sorts; a module that does not compile gets none.
     """
-    import csv, importlib.util, py_compile, warnings
+    import csv
+    import importlib.util
+    import py_compile
+    import warnings
+
     record = os.path.join(stage + lib, info, "RECORD")
     with open(record, encoding="utf-8", newline="") as fh:
         rows = [tuple(r) for r in csv.reader(fh) if r]
@@ -646,7 +737,10 @@ def as_layer(source, wheel, installer):
     of the installed distribution would remove becomes whiteouts. Returns the report (installed, layer,
     learned), or why pip must install it: anything this cannot do as pip would.
     """
-    import email.parser, stat, zipfile
+    import email.parser
+    import stat
+    import zipfile
+
     if isinstance(installer, str):
         return installer
     Configuration, get_scheme, DirectUrl, Scheme, install_wheel = installer
@@ -664,7 +758,14 @@ def as_layer(source, wheel, installer):
         names = z.namelist()
         info = next(n for n in names if n.count("/") == 1 and n.endswith(".dist-info/METADATA")).split("/")[0]
         meta = email.parser.Parser().parsestr(z.read(info + "/METADATA").decode("utf-8"))
-        purelib = email.parser.Parser().parsestr(z.read(info + "/WHEEL").decode("utf-8")).get("Root-Is-Purelib", "").strip().lower() == "true"
+        purelib = (
+            email.parser.Parser()
+            .parsestr(z.read(info + "/WHEEL").decode("utf-8"))
+            .get("Root-Is-Purelib", "")
+            .strip()
+            .lower()
+            == "true"
+        )
     name, version = meta["Name"], meta["Version"]
     for n in names:
         top, _, rest = n.partition("/")
@@ -703,13 +804,27 @@ def as_layer(source, wheel, installer):
             return "the installed %s is an editable install" % name
         removed = uninstalled(was)
     stage = os.path.join(job["root"], "stage")
-    staged = Scheme(**{k: stage + os.path.normpath(getattr(scheme, k)) for k in ("platlib", "purelib", "headers", "scripts", "data")})
+    staged = Scheme(
+        **{
+            k: stage + os.path.normpath(getattr(scheme, k))
+            for k in ("platlib", "purelib", "headers", "scripts", "data")
+        }
+    )
     try:
-        install_wheel(name, wheel, scheme=staged, req_description=name, pycompile=False, warn_script_location=False, direct_url=DirectUrl.from_dict(source["directUrl"]), requested=True)
+        install_wheel(
+            name,
+            wheel,
+            scheme=staged,
+            req_description=name,
+            pycompile=False,
+            warn_script_location=False,
+            direct_url=DirectUrl.from_dict(source["directUrl"]),
+            requested=True,
+        )
     except Exception as e:
         return "pip's installer could not stage it (%s: %s)" % (type(e).__name__, e)
     compile_staged(stage, lib, info)
-    written = {os.path.join(d, f)[len(stage):]: os.path.join(d, f) for d, _, fs in os.walk(stage) for f in fs}
+    written = {os.path.join(d, f)[len(stage) :]: os.path.join(d, f) for d, _, fs in os.walk(stage) for f in fs}
     owners = {}
 
     def owner(p):
@@ -763,23 +878,35 @@ def as_layer(source, wheel, installer):
                 try:
                     compile(open(path, "rb").read(), real, "exec", dont_inherit=True)
                 except SyntaxError as e:
-                    raise SystemExit("nfhot: error: %s:%s: %s: %s" % (os.path.relpath(real, lib), e.lineno, type(e).__name__, e.msg))
+                    raise SystemExit(
+                        "nfhot: error: %s:%s: %s: %s" % (os.path.relpath(real, lib), e.lineno, type(e).__name__, e.msg)
+                    )
     learned = None
     if exported is not None:
         import csv
+
         with open(files[os.path.join(lib, info, "RECORD")][0], encoding="utf-8", newline="") as fh:
             where = {row[0]: os.path.normpath(os.path.join(lib, row[0])) for row in csv.reader(fh) if row}
         learned = learn(where, info + "/RECORD", Planned(files, dirs), source["dir"], exported)
     layer = [{"kind": "dir", "path": d, "stat": st} for d, st in dirs.items()]
     layer += [{"kind": "whiteout", "path": p} for p in whiteouts]
-    layer += [{"kind": "file", "path": real, "stat": st, "data": base64.b64encode(open(path, "rb").read()).decode()} for real, (path, st) in files.items()]
+    layer += [
+        {"kind": "file", "path": real, "stat": st, "data": base64.b64encode(open(path, "rb").read()).decode()}
+        for real, (path, st) in files.items()
+    ]
     layer.sort(key=lambda e: e["path"].split("/"))
     # "layer" first: nfhot reads the answer as whole when its last line starts so.
-    return {"layer": layer, "installed": [{"name": name, "version": version, "source": source.get("id", 0)}], "learned": learned}
+    return {
+        "layer": layer,
+        "installed": [{"name": name, "version": version, "source": source.get("id", 0)}],
+        "learned": learned,
+    }
 
 
 # PIP_BREAK_SYSTEM_PACKAGES: the image is the user's. PIP_USER=0: into the environment or fail; never into root's ~/.local, which the tasks' uid cannot see.
-os.environ.update(PIP_BREAK_SYSTEM_PACKAGES="1", PIP_ROOT_USER_ACTION="ignore", PIP_USER="0", PYTHONDONTWRITEBYTECODE="1")
+os.environ.update(
+    PIP_BREAK_SYSTEM_PACKAGES="1", PIP_ROOT_USER_ACTION="ignore", PIP_USER="0", PYTHONDONTWRITEBYTECODE="1"
+)
 PIP_ENV = os.path.join(job["root"], "pip-env.json")
 if os.path.exists(PIP_ENV):
     os.environ.update(json.load(open(PIP_ENV)))
@@ -801,7 +928,10 @@ def hand_version(s, only):
         version, how = build.hand_version(s["dir"], s["version"], s.get("name"), only=only)
         say("%s: version %s from git (%s)" % (s.get("name") or "the package", version, how))
     except ValueError as e:
-        say("%s: the version git gives it cannot be computed here (%s); the build gets none" % (s.get("name") or "the package", e))
+        say(
+            "%s: the version git gives it cannot be computed here (%s); the build gets none"
+            % (s.get("name") or "the package", e)
+        )
 
 
 for i, s in enumerate(sources):
@@ -815,7 +945,17 @@ for i, s in enumerate(sources):
         facts = dict(s["version"], name=s.get("name")) if s.get("version") else None
         guessed = guess_names(src, s.get("name"))
         looked = (guessed, look(guessed)) if guessed else None
-        building = subprocess.Popen([sys.executable, BUILD_PY, src, os.path.join(job["root"], "wheels", str(i)), json.dumps(facts) if facts else ""], stdout=subprocess.PIPE, cwd="/")
+        building = subprocess.Popen(
+            [
+                sys.executable,
+                BUILD_PY,
+                src,
+                os.path.join(job["root"], "wheels", str(i)),
+                json.dumps(facts) if facts else "",
+            ],
+            stdout=subprocess.PIPE,
+            cwd="/",
+        )
         installer = pip_installer()
         try:
             answer = json.loads(building.communicate()[0].decode().strip().splitlines()[-1])
@@ -827,7 +967,10 @@ for i, s in enumerate(sources):
             wheels[i] = answer["wheel"]
             say("built %s with %s" % (os.path.basename(answer["wheel"]), build.build_system(src)["build-backend"]))
         else:
-            say("the wheel did not build (%s): pip builds the source" % str(answer.get("failed") or answer).split(":")[0])
+            say(
+                "the wheel did not build (%s): pip builds the source"
+                % str(answer.get("failed") or answer).split(":")[0]
+            )
         continue
     if not missing:
         hand_version(s, only=len(sources) == 1)
@@ -835,7 +978,10 @@ for i, s in enumerate(sources):
             wheel, failure = build.build_wheel(src, os.path.join(job["root"], "wheels", str(i)))
             if wheel:
                 wheels[i] = wheel
-                say("built %s with %s in this process" % (os.path.basename(wheel), build.build_system(src)["build-backend"]))
+                say(
+                    "built %s with %s in this process"
+                    % (os.path.basename(wheel), build.build_system(src)["build-backend"])
+                )
             else:
                 # pip builds it again, and says why when it fails too: said once, by pip.
                 say("the wheel did not build in this process (%s): pip builds the source" % failure.split(":")[0])
@@ -844,7 +990,10 @@ for i, s in enumerate(sources):
     elsewhere = build_elsewhere(i, src, dict(s["version"], name=s.get("name")) if s.get("version") else None, lacking)
     if elsewhere:
         wheels[i] = elsewhere[0]
-        say("built %s with %s (this environment lacks %s)" % (os.path.basename(elsewhere[0]), elsewhere[1], ", ".join(missing)))
+        say(
+            "built %s with %s (this environment lacks %s)"
+            % (os.path.basename(elsewhere[0]), elsewhere[1], ", ".join(missing))
+        )
         continue
     needs.append({"source": s.get("id", i), "missing": lacking, "backend": build.build_system(src)["build-backend"]})
 if needs and not job.get("isolated"):
@@ -860,8 +1009,18 @@ if job.get("layer"):
         why_pip = "its wheel was not built in this process"
     else:
         unmet = [] if job["noDeps"] else unmet_requirements(wheels[0])
-        why_pip = "it requires %s, which the environment lacks" % ", ".join(unmet) if unmet else "what it requires cannot be checked" if unmet is None else as_layer(sources[0], wheels[0], installer or pip_installer())
-    if isinstance(why_pip, str) and (0 not in wheels or why_pip.startswith(("it requires", "what it requires"))) and not job["noDeps"]:
+        why_pip = (
+            "it requires %s, which the environment lacks" % ", ".join(unmet)
+            if unmet
+            else "what it requires cannot be checked"
+            if unmet is None
+            else as_layer(sources[0], wheels[0], installer or pip_installer())
+        )
+    if (
+        isinstance(why_pip, str)
+        and (0 not in wheels or why_pip.startswith(("it requires", "what it requires")))
+        and not job["noDeps"]
+    ):
         # This container has no network: pip, which may need an index, runs in one that has.
         cleanup()
         print(json.dumps({"network": why_pip}))
@@ -901,7 +1060,14 @@ if built and not job["noDeps"]:
         found = unmet_requirements(wheel)
         unmet += requirements_of(wheel) if found is None else found
     if unmet:
-        say("%s: installing what %s require%s that the environment lacks" % (", ".join(sorted(set(unmet))), "they" if len(built) > 1 else os.path.basename(built[0]), "" if len(built) > 1 else "s"))
+        say(
+            "%s: installing what %s require%s that the environment lacks"
+            % (
+                ", ".join(sorted(set(unmet))),
+                "they" if len(built) > 1 else os.path.basename(built[0]),
+                "" if len(built) > 1 else "s",
+            )
+        )
         pip([], sorted(set(unmet)))
 if built:
     pip(["--force-reinstall", "--no-deps"], built)
@@ -919,6 +1085,7 @@ targets = [wheels.get(i, s["dir"]) for i, s in enumerate(sources)]
 def file_path(url):
     """The local path a file: URL names, as pip writes it (percent-encoded: `+` of a local version is %2B)."""
     from urllib.parse import unquote, urlsplit
+
     parts = urlsplit(url or "")
     return os.path.normpath(unquote(parts.path)) if parts.scheme == "file" and parts.path else None
 
@@ -943,7 +1110,14 @@ else:
 installed, first = [], None
 for entry in result:
     # This process's sys.path may still reach an older copy: take the one pip just installed.
-    dist = next((d for d in metadata.distributions() if canonical(d.metadata["Name"]) == canonical(entry["name"]) and d.version == entry["version"]), None)
+    dist = next(
+        (
+            d
+            for d in metadata.distributions()
+            if canonical(d.metadata["Name"]) == canonical(entry["name"]) and d.version == entry["version"]
+        ),
+        None,
+    )
     if dist is None:
         continue
     files = dist.files or []

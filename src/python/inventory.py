@@ -6,6 +6,7 @@ name, version, location, a hash of its RECORD, and how it was installed (direct_
 the sha256 of its content as it is now}.
 argv: "files NAME..." -> only the "files" part.
 """
+
 import hashlib
 import json
 import os

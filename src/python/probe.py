@@ -1,6 +1,10 @@
 # Describes the Python environment it runs in, as one JSON line; argv: path-as-found,
 # distribution name, how it was found (PATH, list, search, given).
-import glob, json, os, sys, sysconfig
+import glob
+import json
+import os
+import sys
+import sysconfig
 
 out = {
     "path": sys.argv[1],
@@ -16,12 +20,14 @@ out = {
 }
 try:
     import pip
+
     out["pip"] = pip.__version__
 except Exception:
     # No pip: a pip wheel in the image runs as pip (conda-forge's Python bundles one for
     # ensurepip; Debian's python3-pip-whl puts one in /usr/share/python-wheels).
     try:
         import importlib.util
+
         spec = importlib.util.find_spec("ensurepip")
         bundled = os.path.join(os.path.dirname(spec.origin), "_bundled") if spec and spec.origin else ""
         wheels = glob.glob(os.path.join(bundled, "pip-*.whl")) + glob.glob("/usr/share/python-wheels/pip-*.whl")

@@ -39,7 +39,9 @@ describe('ExecaGit', () => {
       expect(await g.fetch(server.url, undefined)).toBe(await repo.commit('main'));
       expect(await g.fetch(server.url, 'feature')).toBe(await repo.commit('feature'));
       expect(await g.fetch(server.url, (await repo.commit('broken')).slice(0, 10))).toBe(await repo.commit('broken'));
-      await expect(g.fetch(server.url, 'nope')).rejects.toThrow(/ref "nope" not found in http:\/\/127\.0\.0\.1:\d+\/repo\.git/);
+      await expect(g.fetch(server.url, 'nope')).rejects.toThrow(
+        /ref "nope" not found in http:\/\/127\.0\.0\.1:\d+\/repo\.git/,
+      );
     });
   }
 
@@ -64,7 +66,14 @@ describe('ExecaGit', () => {
 
     // An editor's swap and backup files and bytecode are never part of it, ignored or not.
     mkdirSync(join(repo.dir, 'src/greet/__pycache__'));
-    for (const f of ['src/greet/.__init__.py.swp', 'src/greet/__init__.py~', 'src/greet/.#__init__.py', 'src/greet/__pycache__/__init__.cpython-311.pyc', 'src/greet/old.pyc']) writeFileSync(join(repo.dir, f), 'x');
+    for (const f of [
+      'src/greet/.__init__.py.swp',
+      'src/greet/__init__.py~',
+      'src/greet/.#__init__.py',
+      'src/greet/__pycache__/__init__.cpython-311.pyc',
+      'src/greet/old.pyc',
+    ])
+      writeFileSync(join(repo.dir, f), 'x');
     expect((await g.snapshot(repo.dir)).tree).toBe(dirty.tree);
   });
 
@@ -100,7 +109,9 @@ describe('ExecaGit', () => {
     expect(snap.dirty).toBe(false);
     expect(await listArchive(g, snap)).toEqual(['src/', 'src/pkg/', 'src/pkg/__init__.py', 'src/pyproject.toml']);
     expect(statSync(dir).isDirectory()).toBe(true);
-    expect((await g.readFiles(snap, ['setup.py', 'pyproject.toml', 'pkg/__init__.py'])).map((b) => b?.toString())).toEqual([undefined, '[project]\nname = "x"\n', '']);
+    expect(
+      (await g.readFiles(snap, ['setup.py', 'pyproject.toml', 'pkg/__init__.py'])).map((b) => b?.toString()),
+    ).toEqual([undefined, '[project]\nname = "x"\n', '']);
     expect(await g.available(snap.tree)).toEqual({ tree: snap.tree });
   });
 

@@ -6,7 +6,6 @@ import { greetRepo, tempDir } from '../helpers/repos.js';
 import { writeSyntheticPipeline } from '../fixtures/pipelines/synthetic.mjs';
 import { NO_STACK, nfhot } from '../helpers/cli.js';
 
-
 describe('the nfhot command', () => {
   it('answers --version and --help on every command', async () => {
     const version = await nfhot(['--version']);
@@ -53,12 +52,24 @@ describe('the nfhot command', () => {
 
   it('fails with exit 1 and a one-line reason for a missing image, and prints one JSON document with --json', async () => {
     const repo = await greetRepo();
-    const result = await nfhot(['patch', `git+${repo.url}@feature`, '--image', 'nfhot-test-missing/none:dev', '--json']);
+    const result = await nfhot([
+      'patch',
+      `git+${repo.url}@feature`,
+      '--image',
+      'nfhot-test-missing/none:dev',
+      '--json',
+    ]);
     expect(result.exitCode).toBe(1);
-    expect(JSON.parse(result.stdout)).toEqual({ error: 'image nfhot-test-missing/none:dev is not in the local Docker daemon', hint: 'pull or build it first (docker pull nfhot-test-missing/none:dev)' });
+    expect(JSON.parse(result.stdout)).toEqual({
+      error: 'image nfhot-test-missing/none:dev is not in the local Docker daemon',
+      hint: 'pull or build it first (docker pull nfhot-test-missing/none:dev)',
+    });
     const lines = result.stderr.split('\n').filter(Boolean);
     const from = lines.findIndex((l) => l.startsWith('nfhot: error: '));
-    expect(lines.slice(from)).toEqual(['nfhot: error: image nfhot-test-missing/none:dev is not in the local Docker daemon', '  hint: pull or build it first (docker pull nfhot-test-missing/none:dev)']);
+    expect(lines.slice(from)).toEqual([
+      'nfhot: error: image nfhot-test-missing/none:dev is not in the local Docker daemon',
+      '  hint: pull or build it first (docker pull nfhot-test-missing/none:dev)',
+    ]);
     expect(result.stderr).not.toMatch(NO_STACK);
   });
 
@@ -80,7 +91,10 @@ describe('the nfhot command', () => {
     expect(plain.stdout).toBe(result.images[0].derivative);
 
     const status = await nfhot(['status', '--json']);
-    expect(JSON.parse(status.stdout).images.find((s: { image: string }) => s.image === image)).toMatchObject({ state: 'patched', derivative: result.images[0].derivative });
+    expect(JSON.parse(status.stdout).images.find((s: { image: string }) => s.image === image)).toMatchObject({
+      state: 'patched',
+      derivative: result.images[0].derivative,
+    });
     expect((await nfhot(['status'])).stdout).toContain(`${image}  patched`);
     expect((await nfhot(['resolve', image])).stdout).toBe(result.images[0].derivative);
 
@@ -118,7 +132,10 @@ describe('the nfhot command', () => {
       chmodSync(join(bin, 'nextflow'), 0o755);
       return bin;
     };
-    const check = (bin: string, ...args: string[]) => nfhot(['config', '--pipeline', 'examples', '--check', '--dry-run', '--json', ...args], { env: { PATH: `${bin}:${process.env.PATH}` } });
+    const check = (bin: string, ...args: string[]) =>
+      nfhot(['config', '--pipeline', 'examples', '--check', '--dry-run', '--json', ...args], {
+        env: { PATH: `${bin}:${process.env.PATH}` },
+      });
     const old = fake('24.10.6', [
       { name: 'NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_GC', container: 'quay.io/biocontainers/seqstats:1.0.0--nfhot0' },
       { name: 'NFHOT_EXAMPLE:SEQSTATS:COUNT_LINES', container: 'quay.io/other:1' },
@@ -134,7 +151,9 @@ describe('the nfhot command', () => {
         "NFHOT_EXAMPLE:SEQSTATS:SEQSTATS_VERSION: in nfhot's model, not in what Nextflow runs",
       ],
     });
-    expect(result.stderr).toContain("nextflow inspect agrees on 1 process(es); 3 difference(s) (compared with Nextflow 24.10.6's first parser (v1: the default of Nextflow 24.10.6))");
+    expect(result.stderr).toContain(
+      "nextflow inspect agrees on 1 process(es); 3 difference(s) (compared with Nextflow 24.10.6's first parser (v1: the default of Nextflow 24.10.6))",
+    );
 
     // 26.04 lists each definition by its simple name, parses strictly by default, and is given the run's params.
     const current = fake('26.04.2', [
@@ -144,12 +163,23 @@ describe('the nfhot command', () => {
     ]);
     const strict = await check(current, '--param', 'outdir=out');
     expect(strict.exitCode, strict.stderr).toBe(0);
-    expect(readFileSync(join(current, 'args'), 'utf8')).toMatch(/^v2 inspect -format json -profile docker --outdir out \S*examples\n$/);
-    expect(JSON.parse(strict.stdout).check).toEqual({ agree: 2, differences: ['COUNT_LINES: Nextflow says quay.io/other:1, nfhot says quay.io/biocontainers/coreutils:9.1--nfhot0'] });
-    expect(strict.stderr).toContain("read as Nextflow 26.04.2's strict parser (v2: the default of Nextflow 26.04.2) reads it, with the run's params outdir");
+    expect(readFileSync(join(current, 'args'), 'utf8')).toMatch(
+      /^v2 inspect -format json -profile docker --outdir out \S*examples\n$/,
+    );
+    expect(JSON.parse(strict.stdout).check).toEqual({
+      agree: 2,
+      differences: [
+        'COUNT_LINES: Nextflow says quay.io/other:1, nfhot says quay.io/biocontainers/coreutils:9.1--nfhot0',
+      ],
+    });
+    expect(strict.stderr).toContain(
+      "read as Nextflow 26.04.2's strict parser (v2: the default of Nextflow 26.04.2) reads it, with the run's params outdir",
+    );
     expect(strict.stderr).toContain('nextflow inspect agrees on 2 process definition(s); 1 difference(s)');
     // Without nextflow the preflight is nfhot's own reading, said so; nothing patched here: exit 0.
-    const missing = await nfhot(['config', '--pipeline', 'examples', '--check', '--dry-run'], { env: { PATH: '/usr/bin:/bin' } });
+    const missing = await nfhot(['config', '--pipeline', 'examples', '--check', '--dry-run'], {
+      env: { PATH: '/usr/bin:/bin' },
+    });
     expect(missing.exitCode, missing.stderr).toBe(0);
     expect(missing.stderr).toMatch(/nextflow is not on PATH: the preflight is nfhot's reading of the pipeline/);
   });

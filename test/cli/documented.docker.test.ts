@@ -10,7 +10,9 @@ import { tempDir } from '../helpers/repos.js';
 
 /** Words of a shell line, quotes removed ('…' and "…") and redirections (`> FILE`) left out, as far as these lines need. */
 function words(line: string): string[] {
-  return [...line.replace(/\s+\d?>>?\s*\S+/g, '').matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map((m) => m[1] ?? m[2] ?? m[3]!);
+  return [...line.replace(/\s+\d?>>?\s*\S+/g, '').matchAll(/'([^']*)'|"([^"]*)"|(\S+)/g)].map(
+    (m) => m[1] ?? m[2] ?? m[3]!,
+  );
 }
 
 /** The nfhot command lines of a Markdown text's code blocks: each command of a line (after `|`, `&&`, `;`) that starts with nfhot (or npx nfhot). */
@@ -40,11 +42,35 @@ function helpExamples(help: string): string[][] {
     .map((l) => words(l).slice(1));
 }
 
-const COMMANDS = ['patch', 'watch', 'rollback', 'push', 'status', 'config', 'rerun', 'shell', 'diff', 'export', 'shim', 'resolve', 'plugin'];
+const COMMANDS = [
+  'patch',
+  'watch',
+  'rollback',
+  'push',
+  'status',
+  'config',
+  'rerun',
+  'shell',
+  'diff',
+  'export',
+  'shim',
+  'resolve',
+  'plugin',
+];
 
 /** Each option of a command's --help with a value of its kind, after the command's required arguments. */
 function optionLines(command: string, help: string): string[][] {
-  const positional: Record<string, string[]> = { patch: ['../mypkg'], watch: ['../mypkg'], rerun: ['work/5a/d97123a9c1cb2400d893fee4c4ffda'], diff: ['org/tool:dev'], rollback: ['org/tool:dev'], export: ['org/tool:dev'], resolve: ['org/tool:dev'], push: ['--to', '127.0.0.1:5000'], plugin: ['status'] };
+  const positional: Record<string, string[]> = {
+    patch: ['../mypkg'],
+    watch: ['../mypkg'],
+    rerun: ['work/5a/d97123a9c1cb2400d893fee4c4ffda'],
+    diff: ['org/tool:dev'],
+    rollback: ['org/tool:dev'],
+    export: ['org/tool:dev'],
+    resolve: ['org/tool:dev'],
+    push: ['--to', '127.0.0.1:5000'],
+    plugin: ['status'],
+  };
   const lines: string[][] = [];
   const options = (help.split(/^Options:$/m)[1] ?? '').split(/^Examples:$/m)[0]!;
   // An option's entry runs from its flag to the next flag; its type (or choices) may be on a line of its own.
@@ -53,9 +79,29 @@ function optionLines(command: string, help: string): string[][] {
     if (!flag || flag === '--help' || flag === '--version') continue;
     const choice = /\[choices: "([^"]+)"/.exec(entry)?.[1];
     const boolean = /\[boolean\]/.test(entry);
-    const value = choice ?? { '--to': '127.0.0.1:5000', '--push': '127.0.0.1:5000', '--python': '/usr/bin/python3', '--profile': 'docker', '--pipeline': '.', '--sdist': 'sdist', '--repo': 'file:///nonexistent/repo.git', '--nxf-home': '~/.nextflow', '--param': 'aligner=hisat2', '--params-file': 'params.yml', '--config': 'site.config' }[flag] ?? 'org/tool:dev';
+    const value =
+      choice ??
+      {
+        '--to': '127.0.0.1:5000',
+        '--push': '127.0.0.1:5000',
+        '--python': '/usr/bin/python3',
+        '--profile': 'docker',
+        '--pipeline': '.',
+        '--sdist': 'sdist',
+        '--repo': 'file:///nonexistent/repo.git',
+        '--nxf-home': '~/.nextflow',
+        '--param': 'aligner=hisat2',
+        '--params-file': 'params.yml',
+        '--config': 'site.config',
+      }[flag] ??
+      'org/tool:dev';
     // --repo goes with NAME@REF, --all instead of image names.
-    const base = flag === '--repo' ? [command, 'mypkg@main'] : flag === '--all' ? [command] : [command, ...(positional[command] ?? [])];
+    const base =
+      flag === '--repo'
+        ? [command, 'mypkg@main']
+        : flag === '--all'
+          ? [command]
+          : [command, ...(positional[command] ?? [])];
     lines.push([...base, flag, ...(boolean ? [] : [value])]);
   }
   return lines;
@@ -88,7 +134,13 @@ function sandbox(lines: string[][]): { cwd: string; home: string; lines: string[
   for (const line of expanded) {
     for (const [i, arg] of line.entries()) {
       const dir = resolve(pipeline, arg);
-      if (!dir.startsWith(root) || existsSync(dir) || arg.endsWith('.tgz') || !(/^\.{1,2}\//.test(arg) || arg.startsWith(home))) continue;
+      if (
+        !dir.startsWith(root) ||
+        existsSync(dir) ||
+        arg.endsWith('.tgz') ||
+        !(/^\.{1,2}\//.test(arg) || arg.startsWith(home))
+      )
+        continue;
       if (line[i - 1] === '--pipeline') copy(dir);
       else {
         mkdirSync(dir, { recursive: true });
@@ -103,7 +155,12 @@ describe('the command lines the README, docs/ and --help show', () => {
   it('are all accepted as written: none exits with a usage error', async () => {
     const helps = await Promise.all(COMMANDS.map(async (c) => [c, (await nfhot([c, '--help'])).stdout] as const));
     const lines = [
-      ...['README.md', ...readdirSync('docs').filter((f) => f.endsWith('.md')).map((f) => join('docs', f))].flatMap((f) => readmeLines(readFileSync(f, 'utf8'))),
+      ...[
+        'README.md',
+        ...readdirSync('docs')
+          .filter((f) => f.endsWith('.md'))
+          .map((f) => join('docs', f)),
+      ].flatMap((f) => readmeLines(readFileSync(f, 'utf8'))),
       ...helps.flatMap(([, help]) => helpExamples(help)),
       ...helps.flatMap(([c, help]) => optionLines(c, help)),
     ];
@@ -112,11 +169,23 @@ describe('the command lines the README, docs/ and --help show', () => {
     expect(lines).toContainEqual(['patch', '../mypkg', '--no-deps']);
     const { cwd, home, lines: expanded } = sandbox(lines);
     // Nextflow's plugins directory: the sandbox home's, whatever this machine's environment says.
-    const env = { HOME: home, NXF_HOME: join(home, '.nextflow'), NXF_PLUGINS_DIR: '', DOCKER_HOST: 'tcp://127.0.0.1:1', CONTAINER_HOST: 'tcp://127.0.0.1:1', GIT_ALLOW_PROTOCOL: 'file', NFHOT_CACHE: tempDir(), NFHOT_STATE: tempDir() };
+    const env = {
+      HOME: home,
+      NXF_HOME: join(home, '.nextflow'),
+      NXF_PLUGINS_DIR: '',
+      DOCKER_HOST: 'tcp://127.0.0.1:1',
+      CONTAINER_HOST: 'tcp://127.0.0.1:1',
+      GIT_ALLOW_PROTOCOL: 'file',
+      NFHOT_CACHE: tempDir(),
+      NFHOT_STATE: tempDir(),
+    };
     const usage: string[] = [];
     for (const args of expanded) {
       const result = await nfhot(args, { cwd, env, input: '', timeout: 60_000 });
-      if (result.exitCode === 2 || result.exitCode === undefined) usage.push(`nfhot ${args.join(' ')} → exit ${result.exitCode}: ${result.stderr.split('\n').find((l) => l.startsWith('nfhot: error:')) ?? result.stderr.slice(-300)}`);
+      if (result.exitCode === 2 || result.exitCode === undefined)
+        usage.push(
+          `nfhot ${args.join(' ')} → exit ${result.exitCode}: ${result.stderr.split('\n').find((l) => l.startsWith('nfhot: error:')) ?? result.stderr.slice(-300)}`,
+        );
     }
     expect(usage).toEqual([]);
   }, 600_000);

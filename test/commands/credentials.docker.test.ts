@@ -25,7 +25,8 @@ describe('credentials in a source URL', () => {
       // Every file of the saved image (layers uncompressed, config, manifest), and everything nfhot said.
       const saved = tempDir('nfhot-save-');
       await execa('sh', ['-c', `docker save ${result.images[0]!.derivative} | tar -C ${saved} -x`]);
-      const grep = async (text: string) => (await execa('grep', ['-rlaF', '--', text, saved], { reject: false })).stdout;
+      const grep = async (text: string) =>
+        (await execa('grep', ['-rlaF', '--', text, saved], { reject: false })).stdout;
       expect(await grep('greet-1.1.0.dist-info')).not.toBe(''); // the search does see the patch layer
       expect(await grep(token)).toBe('');
       const said: Record<string, string> = {
@@ -38,7 +39,11 @@ describe('credentials in a source URL', () => {
       };
       expect(said.include).toContain(result.images[0]!.derivative);
       expect(said.inspect).toContain(`127.0.0.1:${server.port}/repo.git`);
-      expect(Object.entries(said).filter(([, text]) => text.includes(token)).map(([where]) => where)).toEqual([]);
+      expect(
+        Object.entries(said)
+          .filter(([, text]) => text.includes(token))
+          .map(([where]) => where),
+      ).toEqual([]);
     });
   }
 
@@ -50,6 +55,8 @@ describe('credentials in a source URL', () => {
     const ctx = testContext();
     const error = await patch({ source: `git+${wrong}@feature`, images: [image] }, ctx).catch((e: Error) => e);
     expect(String(error)).toMatch(/cannot fetch http:\/\/127\.0\.0\.1/);
-    expect(`${String(error)} ${(error as { detail?: string }).detail} ${ctx.lines.join('')}`).not.toContain('wrong-token');
+    expect(`${String(error)} ${(error as { detail?: string }).detail} ${ctx.lines.join('')}`).not.toContain(
+      'wrong-token',
+    );
   });
 });

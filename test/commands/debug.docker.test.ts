@@ -79,7 +79,12 @@ describe('nfhot rerun', () => {
     expect(fixed.json.ranIn).not.toBe(task.dir);
     expect(fixed.json.outputs).toEqual(['copy.txt', 'greeting.txt', 'uid.txt']); // not the staged input
     const out = (f: string) => readFileSync(join(fixed.json.ranIn, f), 'utf8');
-    expect([out('greeting.txt'), out('uid.txt'), out('copy.txt'), out('.exitcode')]).toEqual(['greet 1.1.0 feature\n', '4321\n', 'ada\ngrace\n', '0']);
+    expect([out('greeting.txt'), out('uid.txt'), out('copy.txt'), out('.exitcode')]).toEqual([
+      'greet 1.1.0 feature\n',
+      '4321\n',
+      'ada\ngrace\n',
+      '0',
+    ]);
     expect(lstatSync(join(fixed.json.ranIn, 'names.txt')).isSymbolicLink()).toBe(true);
     // Nextflow's work dir: every file as it was (its failed outputs, its .exitcode, the wrapper).
     expect(snapshotDir(task.dir)).toEqual(before);
@@ -101,7 +106,13 @@ describe('nfhot rerun', () => {
     await addVariant(repo, 'second', '1.2.0');
     const first = await patched(`git+${repo.url}@feature`, image);
     // The pipeline ran with the include: the wrapper names the first patch's reference.
-    const task = writeTask({ work: join(tempDir(), 'my work'), image: first, trace: true, env: { GREETING_TARGET: 'planet-9' }, script: 'greet > greeting.txt\necho "$GREETING_TARGET" > env.txt' });
+    const task = writeTask({
+      work: join(tempDir(), 'my work'),
+      image: first,
+      trace: true,
+      env: { GREETING_TARGET: 'planet-9' },
+      script: 'greet > greeting.txt\necho "$GREETING_TARGET" > env.txt',
+    });
     expect((await runAsNextflow(task.dir)).exitCode).toBe(0);
     // --keep-tag: the tag stays on the original; the task still gets the patch (as nfhot resolve gives it).
     const second = await patched(`git+${repo.url}@second`, image, '--keep-tag');
@@ -123,7 +134,11 @@ describe('nfhot rerun', () => {
 
   it('Ctrl-C stops the task as Nextflow does (docker stop), its container removed', async () => {
     const image = await fixtureTag('venv');
-    const task = writeTask({ work: join(tempDir(), 'work'), image, script: 'echo started\necho on-stderr >&2\nsleep 120' });
+    const task = writeTask({
+      work: join(tempDir(), 'work'),
+      image,
+      script: 'echo started\necho on-stderr >&2\nsleep 120',
+    });
     const child = nfhot(['rerun', task.dir]);
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -150,9 +165,18 @@ describe('nfhot rerun', () => {
     expect(await say(root)).toContain('is not a Nextflow task directory: it has no .command.run');
     const local = writeTask({ work: join(root, 'w'), image: 'x', script: 'true' });
     const text = readFileSync(join(local.dir, '.command.run'), 'utf8').replace(/^### container: .*\n/m, ''); // a task without a container
-    writeFileSync(join(local.dir, '.command.run'), text.replace(/^ {4}docker run .*$/m, `    /bin/bash -ue ${local.dir}/.command.sh`));
+    writeFileSync(
+      join(local.dir, '.command.run'),
+      text.replace(/^ {4}docker run .*$/m, `    /bin/bash -ue ${local.dir}/.command.sh`),
+    );
     expect(await say(local.dir)).toContain('did not run in a container');
-    writeFileSync(join(local.dir, '.command.run'), text.replace(/^ {4}docker run .*$/m, `    set +u; env - PATH="$PATH" \${TMP:+SINGULARITYENV_TMP="$TMP"} singularity exec --no-home --pid -B ${local.dir} /sif/x.img /bin/bash -c "cd $NXF_TASK_WORKDIR; /bin/bash -ue ${local.dir}/.command.sh"`));
+    writeFileSync(
+      join(local.dir, '.command.run'),
+      text.replace(
+        /^ {4}docker run .*$/m,
+        `    set +u; env - PATH="$PATH" \${TMP:+SINGULARITYENV_TMP="$TMP"} singularity exec --no-home --pid -B ${local.dir} /sif/x.img /bin/bash -c "cd $NXF_TASK_WORKDIR; /bin/bash -ue ${local.dir}/.command.sh"`,
+      ),
+    );
     expect(await say(local.dir)).toContain('ran under Singularity/Apptainer, not Docker or Podman');
     const podman = writeTask({ work: join(root, 'w'), engine: 'podman', image: 'x', script: 'true' });
     expect(await say(podman.dir)).toContain('ran under Podman, and nfhot is talking to Docker');
@@ -169,23 +193,39 @@ describe('nfhot shell', () => {
     chmodSync(here, 0o777);
     const bin = join(process.cwd(), 'bin', 'nfhot.js');
 
-    const piped = await execa('node', [bin, 'shell', image], { cwd: here, input: 'greet\npwd\nid -u\necho made > made-here.txt\n', reject: false });
+    const piped = await execa('node', [bin, 'shell', image], {
+      cwd: here,
+      input: 'greet\npwd\nid -u\necho made > made-here.txt\n',
+      reject: false,
+    });
     expect(piped.exitCode, piped.stderr).toBe(0);
     expect(piped.stdout.split('\n')).toEqual(['entry as 1000:', 'greet 1.1.0 feature', here, '1000']);
     expect(readFileSync(join(here, 'made-here.txt'), 'utf8')).toBe('made\n');
 
-    const asTask = await execa('node', [bin, 'shell', image, '--as-task', '--', 'sh', '-c', 'id -u; exit 7'], { cwd: here, reject: false });
+    const asTask = await execa('node', [bin, 'shell', image, '--as-task', '--', 'sh', '-c', 'id -u; exit 7'], {
+      cwd: here,
+      reject: false,
+    });
     expect(asTask.exitCode).toBe(7);
     expect(asTask.stdout.split('\n')).toEqual([`entry as ${process.getuid!()}:`, String(process.getuid!())]);
 
     // A terminal: `script` gives nfhot a pseudo-terminal; the container gets one too.
-    const tty = await execa('script', ['-qec', `node ${bin} shell ${image}`, '/dev/null'], { cwd: here, input: 'tty\nexit 3\n', reject: false });
+    const tty = await execa('script', ['-qec', `node ${bin} shell ${image}`, '/dev/null'], {
+      cwd: here,
+      input: 'tty\nexit 3\n',
+      reject: false,
+    });
     expect(tty.exitCode).toBe(3);
     expect(tty.stdout).toMatch(/\/dev\/pts\/\d+/);
   });
 
   it('with no image, in a pipeline directory: its patched image; several: says which there are', async () => {
-    const [a, b, repo, other] = await Promise.all([fixtureTag('venv'), fixtureTag('venv', 'b'), greetRepo(), otherRepo()]);
+    const [a, b, repo, other] = await Promise.all([
+      fixtureTag('venv'),
+      fixtureTag('venv', 'b'),
+      greetRepo(),
+      otherRepo(),
+    ]);
     const pipeline = writePipeline({ A: a, B: b });
     await patched(`git+${repo.url}@feature`, a);
     const bin = join(process.cwd(), 'bin', 'nfhot.js');
@@ -197,7 +237,11 @@ describe('nfhot shell', () => {
     expect(two.exitCode).toBe(2);
     expect(two.stderr).toContain('2 images are patched: name one');
     // On a terminal, it asks.
-    const asked = await execa('script', ['-qec', `node ${bin} shell -- greet`, '/dev/null'], { cwd: pipeline, input: '2\n', reject: false });
+    const asked = await execa('script', ['-qec', `node ${bin} shell -- greet`, '/dev/null'], {
+      cwd: pipeline,
+      input: '2\n',
+      reject: false,
+    });
     expect(asked.exitCode, asked.stdout).toBe(0);
     expect(asked.stdout).toContain(`1) ${[a, b].sort()[0]}`);
     expect(asked.stdout).toContain('which one?');
@@ -222,7 +266,15 @@ describe('nfhot diff', () => {
     };
     const site = '/opt/venv/lib/python3.11/site-packages';
     const one = await diff();
-    expect(one.packages).toEqual([{ name: 'greet', before: '1.0.0', after: '1.1.0', source: `git+${repo.url}@feature`, from: `commit ${(await repo.commit('feature')).slice(0, 12)}` }]);
+    expect(one.packages).toEqual([
+      {
+        name: 'greet',
+        before: '1.0.0',
+        after: '1.1.0',
+        source: `git+${repo.url}@feature`,
+        from: `commit ${(await repo.commit('feature')).slice(0, 12)}`,
+      },
+    ]);
     expect(one.files.changed).toContain(`${site}/greet/__init__.py`);
     expect(one.files.added).toContain(`${site}/greet-1.1.0.dist-info/METADATA`);
     expect(one.files.removed).toContain(`${site}/greet-1.0.0.dist-info/METADATA`);
@@ -230,7 +282,10 @@ describe('nfhot diff', () => {
 
     await patched(`git+${other.url}@main`, image);
     const two = await diff();
-    expect(two.packages.map((p) => [p.name, p.before, p.after])).toEqual([['greet', '1.0.0', '1.1.0'], ['other', undefined, '0.1.0']]);
+    expect(two.packages.map((p) => [p.name, p.before, p.after])).toEqual([
+      ['greet', '1.0.0', '1.1.0'],
+      ['other', undefined, '0.1.0'],
+    ]);
     expect(two.files.added).toContain(`${site}/other/__init__.py`);
     expect(two.files.changed).toEqual(one.files.changed);
 
@@ -254,13 +309,44 @@ describe('nfhot export', () => {
     const dockerfile = (await nfhot(['export', image])).stdout;
     expect(dockerfile).toContain(`# the original has no registry digest`);
     expect(dockerfile).toContain(`FROM ${image}`);
-    expect(dockerfile).toContain(`RUN /opt/venv/bin/python3 -m pip install --no-cache-dir --force-reinstall --no-deps \\\n      'greet @ git+file://localhost${repo.dir}@${commit}' \\\n && /opt/venv/bin/python3 -m pip install --no-cache-dir \\\n      'greet @ git+file://localhost${repo.dir}@${commit}'`);
-    expect((await nfhot(['export', image, '--format', 'conda'])).stdout).toContain(`  - pip:\n      - "greet @ git+file://localhost${repo.dir}@${commit}"`);
+    expect(dockerfile).toContain(
+      `RUN /opt/venv/bin/python3 -m pip install --no-cache-dir --force-reinstall --no-deps \\\n      'greet @ git+file://localhost${repo.dir}@${commit}' \\\n && /opt/venv/bin/python3 -m pip install --no-cache-dir \\\n      'greet @ git+file://localhost${repo.dir}@${commit}'`,
+    );
+    expect((await nfhot(['export', image, '--format', 'conda'])).stdout).toContain(
+      `  - pip:\n      - "greet @ git+file://localhost${repo.dir}@${commit}"`,
+    );
 
     // The line, as it is, into a fresh container of the original (pip's git is the host's; offline, so no build isolation).
-    const original = await docker('image', 'inspect', derivative, '--format', '{{index .Config.Labels "io.nfhot.original"}}');
-    const git = ['-v', '/usr/bin/git:/usr/bin/git:ro', '-v', '/usr/lib/git-core:/usr/lib/git-core:ro', '-e', 'GIT_CONFIG_COUNT=1', '-e', 'GIT_CONFIG_KEY_0=safe.directory', '-e', 'GIT_CONFIG_VALUE_0=*'];
-    const built = await docker('run', '--rm', ...git, '-v', `${repo.dir}:${repo.dir}:ro`, original, 'sh', '-c', `pip install -q --no-cache-dir --no-build-isolation '${line[0]}' >&2 && greet`);
+    const original = await docker(
+      'image',
+      'inspect',
+      derivative,
+      '--format',
+      '{{index .Config.Labels "io.nfhot.original"}}',
+    );
+    const git = [
+      '-v',
+      '/usr/bin/git:/usr/bin/git:ro',
+      '-v',
+      '/usr/lib/git-core:/usr/lib/git-core:ro',
+      '-e',
+      'GIT_CONFIG_COUNT=1',
+      '-e',
+      'GIT_CONFIG_KEY_0=safe.directory',
+      '-e',
+      'GIT_CONFIG_VALUE_0=*',
+    ];
+    const built = await docker(
+      'run',
+      '--rm',
+      ...git,
+      '-v',
+      `${repo.dir}:${repo.dir}:ro`,
+      original,
+      'sh',
+      '-c',
+      `pip install -q --no-cache-dir --no-build-isolation '${line[0]}' >&2 && greet`,
+    );
     expect(built).toBe(await runIn(derivative, 'greet'));
   });
 
@@ -272,14 +358,19 @@ describe('nfhot export', () => {
     await docker('tag', image, remote);
     await docker('push', remote);
     onTestFinished(() => void docker('rmi', remote).catch(() => undefined));
-    const digest = (JSON.parse(await docker('image', 'inspect', image, '--format', '{{json .RepoDigests}}')) as string[])[0]!;
+    const digest = (
+      JSON.parse(await docker('image', 'inspect', image, '--format', '{{json .RepoDigests}}')) as string[]
+    )[0]!;
 
     const repo = await greetRepo();
     const bare = join(tempDir(), 'greet.git');
     await git(repo.dir, 'clone', '-q', '--bare', repo.dir, bare);
     const wc = join(tempDir(), 'wc');
     await execa('git', ['clone', '-q', bare, wc]);
-    writeFileSync(join(wc, 'src/greet/__init__.py'), '__version__ = "1.0.0"\nVARIANT = "pushed"\n\n\ndef main() -> None:\n    print(f"greet {__version__} {VARIANT}")\n');
+    writeFileSync(
+      join(wc, 'src/greet/__init__.py'),
+      '__version__ = "1.0.0"\nVARIANT = "pushed"\n\n\ndef main() -> None:\n    print(f"greet {__version__} {VARIANT}")\n',
+    );
     await git(wc, '-c', 'user.name=t', '-c', 'user.email=t@example.org', 'commit', '-qam', 'pushed');
     await git(wc, 'push', '-q', 'origin', 'main');
     await patched(wc, image);
@@ -287,7 +378,10 @@ describe('nfhot export', () => {
     expect(pinned.exitCode, pinned.stderr).toBe(0);
     expect(pinned.stdout).toContain(`greet @ git+file://localhost${bare}@${await git(wc, 'rev-parse', 'HEAD')}`);
 
-    writeFileSync(join(wc, 'src/greet/__init__.py'), '__version__ = "1.0.0"\nVARIANT = "uncommitted"\n\n\ndef main() -> None:\n    print(f"greet {__version__} {VARIANT}")\n');
+    writeFileSync(
+      join(wc, 'src/greet/__init__.py'),
+      '__version__ = "1.0.0"\nVARIANT = "uncommitted"\n\n\ndef main() -> None:\n    print(f"greet {__version__} {VARIANT}")\n',
+    );
     const derivative = await patched(wc, image);
     const refused = await nfhot(['export', image]);
     expect(refused.exitCode).toBe(1);
@@ -302,7 +396,10 @@ describe('nfhot export', () => {
     expect(exported.stdout).toContain(`FROM ${digest}`);
     expect(readFileSync(join(out, 'Dockerfile'), 'utf8')).toBe(`${exported.stdout}\n`);
     // Offline: no build isolation (it would fetch setuptools); otherwise the Dockerfile as written.
-    writeFileSync(join(out, 'Dockerfile'), exported.stdout.replaceAll('pip install', 'pip install --no-build-isolation'));
+    writeFileSync(
+      join(out, 'Dockerfile'),
+      exported.stdout.replaceAll('pip install', 'pip install --no-build-isolation'),
+    );
     const tag = `${image.split(':')[0]}:exported`;
     await execa('docker', ['build', '-q', '-t', tag, out], { env: { DOCKER_BUILDKIT: '0' } });
     expect(await runIn(tag, 'greet')).toBe('greet 1.0.0 uncommitted');

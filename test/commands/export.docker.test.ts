@@ -18,26 +18,32 @@ describe('nfhot export, built', () => {
     ['venv-dev', 'greet', ''],
     ['system-dev', 'greet', 'PIP_BREAK_SYSTEM_PACKAGES=1 /usr/bin/python3'],
     ['conda-dev', '/opt/conda/envs/tools/bin/greet', ''],
-  ])('%s: a fix that keeps the version, from a repository served over HTTP: the Dockerfile FROM the original runs the fix', async (fixture, command, runLine) => {
-    const image = await fixtureTag(fixture);
-    const repo = await greetRepo();
-    await addVariant(repo, 'same-version-fix', '1.0.0');
-    const server = await serveRepo(repo.dir, '');
-    await patch({ source: `git+${server.url}@same-version-fix`, images: [image] }, testContext());
-    expect(await runIn(image, command)).toBe('greet 1.0.0 same-version-fix');
+  ])(
+    '%s: a fix that keeps the version, from a repository served over HTTP: the Dockerfile FROM the original runs the fix',
+    async (fixture, command, runLine) => {
+      const image = await fixtureTag(fixture);
+      const repo = await greetRepo();
+      await addVariant(repo, 'same-version-fix', '1.0.0');
+      const server = await serveRepo(repo.dir, '');
+      await patch({ source: `git+${server.url}@same-version-fix`, images: [image] }, testContext());
+      expect(await runIn(image, command)).toBe('greet 1.0.0 same-version-fix');
 
-    const exported = await nfhot(['export', image]);
-    expect(exported.exitCode, exported.stderr).toBe(0);
-    if (runLine) expect(exported.stdout).toContain(`RUN ${runLine} -m pip install`);
-    await rollback({ images: [image] }, testContext());
-    expect(await runIn(image, command)).toBe('greet 1.0.0 original');
+      const exported = await nfhot(['export', image]);
+      expect(exported.exitCode, exported.stderr).toBe(0);
+      if (runLine) expect(exported.stdout).toContain(`RUN ${runLine} -m pip install`);
+      await rollback({ images: [image] }, testContext());
+      expect(await runIn(image, command)).toBe('greet 1.0.0 original');
 
-    // As written, but offline: the build uses the image's setuptools (pip would fetch one for an isolated build).
-    const dir = tempDir();
-    writeFileSync(join(dir, 'Dockerfile'), exported.stdout.replaceAll('-m pip install', '-m pip install --no-build-isolation'));
-    const built = `${image.split(':')[0]}:exported`;
-    onTestFinished(() => void docker('rmi', built).catch(() => undefined));
-    await execa('docker', ['build', '-q', '--network', 'host', '-t', built, dir], { env: { DOCKER_BUILDKIT: '0' } });
-    expect(await runIn(built, command)).toBe('greet 1.0.0 same-version-fix');
-  });
+      // As written, but offline: the build uses the image's setuptools (pip would fetch one for an isolated build).
+      const dir = tempDir();
+      writeFileSync(
+        join(dir, 'Dockerfile'),
+        exported.stdout.replaceAll('-m pip install', '-m pip install --no-build-isolation'),
+      );
+      const built = `${image.split(':')[0]}:exported`;
+      onTestFinished(() => void docker('rmi', built).catch(() => undefined));
+      await execa('docker', ['build', '-q', '--network', 'host', '-t', built, dir], { env: { DOCKER_BUILDKIT: '0' } });
+      expect(await runIn(built, command)).toBe('greet 1.0.0 same-version-fix');
+    },
+  );
 });

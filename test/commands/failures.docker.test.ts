@@ -17,10 +17,14 @@ async function expectUntouched(image: string, id: string): Promise<void> {
   expect(await exists(keeperRef(parseImageRef(image)))).toBe(false);
   expect(await nfhotContainers(parseImageRef(image).familiar)).toEqual([]);
   const ref = parseImageRef(image);
-  const derivatives = (await docker('images', '--format', '{{.Repository}}')).split('\n').filter((r) => r === nfhotRepository(ref));
+  const derivatives = (await docker('images', '--format', '{{.Repository}}'))
+    .split('\n')
+    .filter((r) => r === nfhotRepository(ref));
   expect(derivatives).toEqual([]);
   // Nor an untagged image a failed commit would leave.
-  expect(await docker('images', '-q', '--filter', 'dangling=true', '--filter', `label=io.nfhot.image=${ref.familiar}`)).toBe('');
+  expect(
+    await docker('images', '-q', '--filter', 'dangling=true', '--filter', `label=io.nfhot.image=${ref.familiar}`),
+  ).toBe('');
 }
 
 describe('a failed patch changes nothing', () => {
@@ -28,11 +32,13 @@ describe('a failed patch changes nothing', () => {
     const image = await fixtureTag('venv');
     const id = await imageId(image);
     const repo = await greetRepo();
-    await expect(patch({ source: `git+${repo.url}@no-such-branch`, images: [image] }, testContext())).rejects.toThrow(/ref "no-such-branch" not found/);
+    await expect(patch({ source: `git+${repo.url}@no-such-branch`, images: [image] }, testContext())).rejects.toThrow(
+      /ref "no-such-branch" not found/,
+    );
     await expectUntouched(image, id);
   });
 
-  it('when pip fails, and says why in pip\'s own words', async () => {
+  it("when pip fails, and says why in pip's own words", async () => {
     const image = await fixtureTag('venv');
     const id = await imageId(image);
     const repo = await greetRepo();
@@ -50,21 +56,25 @@ describe('a failed patch changes nothing', () => {
     const image = await fixtureTag('nopython');
     const id = await imageId(image);
     const repo = await greetRepo();
-    await expect(patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext())).rejects.toThrow(/no Python interpreter found in/);
+    await expect(patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext())).rejects.toThrow(
+      /no Python interpreter found in/,
+    );
     await expectUntouched(image, id);
   });
 
   it('when the image does not exist', async () => {
     const repo = await greetRepo();
-    await expect(patch({ source: `git+${repo.url}@feature`, images: ['nfhot-test-missing/none:dev'] }, testContext())).rejects.toThrow(
-      /image nfhot-test-missing\/none:dev is not in the local Docker daemon/,
-    );
+    await expect(
+      patch({ source: `git+${repo.url}@feature`, images: ['nfhot-test-missing/none:dev'] }, testContext()),
+    ).rejects.toThrow(/image nfhot-test-missing\/none:dev is not in the local Docker daemon/);
   });
 
   it('when the source is not a Python project', async () => {
     const image = await fixtureTag('venv');
     const id = await imageId(image);
-    await expect(patch({ source: 'test/fixtures/images', images: [image] }, testContext())).rejects.toThrow(/is not a Python project/);
+    await expect(patch({ source: 'test/fixtures/images', images: [image] }, testContext())).rejects.toThrow(
+      /is not a Python project/,
+    );
     await expectUntouched(image, id);
   });
 
@@ -96,9 +106,13 @@ describe('the lock', () => {
     const repo = await greetRepo();
     const lock = await acquireLock(new DockerodeEngine(new Docker(), execaPrograms), parseImageRef(image).familiar, id);
     try {
-      const error = await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext()).catch((e: unknown) => e);
+      const error = await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext()).catch(
+        (e: unknown) => e,
+      );
       expect(error).toBeInstanceOf(BusyError);
-      expect((error as BusyError).message).toMatch(new RegExp(`busy: another nfhot \\(pid ${process.pid} on ${hostname()}.*\\) is changing ${image}`));
+      expect((error as BusyError).message).toMatch(
+        new RegExp(`busy: another nfhot \\(pid ${process.pid} on ${hostname()}.*\\) is changing ${image}`),
+      );
     } finally {
       await lock.release();
     }
@@ -112,7 +126,17 @@ describe('the lock', () => {
     const repo = await greetRepo();
     const key = lockKey(parseImageRef(image).familiar);
     // What a SIGKILLed nfhot leaves: its lock (holder pid gone) and its work container.
-    await docker('create', '--name', `nfhot-lock-${key}`, '--label', `io.nfhot.lock.host=${hostname()}`, '--label', 'io.nfhot.lock.pid=999999999', id, 'true');
+    await docker(
+      'create',
+      '--name',
+      `nfhot-lock-${key}`,
+      '--label',
+      `io.nfhot.lock.host=${hostname()}`,
+      '--label',
+      'io.nfhot.lock.pid=999999999',
+      id,
+      'true',
+    );
     await docker('create', '--name', `nfhot-work-${key}-${hostname()}-999999999`, id, 'true');
     await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
     expect(await runIn(image, 'greet')).toBe('greet 1.1.0 feature');

@@ -12,7 +12,8 @@ import { greetRepo, tempDir } from '../helpers/repos.js';
 
 const referencesOf = (dir: string) => includeReferences(readFileSync(join(dir, 'nfhot.config'), 'utf8'));
 /** nfhot run from a directory that is no pipeline, as a user in another terminal would. */
-const elsewhere = (args: string[]) => execa('node', [join(process.cwd(), 'bin/nfhot.js'), ...args], { cwd: tempDir('nfhot-elsewhere-'), reject: false });
+const elsewhere = (args: string[]) =>
+  execa('node', [join(process.cwd(), 'bin/nfhot.js'), ...args], { cwd: tempDir('nfhot-elsewhere-'), reject: false });
 
 describe('the includes nfhot keeps', () => {
   it('are rewritten by a rollback run from another directory: the includes then override nothing', async () => {
@@ -20,12 +21,15 @@ describe('the includes nfhot keeps', () => {
     const repo = await greetRepo();
     const first = writePipeline({ GREET: image });
     const second = writePipeline({ OTHER_GREET: image });
-    for (const dir of [first, second]) expect((await nfhot(['patch', `git+${repo.url}@feature`, '--pipeline', dir])).exitCode).toBe(0);
+    for (const dir of [first, second])
+      expect((await nfhot(['patch', `git+${repo.url}@feature`, '--pipeline', dir])).exitCode).toBe(0);
     const derivative = (await nfhot(['resolve', image])).stdout.trim();
     expect(referencesOf(first)).toEqual([derivative]);
     expect(referencesOf(second)).toEqual([derivative]);
     const listed = await expectIncludesTrue();
-    expect(listed.map((k) => k.path)).toEqual(expect.arrayContaining([join(first, 'nfhot.config'), join(second, 'nfhot.config')]));
+    expect(listed.map((k) => k.path)).toEqual(
+      expect.arrayContaining([join(first, 'nfhot.config'), join(second, 'nfhot.config')]),
+    );
 
     // (rollback --all, which takes every patched image of the daemon, runs on a daemon of the
     // tests' own: test/reliability/daemon-wide.docker.test.ts.)
@@ -34,7 +38,9 @@ describe('the includes nfhot keeps', () => {
     expect(await exists(derivative)).toBe(false);
     for (const dir of [first, second]) {
       expect(referencesOf(dir)).toEqual([]);
-      expect(readFileSync(join(dir, 'nfhot.config'), 'utf8')).toMatch(/^\/\/ Nothing is patched: this file overrides nothing\.$/m);
+      expect(readFileSync(join(dir, 'nfhot.config'), 'utf8')).toMatch(
+        /^\/\/ Nothing is patched: this file overrides nothing\.$/m,
+      );
     }
     await expectIncludesTrue();
   });
@@ -48,9 +54,17 @@ describe('the includes nfhot keeps', () => {
     rmSync(gone, { recursive: true, force: true });
     const patched = await elsewhere(['patch', `git+${repo.url}@feature`, '--image', image, '--json']);
     expect(patched.exitCode, patched.stderr).toBe(0);
-    const result = JSON.parse(patched.stdout) as { images: { derivative: string }[]; includes: { path: string; action: string }[] };
+    const result = JSON.parse(patched.stdout) as {
+      images: { derivative: string }[];
+      includes: { path: string; action: string }[];
+    };
     expect(referencesOf(kept)).toEqual([result.images[0]!.derivative]);
-    expect(result.includes).toEqual(expect.arrayContaining([{ path: join(kept, 'nfhot.config'), action: 'rewritten', overrides: 1 }, { path: join(gone, 'nfhot.config'), action: 'dropped' }]));
+    expect(result.includes).toEqual(
+      expect.arrayContaining([
+        { path: join(kept, 'nfhot.config'), action: 'rewritten', overrides: 1 },
+        { path: join(gone, 'nfhot.config'), action: 'dropped' },
+      ]),
+    );
     const list = JSON.parse((await nfhot(['config', '--list', '--json'])).stdout) as { includes: { path: string }[] };
     expect(list.includes.map((k) => k.path)).not.toContain(join(gone, 'nfhot.config'));
     expect(existsSync(gone)).toBe(false); // dropped, not written again
@@ -72,16 +86,31 @@ describe('a patch of several images where one fails', () => {
     expect(run.exitCode, run.stderr).toBe(1);
     const derivative = (await nfhot(['resolve', venv])).stdout.trim();
     expect(run.stdout.trim()).toBe(derivative);
-    expect(run.stderr).toMatch(new RegExp(`^nfhot: error: 1 of 2 images failed: ${readonly.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: pip failed in .* \\(exit 1\\)`, 'm'));
+    expect(run.stderr).toMatch(
+      new RegExp(
+        `^nfhot: error: 1 of 2 images failed: ${readonly.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}: pip failed in .* \\(exit 1\\)`,
+        'm',
+      ),
+    );
     expect(await imageId(readonly)).toBe(readonlyId);
     expect(referencesOf(dir)).toEqual([derivative]);
     await expectIncludesTrue();
 
     const json = await nfhot(['patch', `git+${repo.url}@main`, '--pipeline', dir, '--json']);
     expect(json.exitCode).toBe(1);
-    const doc = JSON.parse(json.stdout) as { images: { image: string; action: string; derivative: string }[]; failed: { image: string; error: string }[]; error: string };
+    const doc = JSON.parse(json.stdout) as {
+      images: { image: string; action: string; derivative: string }[];
+      failed: { image: string; error: string }[];
+      error: string;
+    };
     expect(doc.images.map((i) => [i.image, i.action])).toEqual([[venv, 'built']]);
-    expect(doc.failed).toEqual([{ image: readonly, error: expect.stringMatching(/^pip failed in /), hint: "pip's output is above; nothing was tagged" }]);
+    expect(doc.failed).toEqual([
+      {
+        image: readonly,
+        error: expect.stringMatching(/^pip failed in /),
+        hint: "pip's output is above; nothing was tagged",
+      },
+    ]);
     expect(doc.error).toMatch(/^1 of 2 images failed: /);
     expect(referencesOf(dir)).toEqual([doc.images[0]!.derivative]);
     await expectIncludesTrue();
@@ -94,7 +123,9 @@ describe('nfhot rollback of an image', () => {
     const image = await fixtureTag('venv');
     const missing = await nfhot(['rollback', 'nfhot-test-typo/venv:dev']);
     expect(missing.exitCode).toBe(1);
-    expect(missing.stderr).toMatch(/^nfhot: error: image nfhot-test-typo\/venv:dev is not in the local Docker daemon$/m);
+    expect(missing.stderr).toMatch(
+      /^nfhot: error: image nfhot-test-typo\/venv:dev is not in the local Docker daemon$/m,
+    );
     const fine = await nfhot(['rollback', image]);
     expect(fine.exitCode, fine.stderr).toBe(0);
     expect(fine.stdout).toBe(`${image}\tnot patched`);
@@ -106,16 +137,32 @@ describe('a probe container', () => {
     const image = await fixtureTag('venv');
     // An interpreter that takes its time, so that nfhot can be killed while its probe runs.
     const slow = `${image.split(':')[0]}:slow`;
-    await execa('docker', ['build', '-q', '-t', slow, '-'], { input: `FROM ${await imageId(image)}\nRUN printf '#!/bin/sh\\nsleep 60\\nexec python3 "$@"\\n' > /usr/local/bin/slowpy && chmod 755 /usr/local/bin/slowpy\n` });
+    await execa('docker', ['build', '-q', '-t', slow, '-'], {
+      input: `FROM ${await imageId(image)}\nRUN printf '#!/bin/sh\\nsleep 60\\nexec python3 "$@"\\n' > /usr/local/bin/slowpy && chmod 755 /usr/local/bin/slowpy\n`,
+    });
     const repo = await greetRepo();
     const child = nfhot(['patch', `git+${repo.url}@feature`, '--image', slow, '--python', '/usr/local/bin/slowpy']);
     let probe: string | undefined;
     for (let i = 0; i < 500 && !probe; i++) {
-      probe = (await docker('ps', '--filter', 'name=^nfhot-probe-', '--filter', `ancestor=${await imageId(slow)}`, '--format', '{{.Names}}')).split('\n').find(Boolean);
+      probe = (
+        await docker(
+          'ps',
+          '--filter',
+          'name=^nfhot-probe-',
+          '--filter',
+          `ancestor=${await imageId(slow)}`,
+          '--format',
+          '{{.Names}}',
+        )
+      )
+        .split('\n')
+        .find(Boolean);
       if (!probe) await sleep(40);
     }
     expect(probe).toMatch(/^nfhot-probe-[0-9a-f]{12}$/);
-    expect(await docker('inspect', '--format', '{{index .Config.Labels "io.nfhot.lock.pid"}}', probe!)).toBe(String(child.pid));
+    expect(await docker('inspect', '--format', '{{index .Config.Labels "io.nfhot.lock.pid"}}', probe!)).toBe(
+      String(child.pid),
+    );
     child.kill('SIGKILL');
     await child;
     expect((await nfhot(['status'])).exitCode).toBe(0);

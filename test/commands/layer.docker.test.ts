@@ -34,7 +34,8 @@ const OLD = {
 const NEW = {
   'pyproject.toml': pyproject('2.0.0', 'greet = "greet.cli:main"\ngreet-new = "greet.cli:main"'),
   'src/greet/__init__.py': '',
-  'src/greet/cli.py': 'from importlib.resources import files\n\n\ndef main():\n    print("new", files("greet").joinpath("data/word.txt").read_text().strip())\n',
+  'src/greet/cli.py':
+    'from importlib.resources import files\n\n\ndef main():\n    print("new", files("greet").joinpath("data/word.txt").read_text().strip())\n',
   'src/greet/extra.py': 'Y = 2\n',
   'src/greet/data/word.txt': 'word\n',
 };
@@ -97,14 +98,39 @@ for root, dirs, files in os.walk(sys.prefix):
 print(json.dumps(out))
 `;
 
-const listing = async (image: string) => JSON.parse(await docker('run', '--rm', '-u', '0', '--entrypoint', 'python3', image, '-c', LIST)) as Record<string, unknown[]>;
+const listing = async (image: string) =>
+  JSON.parse(await docker('run', '--rm', '-u', '0', '--entrypoint', 'python3', image, '-c', LIST)) as Record<
+    string,
+    unknown[]
+  >;
 
 /** A new image: `image` with `dir` installed by pip as above, its entrypoint, command and user kept. */
 async function pipInstalled(image: string, dir: string, tag: string): Promise<void> {
   const name = `${tag.replace(/[^a-z0-9]+/g, '-')}-pip`;
-  const config = (await rawInspect(image)).Config as { Entrypoint?: string[] | null; Cmd?: string[] | null; User?: string };
-  const keep = [`ENTRYPOINT ${JSON.stringify(config.Entrypoint ?? [])}`, `CMD ${JSON.stringify(config.Cmd ?? [])}`, `USER ${config.User || 'root'}`];
-  await docker('run', '--name', name, '-u', '0', '--entrypoint', '/bin/sh', '-v', `${dir}:/src:ro`, image, '-c', PIP_INSTALL);
+  const config = (await rawInspect(image)).Config as {
+    Entrypoint?: string[] | null;
+    Cmd?: string[] | null;
+    User?: string;
+  };
+  const keep = [
+    `ENTRYPOINT ${JSON.stringify(config.Entrypoint ?? [])}`,
+    `CMD ${JSON.stringify(config.Cmd ?? [])}`,
+    `USER ${config.User || 'root'}`,
+  ];
+  await docker(
+    'run',
+    '--name',
+    name,
+    '-u',
+    '0',
+    '--entrypoint',
+    '/bin/sh',
+    '-v',
+    `${dir}:/src:ro`,
+    image,
+    '-c',
+    PIP_INSTALL,
+  );
   try {
     await docker('commit', ...keep.flatMap((c) => ['--change', c]), name, tag);
   } finally {
@@ -128,18 +154,31 @@ describe('a full install as a layer, against pip', () => {
       expect(r.exitCode, r.stderr).toBe(0);
       expect(r.stderr).toMatch(/loading the layer \(\d+ files\)/);
       expect(r.stderr).not.toMatch(/pip installed it|\$ pip install/);
-      expect((await rawInspect(original)).RootFS.Layers.length).toBe((await rawInspect(reference)).RootFS.Layers.length);
+      expect((await rawInspect(original)).RootFS.Layers.length).toBe(
+        (await rawInspect(reference)).RootFS.Layers.length,
+      );
 
       const [layered, pipped] = await Promise.all([listing(original), listing(reference)]);
-      const differs = Object.keys({ ...layered, ...pipped }).filter((k) => JSON.stringify(layered[k]) !== JSON.stringify(pipped[k]));
+      const differs = Object.keys({ ...layered, ...pipped }).filter(
+        (k) => JSON.stringify(layered[k]) !== JSON.stringify(pipped[k]),
+      );
       expect(differs.map((k) => [k, layered[k], pipped[k]])).toEqual([]);
       expect(Object.keys(layered).some((k) => k.endsWith('greet/extra.py'))).toBe(true);
-      expect(Object.entries(layered).filter(([k]) => k.includes('greet/__pycache__/extra.')).map(([, v]) => v.at(-1))).toEqual([true]);
-      expect(Object.keys(layered).some((k) => /greet\/(old\.py|sub)$|greet-old$|greet-1\.5\.0\.dist-info$/.test(k))).toBe(false);
+      expect(
+        Object.entries(layered)
+          .filter(([k]) => k.includes('greet/__pycache__/extra.'))
+          .map(([, v]) => v.at(-1)),
+      ).toEqual([true]);
+      expect(
+        Object.keys(layered).some((k) => /greet\/(old\.py|sub)$|greet-old$|greet-1\.5\.0\.dist-info$/.test(k)),
+      ).toBe(false);
 
       // What a task runs, as another uid: the new code and its data, through the new console script.
-      const script = 'import os, subprocess, sysconfig; subprocess.run([os.path.join(sysconfig.get_path("scripts"), "greet-new")], check=True)';
-      expect(await docker('run', '--rm', '-u', '4321:4321', '--entrypoint', 'python3', original, '-c', script)).toBe('new word');
+      const script =
+        'import os, subprocess, sysconfig; subprocess.run([os.path.join(sysconfig.get_path("scripts"), "greet-new")], check=True)';
+      expect(await docker('run', '--rm', '-u', '4321:4321', '--entrypoint', 'python3', original, '-c', script)).toBe(
+        'new word',
+      );
     });
   }
 });

@@ -64,51 +64,94 @@ async function task(image: string): Promise<{ output: string; file: string; vers
   const dir = tempDir();
   chmodSync(dir, 0o755);
   writeFileSync(join(dir, '.command.sh'), TASK, { mode: 0o644 });
-  const { stdout } = await execa('docker', ['run', '-i', '--rm', '-u', '4321:4321', '-v', `${dir}:${dir}`, '-w', dir, image, '/bin/bash', '-ue', `${dir}/.command.sh`]);
+  const { stdout } = await execa('docker', [
+    'run',
+    '-i',
+    '--rm',
+    '-u',
+    '4321:4321',
+    '-v',
+    `${dir}:${dir}`,
+    '-w',
+    dir,
+    image,
+    '/bin/bash',
+    '-ue',
+    `${dir}/.command.sh`,
+  ]);
   const [output = '', file = '', versions = '', owners = ''] = stdout.trim().split('\n');
   return { output, file, versions, owners };
 }
 
 function config(inspect: { Config: Record<string, unknown> }): Record<string, unknown> {
-  return Object.fromEntries(CONFIG_FIELDS.map((f) => [f, f === 'Labels' ? withoutNfhotLabels(inspect.Config.Labels) : (inspect.Config[f] ?? null)]));
+  return Object.fromEntries(
+    CONFIG_FIELDS.map((f) => [
+      f,
+      f === 'Labels' ? withoutNfhotLabels(inspect.Config.Labels) : (inspect.Config[f] ?? null),
+    ]),
+  );
 }
 
 describe('images pipelines run', () => {
-  it.each(layoutFixtures())('$layout, greet installed as $kind: patch, run as a task, patch again, roll back', async ({ name, layout, kind }) => {
-    const { python, site, pip } = LAYOUTS[layout]!;
-    const image = await fixtureTag(name);
-    const repo = await greetRepo();
-    await addVariant(repo, 'second', '1.2.0');
-    const originalId = await imageId(image);
-    const before = config(await rawInspect(image));
-    expect((await task(image)).output).toBe('greet 1.0.0 original');
+  it.each(layoutFixtures())(
+    '$layout, greet installed as $kind: patch, run as a task, patch again, roll back',
+    async ({ name, layout, kind }) => {
+      const { python, site, pip } = LAYOUTS[layout]!;
+      const image = await fixtureTag(name);
+      const repo = await greetRepo();
+      await addVariant(repo, 'second', '1.2.0');
+      const originalId = await imageId(image);
+      const before = config(await rawInspect(image));
+      expect((await task(image)).output).toBe('greet 1.0.0 original');
 
-    const patched = await nfhot(['patch', `git+${repo.url}@feature`, '--image', image]);
-    expect(patched.exitCode, patched.stderr).toBe(0);
-    const derivative = patched.stdout.trim();
-    expect(patched.stderr).toContain(`Python 3.11.2 at ${python} (it has greet 1.0.0`);
-    const pipBecause = PIP_BECAUSE[kind];
-    if (pip !== 'own') expect(patched.stderr).toContain(pip === 'image' ? "pip run from the image's pip-" : "pip run from this machine's pip-");
-    if (pipBecause) expect(patched.stderr).toMatch(new RegExp(`pip installed it: ${pipBecause.source}`));
-    else expect(patched.stderr).toMatch(/loading the layer \(\d+ files\)/);
-    expect(patched.stderr.includes('$ pip install'), patched.stderr).toBe(pipBecause !== undefined);
-    if (UNRECORDED.has(kind)) expect(patched.stderr).toMatch(new RegExp(`greet 1\\.0\\.0 has no record of its files that pip can use \\(greet-1\\.0\\.0[^)]*\\): removing ${UNRECORDED.get(kind)} and its metadata first`));
-    if (kind === 'condadevelop') expect(patched.stderr).toMatch(/greet is listed a second time by \/src\/greet\/src\/greet\.egg-info; taking \/src\/greet\/src off sys\.path \(line of \S+\/conda\.pth\)/);
+      const patched = await nfhot(['patch', `git+${repo.url}@feature`, '--image', image]);
+      expect(patched.exitCode, patched.stderr).toBe(0);
+      const derivative = patched.stdout.trim();
+      expect(patched.stderr).toContain(`Python 3.11.2 at ${python} (it has greet 1.0.0`);
+      const pipBecause = PIP_BECAUSE[kind];
+      if (pip !== 'own')
+        expect(patched.stderr).toContain(
+          pip === 'image' ? "pip run from the image's pip-" : "pip run from this machine's pip-",
+        );
+      if (pipBecause) expect(patched.stderr).toMatch(new RegExp(`pip installed it: ${pipBecause.source}`));
+      else expect(patched.stderr).toMatch(/loading the layer \(\d+ files\)/);
+      expect(patched.stderr.includes('$ pip install'), patched.stderr).toBe(pipBecause !== undefined);
+      if (UNRECORDED.has(kind))
+        expect(patched.stderr).toMatch(
+          new RegExp(
+            `greet 1\\.0\\.0 has no record of its files that pip can use \\(greet-1\\.0\\.0[^)]*\\): removing ${UNRECORDED.get(kind)} and its metadata first`,
+          ),
+        );
+      if (kind === 'condadevelop')
+        expect(patched.stderr).toMatch(
+          /greet is listed a second time by \/src\/greet\/src\/greet\.egg-info; taking \/src\/greet\/src off sys\.path \(line of \S+\/conda\.pth\)/,
+        );
 
-    for (const ref of [image, derivative]) {
-      // The new code, from the environment's site-packages, listed once, owned like the environment.
-      expect(await task(ref)).toEqual({ output: 'greet 1.1.0 feature', file: `${site}/greet/__init__.py`, versions: '1.1.0', owners: '1' });
-    }
-    expect(config(await rawInspect(image))).toEqual(before);
+      for (const ref of [image, derivative]) {
+        // The new code, from the environment's site-packages, listed once, owned like the environment.
+        expect(await task(ref)).toEqual({
+          output: 'greet 1.1.0 feature',
+          file: `${site}/greet/__init__.py`,
+          versions: '1.1.0',
+          owners: '1',
+        });
+      }
+      expect(config(await rawInspect(image))).toEqual(before);
 
-    const again = await nfhot(['patch', `git+${repo.url}@second`, '--image', image]);
-    expect(again.exitCode, again.stderr).toBe(0);
-    expect(await task(image)).toEqual({ output: 'greet 1.2.0 second', file: `${site}/greet/__init__.py`, versions: '1.2.0', owners: '1' });
-    expect(await task(again.stdout.trim())).toMatchObject({ output: 'greet 1.2.0 second' });
+      const again = await nfhot(['patch', `git+${repo.url}@second`, '--image', image]);
+      expect(again.exitCode, again.stderr).toBe(0);
+      expect(await task(image)).toEqual({
+        output: 'greet 1.2.0 second',
+        file: `${site}/greet/__init__.py`,
+        versions: '1.2.0',
+        owners: '1',
+      });
+      expect(await task(again.stdout.trim())).toMatchObject({ output: 'greet 1.2.0 second' });
 
-    const rolled = await nfhot(['rollback', image]);
-    expect(rolled.exitCode, rolled.stderr).toBe(0);
-    expect(await imageId(image)).toBe(originalId);
-    expect((await task(image)).output).toBe('greet 1.0.0 original');
-  });
+      const rolled = await nfhot(['rollback', image]);
+      expect(rolled.exitCode, rolled.stderr).toBe(0);
+      expect(await imageId(image)).toBe(originalId);
+      expect((await task(image)).output).toBe('greet 1.0.0 original');
+    },
+  );
 });

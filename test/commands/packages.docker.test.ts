@@ -32,13 +32,17 @@ async function fixBranch(repo: GreetRepo, branch: string, file: string, value: s
   return repo.commit(branch);
 }
 
-const edit = (repo: GreetRepo, file: string, value: string) => appendFileSync(join(repo.dir, file), `\nNFHOT_FIX = ${JSON.stringify(value)}\n`);
+const edit = (repo: GreetRepo, file: string, value: string) =>
+  appendFileSync(join(repo.dir, file), `\nNFHOT_FIX = ${JSON.stringify(value)}\n`);
 
 /** What setuptools_scm itself says the version of the checkout in `dir` is (this machine's git, and setuptools_scm from the wheelhouse). */
 let scm: Promise<string> | undefined;
 async function setuptoolsScm(dir: string): Promise<string> {
   scm ??= hostVenv('setuptools-scm==10.3.4', 'setuptools==84.2.1');
-  return (await execa(join(await scm, 'python'), ['-m', 'setuptools_scm'], { cwd: dir })).stdout.trim().split('\n').pop()!;
+  return (await execa(join(await scm, 'python'), ['-m', 'setuptools_scm'], { cwd: dir })).stdout
+    .trim()
+    .split('\n')
+    .pop()!;
 }
 
 const today = () => new Date().toISOString().slice(0, 10).replace(/-/g, '');
@@ -54,8 +58,12 @@ describe('real packages from PyPI', () => {
     const ctx = testContext();
     await patch({ source: `git+${repo.url}@fix`, images: [image] }, ctx);
     expect(await task(image, probe('xopen', 'xopen'))).toBe(`${past} ${past} fix-branch`);
-    expect(ctx.lines.join('')).toContain('xopen takes its version from git (setuptools_scm): 1 commit past v2.0.2; nfhot hands the build the version it gives that');
-    expect(ctx.lines.join('')).toContain(`xopen: version ${past} from git (1 commit past v2.0.2, ${commit.slice(0, 12)}; setuptools_scm's guess-next-dev + node-and-date)`);
+    expect(ctx.lines.join('')).toContain(
+      'xopen takes its version from git (setuptools_scm): 1 commit past v2.0.2; nfhot hands the build the version it gives that',
+    );
+    expect(ctx.lines.join('')).toContain(
+      `xopen: version ${past} from git (1 commit past v2.0.2, ${commit.slice(0, 12)}; setuptools_scm's guess-next-dev + node-and-date)`,
+    );
     await git(repo.dir, 'checkout', '-q', 'fix');
     expect(await setuptoolsScm(repo.dir)).toBe(past);
 
@@ -72,7 +80,9 @@ describe('real packages from PyPI', () => {
     // Exported as an sdist, it carries its version as a release's sdist does: in PKG-INFO.
     const out = tempDir();
     expect((await nfhot(['export', image, '--sdist', out])).exitCode).toBe(0);
-    expect((await execa('tar', ['-xzOf', join(out, `xopen-${dirty}.tar.gz`), `xopen-${dirty}/PKG-INFO`])).stdout).toBe(`Metadata-Version: 2.1\nName: xopen\nVersion: ${dirty}`);
+    expect((await execa('tar', ['-xzOf', join(out, `xopen-${dirty}.tar.gz`), `xopen-${dirty}/PKG-INFO`])).stdout).toBe(
+      `Metadata-Version: 2.1\nName: xopen\nVersion: ${dirty}`,
+    );
     // The next edit: the same version, the new code.
     edit(repo, 'src/xopen/__init__.py', 'next-edit');
     await patch({ source: repo.dir, images: [image] }, testContext());
@@ -112,7 +122,9 @@ describe('real packages from PyPI', () => {
     await fixBranch(repo, 'fix', 'multiqc/__init__.py', 'multiqc-fix');
     await patch({ source: `git+${repo.url}@fix`, images: [image] }, testContext());
     expect(await task(image, probe('multiqc', 'multiqc'))).toBe('1.35 1.35 multiqc-fix');
-    expect((await docker('run', '--rm', '-u', '4321:4321', image, 'multiqc', '--version')).trim()).toMatch(/version 1\.35$/);
+    expect((await docker('run', '--rm', '-u', '4321:4321', image, 'multiqc', '--version')).trim()).toMatch(
+      /version 1\.35$/,
+    );
 
     await git(repo.dir, 'checkout', '-q', 'fix');
     edit(repo, 'multiqc/__init__.py', 'multiqc-working-copy');
@@ -135,7 +147,12 @@ describe('real packages from PyPI', () => {
     const commit = await fixBranch(tiny, 'fix', 'src/tinyalign/__init__.py', 'tinyalign-fix');
     await patch({ source: `git+${tiny.url}@fix`, images: [image] }, testContext());
     const version = `0.2.3.dev1+g${commit.slice(0, 9)}`;
-    expect(await task(image, `${probe('tinyalign', 'tinyalign')}; import tinyalign; print(tinyalign.edit_distance("ACGT", "AGGT"))`)).toBe(`${version} ${version} tinyalign-fix\n1`);
+    expect(
+      await task(
+        image,
+        `${probe('tinyalign', 'tinyalign')}; import tinyalign; print(tinyalign.edit_distance("ACGT", "AGGT"))`,
+      ),
+    ).toBe(`${version} ${version} tinyalign-fix\n1`);
 
     const pysam = await sdistRepo('pysam');
     await fixBranch(pysam, 'fix', 'pysam/utils.py', 'pysam-fix');
@@ -165,8 +182,12 @@ describe('a version from git without git', () => {
     rmSync(join(repo.dir, '.git'), { recursive: true });
     const result = await nfhot(['patch', repo.dir, '--image', image]);
     expect(result.exitCode).toBe(1);
-    expect(result.stderr).toContain(`nfhot: warning: xopen takes its version from git (setuptools_scm), but ${repo.dir} is not in a git checkout: there is no version to compute`);
-    expect(result.stderr).toMatch(/nfhot: error: cannot build in \S+: the package takes its version from git \(setuptools_scm\), and nfhot had no git history to compute it from/);
+    expect(result.stderr).toContain(
+      `nfhot: warning: xopen takes its version from git (setuptools_scm), but ${repo.dir} is not in a git checkout: there is no version to compute`,
+    );
+    expect(result.stderr).toMatch(
+      /nfhot: error: cannot build in \S+: the package takes its version from git \(setuptools_scm\), and nfhot had no git history to compute it from/,
+    );
     expect(result.stderr.match(/Traceback \(most recent call last\)/g)?.length ?? 0).toBeLessThanOrEqual(1);
     expect(result.stderr.match(/setuptools-scm was unable to detect version/g)?.length).toBe(1);
   });
@@ -185,21 +206,30 @@ describe('an environment without the build backend, and no index', () => {
     const { repo, version } = await xopen();
     const ctx = testContext();
     await patch({ source: `git+${repo.url}@fix`, images: [image] }, ctx);
-    expect(ctx.lines.join('')).toMatch(/built xopen-2\.0\.3\.dev1\+g[0-9a-f]{9}-py3-none-any\.whl with \/usr\/bin\/python3 \(this environment lacks setuptools, wheel, setuptools_scm\)/);
-    expect(await docker('run', '--rm', image, 'sh', '-c', `command -v python3; python3 -c '${probe('xopen', 'xopen')}'`)).toBe(`${ENV}\n${version} ${version} pixi-fix`);
+    expect(ctx.lines.join('')).toMatch(
+      /built xopen-2\.0\.3\.dev1\+g[0-9a-f]{9}-py3-none-any\.whl with \/usr\/bin\/python3 \(this environment lacks setuptools, wheel, setuptools_scm\)/,
+    );
+    expect(
+      await docker('run', '--rm', image, 'sh', '-c', `command -v python3; python3 -c '${probe('xopen', 'xopen')}'`),
+    ).toBe(`${ENV}\n${version} ${version} pixi-fix`);
   });
 
-  it("builds it on this machine when no Python of the image has it; else says which backend, and where nfhot looked; an index the user configured (on loopback) gives it", async () => {
+  it('builds it on this machine when no Python of the image has it; else says which backend, and where nfhot looked; an index the user configured (on loopback) gives it', async () => {
     const image = await fixtureTag('pypi-pixi-nobackend');
     const originalId = await imageId(image);
     const { repo, version } = await xopen();
     const source = `git+${repo.url}@fix`;
-    const run = (bin: string, env: Record<string, string> = {}) => nfhot(['patch', source, '--image', image], { env: { PATH: `${bin}:${process.env.PATH}`, PIP_FIND_LINKS: '', ...env } });
+    const run = (bin: string, env: Record<string, string> = {}) =>
+      nfhot(['patch', source, '--image', image], {
+        env: { PATH: `${bin}:${process.env.PATH}`, PIP_FIND_LINKS: '', ...env },
+      });
 
     // This machine's python3 has no setuptools_scm either: nothing can build it offline.
     const bare = await run(await hostVenv());
     expect(bare.exitCode).toBe(1);
-    expect(bare.stderr).toMatch(/nfhot: error: cannot build in .*: the build requirements setuptools_scm are in none of \/opt\/wave\/\.pixi\/envs\/default\/bin\/python3 in the image, \/usr\/bin\/python3 in the image, this machine's python3 \(.*\), and pip could not fetch them \(the image reached no package index\)/);
+    expect(bare.stderr).toMatch(
+      /nfhot: error: cannot build in .*: the build requirements setuptools_scm are in none of \/opt\/wave\/\.pixi\/envs\/default\/bin\/python3 in the image, \/usr\/bin\/python3 in the image, this machine's python3 \(.*\), and pip could not fetch them \(the image reached no package index\)/,
+    );
     expect(await imageId(image)).toBe(originalId);
 
     // The user's index, on this machine's loopback: pip in the work container fetches the backend from it.
@@ -207,13 +237,27 @@ describe('an environment without the build backend, and no index', () => {
     try {
       const indexed = await run(await hostVenv(), { PIP_INDEX_URL: index.url });
       expect(indexed.exitCode, indexed.stderr).toBe(0);
-      expect(indexed.stderr).toContain(`pip in the work container uses this machine's settings for its index: index-url ${index.url} (PIP_INDEX_URL); the work container runs on the host's network to reach 127.0.0.1`);
-      expect(await docker('run', '--rm', image, 'python3', '-c', probe('xopen', 'xopen'))).toBe(`${version} ${version} pixi-fix`);
+      expect(indexed.stderr).toContain(
+        `pip in the work container uses this machine's settings for its index: index-url ${index.url} (PIP_INDEX_URL); the work container runs on the host's network to reach 127.0.0.1`,
+      );
+      expect(await docker('run', '--rm', image, 'python3', '-c', probe('xopen', 'xopen'))).toBe(
+        `${version} ${version} pixi-fix`,
+      );
       // Nothing of the index is left in the image: not in its config, its history or its files.
       const derivative = indexed.stdout.trim();
       expect(await docker('image', 'inspect', derivative)).not.toContain(index.url);
       expect(await docker('history', '--no-trunc', derivative)).not.toContain(index.url);
-      expect(await docker('run', '--rm', '--entrypoint', '/bin/sh', derivative, '-c', `grep -rl "${new URL(index.url).host}" /opt/wave /root /etc 2>/dev/null | head -3`)).toBe('');
+      expect(
+        await docker(
+          'run',
+          '--rm',
+          '--entrypoint',
+          '/bin/sh',
+          derivative,
+          '-c',
+          `grep -rl "${new URL(index.url).host}" /opt/wave /root /etc 2>/dev/null | head -3`,
+        ),
+      ).toBe('');
     } finally {
       await index.close();
     }
@@ -222,8 +266,12 @@ describe('an environment without the build backend, and no index', () => {
     // This machine's python3 has the backend: it builds the wheel (pure Python, the same whoever builds it).
     const hosted = await run(await hostVenv('setuptools-scm==10.3.4', 'setuptools==84.2.1', 'wheel==0.48.0'));
     expect(hosted.exitCode, hosted.stderr).toBe(0);
-    expect(hosted.stderr).toMatch(/built xopen-2\.0\.3\.dev1\+g[0-9a-f]{9}-py3-none-any\.whl with \S+\/venv\/bin\/python3? on this machine/);
-    expect(await docker('run', '--rm', image, 'python3', '-c', probe('xopen', 'xopen'))).toBe(`${version} ${version} pixi-fix`);
+    expect(hosted.stderr).toMatch(
+      /built xopen-2\.0\.3\.dev1\+g[0-9a-f]{9}-py3-none-any\.whl with \S+\/venv\/bin\/python3? on this machine/,
+    );
+    expect(await docker('run', '--rm', image, 'python3', '-c', probe('xopen', 'xopen'))).toBe(
+      `${version} ${version} pixi-fix`,
+    );
   });
 
   it('installs a dependency the fix adds from the index the user configured', async () => {
@@ -232,13 +280,18 @@ describe('an environment without the build backend, and no index', () => {
     await git(repo.dir, 'checkout', '-qb', 'needs-natsort', 'main');
     const pyproject = join(repo.dir, 'pyproject.toml');
     await execa('sed', ['-i', 's/^dependencies = \\[/dependencies = [\\n    "natsort>=8",/', pyproject]);
-    appendFileSync(join(repo.dir, 'src/xopen/__init__.py'), '\nimport natsort as _natsort\nNFHOT_FIX = _natsort.__version__\n');
+    appendFileSync(
+      join(repo.dir, 'src/xopen/__init__.py'),
+      '\nimport natsort as _natsort\nNFHOT_FIX = _natsort.__version__\n',
+    );
     await git(repo.dir, 'commit', '-qam', 'needs natsort');
     const index = await serveIndex(inject('wheelhouse'), { seconds: 600 });
     try {
       // With credentials in the URL, as a private index has them: never printed, never in the image.
       const url = index.url.replace('http://', 'http://nfhot:index-secret-7f3a@');
-      const result = await nfhot(['patch', `git+${repo.url}@needs-natsort`, '--image', image], { env: { PIP_INDEX_URL: url, PIP_FIND_LINKS: '' } });
+      const result = await nfhot(['patch', `git+${repo.url}@needs-natsort`, '--image', image], {
+        env: { PIP_INDEX_URL: url, PIP_FIND_LINKS: '' },
+      });
       expect(result.exitCode, result.stderr).toBe(0);
       expect(result.stderr).toMatch(/natsort>=8: installing what xopen-.*\.whl requires that the environment lacks/);
       expect(result.stderr).toContain(`index-url ${index.url} (PIP_INDEX_URL)`);

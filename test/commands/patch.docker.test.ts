@@ -7,7 +7,16 @@ import { UserError } from '../../src/core/base/errors.js';
 import { fromLabels, LABEL } from '../../src/core/image/record.js';
 import { keeperRef, nfhotRepository, parseImageRef } from '../../src/core/image/reference.js';
 import { testContext } from '../helpers/context.js';
-import { comparable, docker, exists, fixtureTag, imageId, rawInspect, runIn, withoutNfhotLabels } from '../helpers/docker.js';
+import {
+  comparable,
+  docker,
+  exists,
+  fixtureTag,
+  imageId,
+  rawInspect,
+  runIn,
+  withoutNfhotLabels,
+} from '../helpers/docker.js';
 import { addVariant, git, greetRepo, otherRepo, setVariant, tempDir } from '../helpers/repos.js';
 
 const CONFIG_FIELDS = ['Cmd', 'Entrypoint', 'User', 'WorkingDir', 'Env', 'ExposedPorts', 'Volumes'] as const;
@@ -29,7 +38,9 @@ describe('nfhot patch', () => {
     expect(r?.python).toBe('/opt/venv/bin/python3');
     expect(result.commit).toBe(await repo.commit('feature'));
     // Absolute for Nextflow (a '.' before the first '/'): nfhot's repository for the image, the tag and the patch set's hash.
-    expect(r!.derivative).toMatch(new RegExp(`^${nfhotRepository(parseImageRef(image)).replace(/[.]/g, '\\.')}:dev-[0-9a-f]{12}$`));
+    expect(r!.derivative).toMatch(
+      new RegExp(`^${nfhotRepository(parseImageRef(image)).replace(/[.]/g, '\\.')}:dev-[0-9a-f]{12}$`),
+    );
     expect(r!.derivative.split('/')[0]).toBe('nfhot.local');
     expect(await runIn(image, 'greet')).toBe('greet 1.1.0 feature');
     expect(await runIn(r!.derivative, 'greet')).toBe('greet 1.1.0 feature');
@@ -39,11 +50,24 @@ describe('nfhot patch', () => {
     const record = fromLabels(labels);
     expect(record).toMatchObject({ image, original: originalId, derivative: r!.derivative });
     expect(record?.patches).toEqual([
-      expect.objectContaining({ package: 'greet', version: '1.1.0', kind: 'git', ref: 'feature', commit: await repo.commit('feature'), source: `git+${repo.url}@feature`, noDeps: false }),
+      expect.objectContaining({
+        package: 'greet',
+        version: '1.1.0',
+        kind: 'git',
+        ref: 'feature',
+        commit: await repo.commit('feature'),
+        source: `git+${repo.url}@feature`,
+        noDeps: false,
+      }),
     ]);
     // pip's record of where the package came from names the repository and commit, not the temporary export.
-    const directUrl = JSON.parse(await runIn(image, 'sh', '-c', 'cat /opt/venv/lib/python3*/site-packages/greet-1.1.0.dist-info/direct_url.json'));
-    expect(directUrl).toEqual({ url: repo.url, vcs_info: { vcs: 'git', commit_id: await repo.commit('feature'), requested_revision: 'feature' } });
+    const directUrl = JSON.parse(
+      await runIn(image, 'sh', '-c', 'cat /opt/venv/lib/python3*/site-packages/greet-1.1.0.dist-info/direct_url.json'),
+    );
+    expect(directUrl).toEqual({
+      url: repo.url,
+      vcs_info: { vcs: 'git', commit_id: await repo.commit('feature'), requested_revision: 'feature' },
+    });
     expect(ctx.lines.some((l) => l.includes('Python 3.11') && l.includes('/opt/venv/bin/python3'))).toBe(true);
   });
 
@@ -54,10 +78,15 @@ describe('nfhot patch', () => {
     await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
     const after = await rawInspect(image);
 
-    for (const field of CONFIG_FIELDS) expect(comparable(after.Config)[field], field).toEqual(comparable(before.Config)[field]);
+    for (const field of CONFIG_FIELDS)
+      expect(comparable(after.Config)[field], field).toEqual(comparable(before.Config)[field]);
     expect(withoutNfhotLabels(after.Config.Labels)).toEqual(before.Config.Labels);
     expect(comparable({ ...after.Config, Labels: null })).toEqual(comparable({ ...before.Config, Labels: null }));
-    expect(Object.keys(after.Config.Labels as object).filter((k) => k.startsWith('io.nfhot.')).sort()).toEqual(Object.values(LABEL).sort());
+    expect(
+      Object.keys(after.Config.Labels as object)
+        .filter((k) => k.startsWith('io.nfhot.'))
+        .sort(),
+    ).toEqual(Object.values(LABEL).sort());
     // The image's own entrypoint and user still run, and the new code is there.
     expect(await runIn(image)).toBe('entry as 1000:\ngreet 1.1.0 feature');
   });
@@ -66,8 +95,15 @@ describe('nfhot patch', () => {
     const image = await fixtureTag('venv');
     const repo = await greetRepo();
     await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
-    expect((await execa('docker', ['run', '--rm', '--user', '4242:4242', image, 'greet'])).stdout).toBe('greet 1.1.0 feature');
-    const unreadable = await runIn(image, 'sh', '-c', 'find /opt/venv/bin/greet /opt/venv/lib/python3*/site-packages/greet* ! -perm -o+r -print');
+    expect((await execa('docker', ['run', '--rm', '--user', '4242:4242', image, 'greet'])).stdout).toBe(
+      'greet 1.1.0 feature',
+    );
+    const unreadable = await runIn(
+      image,
+      'sh',
+      '-c',
+      'find /opt/venv/bin/greet /opt/venv/lib/python3*/site-packages/greet* ! -perm -o+r -print',
+    );
     expect(unreadable).toBe('');
   });
 
@@ -81,7 +117,9 @@ describe('nfhot patch', () => {
     const result = await patch({ source: `git+${repo.url}@feature`, images: [image] }, ctx);
     const after = await rawInspect(image);
     expect(result.images[0]?.python).toBe('/usr/bin/python3');
-    expect(ctx.lines.join('')).toMatch(/nfhot: warning: \/usr\/bin\/python3 in \S+ is EXTERNALLY-MANAGED \(PEP 668\); patching it anyway/);
+    expect(ctx.lines.join('')).toMatch(
+      /nfhot: warning: \/usr\/bin\/python3 in \S+ is EXTERNALLY-MANAGED \(PEP 668\); patching it anyway/,
+    );
     expect(comparable({ ...after.Config, Labels: null })).toEqual(comparable({ ...before.Config, Labels: null }));
     expect(after.RootFS.Layers).toEqual([...before.RootFS.Layers, after.RootFS.Layers.at(-1)]);
     expect(await runIn(image, 'greet')).toBe('greet 1.1.0 feature');
@@ -100,7 +138,10 @@ describe('nfhot patch', () => {
   it('installs with the interpreter given by --python', async () => {
     const image = await fixtureTag('venv');
     const repo = await greetRepo();
-    const result = await patch({ source: `git+${repo.url}@feature`, images: [image], python: '/usr/bin/python3' }, testContext());
+    const result = await patch(
+      { source: `git+${repo.url}@feature`, images: [image], python: '/usr/bin/python3' },
+      testContext(),
+    );
     expect(result.images[0]?.python).toBe('/usr/bin/python3');
     expect(await runIn(image, '/usr/bin/python3', '-c', 'import greet; greet.main()')).toBe('greet 1.1.0 feature');
     expect(await runIn(image, 'greet')).toBe('greet 1.0.0 original'); // the venv was left alone
@@ -115,7 +156,13 @@ describe('nfhot patch', () => {
     const first = await patch({ source: repo.dir, images: [image] }, ctx);
     expect(await runIn(image, 'greet')).toBe('greet 1.2.0.dev0 uncommitted');
     const record = fromLabels((await rawInspect(image)).Config.Labels as Record<string, string>)!;
-    expect(record.patches[0]).toMatchObject({ kind: 'dir', path: repo.dir, ref: 'main', commit: await repo.commit('main'), dirty: true });
+    expect(record.patches[0]).toMatchObject({
+      kind: 'dir',
+      path: repo.dir,
+      ref: 'main',
+      commit: await repo.commit('main'),
+      dirty: true,
+    });
     // The user's index is untouched: the edit is still unstaged.
     expect(readFileSync(join(repo.dir, '.git', 'index'))).toEqual(index);
     expect(await git(repo.dir, 'diff', '--cached', '--name-only')).toBe('');
@@ -153,7 +200,9 @@ describe('nfhot patch', () => {
     const back = await patch({ source: `git+${repo.url}@feature`, images: [image] }, ctx);
     expect(back.images[0]).toMatchObject({ action: 'reused', derivative: feature.images[0]!.derivative });
     expect(await imageId(image)).toBe(featureId);
-    expect(ctx.lines.join('')).toContain(`${image}: ${feature.images[0]!.derivative} already holds this patch set; pip will not run`);
+    expect(ctx.lines.join('')).toContain(
+      `${image}: ${feature.images[0]!.derivative} already holds this patch set; pip will not run`,
+    );
     expect(ctx.lines.join('')).not.toContain('pip install into');
     expect(await runIn(image, 'greet')).toBe('greet 1.1.0 feature');
   });
@@ -176,7 +225,10 @@ describe('nfhot patch', () => {
     setVariant(repo.dir, 'local', '2.0.0');
     const result = await patch({ source: repo.dir, images: [image] }, testContext());
     expect(result.images[0]?.replaces).toContain('greet 1.1.0');
-    expect(result.images[0]?.patches.map((p) => `${p.package} ${p.version}`).sort()).toEqual(['greet 2.0.0', 'other 0.1.0']);
+    expect(result.images[0]?.patches.map((p) => `${p.package} ${p.version}`).sort()).toEqual([
+      'greet 2.0.0',
+      'other 0.1.0',
+    ]);
     expect(await runIn(image, 'greet')).toBe('greet 2.0.0 local');
     expect(await runIn(image, 'other')).toBe('other 0.1.0 other');
     expect((await rawInspect(image)).RootFS.Layers).toHaveLength(originalLayers.length + 1);
@@ -188,10 +240,22 @@ describe('nfhot patch', () => {
     const pyproject = join(repo.dir, 'pyproject.toml');
     const withDependency = (dependency: string) => {
       setVariant(repo.dir, 'deps', '1.5.0');
-      writeFileSync(pyproject, readFileSync(pyproject, 'utf8').replace('version = "1.5.0"', `version = "1.5.0"\ndependencies = ["${dependency}"]`));
+      writeFileSync(
+        pyproject,
+        readFileSync(pyproject, 'utf8').replace(
+          'version = "1.5.0"',
+          `version = "1.5.0"\ndependencies = ["${dependency}"]`,
+        ),
+      );
     };
     // A dependency the image already has: left as it is, not reinstalled.
-    const setuptools = () => runIn(image, 'python3', '-c', 'import os, setuptools; print(setuptools.__version__, setuptools.__file__, os.stat(setuptools.__file__).st_mtime_ns)');
+    const setuptools = () =>
+      runIn(
+        image,
+        'python3',
+        '-c',
+        'import os, setuptools; print(setuptools.__version__, setuptools.__file__, os.stat(setuptools.__file__).st_mtime_ns)',
+      );
     const before = await setuptools();
     withDependency('setuptools');
     expect((await patch({ source: repo.dir, images: [image] }, testContext())).images[0]?.action).toBe('built');
@@ -200,8 +264,12 @@ describe('nfhot patch', () => {
     withDependency('nfhot-no-such-dependency>=1');
     const failure = await patch({ source: repo.dir, images: [image] }, testContext()).catch((err: UserError) => err);
     expect(failure).toBeInstanceOf(UserError);
-    expect((failure as UserError).message).toMatch(/: nfhot-no-such-dependency>=1 is needed and not in the image, and (pip there reached no package index to get it|no package index pip reached has it)$/);
-    expect((failure as UserError).hint).toMatch(/^patch with --no-deps to install the package alone, or add nfhot-no-such-dependency>=1 to the image/);
+    expect((failure as UserError).message).toMatch(
+      /: nfhot-no-such-dependency>=1 is needed and not in the image, and (pip there reached no package index to get it|no package index pip reached has it)$/,
+    );
+    expect((failure as UserError).hint).toMatch(
+      /^patch with --no-deps to install the package alone, or add nfhot-no-such-dependency>=1 to the image/,
+    );
     await patch({ source: repo.dir, images: [image], noDeps: true }, testContext());
     expect(await runIn(image, 'greet')).toBe('greet 1.5.0 deps');
   });
@@ -221,10 +289,19 @@ describe('nfhot patch', () => {
     await git(mono, 'init', '-q', '-b', 'main');
     await git(mono, 'add', '-A');
     await git(mono, 'commit', '-qm', 'monorepo');
-    const sub = await patch({ source: `git+file://${mono}@main#subdirectory=packages/greet`, images: [image] }, testContext());
-    expect(sub.images[0]!.patches[0]).toMatchObject({ package: 'greet', version: '3.0.0', subdirectory: 'packages/greet' });
+    const sub = await patch(
+      { source: `git+file://${mono}@main#subdirectory=packages/greet`, images: [image] },
+      testContext(),
+    );
+    expect(sub.images[0]!.patches[0]).toMatchObject({
+      package: 'greet',
+      version: '3.0.0',
+      subdirectory: 'packages/greet',
+    });
     expect(await runIn(image, 'greet')).toBe('greet 3.0.0 monorepo');
-    await expect(patch({ source: `git+file://${mono}@main#subdirectory=packages/nope`, images: [image] }, testContext())).rejects.toThrow(/no directory packages\/nope at main/);
+    await expect(
+      patch({ source: `git+file://${mono}@main#subdirectory=packages/nope`, images: [image] }, testContext()),
+    ).rejects.toThrow(/no directory packages\/nope at main/);
   });
 
   it('patches several images at once', async () => {
@@ -251,7 +328,9 @@ describe('nfhot patch', () => {
   it('finds the repository of NAME@REF from --repo, or from what the image records', async () => {
     const image = await fixtureTag('venv');
     const repo = await greetRepo();
-    await expect(patch({ source: 'greet@feature', images: [image] }, testContext())).rejects.toThrow(/cannot tell where greet's repository is/);
+    await expect(patch({ source: 'greet@feature', images: [image] }, testContext())).rejects.toThrow(
+      /cannot tell where greet's repository is/,
+    );
     await patch({ source: 'greet@feature', images: [image], repo: repo.url }, testContext());
     expect(await runIn(image, 'greet')).toBe('greet 1.1.0 feature');
     // The patched image records its repository (PEP 610), so the next NAME@REF needs no --repo.

@@ -25,7 +25,10 @@ function dockerConfig(auths: Record<string, { auth: string }> = {}): string {
 /** Our image's tags, and nfhot's references for it. */
 async function tagsOf(image: string): Promise<string[]> {
   const repo = image.split(':')[0]!;
-  return (await docker('images', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}')).split('\n').filter((t) => t.includes(repo)).sort();
+  return (await docker('images', '--no-trunc', '--format', '{{.Repository}}:{{.Tag}} {{.ID}}'))
+    .split('\n')
+    .filter((t) => t.includes(repo))
+    .sort();
 }
 
 interface Pushed {
@@ -39,7 +42,10 @@ describe('nfhot push and patch --push', () => {
   it('push the derivative to a registry, pin it by digest in the include, upload only the patch layer again; it pulls back and runs', async () => {
     // An original of our own (one layer over the fixture), so that the test may delete it.
     const image = (await fixtureTag('venv')).replace(/:dev$/, ':own');
-    await execa('docker', ['build', '-q', '-t', image, '-'], { input: `FROM ${(await fixtureTag('venv'))}\nRUN echo ${image} > /id\n`, env: { DOCKER_BUILDKIT: '0' } });
+    await execa('docker', ['build', '-q', '-t', image, '-'], {
+      input: `FROM ${await fixtureTag('venv')}\nRUN echo ${image} > /id\n`,
+      env: { DOCKER_BUILDKIT: '0' },
+    });
     const originalLayers = (await rawInspect(image)).RootFS.Layers.length;
     const repo = await greetRepo();
     await addVariant(repo, 'second', '1.2.0');
@@ -54,7 +60,9 @@ describe('nfhot push and patch --push', () => {
     expect(pushed).toMatchObject({ image, uploaded: originalLayers + 1, existing: 0 });
     expect(first.stderr).toMatch(/layer [0-9a-f]{12}: Pushed/);
     expect(readFileSync(join(pipeline, 'nfhot.config'), 'utf8')).toContain(`'${pushed!.reference}'`);
-    const status = JSON.parse((await nfhot(['status', '--json'])).stdout).images.find((s: { image: string }) => s.image === image);
+    const status = JSON.parse((await nfhot(['status', '--json'])).stdout).images.find(
+      (s: { image: string }) => s.image === image,
+    );
     expect(status.pushed).toEqual([pushed!.reference]);
 
     // A second patch set: the registry has the original's layers, only the patch layer goes up.
@@ -69,7 +77,9 @@ describe('nfhot push and patch --push', () => {
     const originalId = await imageId(image);
     expect((await nfhot(['rollback', image, '--pipeline', pipeline])).exitCode).toBe(0);
     expect(readFileSync(join(pipeline, 'nfhot.config'), 'utf8')).not.toContain(open.host);
-    const pushedTags = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}')).split('\n').filter((t) => t.startsWith(`${to}/`) && t.includes(image.split(':')[0]!));
+    const pushedTags = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}'))
+      .split('\n')
+      .filter((t) => t.startsWith(`${to}/`) && t.includes(image.split(':')[0]!));
     await execa('docker', ['rmi', ...pushedTags, image]);
     expect(await exists(originalId)).toBe(false);
     await docker('pull', '-q', again!.reference);
@@ -86,7 +96,9 @@ describe('nfhot push and patch --push', () => {
 
     const refused = await nfhot(['push', image, '--to', locked.host], { env: { DOCKER_CONFIG: dockerConfig() } });
     expect(refused.exitCode).toBe(1);
-    expect(refused.stderr).toMatch(new RegExp(`^nfhot: error: cannot push ${locked.host.replace(/[.]/g, '\\.')}/.*no basic auth credentials`, 'm'));
+    expect(refused.stderr).toMatch(
+      new RegExp(`^nfhot: error: cannot push ${locked.host.replace(/[.]/g, '\\.')}/.*no basic auth credentials`, 'm'),
+    );
     expect(refused.stderr).toMatch(/hint: log in first \(docker login 127\.0\.0\.1:\d+\)/);
     expect(await tagsOf(image)).toEqual(before);
 
@@ -100,17 +112,22 @@ describe('nfhot push and patch --push', () => {
     expect(bad.stderr).toMatch(/invalid registry "https:\/\/registry\.example\.org": give it without a scheme/);
 
     const auth = Buffer.from('ci:s3cret').toString('base64');
-    const ok = await nfhot(['push', image, '--to', locked.host, '--json'], { env: { DOCKER_CONFIG: dockerConfig({ [locked.host]: { auth } }) } });
+    const ok = await nfhot(['push', image, '--to', locked.host, '--json'], {
+      env: { DOCKER_CONFIG: dockerConfig({ [locked.host]: { auth } }) },
+    });
     expect(ok.exitCode, ok.stderr).toBe(0);
     const reference = JSON.parse(ok.stdout).images[0].reference as string;
     const [name, digest] = reference.split('@');
     expect(name).toBe(`${locked.host}/${image.split(':')[0]}`);
     expect(digest).toMatch(/^sha256:[0-9a-f]{64}$/);
     // It is in the registry that wants the login, under that digest.
-    const manifest = await fetch(`http://${locked.host}/v2/${name!.slice(locked.host.length + 1)}/manifests/${digest}`, {
-      method: 'HEAD',
-      headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json', Authorization: `Basic ${auth}` },
-    });
+    const manifest = await fetch(
+      `http://${locked.host}/v2/${name!.slice(locked.host.length + 1)}/manifests/${digest}`,
+      {
+        method: 'HEAD',
+        headers: { Accept: 'application/vnd.docker.distribution.manifest.v2+json', Authorization: `Basic ${auth}` },
+      },
+    );
     expect(manifest.status).toBe(200);
     expect(manifest.headers.get('docker-content-digest')).toBe(digest);
     expect(ok.stderr + ok.stdout).not.toContain('s3cret');

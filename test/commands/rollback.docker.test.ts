@@ -75,26 +75,33 @@ describe('nfhot rollback', () => {
   });
 
   // Docker only: Podman's patch is a commit, whose child image keeps the original from `rmi`.
-  it.skipIf(process.env.NFHOT_TEST_ENGINE === 'podman')("says there is no original to go back to when it was removed (docker rmi of its ID: a loaded layer is no child of it)", async () => {
-    const image = await fixtureTag('venv');
-    // An original of its own: nfhot's keeper is its only name once the tag names the patch.
-    await execa('docker', ['build', '-q', '-t', image, '-'], { input: `FROM ${await imageId(image)}\nLABEL nfhot.test=rmi\n` });
-    const originalId = await imageId(image);
-    const repo = await greetRepo();
-    await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
-    expect(await docker('rmi', originalId)).toContain(`Deleted: ${originalId}`);
-    const r = await nfhot(['rollback', image]);
-    expect(r.exitCode).toBe(1);
-    expect(r.stderr).toContain(`nfhot: error: ${image} is nfhot's patch of ${originalId.slice(7, 19)}, which is no longer in the daemon (removed with docker rmi?): there is no original to roll back to`);
-    expect(await runIn(image, 'greet')).toBe('greet 1.1.0 feature');
-  });
+  it.skipIf(process.env.NFHOT_TEST_ENGINE === 'podman')(
+    'says there is no original to go back to when it was removed (docker rmi of its ID: a loaded layer is no child of it)',
+    async () => {
+      const image = await fixtureTag('venv');
+      // An original of its own: nfhot's keeper is its only name once the tag names the patch.
+      await execa('docker', ['build', '-q', '-t', image, '-'], {
+        input: `FROM ${await imageId(image)}\nLABEL nfhot.test=rmi\n`,
+      });
+      const originalId = await imageId(image);
+      const repo = await greetRepo();
+      await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
+      expect(await docker('rmi', originalId)).toContain(`Deleted: ${originalId}`);
+      const r = await nfhot(['rollback', image]);
+      expect(r.exitCode).toBe(1);
+      expect(r.stderr).toContain(
+        `nfhot: error: ${image} is nfhot's patch of ${originalId.slice(7, 19)}, which is no longer in the daemon (removed with docker rmi?): there is no original to roll back to`,
+      );
+      expect(await runIn(image, 'greet')).toBe('greet 1.1.0 feature');
+    },
+  );
 
   it('refuses to overwrite a tag re-pointed since the patch, unless forced', async () => {
     const image = await fixtureTag('venv');
     const originalId = await imageId(image);
     const repo = await greetRepo();
     await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
-    const newer = (await docker('image', 'inspect', '--format', '{{.Id}}', (await fixtureTag('conda')))).trim();
+    const newer = (await docker('image', 'inspect', '--format', '{{.Id}}', await fixtureTag('conda'))).trim();
     await docker('tag', newer, image); // someone rebuilt or pulled the tag
 
     const [entry] = (await status(testContext())).images.filter((s) => s.image === image);
@@ -102,13 +109,20 @@ describe('nfhot rollback', () => {
     expect(entry?.warning).toMatch(/re-pointed/);
     const error = await rollback({ images: [image] }, testContext()).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
-    expect((error as UserError).message).toMatch(new RegExp(`^${image.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} was re-pointed since nfhot patched it`));
-    expect((error as UserError).hint).toBe(`to restore the original (${originalId.slice(7, 19)}) anyway: nfhot rollback ${image} --force`);
+    expect((error as UserError).message).toMatch(
+      new RegExp(`^${image.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')} was re-pointed since nfhot patched it`),
+    );
+    expect((error as UserError).hint).toBe(
+      `to restore the original (${originalId.slice(7, 19)}) anyway: nfhot rollback ${image} --force`,
+    );
     expect(await imageId(image)).toBe(newer);
 
     // The next patch takes the newer image as the original.
     await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
-    expect((await status(testContext())).images.find((s) => s.image === image)).toMatchObject({ state: 'patched', originalId: newer });
+    expect((await status(testContext())).images.find((s) => s.image === image)).toMatchObject({
+      state: 'patched',
+      originalId: newer,
+    });
     await rollback({ images: [image] }, testContext());
     expect(await imageId(image)).toBe(newer);
   });
@@ -135,13 +149,27 @@ describe('nfhot status and resolve', () => {
 
     // Another user's shell: a home of its own, no cache and no state of nfhot's.
     const home = tempDir('nfhot-fresh-home-');
-    const env = { HOME: home, NFHOT_CACHE: undefined, NFHOT_STATE: undefined, XDG_CACHE_HOME: undefined, XDG_STATE_HOME: undefined };
+    const env = {
+      HOME: home,
+      NFHOT_CACHE: undefined,
+      NFHOT_STATE: undefined,
+      XDG_CACHE_HOME: undefined,
+      XDG_STATE_HOME: undefined,
+    };
     const shown = await nfhot(['status', '--json'], { env });
     expect(shown.exitCode, shown.stderr).toBe(0);
-    const entry = (JSON.parse(shown.stdout) as Awaited<ReturnType<typeof status>>).images.find((s) => s.image === image);
+    const entry = (JSON.parse(shown.stdout) as Awaited<ReturnType<typeof status>>).images.find(
+      (s) => s.image === image,
+    );
     expect(entry).toMatchObject({ state: 'patched', originalId, currentId: await imageId(image), derivative });
     expect(entry?.patches).toEqual([
-      expect.objectContaining({ package: 'greet', version: '1.1.0', source: `git+${repo.url}@feature`, ref: 'feature', commit: await repo.commit('feature') }),
+      expect.objectContaining({
+        package: 'greet',
+        version: '1.1.0',
+        source: `git+${repo.url}@feature`,
+        ref: 'feature',
+        commit: await repo.commit('feature'),
+      }),
     ]);
     expect(entry?.patches[0]?.at).toMatch(/^\d{4}-\d\d-\d\dT/);
     expect((await nfhot(['resolve', image], { env })).stdout).toBe(derivative);

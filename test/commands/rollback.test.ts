@@ -16,7 +16,9 @@ import { writePipeline } from '../helpers/pipeline.js';
 const id = (n: number) => `sha256:${String(n).repeat(64)}`;
 
 /** An in-memory daemon holding just what rollback reads and writes: tags and lock names. */
-function fakeEngine(images: ImageSummary[]): Engine & { tags: () => Record<string, string>; locks: Map<string, Record<string, string>> } {
+function fakeEngine(
+  images: ImageSummary[],
+): Engine & { tags: () => Record<string, string>; locks: Map<string, Record<string, string>> } {
   const locks = new Map<string, Record<string, string>>();
   const tagTo = (imageId: string, ref: string) => {
     for (const i of images) i.repoTags = i.repoTags.filter((t) => t !== ref);
@@ -38,7 +40,8 @@ function fakeEngine(images: ImageSummary[]): Engine & { tags: () => Record<strin
       locks.set(name, labels);
       return name;
     },
-    listContainers: async (prefix) => [...locks].filter(([n]) => n.startsWith(prefix)).map(([n, labels]) => ({ id: n, name: n, labels })),
+    listContainers: async (prefix) =>
+      [...locks].filter(([n]) => n.startsWith(prefix)).map(([n, labels]) => ({ id: n, name: n, labels })),
     removeContainer: async (name) => void locks.delete(name),
     inspectImage: unsupported,
     run: unsupported,
@@ -55,11 +58,22 @@ function patched(n: number, image: string): ImageSummary[] {
   const repo = image.split(':')[0];
   return [
     { id: id(n), repoTags: [`nfhot.local/${repo}:dev-original`], repoDigests: [], labels: {} },
-    { id: id(n + 1), repoTags: [image, `nfhot.local/${repo}:dev-aaaaaaaaaaaa`], repoDigests: [], labels: toLabels({ image, original: id(n), derivative: `nfhot.local/${repo}:dev-aaaaaaaaaaaa`, patches: [] }) },
+    {
+      id: id(n + 1),
+      repoTags: [image, `nfhot.local/${repo}:dev-aaaaaaaaaaaa`],
+      repoDigests: [],
+      labels: toLabels({ image, original: id(n), derivative: `nfhot.local/${repo}:dev-aaaaaaaaaaaa`, patches: [] }),
+    },
   ];
 }
 
-const contextOf = (engine: Engine): Context => ({ engine, git: undefined as never, programs: undefined as never, report: silentReporter, signal: new AbortController().signal });
+const contextOf = (engine: Engine): Context => ({
+  engine,
+  git: undefined as never,
+  programs: undefined as never,
+  report: silentReporter,
+  signal: new AbortController().signal,
+});
 
 describe('rollback', () => {
   it('--all restores every patched image to its original, removes the keepers and releases its locks', async () => {
@@ -72,12 +86,22 @@ describe('rollback', () => {
   });
 
   it('rolls back the others, and says it refused a tag re-pointed since its patch', async () => {
-    const images = [...patched(1, 'org/a:dev'), ...patched(3, 'org/b:dev'), { id: id(5), repoTags: [], repoDigests: [], labels: {} }];
+    const images = [
+      ...patched(1, 'org/a:dev'),
+      ...patched(3, 'org/b:dev'),
+      { id: id(5), repoTags: [], repoDigests: [], labels: {} },
+    ];
     const engine = fakeEngine(images);
     await engine.tag(id(5), 'org/a:dev'); // someone rebuilt org/a:dev
     const result = await rollback({ images: [], all: true }, contextOf(engine));
     expect(result.images).toEqual([{ image: 'org/b:dev', action: 'rolledBack', original: id(3) }]);
-    expect(result.failed).toEqual([{ image: 'org/a:dev', error: expect.stringMatching(/^org\/a:dev was re-pointed since nfhot patched it \(it is now 5{12}\)/), hint: 'to restore the original (111111111111) anyway: nfhot rollback org/a:dev --force' }]);
+    expect(result.failed).toEqual([
+      {
+        image: 'org/a:dev',
+        error: expect.stringMatching(/^org\/a:dev was re-pointed since nfhot patched it \(it is now 5{12}\)/),
+        hint: 'to restore the original (111111111111) anyway: nfhot rollback org/a:dev --force',
+      },
+    ]);
     expect(engine.tags()).toMatchObject({ 'org/a:dev': id(5), 'org/b:dev': id(3) });
     await rollback({ images: ['org/a:dev'], force: true }, contextOf(engine));
     expect(engine.tags()).toMatchObject({ 'org/a:dev': id(1) });
@@ -87,14 +111,20 @@ describe('rollback', () => {
     const [, derivative] = patched(1, 'org/a:dev');
     const leftover = { ...derivative!, repoTags: derivative!.repoTags.filter(isNfhotRef) }; // the tag was rebuilt as id(1)
     const engine = fakeEngine([{ id: id(1), repoTags: ['org/a:dev'], repoDigests: [], labels: {} }, leftover]);
-    expect((await rollback({ images: ['org/a:dev'] }, contextOf(engine))).images).toEqual([{ image: 'org/a:dev', action: 'unchanged' }]);
+    expect((await rollback({ images: ['org/a:dev'] }, contextOf(engine))).images).toEqual([
+      { image: 'org/a:dev', action: 'unchanged' },
+    ]);
     expect(engine.tags()).toEqual({ 'org/a:dev': id(1) });
   });
 
   it('fails for an image the daemon does not have (a typo is no success); an unpatched one is harmless', async () => {
     const engine = fakeEngine([{ id: id(1), repoTags: ['org/a:dev'], repoDigests: [], labels: {} }]);
-    await expect(rollback({ images: ['org/typo:dev'] }, contextOf(engine))).rejects.toThrow(/^image org\/typo:dev is not in the local Docker daemon$/);
-    expect((await rollback({ images: ['org/a:dev'] }, contextOf(engine))).images).toEqual([{ image: 'org/a:dev', action: 'unchanged' }]);
+    await expect(rollback({ images: ['org/typo:dev'] }, contextOf(engine))).rejects.toThrow(
+      /^image org\/typo:dev is not in the local Docker daemon$/,
+    );
+    expect((await rollback({ images: ['org/a:dev'] }, contextOf(engine))).images).toEqual([
+      { image: 'org/a:dev', action: 'unchanged' },
+    ]);
     const both = await rollback({ images: ['org/a:dev', 'org/typo:dev'] }, contextOf(engine));
     expect(both.images).toEqual([{ image: 'org/a:dev', action: 'unchanged' }]);
     expect(both.failed?.map((f) => f.error)).toEqual(['image org/typo:dev is not in the local Docker daemon']);
@@ -106,7 +136,10 @@ describe('rollback', () => {
     await config({ pipeline: dir }, contextOf(engine)); // nfhot keeps this include from now on
     const include = () => includeReferences(readFileSync(join(dir, 'nfhot.config'), 'utf8')).sort();
     expect(include()).toEqual(['nfhot.local/org/a:dev-aaaaaaaaaaaa', 'nfhot.local/org/b:dev-aaaaaaaaaaaa']);
-    engine.locks.set(`nfhot-lock-${lockKey('org/a:dev')}`, { 'io.nfhot.lock.host': 'elsewhere', 'io.nfhot.lock.pid': '1' }); // another machine's nfhot
+    engine.locks.set(`nfhot-lock-${lockKey('org/a:dev')}`, {
+      'io.nfhot.lock.host': 'elsewhere',
+      'io.nfhot.lock.pid': '1',
+    }); // another machine's nfhot
     // Run from no pipeline at all: the include is kept, and rewritten all the same.
     const result = await rollback({ images: [], all: true }, contextOf(engine));
     expect(result.images).toEqual([{ image: 'org/b:dev', action: 'rolledBack', original: id(3) }]);

@@ -16,10 +16,16 @@ async function workingCopy() {
     writeFileSync(join(dir, path), text);
   };
   const pyproject = (description: string) =>
-    write('pyproject.toml', `[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "greet"\nversion = "2.0.0"\ndescription = "${description}"\n\n[project.scripts]\ngreet = "greet.cli:main"\n\n[tool.setuptools.package-data]\ngreet = ["data/*.txt"]\n`);
+    write(
+      'pyproject.toml',
+      `[build-system]\nrequires = ["setuptools>=61"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "greet"\nversion = "2.0.0"\ndescription = "${description}"\n\n[project.scripts]\ngreet = "greet.cli:main"\n\n[tool.setuptools.package-data]\ngreet = ["data/*.txt"]\n`,
+    );
   pyproject('one');
   write('src/greet/__init__.py', '__version__ = "2.0.0"\n');
-  write('src/greet/core.py', 'from importlib.resources import files\n\n\ndef message():\n    return "hello " + files("greet").joinpath("data/word.txt").read_text().strip()\n');
+  write(
+    'src/greet/core.py',
+    'from importlib.resources import files\n\n\ndef message():\n    return "hello " + files("greet").joinpath("data/word.txt").read_text().strip()\n',
+  );
   write('src/greet/cli.py', 'from greet.core import message\n\n\ndef main():\n    print(message())\n');
   write('src/greet/data/word.txt', 'world\n');
   write('src/greet/sub/__init__.py', '');
@@ -49,7 +55,9 @@ out = subprocess.run(["greet"], stdout=subprocess.PIPE, stderr=subprocess.STDOUT
 print(json.dumps({"version": d.version, "files": files, "record": record_ok, "greet": out, "dirs": [oct(os.stat(p).st_mode) + ":%d:%d" % (os.stat(p).st_uid, os.stat(p).st_gid) for p in (site, site + "/greet", site + "/greet/data")]}))
 `;
 
-async function look(image: string): Promise<{ version: string; files: Record<string, unknown>; record: boolean; greet: string; dirs: string[] }> {
+async function look(
+  image: string,
+): Promise<{ version: string; files: Record<string, unknown>; record: boolean; greet: string; dirs: string[] }> {
   return JSON.parse(await docker('run', '--rm', '-u', '4321:4321', image, 'python3', '-c', LOOK)) as never;
 }
 
@@ -69,7 +77,10 @@ describe('incremental patches (sync)', () => {
       expect((await patch(wc.dir, image)).action).toBe('built');
 
       // A module: synced, live for another uid through the console script.
-      wc.write('src/greet/core.py', 'from importlib.resources import files\n\n\ndef message():\n    return "HELLO " + files("greet").joinpath("data/word.txt").read_text().strip()\n');
+      wc.write(
+        'src/greet/core.py',
+        'from importlib.resources import files\n\n\ndef message():\n    return "HELLO " + files("greet").joinpath("data/word.txt").read_text().strip()\n',
+      );
       let step = await patch(wc.dir, image);
       expect(step.action).toBe('synced');
       expect(step.stderr).toMatch(/only files the install copies as they are changed \(src\/greet\/core\.py\)/);
@@ -95,7 +106,10 @@ describe('incremental patches (sync)', () => {
         step = await patch(wc.dir, image);
         expect(step.action, what).toBe('built');
         expect(step.stderr, what).toMatch(reason);
-        wc.write('src/greet/cli.py', `from greet.core import message\n\n\ndef main():\n    print(message(), ${JSON.stringify(what)})\n`);
+        wc.write(
+          'src/greet/cli.py',
+          `from greet.core import message\n\n\ndef main():\n    print(message(), ${JSON.stringify(what)})\n`,
+        );
         step = await patch(wc.dir, image);
         expect(step.action, `an edit after ${what}`).toBe('synced');
         expect((await look(image)).greet).toBe(`HELLO there ${what}`);

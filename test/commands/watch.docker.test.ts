@@ -18,7 +18,11 @@ async function workingCopy(): Promise<{ dir: string; say(variant: string): void;
   await git(dir, 'add', '-A');
   await git(dir, 'commit', '-qm', 'greet');
   const module = join(dir, 'src', 'greet', '__init__.py');
-  const say = (variant: string) => writeFileSync(module, `__version__ = "1.0.0"\nVARIANT = "${variant}"\n\n\ndef main() -> None:\n    print(f"greet {__version__} {VARIANT}")\n`);
+  const say = (variant: string) =>
+    writeFileSync(
+      module,
+      `__version__ = "1.0.0"\nVARIANT = "${variant}"\n\n\ndef main() -> None:\n    print(f"greet {__version__} {VARIANT}")\n`,
+    );
   return { dir, say, module };
 }
 
@@ -42,7 +46,15 @@ describe('nfhot watch', () => {
     const image = await fixtureTag('venv');
     const wc = await workingCopy();
     const log = join(tempDir(), 'command.log');
-    const w = watcher([wc.dir, '--image', image, '--', 'sh', '-c', `echo start >> ${log}; sleep 1; echo end >> ${log}`]);
+    const w = watcher([
+      wc.dir,
+      '--image',
+      image,
+      '--',
+      'sh',
+      '-c',
+      `echo start >> ${log}; sleep 1; echo end >> ${log}`,
+    ]);
     try {
       await w.until('first patch', () => w.lines.length === 1);
       expect(await runIn(image, 'greet')).toBe('greet 1.0.0 original');
@@ -81,13 +93,18 @@ describe('nfhot watch', () => {
       wc.say('fixed');
       await w.until('the recovery', () => w.lines.length === before + 1);
       expect(await runIn(image, 'greet')).toBe('greet 1.0.0 fixed');
-      await w.until('the last command', () => readFileSync(log, 'utf8').trim().split('\n').length === 2 * w.lines.length);
+      await w.until(
+        'the last command',
+        () => readFileSync(log, 'utf8').trim().split('\n').length === 2 * w.lines.length,
+      );
     } finally {
       w.child.kill('SIGINT');
     }
     const result = await w.child;
     expect(result.exitCode).toBe(130);
-    expect(w.stderr()).toContain(`watch: stopped; the last good patch stays on ${image} (undo it with: nfhot rollback ${image})`);
+    expect(w.stderr()).toContain(
+      `watch: stopped; the last good patch stays on ${image} (undo it with: nfhot rollback ${image})`,
+    );
     // The command ran once after each patch, never two at once.
     expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(w.lines.flatMap(() => ['start', 'end']));
     expect(await runIn(image, 'greet')).toBe('greet 1.0.0 fixed');
@@ -126,7 +143,9 @@ describe('nfhot watch', () => {
     const good = await imageId(image);
     wc.say('never-finished');
     appendFileSync(join(wc.dir, 'pyproject.toml'), '# a change the install must run for\n');
-    await w.until('the install under way', () => /(changed|changes seen): patching[\s\S]*(installing|pip install) into/.test(w.stderr()));
+    await w.until('the install under way', () =>
+      /(changed|changes seen): patching[\s\S]*(installing|pip install) into/.test(w.stderr()),
+    );
     w.child.kill('SIGKILL');
     await w.child;
     expect(await imageId(image)).toBe(good);

@@ -28,28 +28,56 @@ export interface TestCluster {
 
 /** What the cluster needs from the machine, or why it cannot run here. */
 export async function clusterUnavailable(): Promise<string | undefined> {
-  const missing = ['munged', 'slurmctld', 'slurmd', 'sbatch', 'squeue', 'docker-registry', 'htpasswd', 'dockerd', 'ip'].filter((p) => !which(p));
-  if (missing.length) return `missing ${missing.join(', ')} (scripts/setup.sh installs them: Debian's slurmctld, slurmd, slurm-client, munge)`;
+  const missing = [
+    'munged',
+    'slurmctld',
+    'slurmd',
+    'sbatch',
+    'squeue',
+    'docker-registry',
+    'htpasswd',
+    'dockerd',
+    'ip',
+  ].filter((p) => !which(p));
+  if (missing.length)
+    return `missing ${missing.join(', ')} (scripts/setup.sh installs them: Debian's slurmctld, slurmd, slurm-client, munge)`;
   if (process.getuid?.() !== 0) return 'the node daemon and slurmd need root';
   return undefined;
 }
 
 function which(program: string): boolean {
-  return (process.env.PATH ?? '/usr/bin').split(':').concat('/usr/sbin', '/sbin').some((d) => existsSync(join(d, program)));
+  return (process.env.PATH ?? '/usr/bin')
+    .split(':')
+    .concat('/usr/sbin', '/sbin')
+    .some((d) => existsSync(join(d, program)));
 }
 
-async function until(what: string, ready: () => Promise<boolean>, servers: ResultPromise[], logs: string[]): Promise<void> {
+async function until(
+  what: string,
+  ready: () => Promise<boolean>,
+  servers: ResultPromise[],
+  logs: string[],
+): Promise<void> {
   for (let i = 0; i < 150; i++) {
     if (await ready()) return;
     if (servers.some((s) => s.exitCode !== null)) break;
     await sleep(200);
   }
-  const said = logs.filter(existsSync).map((l) => `${l}:\n${readFileSync(l, 'utf8').slice(-1500)}`).join('\n');
+  const said = logs
+    .filter(existsSync)
+    .map((l) => `${l}:\n${readFileSync(l, 'utf8').slice(-1500)}`)
+    .join('\n');
   throw new Error(`${what} did not start\n${said}`);
 }
 
 /** Starts the cluster; `images` are loaded into the node's engine from this one (the pipeline's originals, as a node that ran them before has them). */
-export async function startCluster({ images = [], seconds = 3600 }: { images?: string[]; seconds?: number } = {}): Promise<TestCluster> {
+export async function startCluster({
+  images = [],
+  seconds = 3600,
+}: {
+  images?: string[];
+  seconds?: number;
+} = {}): Promise<TestCluster> {
   const dir = mkdtempSync(join(tmpdir(), 'nfhot-cluster-'));
   const servers: ResultPromise[] = [];
   const stops: (() => Promise<void>)[] = [];
@@ -63,9 +91,23 @@ export async function startCluster({ images = [], seconds = 3600 }: { images?: s
     mkdirSync(munge, { mode: 0o700 });
     await execa('mungekey', ['--create', `--keyfile=${join(munge, 'munge.key')}`]);
     const socket = join(munge, 'munge.sock');
-    const mungeArgs = ['munged', '--foreground', `--socket=${socket}`, `--key-file=${join(munge, 'munge.key')}`, `--pid-file=${join(munge, 'munged.pid')}`, `--log-file=${join(munge, 'munged.log')}`, `--seed-file=${join(munge, 'munged.seed')}`, '--force'];
+    const mungeArgs = [
+      'munged',
+      '--foreground',
+      `--socket=${socket}`,
+      `--key-file=${join(munge, 'munge.key')}`,
+      `--pid-file=${join(munge, 'munged.pid')}`,
+      `--log-file=${join(munge, 'munged.log')}`,
+      `--seed-file=${join(munge, 'munged.seed')}`,
+      '--force',
+    ];
     const mungeServer = started(mungeArgs, seconds, servers, stops);
-    await until('munged', async () => (await execa('munge', ['-n', '-S', socket], { reject: false })).exitCode === 0, [mungeServer], [join(munge, 'munged.log')]);
+    await until(
+      'munged',
+      async () => (await execa('munge', ['-n', '-S', socket], { reject: false })).exitCode === 0,
+      [mungeServer],
+      [join(munge, 'munged.log')],
+    );
 
     // SLURM: one node, its controller and its daemon on free loopback ports.
     const [ctld, slurmd] = [await freePort(), await freePort()];
@@ -75,7 +117,12 @@ export async function startCluster({ images = [], seconds = 3600 }: { images?: s
     const env = { SLURM_CONF: slurmConf };
     const ctldServer = started(['slurmctld', '-D', '-f', slurmConf], seconds, servers, stops);
     const nodeServer = started(['slurmd', '-D', '-f', slurmConf, '-N', NODE], seconds, servers, stops);
-    await until('slurm', async () => /\bidle\b/.test((await execa('sinfo', ['-h', '-N', '-o', '%T'], { env, reject: false })).stdout), [ctldServer, nodeServer], [join(dir, 'slurmctld.log'), join(dir, 'slurmd.log')]);
+    await until(
+      'slurm',
+      async () => /\bidle\b/.test((await execa('sinfo', ['-h', '-N', '-o', '%T'], { env, reject: false })).stdout),
+      [ctldServer, nodeServer],
+      [join(dir, 'slurmctld.log'), join(dir, 'slurmd.log')],
+    );
 
     // The node's engine: a Docker daemon of its own (never --bridge none), the originals in it.
     const node: TestDaemon = await startTestDaemon('3g', images);
@@ -86,22 +133,35 @@ export async function startCluster({ images = [], seconds = 3600 }: { images?: s
     stops.push(() => registry.stop());
     const nodeConfig = join(dir, 'node-docker');
     const hereConfig = join(dir, 'docker');
-    for (const [config, host] of [[nodeConfig, node.host], [hereConfig, undefined]] as const) {
+    for (const [config, host] of [
+      [nodeConfig, node.host],
+      [hereConfig, undefined],
+    ] as const) {
       mkdirSync(config);
-      await execa('docker', ['login', '-u', user, '--password-stdin', registry.host], { input: password, env: { DOCKER_CONFIG: config, ...(host ? { DOCKER_HOST: host } : {}) } });
+      await execa('docker', ['login', '-u', user, '--password-stdin', registry.host], {
+        input: password,
+        env: { DOCKER_CONFIG: config, ...(host ? { DOCKER_HOST: host } : {}) },
+      });
     }
     const runConfig = join(dir, 'cluster.config');
     writeFileSync(
       runConfig,
       [
-        '// The site: each job runs `docker` against the node\'s engine, logged in to the registry.',
+        "// The site: each job runs `docker` against the node's engine, logged in to the registry.",
         `process.clusterOptions = '--export=ALL,DOCKER_HOST=${node.host},DOCKER_CONFIG=${nodeConfig}'`,
         '// A one-node cluster answers at once: Nextflow need not wait its defaults between polls.',
         "executor {\n    pollInterval = '1 sec'\n    queueStatInterval = '1 sec'\n    submitRateLimit = '50/1s'\n}",
         '',
       ].join('\n'),
     );
-    return { slurmConf, node: { host: node.host, dockerConfig: nodeConfig }, registry: { host: registry.host, user, password, dataDir: registry.dataDir }, dockerConfig: hereConfig, runConfig, stop };
+    return {
+      slurmConf,
+      node: { host: node.host, dockerConfig: nodeConfig },
+      registry: { host: registry.host, user, password, dataDir: registry.dataDir },
+      dockerConfig: hereConfig,
+      runConfig,
+      stop,
+    };
   } catch (err) {
     await stop();
     throw err;
@@ -110,8 +170,17 @@ export async function startCluster({ images = [], seconds = 3600 }: { images?: s
 
 const NODE = 'nfhot-node';
 
-function started(command: string[], seconds: number, servers: ResultPromise[], stops: (() => Promise<void>)[]): ResultPromise {
-  const server = execa('timeout', [String(seconds), ...command], { reject: false, stdio: ['ignore', 'ignore', 'pipe'], cleanup: true });
+function started(
+  command: string[],
+  seconds: number,
+  servers: ResultPromise[],
+  stops: (() => Promise<void>)[],
+): ResultPromise {
+  const server = execa('timeout', [String(seconds), ...command], {
+    reject: false,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    cleanup: true,
+  });
   servers.push(server);
   stops.push(async () => {
     server.kill('SIGTERM');

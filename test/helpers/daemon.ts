@@ -13,7 +13,6 @@ export interface TestDaemon {
   stop(): Promise<void>;
 }
 
-
 /** Waits (30 s at most) until the Docker API at `host`, served by `server`, answers; else stops it and fails with its last words. */
 export async function answering(host: string, server: ResultPromise, what: string): Promise<void> {
   for (let i = 0; ; i++) {
@@ -63,10 +62,30 @@ export async function startTestDaemon(size: string, images: string[] = []): Prom
   await sh('mount', '-t', 'tmpfs', '-o', `size=${size}`, 'tmpfs', dataRoot);
   const BRIDGE = await ownBridge();
   const host = `unix://${join(dir, 'docker.sock')}`;
-  const args = ['--data-root', join(dataRoot, 'data'), '--exec-root', join(dir, 'exec'), '--host', host, '--pidfile', join(dir, 'pid'), '--bridge', BRIDGE, '--iptables=false', '--ip-masq=false', '--storage-driver', 'overlay2'];
-  const daemon = execa('timeout', ['900', 'dockerd', ...args], { reject: false, stdio: ['ignore', 'ignore', 'pipe'], cleanup: true });
+  const args = [
+    '--data-root',
+    join(dataRoot, 'data'),
+    '--exec-root',
+    join(dir, 'exec'),
+    '--host',
+    host,
+    '--pidfile',
+    join(dir, 'pid'),
+    '--bridge',
+    BRIDGE,
+    '--iptables=false',
+    '--ip-masq=false',
+    '--storage-driver',
+    'overlay2',
+  ];
+  const daemon = execa('timeout', ['900', 'dockerd', ...args], {
+    reject: false,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    cleanup: true,
+  });
   await answering(host, daemon, 'the test daemon');
-  for (const image of images) await execa('sh', ['-c', 'docker save "$1" | DOCKER_HOST="$2" docker load -q', 'load', image, host]);
+  for (const image of images)
+    await execa('sh', ['-c', 'docker save "$1" | DOCKER_HOST="$2" docker load -q', 'load', image, host]);
   return {
     host,
     dataRoot,

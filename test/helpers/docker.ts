@@ -12,7 +12,10 @@ export async function imageId(ref: string): Promise<string> {
 }
 
 export async function exists(ref: string): Promise<boolean> {
-  return imageId(ref).then(() => true, () => false);
+  return imageId(ref).then(
+    () => true,
+    () => false,
+  );
 }
 
 /** What `docker run --rm IMAGE ARGS` prints (stdout), for checking the patched behaviour. */
@@ -20,13 +23,17 @@ export async function runIn(ref: string, ...args: string[]): Promise<string> {
   return (await execa('docker', ['run', '--rm', ref, ...args])).stdout.trim();
 }
 
-export async function rawInspect(ref: string): Promise<{ Id: string; Config: Record<string, unknown>; RootFS: { Layers: string[] } }> {
+export async function rawInspect(
+  ref: string,
+): Promise<{ Id: string; Config: Record<string, unknown>; RootFS: { Layers: string[] } }> {
   return JSON.parse(await docker('image', 'inspect', ref))[0];
 }
 
 /** An image's labels less nfhot's own (io.nfhot.*): what a patch must leave as the original had them. */
 export function withoutNfhotLabels(labels: unknown): Record<string, string> {
-  return Object.fromEntries(Object.entries((labels ?? {}) as Record<string, string>).filter(([k]) => !k.startsWith('io.nfhot.')));
+  return Object.fromEntries(
+    Object.entries((labels ?? {}) as Record<string, string>).filter(([k]) => !k.startsWith('io.nfhot.')),
+  );
 }
 
 /** Every container nfhot left on the daemon (work, probe and lock containers), or those for one image reference. */
@@ -52,7 +59,9 @@ export async function fixtureTag(fixture: string, tag = 'dev'): Promise<string> 
 
 export async function cleanupRepo(repo: string, ...refs: string[]): Promise<void> {
   const key = new Set(refs.map((r) => lockKey(r)));
-  const containers = (await docker('ps', '-a', '--format', '{{.Names}}')).split('\n').filter((n) => [...key].some((k) => n.includes(k)));
+  const containers = (await docker('ps', '-a', '--format', '{{.Names}}'))
+    .split('\n')
+    .filter((n) => [...key].some((k) => n.includes(k)));
   if (containers.length) await execa('docker', ['rm', '-f', ...containers], { reject: false });
   // The repository (or a prefix of repositories), nfhot's references for it, and its copies pushed to a test registry.
   const ours = (t: string) => [`${repo}:`, `${repo}/`].some((p) => t.startsWith(p) || t.includes(`/${p}`));

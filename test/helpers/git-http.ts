@@ -30,21 +30,24 @@ function cgi(root: string, req: IncomingMessage, res: ServerResponse): void {
     encoding: 'buffer',
     input: req,
   });
-  child.then(({ stdout }) => {
-    const data = Buffer.from(stdout);
-    const split = data.indexOf('\r\n\r\n') >= 0 ? data.indexOf('\r\n\r\n') : data.indexOf('\n\n');
-    const sep = data[split] === 13 ? 4 : 2;
-    const headers = data.subarray(0, split).toString().split(/\r?\n/);
-    let status = 200;
-    for (const h of headers) {
-      const [k, ...v] = h.split(':');
-      if (!k) continue;
-      if (k.toLowerCase() === 'status') status = Number.parseInt(v.join(':').trim(), 10);
-      else res.setHeader(k, v.join(':').trim());
-    }
-    res.writeHead(status);
-    res.end(data.subarray(split + sep));
-  }, () => res.writeHead(500).end());
+  child.then(
+    ({ stdout }) => {
+      const data = Buffer.from(stdout);
+      const split = data.indexOf('\r\n\r\n') >= 0 ? data.indexOf('\r\n\r\n') : data.indexOf('\n\n');
+      const sep = data[split] === 13 ? 4 : 2;
+      const headers = data.subarray(0, split).toString().split(/\r?\n/);
+      let status = 200;
+      for (const h of headers) {
+        const [k, ...v] = h.split(':');
+        if (!k) continue;
+        if (k.toLowerCase() === 'status') status = Number.parseInt(v.join(':').trim(), 10);
+        else res.setHeader(k, v.join(':').trim());
+      }
+      res.writeHead(status);
+      res.end(data.subarray(split + sep));
+    },
+    () => res.writeHead(500).end(),
+  );
 }
 
 /**
@@ -52,7 +55,12 @@ function cgi(root: string, req: IncomingMessage, res: ServerResponse): void {
  * HTTP (static files), requiring HTTP basic auth with `user:token` (none for an empty token).
  * Stops when the test ends.
  */
-export async function serveRepo(repoDir: string, token: string, mode: 'smart' | 'dumb' = 'smart', user = 'nfhot'): Promise<GitServer> {
+export async function serveRepo(
+  repoDir: string,
+  token: string,
+  mode: 'smart' | 'dumb' = 'smart',
+  user = 'nfhot',
+): Promise<GitServer> {
   const root = tempDir('nfhot-http-');
   await execa('git', ['clone', '-q', '--bare', repoDir, join(root, 'repo.git')]);
   await git(join(root, 'repo.git'), 'update-server-info');

@@ -20,13 +20,19 @@ export async function expectIncludesTrue(env: Record<string, string> = {}): Prom
   const includes = (JSON.parse(list.stdout) as { includes: Kept[] }).includes;
   const status = await nfhot(['status', '--json'], { env });
   expect(status.exitCode, status.stderr).toBe(0);
-  const patched = (JSON.parse(status.stdout) as { images: { state: string; derivative?: string; pushed?: string[] }[] }).images.filter((s) => s.state === 'patched');
+  const patched = (
+    JSON.parse(status.stdout) as { images: { state: string; derivative?: string; pushed?: string[] }[] }
+  ).images.filter((s) => s.state === 'patched');
   const live = patched.flatMap((s) => [s.derivative!, ...(s.pushed ?? [])]);
   for (const k of includes) {
     for (const reference of k.references ?? []) {
       // With docker.registryOverride the include puts the registry in front of the derivative's name.
-      expect(live.some((l) => reference === l || reference.endsWith(`/${l}`)), `${k.path} names ${reference}, which nfhot status does not give`).toBe(true);
-      if (!reference.includes('@sha256:')) expect(await exists(reference), `${k.path} names ${reference}, which the daemon does not have`).toBe(true);
+      expect(
+        live.some((l) => reference === l || reference.endsWith(`/${l}`)),
+        `${k.path} names ${reference}, which nfhot status does not give`,
+      ).toBe(true);
+      if (!reference.includes('@sha256:'))
+        expect(await exists(reference), `${k.path} names ${reference}, which the daemon does not have`).toBe(true);
     }
   }
   return includes;

@@ -44,7 +44,9 @@ const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 export const nextflowPath = (path: string) => path.replace(/[ '"()\\!&|<>`:;]/g, (c) => `\\${c}`);
 
 export function writeTask(spec: TaskSpec): TaskDir {
-  const hash = spec.hash ?? `${Math.random().toString(16).slice(2, 4).padEnd(2, '0')}/${[...Array(30)].map(() => Math.floor(Math.random() * 16).toString(16)).join('')}`;
+  const hash =
+    spec.hash ??
+    `${Math.random().toString(16).slice(2, 4).padEnd(2, '0')}/${[...Array(30)].map(() => Math.floor(Math.random() * 16).toString(16)).join('')}`;
   const dir = join(spec.work, hash);
   mkdirSync(dir, { recursive: true });
   const engine = spec.engine ?? 'docker';
@@ -62,7 +64,13 @@ export function writeTask(spec: TaskSpec): TaskDir {
       ? `${program} run -i --cpu-shares 1024 ${envs} ${mounts} -w "$NXF_TASK_WORKDIR" ${spec.runOptions ? `${spec.runOptions} ` : ''}--name $NXF_BOXID ${spec.image} ${command}`
       : `${program} run -i ${envs} ${mounts} -w "$NXF_TASK_WORKDIR" ${spec.runOptions ? `${spec.runOptions} ` : ''}--cpu-shares 1024 --name $NXF_BOXID ${spec.image} ${command}`;
   const inputs = Object.entries(spec.inputs ?? {});
-  const stage = inputs.length ? ['# stage input files', ...inputs.map(([n]) => `rm -f ${nextflowPath(n)}`), ...inputs.map(([n, src]) => `ln -s ${nextflowPath(src)} ${nextflowPath(n)}`)] : [];
+  const stage = inputs.length
+    ? [
+        '# stage input files',
+        ...inputs.map(([n]) => `rm -f ${nextflowPath(n)}`),
+        ...inputs.map(([n, src]) => `ln -s ${nextflowPath(src)} ${nextflowPath(n)}`),
+      ]
+    : [];
   const wrapper = [
     '#!/bin/bash',
     '### ---',
@@ -75,9 +83,25 @@ export function writeTask(spec: TaskSpec): TaskDir {
     'NXF_ENTRY=${1:-nxf_main}',
     '',
     ...(spec.trace
-      ? ['nxf_trace() {', '    # the task as the trace wrapper runs it inside the container', `    /bin/bash -ue ${wd}/.command.sh`, `    echo "realtime=0" > ${wd}/.command.trace`, '}', '']
+      ? [
+          'nxf_trace() {',
+          '    # the task as the trace wrapper runs it inside the container',
+          `    /bin/bash -ue ${wd}/.command.sh`,
+          `    echo "realtime=0" > ${wd}/.command.trace`,
+          '}',
+          '',
+        ]
       : []),
-    ...(env.length ? ['nxf_container_env() {', 'cat << EOF', ...env.map(([k, v]) => `export ${k}="${v.replace(/\$/g, '\\$')}"`), 'EOF', '}', ''] : []),
+    ...(env.length
+      ? [
+          'nxf_container_env() {',
+          'cat << EOF',
+          ...env.map(([k, v]) => `export ${k}="${v.replace(/\$/g, '\\$')}"`),
+          'EOF',
+          '}',
+          '',
+        ]
+      : []),
     'on_exit() {',
     '    local last_err=$?',
     '    local exit_status=${nxf_main_ret:=0}',

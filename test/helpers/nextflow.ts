@@ -20,15 +20,27 @@ export const NEXTFLOW_SYNTAX = process.env.NXF_SYNTAX_PARSER === 'v2' ? 'v2' : '
  * from 25.04 (every process definition by simple name); and with which Nextflow and parser.
  */
 export function agreement(processes: number, definitions: number): RegExp {
-  const what = NEXTFLOW_VERSION.startsWith('24.') ? `${processes} process\\(es\\)` : `${definitions} process definition\\(s\\)`;
+  const what = NEXTFLOW_VERSION.startsWith('24.')
+    ? `${processes} process\\(es\\)`
+    : `${definitions} process definition\\(s\\)`;
   const parser = NEXTFLOW_SYNTAX === 'v2' ? 'strict parser \\(v2' : 'first parser \\(v1';
-  return new RegExp(`nextflow inspect agrees on ${what}; 0 difference\\(s\\) \\(compared with Nextflow ${NEXTFLOW_VERSION.replace(/[.]/g, '\\.')}'s ${parser}`);
+  return new RegExp(
+    `nextflow inspect agrees on ${what}; 0 difference\\(s\\) \\(compared with Nextflow ${NEXTFLOW_VERSION.replace(/[.]/g, '\\.')}'s ${parser}`,
+  );
 }
 
 /** The launcher; a missing one fails the tier loudly, never skips it. */
 export function nextflowBin(): string {
-  const bin = join(process.env.NFHOT_TEST_CACHE || join(homedir(), '.cache', 'nfhot-test'), 'nextflow', NEXTFLOW_VERSION, 'nextflow');
-  if (!existsSync(bin)) throw new Error(`the real Nextflow ${NEXTFLOW_VERSION} is not at ${bin}: run scripts/setup.sh (it runs scripts/nextflow.sh ${NEXTFLOW_VERSION})`);
+  const bin = join(
+    process.env.NFHOT_TEST_CACHE || join(homedir(), '.cache', 'nfhot-test'),
+    'nextflow',
+    NEXTFLOW_VERSION,
+    'nextflow',
+  );
+  if (!existsSync(bin))
+    throw new Error(
+      `the real Nextflow ${NEXTFLOW_VERSION} is not at ${bin}: run scripts/setup.sh (it runs scripts/nextflow.sh ${NEXTFLOW_VERSION})`,
+    );
   return bin;
 }
 
@@ -63,8 +75,17 @@ export interface TraceRow {
  * read, and refuses any other (NEXTFLOW-FACTS §9).
  */
 function runConfig(args: string[]): string {
-  const file = join(HOME, `run${profilesIn(args).map((p) => `-${p}`).join('')}.config`);
-  if (!existsSync(file)) writeFileSync(file, `trace {\n    fields = 'name,status,container,hash,exit,workdir'\n    overwrite = true\n}\nprocess.errorStrategy = 'ignore'\n${declared(args)}`);
+  const file = join(
+    HOME,
+    `run${profilesIn(args)
+      .map((p) => `-${p}`)
+      .join('')}.config`,
+  );
+  if (!existsSync(file))
+    writeFileSync(
+      file,
+      `trace {\n    fields = 'name,status,container,hash,exit,workdir'\n    overwrite = true\n}\nprocess.errorStrategy = 'ignore'\n${declared(args)}`,
+    );
   return file;
 }
 
@@ -85,16 +106,33 @@ function declared(args: string[]): string {
  * under ~/.nextflow/assets) with the trace on (its rows returned), its own NXF_HOME, Docker
  * through the real CLI, and `args` as given (-profile, -resume, -c …).
  */
-export async function nextflowRun(dir: string, args: string[], options: { env?: Record<string, string>; launch?: string } = {}) {
+export async function nextflowRun(
+  dir: string,
+  args: string[],
+  options: { env?: Record<string, string>; launch?: string } = {},
+) {
   const trace = join(tempDir(), 'trace.tsv');
   const cwd = options.launch ?? dir;
-  const result = await execa(nextflowBin(), nextflowArgs(options.launch ? dir : '.', trace, args), { cwd, reject: false, env: { ...NEXTFLOW_ENV, ...options.env }, all: true });
+  const result = await execa(nextflowBin(), nextflowArgs(options.launch ? dir : '.', trace, args), {
+    cwd,
+    reject: false,
+    env: { ...NEXTFLOW_ENV, ...options.env },
+    all: true,
+  });
   const rows = existsSync(trace) ? readTrace(trace) : [];
   return { ...result, rows, log: () => readFileSync(join(cwd, '.nextflow.log'), 'utf8') };
 }
 
 /** The arguments of such a run, for a command run by someone else (nfhot watch): `nextflow run PROJECT … -with-trace TRACE ARGS`. */
-export const nextflowArgs = (project: string, trace: string, args: string[]) => ['run', project, '-c', runConfig(args), '-with-trace', trace, ...args];
+export const nextflowArgs = (project: string, trace: string, args: string[]) => [
+  'run',
+  project,
+  '-c',
+  runConfig(args),
+  '-with-trace',
+  trace,
+  ...args,
+];
 
 /** The environment of the tests' Nextflow runs: a home of the tests' own. */
 export const NEXTFLOW_ENV = { NXF_HOME: HOME };
@@ -104,7 +142,15 @@ export function readTrace(file: string): TraceRow[] {
   const fields = header!.split('\t');
   return lines.map((line) => {
     const row = Object.fromEntries(line.split('\t').map((v, i) => [fields[i], v])) as Record<string, string>;
-    return { name: row.name!, process: row.name!.replace(/ \(.*\)$/, ''), status: row.status!, container: row.container!, hash: row.hash!, exit: row.exit!, workdir: row.workdir! };
+    return {
+      name: row.name!,
+      process: row.name!.replace(/ \(.*\)$/, ''),
+      status: row.status!,
+      container: row.container!,
+      hash: row.hash!,
+      exit: row.exit!,
+      workdir: row.workdir!,
+    };
   });
 }
 
@@ -116,24 +162,39 @@ export function statuses(rows: TraceRow[]): Record<string, string[]> {
 }
 
 /** Each task's hash by its name (the processes in `but` left out): equal maps, the same tasks cached. */
-export const hashes = (rows: TraceRow[], but: string[] = []) => Object.fromEntries(rows.filter((r) => !but.includes(r.process)).map((r) => [r.name, r.hash]));
+export const hashes = (rows: TraceRow[], but: string[] = []) =>
+  Object.fromEntries(rows.filter((r) => !but.includes(r.process)).map((r) => [r.name, r.hash]));
 
 /**
  * What nfhot says each process runs (`nfhot config --json --dry-run`, with these profiles) must be
  * what Nextflow ran: the trace's container of each of its tasks.
  */
-export async function expectNfhotReadsAsNextflowRan(dir: string, profiles: string, rows: TraceRow[], extra: string[] = []): Promise<void> {
+export async function expectNfhotReadsAsNextflowRan(
+  dir: string,
+  profiles: string,
+  rows: TraceRow[],
+  extra: string[] = [],
+): Promise<void> {
   const read = await nfhot(['config', '--json', '--dry-run', '--pipeline', dir, '--profile', profiles, ...extra]);
   expect(read.exitCode, read.stderr).toBe(0);
-  const runs = new Map((JSON.parse(read.stdout) as { runs: { process: string; container: string | null }[] }).runs.map((r) => [r.process, r.container]));
+  const runs = new Map(
+    (JSON.parse(read.stdout) as { runs: { process: string; container: string | null }[] }).runs.map((r) => [
+      r.process,
+      r.container,
+    ]),
+  );
   const ran = Object.fromEntries(rows.map((r) => [r.process, r.container === '-' ? null : r.container]));
-  const said = Object.fromEntries(Object.keys(ran).map((p) => [p, runs.has(p) ? runs.get(p) : 'not in nfhot\'s reading']));
+  const said = Object.fromEntries(
+    Object.keys(ran).map((p) => [p, runs.has(p) ? runs.get(p) : "not in nfhot's reading"]),
+  );
   expect(said).toEqual(ran);
 }
 
 /** The example pipeline's Docker build, as the README gives it, for an image of the tests' own. */
 export async function buildExampleImage(tag: string, base: string): Promise<void> {
-  await execa('docker', ['build', '-q', '--build-arg', `BASE=${base}`, '-t', tag, 'examples'], { env: { DOCKER_BUILDKIT: '0' } });
+  await execa('docker', ['build', '-q', '--build-arg', `BASE=${base}`, '-t', tag, 'examples'], {
+    env: { DOCKER_BUILDKIT: '0' },
+  });
 }
 
 /**
@@ -141,24 +202,42 @@ export async function buildExampleImage(tag: string, base: string): Promise<void
  * modules' container names, replaced); `untouched`: without the line that includes nfhot.config,
  * as a pipeline nextflow pulled into ~/.nextflow/assets is.
  */
-export function copyPipeline(from: string, renames: Record<string, string>, options: { untouched?: boolean } = {}): string {
+export function copyPipeline(
+  from: string,
+  renames: Record<string, string>,
+  options: { untouched?: boolean } = {},
+): string {
   const dir = join(tempDir(), 'pipeline');
   // Not what runs leave, nor the example's own package.
-  cpSync(from, dir, { recursive: true, filter: (p) => !/^(work|results|\.nextflow|seqstats|nfhot\.config)$/.test(relative(from, p)) });
-  for (const file of (readdirSync(join(dir, 'modules'), { recursive: true }) as string[]).filter((f) => f.endsWith('.nf'))) {
+  cpSync(from, dir, {
+    recursive: true,
+    filter: (p) => !/^(work|results|\.nextflow|seqstats|nfhot\.config)$/.test(relative(from, p)),
+  });
+  for (const file of (readdirSync(join(dir, 'modules'), { recursive: true }) as string[]).filter((f) =>
+    f.endsWith('.nf'),
+  )) {
     const path = join(dir, 'modules', file);
     let text = readFileSync(path, 'utf8');
     for (const [from, to] of Object.entries(renames)) text = text.replaceAll(from, to);
     writeFileSync(path, text);
   }
   const config = join(dir, 'nextflow.config');
-  if (options.untouched) writeFileSync(config, readFileSync(config, 'utf8').replace(/\n\/\/ Patched images from nfhot.*\nincludeConfig 'nfhot.config'\n/, '\n'));
+  if (options.untouched)
+    writeFileSync(
+      config,
+      readFileSync(config, 'utf8').replace(/\n\/\/ Patched images from nfhot.*\nincludeConfig 'nfhot.config'\n/, '\n'),
+    );
   return dir;
 }
 
 /** Every file of a directory and its content: to show it untouched. */
 export function contents(dir: string): Record<string, string> {
-  return Object.fromEntries((readdirSync(dir, { recursive: true }) as string[]).filter((f) => statSync(join(dir, f)).isFile()).sort().map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
+  return Object.fromEntries(
+    (readdirSync(dir, { recursive: true }) as string[])
+      .filter((f) => statSync(join(dir, f)).isFile())
+      .sort()
+      .map((f) => [f, readFileSync(join(dir, f), 'utf8')]),
+  );
 }
 
 /** The example pipeline's processes, as Nextflow names their tasks. */
@@ -185,7 +264,8 @@ export async function seqstatsRepo(): Promise<string> {
   await execa('git', ['apply', join(process.cwd(), 'examples/seqstats-fix-lowercase.patch')], { cwd: dir });
   await git(dir, 'commit', '-qam', 'fix');
   await git(dir, 'checkout', '-qb', 'fix-again');
-  for (const f of ['pyproject.toml', 'src/seqstats/__init__.py']) writeFileSync(join(dir, f), readFileSync(join(dir, f), 'utf8').replace('1.0.1', '1.0.2'));
+  for (const f of ['pyproject.toml', 'src/seqstats/__init__.py'])
+    writeFileSync(join(dir, f), readFileSync(join(dir, f), 'utf8').replace('1.0.1', '1.0.2'));
   await git(dir, 'commit', '-qam', '1.0.2');
   return dir;
 }
@@ -195,15 +275,36 @@ export async function seqstatsRepo(): Promise<string> {
  * profiles (no task runs, no image is needed); `unknown`: processes nfhot must say it cannot tell,
  * with what they depend on. Returns nfhot's reading.
  */
-export async function expectNfhotReadsAsNextflowInspects(dir: string, profiles: string, unknown: Record<string, RegExp> = {}) {
-  const inspect = await execa(nextflowBin(), ['inspect', '-format', 'json', '-profile', profiles, '.'], { cwd: dir, env: NEXTFLOW_ENV, reject: false });
+export async function expectNfhotReadsAsNextflowInspects(
+  dir: string,
+  profiles: string,
+  unknown: Record<string, RegExp> = {},
+) {
+  const inspect = await execa(nextflowBin(), ['inspect', '-format', 'json', '-profile', profiles, '.'], {
+    cwd: dir,
+    env: NEXTFLOW_ENV,
+    reject: false,
+  });
   expect(inspect.exitCode, inspect.stderr).toBe(0);
-  const inspected = (JSON.parse(inspect.stdout.slice(inspect.stdout.indexOf('{'))) as { processes: { name: string; container: string | null }[] }).processes;
+  const inspected = (
+    JSON.parse(inspect.stdout.slice(inspect.stdout.indexOf('{'))) as {
+      processes: { name: string; container: string | null }[];
+    }
+  ).processes;
   // Without a daemon: reading a pipeline needs none.
-  const read = await nfhot(['config', '--json', '--dry-run', '--pipeline', dir, '--profile', profiles], { env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' } });
+  const read = await nfhot(['config', '--json', '--dry-run', '--pipeline', dir, '--profile', profiles], {
+    env: { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+  });
   expect(read.exitCode, read.stderr).toBe(0);
-  const runs = (JSON.parse(read.stdout) as { runs: { process: string; container?: string | null; unknown?: string }[] }).runs;
-  const said = Object.fromEntries(inspected.map((p) => [p.name, runs.find((r) => r.process === p.name)?.container ?? (runs.some((r) => r.process === p.name) ? undefined : "not in nfhot's reading")]));
+  const runs = (JSON.parse(read.stdout) as { runs: { process: string; container?: string | null; unknown?: string }[] })
+    .runs;
+  const said = Object.fromEntries(
+    inspected.map((p) => [
+      p.name,
+      runs.find((r) => r.process === p.name)?.container ??
+        (runs.some((r) => r.process === p.name) ? undefined : "not in nfhot's reading"),
+    ]),
+  );
   const expected = Object.fromEntries(inspected.map((p) => [p.name, unknown[p.name] ? undefined : p.container]));
   expect(said).toEqual(expected);
   for (const [p, why] of Object.entries(unknown)) expect(runs.find((r) => r.process === p)?.unknown).toMatch(why);
@@ -227,7 +328,9 @@ async function bundledPlugin(id: string): Promise<string> {
   const jar = join(nextflowBin(), '..', 'lib', `nextflow-${NEXTFLOW_VERSION}.jar`);
   const dir = tempDir();
   await execa('jar', ['xf', jar, 'META-INF/plugins-info.txt'], { cwd: dir });
-  const line = readFileSync(join(dir, 'META-INF', 'plugins-info.txt'), 'utf8').split('\n').find((l) => l.startsWith(`${id}@`));
+  const line = readFileSync(join(dir, 'META-INF', 'plugins-info.txt'), 'utf8')
+    .split('\n')
+    .find((l) => l.startsWith(`${id}@`));
   if (!line) throw new Error(`Nextflow ${NEXTFLOW_VERSION} bundles no ${id}`);
   return line.trim().slice(id.length + 1);
 }
@@ -242,8 +345,14 @@ export async function installWaveStandIn(home: string): Promise<void> {
   const version = await bundledPlugin('nf-wave');
   const wave = join(home, 'plugins', `nf-wave-${version}`, 'classes');
   mkdirSync(join(wave, 'META-INF'), { recursive: true });
-  cpSync(join('dist', 'plugin', PLUGIN.replace('@', '-'), 'classes', 'nfhot', 'HotPlugin.class'), join(wave, 'nfhot', 'HotPlugin.class'));
-  writeFileSync(join(wave, 'META-INF', 'MANIFEST.MF'), `Manifest-Version: 1.0\nPlugin-Id: nf-wave\nPlugin-Version: ${version}\nPlugin-Class: nfhot.HotPlugin\nPlugin-Provider: nfhot tests\n`);
+  cpSync(
+    join('dist', 'plugin', PLUGIN.replace('@', '-'), 'classes', 'nfhot', 'HotPlugin.class'),
+    join(wave, 'nfhot', 'HotPlugin.class'),
+  );
+  writeFileSync(
+    join(wave, 'META-INF', 'MANIFEST.MF'),
+    `Manifest-Version: 1.0\nPlugin-Id: nf-wave\nPlugin-Version: ${version}\nPlugin-Class: nfhot.HotPlugin\nPlugin-Provider: nfhot tests\n`,
+  );
 }
 
 /** The aliases of the pipelines the tests inspect: alias → the process it names. */
@@ -265,10 +374,19 @@ export function definitions(containers: Record<string, string>): Record<string, 
 /** What `nextflow inspect` says each process definition runs (see definitions), with the plugin; and Nextflow's log. */
 export async function inspect(dir: string, args: string[], env: Record<string, string> = {}) {
   const log = join(tempDir(), 'nextflow.log');
-  const result = await execa(nextflowBin(), ['-log', log, '-c', pluginConfig(args), 'inspect', '-format', 'json', ...args, '.'], { cwd: dir, env: { ...NEXTFLOW_ENV, ...env }, reject: false });
+  const result = await execa(
+    nextflowBin(),
+    ['-log', log, '-c', pluginConfig(args), 'inspect', '-format', 'json', ...args, '.'],
+    { cwd: dir, env: { ...NEXTFLOW_ENV, ...env }, reject: false },
+  );
   expect(result.exitCode, result.stderr).toBe(0);
-  const processes = (JSON.parse(result.stdout.slice(result.stdout.indexOf('{'))) as { processes: { name: string; container: string }[] }).processes;
-  return { containers: definitions(Object.fromEntries(processes.map((p) => [p.name, p.container]))), log: readFileSync(log, 'utf8') };
+  const processes = (
+    JSON.parse(result.stdout.slice(result.stdout.indexOf('{'))) as { processes: { name: string; container: string }[] }
+  ).processes;
+  return {
+    containers: definitions(Object.fromEntries(processes.map((p) => [p.name, p.container]))),
+    log: readFileSync(log, 'utf8'),
+  };
 }
 
 /** nf-hot's warnings in a Nextflow log. */

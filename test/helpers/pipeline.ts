@@ -24,7 +24,13 @@ export function writePipeline(images: Record<string, string>, aliases: Record<st
     includes.push(`include { ${name} as ${alias} } from './modules/${name.toLowerCase()}'`);
     calls.push(`    ${alias}(2)`);
   }
-  writeFileSync(join(dir, 'main.nf'), `${includes.join('\n')}\n\nworkflow PIPE {\n    main:\n${calls.join('\n')}\n}\n\nworkflow {\n    PIPE()\n}\n`);
-  writeFileSync(join(dir, 'nextflow.config'), `profiles {\n    docker {\n        docker.enabled = true\n        docker.runOptions = '-u $(id -u):$(id -g)'\n    }\n}\n`);
+  writeFileSync(
+    join(dir, 'main.nf'),
+    `${includes.join('\n')}\n\nworkflow PIPE {\n    main:\n${calls.join('\n')}\n}\n\nworkflow {\n    PIPE()\n}\n`,
+  );
+  writeFileSync(
+    join(dir, 'nextflow.config'),
+    `profiles {\n    docker {\n        docker.enabled = true\n        docker.runOptions = '-u $(id -u):$(id -g)'\n    }\n}\n`,
+  );
   return dir;
 }

@@ -25,12 +25,26 @@ export interface TestPodman {
  */
 export async function startPodman(options: { insecure?: string[] } = {}): Promise<TestPodman> {
   const dir = mkdtempSync(join(tmpdir(), 'nfhot-podman-'));
-  const env = { CONTAINERS_CONF: join(dir, 'containers.conf'), CONTAINERS_REGISTRIES_CONF: join(dir, 'registries.conf') };
-  writeFileSync(env.CONTAINERS_CONF, '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\n');
-  writeFileSync(env.CONTAINERS_REGISTRIES_CONF, (options.insecure ?? []).map((r) => `[[registry]]\nlocation = "${r}"\ninsecure = true\n`).join(''));
+  const env = {
+    CONTAINERS_CONF: join(dir, 'containers.conf'),
+    CONTAINERS_REGISTRIES_CONF: join(dir, 'registries.conf'),
+  };
+  writeFileSync(
+    env.CONTAINERS_CONF,
+    '[containers]\ndefault_ulimits = ["nofile=1024:1024", "nproc=4096:4096"]\n[engine]\nruntime = "runc"\n',
+  );
+  writeFileSync(
+    env.CONTAINERS_REGISTRIES_CONF,
+    (options.insecure ?? []).map((r) => `[[registry]]\nlocation = "${r}"\ninsecure = true\n`).join(''),
+  );
   const storage = ['--root', join(dir, 'root'), '--runroot', join(dir, 'run')];
   const host = `unix://${join(dir, 'podman.sock')}`;
-  const service = execa('timeout', ['1800', 'podman', ...storage, 'system', 'service', '--time=0', host], { env, reject: false, stdio: ['ignore', 'ignore', 'pipe'], cleanup: true });
+  const service = execa('timeout', ['1800', 'podman', ...storage, 'system', 'service', '--time=0', host], {
+    env,
+    reject: false,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    cleanup: true,
+  });
   await answering(host, service, 'the Podman service');
   const podman = async (...args: string[]) => (await execa('podman', [...storage, ...args], { env })).stdout;
   return {
@@ -38,7 +52,9 @@ export async function startPodman(options: { insecure?: string[] } = {}): Promis
     podman,
     cli: { options: storage, env },
     async load(images) {
-      await execa('sh', ['-c', 'docker save "$@" | podman --root "$R" --runroot "$RR" load -q', 'sh', ...images], { env: { ...env, R: storage[1], RR: storage[3] } });
+      await execa('sh', ['-c', 'docker save "$@" | podman --root "$R" --runroot "$RR" load -q', 'sh', ...images], {
+        env: { ...env, R: storage[1], RR: storage[3] },
+      });
     },
     async stop() {
       service.kill('SIGTERM');

@@ -10,8 +10,17 @@ import { git, tempDir, type GreetRepo } from './repos.js';
 /** The files a build writes into a checkout that are not in its git repository: PKG-INFO, egg-info, the version file setuptools_scm or hatch-vcs writes. */
 function generated(dir: string): string[] {
   const pyproject = existsSync(join(dir, 'pyproject.toml')) ? readFileSync(join(dir, 'pyproject.toml'), 'utf8') : '';
-  const versionFiles = [...pyproject.matchAll(/^\s*(?:write_to|version_file|version-file|build\.hooks\.vcs\.version-file)\s*=\s*["']([^"']+)["']/gm)].map((m) => m[1]!);
-  const eggInfo = (d: string) => (existsSync(join(dir, d)) ? readdirSync(join(dir, d)).filter((f) => f.endsWith('.egg-info')).map((f) => join(d, f)) : []);
+  const versionFiles = [
+    ...pyproject.matchAll(
+      /^\s*(?:write_to|version_file|version-file|build\.hooks\.vcs\.version-file)\s*=\s*["']([^"']+)["']/gm,
+    ),
+  ].map((m) => m[1]!);
+  const eggInfo = (d: string) =>
+    existsSync(join(dir, d))
+      ? readdirSync(join(dir, d))
+          .filter((f) => f.endsWith('.egg-info'))
+          .map((f) => join(d, f))
+      : [];
   return ['PKG-INFO', ...eggInfo('.'), ...eggInfo('src'), ...versionFiles];
 }
 
@@ -36,7 +45,21 @@ export async function hostVenv(...packages: string[]): Promise<string> {
   const dir = join(tempDir(), 'venv');
   await execa('python3', ['-m', 'venv', dir]);
   if (packages.length) {
-    await execa(join(dir, 'bin', 'python'), ['-m', 'pip', 'install', '-q', '--disable-pip-version-check', '--no-index', '--find-links', inject('wheelhouse'), ...packages], { env: { PIP_CONFIG_FILE: '/dev/null', PIP_FIND_LINKS: '' } });
+    await execa(
+      join(dir, 'bin', 'python'),
+      [
+        '-m',
+        'pip',
+        'install',
+        '-q',
+        '--disable-pip-version-check',
+        '--no-index',
+        '--find-links',
+        inject('wheelhouse'),
+        ...packages,
+      ],
+      { env: { PIP_CONFIG_FILE: '/dev/null', PIP_FIND_LINKS: '' } },
+    );
   }
   return join(dir, 'bin');
 }

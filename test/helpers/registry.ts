@@ -26,7 +26,13 @@ export async function freePort(): Promise<number> {
  * a temporary directory; with `auth`, it wants that user (htpasswd, bcrypt). It stops by itself
  * after `seconds` (15 minutes) should the test never stop it.
  */
-export async function startRegistry({ auth, seconds = 900 }: { auth?: { user: string; password: string }; seconds?: number } = {}): Promise<TestRegistry> {
+export async function startRegistry({
+  auth,
+  seconds = 900,
+}: {
+  auth?: { user: string; password: string };
+  seconds?: number;
+} = {}): Promise<TestRegistry> {
   const dir = mkdtempSync(join(tmpdir(), 'nfhot-registry-'));
   const port = await freePort();
   let authConfig = '';
@@ -38,12 +44,17 @@ export async function startRegistry({ auth, seconds = 900 }: { auth?: { user: st
     join(dir, 'config.yml'),
     `version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n    rootdirectory: ${join(dir, 'data')}\n  delete:\n    enabled: true\nhttp:\n  addr: 127.0.0.1:${port}\n${authConfig}`,
   );
-  const server = execa('timeout', [String(seconds), 'docker-registry', 'serve', join(dir, 'config.yml')], { reject: false, stdio: ['ignore', 'ignore', 'pipe'], cleanup: true });
+  const server = execa('timeout', [String(seconds), 'docker-registry', 'serve', join(dir, 'config.yml')], {
+    reject: false,
+    stdio: ['ignore', 'ignore', 'pipe'],
+    cleanup: true,
+  });
   const host = `127.0.0.1:${port}`;
   for (let i = 0; ; i++) {
     const answer = await fetch(`http://${host}/v2/`).catch(() => undefined);
     if (answer) break;
-    if (i > 100 || server.exitCode !== null) throw new Error(`the test registry did not start: ${(await server).stderr.slice(-2000)}`);
+    if (i > 100 || server.exitCode !== null)
+      throw new Error(`the test registry did not start: ${(await server).stderr.slice(-2000)}`);
     await sleep(100);
   }
   return {

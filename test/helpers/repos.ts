@@ -4,7 +4,12 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { onTestFinished } from 'vitest';
 
-const GIT_ENV = { GIT_AUTHOR_NAME: 'test', GIT_AUTHOR_EMAIL: 'test@example.org', GIT_COMMITTER_NAME: 'test', GIT_COMMITTER_EMAIL: 'test@example.org' };
+const GIT_ENV = {
+  GIT_AUTHOR_NAME: 'test',
+  GIT_AUTHOR_EMAIL: 'test@example.org',
+  GIT_COMMITTER_NAME: 'test',
+  GIT_COMMITTER_EMAIL: 'test@example.org',
+};
 
 export async function git(dir: string, ...args: string[]): Promise<string> {
   return (await execa('git', args, { cwd: dir, env: GIT_ENV })).stdout.trim();
@@ -89,7 +94,10 @@ export const GATE = '/tmp/nfhot-test-gate';
 export async function addGate(repo: GreetRepo): Promise<void> {
   await git(repo.dir, 'checkout', '-qb', 'gated', 'main');
   setVariant(repo.dir, 'gated', '1.3.0');
-  writeFileSync(join(repo.dir, 'setup.py'), `import os, time\nfrom setuptools import setup\n\nwhile not os.path.exists(${JSON.stringify(GATE)}):\n    time.sleep(0.05)\nsetup()\n`);
+  writeFileSync(
+    join(repo.dir, 'setup.py'),
+    `import os, time\nfrom setuptools import setup\n\nwhile not os.path.exists(${JSON.stringify(GATE)}):\n    time.sleep(0.05)\nsetup()\n`,
+  );
   await git(repo.dir, 'add', '-A');
   await git(repo.dir, 'commit', '-qm', 'gated');
   await git(repo.dir, 'checkout', '-q', 'main');

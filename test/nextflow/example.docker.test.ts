@@ -10,7 +10,25 @@ import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo, docker } from '../helpers/docker.js';
-import { agreement, EXAMPLE, exampleImages, buildExampleImage, contents, copyPipeline, expectNfhotReadsAsNextflowRan, hashes, NEXTFLOW_ENV, nextflowArgs, nextflowBin, nextflowOnPath, nextflowRun, readTrace, seqstatsRepo, statuses, type TraceRow } from '../helpers/nextflow.js';
+import {
+  agreement,
+  EXAMPLE,
+  exampleImages,
+  buildExampleImage,
+  contents,
+  copyPipeline,
+  expectNfhotReadsAsNextflowRan,
+  hashes,
+  NEXTFLOW_ENV,
+  nextflowArgs,
+  nextflowBin,
+  nextflowOnPath,
+  nextflowRun,
+  readTrace,
+  seqstatsRepo,
+  statuses,
+  type TraceRow,
+} from '../helpers/nextflow.js';
 import { tempDir } from '../helpers/repos.js';
 import { BASE } from '../fixtures/images.mjs';
 
@@ -37,7 +55,12 @@ describe(`the example pipeline under the real Nextflow`, () => {
 
     const first = await run();
     expect(first.rows.find((r) => r.process === GC)?.exit, first.all).toBe('1');
-    expect(statuses(first.rows), first.all).toEqual({ [LINES]: ['COMPLETED'], [GC]: ['FAILED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
+    expect(statuses(first.rows), first.all).toEqual({
+      [LINES]: ['COMPLETED'],
+      [GC]: ['FAILED'],
+      [UPPER]: ['COMPLETED'],
+      [VERSION]: ['COMPLETED'],
+    });
     expect(first.rows.find((r) => r.process === GC)!.container).toBe(SEQSTATS);
     expect(first.rows.find((r) => r.process === LINES)!.container).toBe(COREUTILS);
     await expectNfhotReadsAsNextflowRan(dir, 'docker', first.rows);
@@ -47,7 +70,12 @@ describe(`the example pipeline under the real Nextflow`, () => {
     const fix = patched.stdout.trim();
     const second = await run('-resume');
     expect(second.exitCode, second.all).toBe(0);
-    expect(statuses(second.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['COMPLETED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
+    expect(statuses(second.rows)).toEqual({
+      [LINES]: ['CACHED'],
+      [GC]: ['COMPLETED'],
+      [UPPER]: ['COMPLETED'],
+      [VERSION]: ['COMPLETED'],
+    });
     for (const p of [GC, UPPER, VERSION]) expect(byProcess(second.rows, p)[0]!.container).toBe(fix);
     expect(readFileSync(join(dir, 'results/seqstats_gc/sequences.gc.tsv'), 'utf8')).toContain('ACGTacgt\tGC=0.50');
     expect(readFileSync(join(dir, 'results/seqstats_version/versions.yml'), 'utf8')).toBe('seqstats: 1.0.1\n');
@@ -56,13 +84,23 @@ describe(`the example pipeline under the real Nextflow`, () => {
     // The same patch again: nothing to do, and nothing reruns.
     expect((await nfhot(['patch', `git+file://${repo}@fix-lowercase`], { cwd: dir })).stdout.trim()).toBe(fix);
     const third = await run('-resume');
-    expect(statuses(third.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['CACHED'], [UPPER]: ['CACHED'], [VERSION]: ['CACHED'] });
+    expect(statuses(third.rows)).toEqual({
+      [LINES]: ['CACHED'],
+      [GC]: ['CACHED'],
+      [UPPER]: ['CACHED'],
+      [VERSION]: ['CACHED'],
+    });
 
     // Another commit: the patched tasks rerun with its reference, the rest stays cached.
     const again = (await nfhot(['patch', `git+file://${repo}@fix-again`], { cwd: dir })).stdout.trim();
     expect(again).not.toBe(fix);
     const fourth = await run('-resume');
-    expect(statuses(fourth.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['COMPLETED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
+    expect(statuses(fourth.rows)).toEqual({
+      [LINES]: ['CACHED'],
+      [GC]: ['COMPLETED'],
+      [UPPER]: ['COMPLETED'],
+      [VERSION]: ['COMPLETED'],
+    });
     for (const p of [GC, UPPER, VERSION]) expect(byProcess(fourth.rows, p)[0]!.container).toBe(again);
     expect(readFileSync(join(dir, 'results/seqstats_version/versions.yml'), 'utf8')).toBe('seqstats: 1.0.2\n');
 
@@ -71,13 +109,18 @@ describe(`the example pipeline under the real Nextflow`, () => {
     expect((await nfhot(['rollback', SEQSTATS], { cwd: dir })).exitCode).toBe(0);
     const fifth = await run('-resume');
     expect(fifth.rows.find((r) => r.process === GC)?.exit).toBe('1');
-    expect(statuses(fifth.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['FAILED'], [UPPER]: ['CACHED'], [VERSION]: ['CACHED'] });
+    expect(statuses(fifth.rows)).toEqual({
+      [LINES]: ['CACHED'],
+      [GC]: ['FAILED'],
+      [UPPER]: ['CACHED'],
+      [VERSION]: ['CACHED'],
+    });
     expect(hashes(fifth.rows, [GC])).toEqual(hashes(first.rows, [GC]));
     expect(byProcess(fifth.rows, GC)[0]!.container).toBe(SEQSTATS);
     await expectNfhotReadsAsNextflowRan(dir, 'docker', fifth.rows);
   });
 
-  it("-c nfhot.config on a pipeline whose files are left as they are (nextflow run nf-core/x): the include written where the run is launched", async () => {
+  it('-c nfhot.config on a pipeline whose files are left as they are (nextflow run nf-core/x): the include written where the run is launched', async () => {
     const assets = pipeline(true);
     const before = contents(assets);
     const launch = tempDir();
@@ -86,13 +129,26 @@ describe(`the example pipeline under the real Nextflow`, () => {
     const run = (...args: string[]) => nextflowRun(assets, ['-profile', 'docker', ...args], { launch });
 
     const first = await run();
-    expect(statuses(first.rows), first.all).toEqual({ [LINES]: ['COMPLETED'], [GC]: ['FAILED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
-    const patched = await nfhot(['patch', `git+file://${repo}@fix-lowercase`, '--pipeline', assets, '--include', include], { cwd: launch });
+    expect(statuses(first.rows), first.all).toEqual({
+      [LINES]: ['COMPLETED'],
+      [GC]: ['FAILED'],
+      [UPPER]: ['COMPLETED'],
+      [VERSION]: ['COMPLETED'],
+    });
+    const patched = await nfhot(
+      ['patch', `git+file://${repo}@fix-lowercase`, '--pipeline', assets, '--include', include],
+      { cwd: launch },
+    );
     expect(patched.exitCode, patched.stderr).toBe(0);
     expect(patched.stderr).toContain(`${include} is outside the pipeline: run it with  nextflow run … -c ${include}`);
     const second = await run('-c', include, '-resume');
     expect(second.exitCode, second.all).toBe(0);
-    expect(statuses(second.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['COMPLETED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
+    expect(statuses(second.rows)).toEqual({
+      [LINES]: ['CACHED'],
+      [GC]: ['COMPLETED'],
+      [UPPER]: ['COMPLETED'],
+      [VERSION]: ['COMPLETED'],
+    });
     for (const p of [GC, UPPER, VERSION]) expect(byProcess(second.rows, p)[0]!.container).toBe(patched.stdout.trim());
     await expectNfhotReadsAsNextflowRan(assets, 'docker', second.rows, ['--include', include]);
 
@@ -100,7 +156,12 @@ describe(`the example pipeline under the real Nextflow`, () => {
     expect((await nfhot(['rollback', SEQSTATS], { cwd: tempDir() })).exitCode).toBe(0);
     expect(readFileSync(include, 'utf8')).not.toContain('nfhot.local/');
     const third = await run('-c', include, '-resume');
-    expect(statuses(third.rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['FAILED'], [UPPER]: ['CACHED'], [VERSION]: ['CACHED'] });
+    expect(statuses(third.rows)).toEqual({
+      [LINES]: ['CACHED'],
+      [GC]: ['FAILED'],
+      [UPPER]: ['CACHED'],
+      [VERSION]: ['CACHED'],
+    });
     expect(contents(assets)).toEqual(before);
   });
 
@@ -118,7 +179,9 @@ describe(`the example pipeline under the real Nextflow`, () => {
     const rerun = await nfhot(['rerun', task, '--json'], { cwd: dir });
     expect(rerun.exitCode, rerun.stderr).toBe(0);
     expect(JSON.parse(rerun.stdout)).toMatchObject({ patched: true, exitCode: 0, outputs: ['sequences.gc.tsv'] });
-    expect(readFileSync(join(JSON.parse(rerun.stdout).ranIn, 'sequences.gc.tsv'), 'utf8')).toContain('ACGTacgt\tGC=0.50');
+    expect(readFileSync(join(JSON.parse(rerun.stdout).ranIn, 'sequences.gc.tsv'), 'utf8')).toContain(
+      'ACGTacgt\tGC=0.50',
+    );
     expect(contents(task)).toEqual(before);
 
     // The preflight with the real nextflow on PATH: its inspect agrees with nfhot's reading.
@@ -133,23 +196,39 @@ describe(`the example pipeline under the real Nextflow`, () => {
     const wc = join(tempDir(), 'wc');
     await execa('git', ['clone', '-q', '-b', 'fix-lowercase', await seqstatsRepo(), wc]);
     const trace = join(tempDir(), 'trace.tsv');
-    const child = nfhot(['watch', wc, '--', nextflowBin(), ...nextflowArgs('.', trace, ['-profile', 'docker', '-resume'])], { cwd: dir, env: NEXTFLOW_ENV, buffer: false });
+    const child = nfhot(
+      ['watch', wc, '--', nextflowBin(), ...nextflowArgs('.', trace, ['-profile', 'docker', '-resume'])],
+      { cwd: dir, env: NEXTFLOW_ENV, buffer: false },
+    );
     let stderr = '';
     child.stderr?.on('data', (c: Buffer) => (stderr += c.toString()));
     const runs = () => (stderr.match(/watch: \S+ exited with 0/g) ?? []).length;
     const until = async (n: number) => {
-      for (const end = Date.now() + 180_000; runs() < n; await sleep(200)) if (Date.now() > end) throw new Error(`no run ${n}:\n${stderr}`);
+      for (const end = Date.now() + 180_000; runs() < n; await sleep(200))
+        if (Date.now() > end) throw new Error(`no run ${n}:\n${stderr}`);
     };
     try {
       await until(1);
-      expect(statuses(readTrace(trace))).toEqual({ [LINES]: ['COMPLETED'], [GC]: ['COMPLETED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
+      expect(statuses(readTrace(trace))).toEqual({
+        [LINES]: ['COMPLETED'],
+        [GC]: ['COMPLETED'],
+        [UPPER]: ['COMPLETED'],
+        [VERSION]: ['COMPLETED'],
+      });
       const cli = join(wc, 'src/seqstats/cli.py');
       writeFileSync(cli, readFileSync(cli, 'utf8').replace('GC=', 'gc-content='));
       await until(2);
       expect(stderr).toMatch(/watch: patched in [\d.]+ s \(src\/seqstats\/cli\.py changed\): \S+ synced/);
       const rows = readTrace(trace);
-      expect(statuses(rows)).toEqual({ [LINES]: ['CACHED'], [GC]: ['COMPLETED'], [UPPER]: ['COMPLETED'], [VERSION]: ['COMPLETED'] });
-      expect(readFileSync(join(dir, 'results/seqstats_gc/sequences.gc.tsv'), 'utf8')).toContain('ACGTacgt\tgc-content=0.50');
+      expect(statuses(rows)).toEqual({
+        [LINES]: ['CACHED'],
+        [GC]: ['COMPLETED'],
+        [UPPER]: ['COMPLETED'],
+        [VERSION]: ['COMPLETED'],
+      });
+      expect(readFileSync(join(dir, 'results/seqstats_gc/sequences.gc.tsv'), 'utf8')).toContain(
+        'ACGTacgt\tgc-content=0.50',
+      );
     } finally {
       child.kill('SIGINT');
       await child.catch(() => undefined);

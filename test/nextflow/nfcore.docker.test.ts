@@ -10,7 +10,19 @@ import { execa } from 'execa';
 import { beforeAll, describe, expect, inject, it } from 'vitest';
 import { nfhot } from '../helpers/cli.js';
 import { cleanupRepo, docker } from '../helpers/docker.js';
-import { agreement, buildExampleImage, NEXTFLOW_VERSION, copyPipeline, expectNfhotReadsAsNextflowRan, NEXTFLOW_ENV, nextflowOnPath, hashes, nextflowRun, PLUGIN, statuses } from '../helpers/nextflow.js';
+import {
+  agreement,
+  buildExampleImage,
+  NEXTFLOW_VERSION,
+  copyPipeline,
+  expectNfhotReadsAsNextflowRan,
+  NEXTFLOW_ENV,
+  nextflowOnPath,
+  hashes,
+  nextflowRun,
+  PLUGIN,
+  statuses,
+} from '../helpers/nextflow.js';
 import { sdistRepo } from '../helpers/pypi.js';
 import { git, tempDir } from '../helpers/repos.js';
 import { BASE } from '../fixtures/images.mjs';
@@ -33,7 +45,11 @@ async function multiqcFix(fix: string) {
 
 describe('an nf-core-shaped pipeline under the real Nextflow', () => {
   beforeAll(async () => {
-    await Promise.all([buildExampleImage(SEQSTATS_IMAGE, BASE), docker('tag', BASE, `quay.io/${PREFIX}/coreutils:9.1--nfhot0`), docker('tag', inject('images')['pypi-multiqc']!, MULTIQC_IMAGE)]);
+    await Promise.all([
+      buildExampleImage(SEQSTATS_IMAGE, BASE),
+      docker('tag', BASE, `quay.io/${PREFIX}/coreutils:9.1--nfhot0`),
+      docker('tag', inject('images')['pypi-multiqc']!, MULTIQC_IMAGE),
+    ]);
     return async () => {
       await cleanupRepo(`quay.io/${PREFIX}`);
       await cleanupRepo(`community.wave.seqera.io/${PREFIX}`);
@@ -41,16 +57,27 @@ describe('an nf-core-shaped pipeline under the real Nextflow', () => {
   }, 300_000);
 
   it('-profile docker,test: the patched MultiQC tasks run the fix (its version, the changed string, the env and ext.args the pipeline gives), the others are cached', async () => {
-    const dir = copyPipeline('test/fixtures/pipelines/nfcore-run', { 'biocontainers/': `${PREFIX}/`, 'community.wave.seqera.io/library/': `community.wave.seqera.io/${PREFIX}/` });
+    const dir = copyPipeline('test/fixtures/pipelines/nfcore-run', {
+      'biocontainers/': `${PREFIX}/`,
+      'community.wave.seqera.io/library/': `community.wave.seqera.io/${PREFIX}/`,
+    });
     const run = (...args: string[]) => nextflowRun(dir, ['-profile', 'docker,test', ...args]);
     const first = await run();
     expect(first.exitCode, first.all).toBe(0);
-    expect(statuses(first.rows)).toEqual({ [LINES]: ['COMPLETED'], [MULTIQC]: ['COMPLETED'], [SEQSTATS]: ['COMPLETED'] });
+    expect(statuses(first.rows)).toEqual({
+      [LINES]: ['COMPLETED'],
+      [MULTIQC]: ['COMPLETED'],
+      [SEQSTATS]: ['COMPLETED'],
+    });
     await expectNfhotReadsAsNextflowRan(dir, 'docker,test', first.rows);
-    expect(readFileSync(join(dir, 'results/multiqc/multiqc.txt'), 'utf8')).toBe('multiqc, version 1.35\nfix: - PYTHONNOUSERSITE=1 args: --title nfhot\n');
+    expect(readFileSync(join(dir, 'results/multiqc/multiqc.txt'), 'utf8')).toBe(
+      'multiqc, version 1.35\nfix: - PYTHONNOUSERSITE=1 args: --title nfhot\n',
+    );
 
     const repo = await multiqcFix('nf-core-fix');
-    const patched = await nfhot(['patch', `git+${repo.url}@fix`, '--profile', 'docker,test', '--add-include'], { cwd: dir });
+    const patched = await nfhot(['patch', `git+${repo.url}@fix`, '--profile', 'docker,test', '--add-include'], {
+      cwd: dir,
+    });
     expect(patched.exitCode, patched.stderr).toBe(0);
     expect(patched.stderr).toContain(`skipped ${SEQSTATS_IMAGE}: it has no multiqc`);
     expect(patched.stderr).toContain(`skipped quay.io/${PREFIX}/coreutils:9.1--nfhot0: it has no multiqc`);
@@ -59,7 +86,9 @@ describe('an nf-core-shaped pipeline under the real Nextflow', () => {
     expect(second.exitCode, second.all).toBe(0);
     expect(statuses(second.rows)).toEqual({ [LINES]: ['CACHED'], [MULTIQC]: ['COMPLETED'], [SEQSTATS]: ['CACHED'] });
     expect(second.rows.find((r) => r.process === MULTIQC)!.container).toBe(patched.stdout.trim());
-    expect(readFileSync(join(dir, 'results/multiqc/multiqc.txt'), 'utf8')).toBe('multiqc, version 1.35\nfix: nf-core-fix PYTHONNOUSERSITE=1 args: --title nfhot\n');
+    expect(readFileSync(join(dir, 'results/multiqc/multiqc.txt'), 'utf8')).toBe(
+      'multiqc, version 1.35\nfix: nf-core-fix PYTHONNOUSERSITE=1 args: --title nfhot\n',
+    );
     await expectNfhotReadsAsNextflowRan(dir, 'docker,test', second.rows);
 
     const env = { PATH: nextflowOnPath(), ...NEXTFLOW_ENV };
@@ -70,7 +99,9 @@ describe('an nf-core-shaped pipeline under the real Nextflow', () => {
     // (Were Wave left on, the offline inspect would fail for want of the nf-wave plugin.)
     const check = await nfhot(['config', '--check', '--profile', 'docker,test,wave'], { cwd: dir, env });
     expect(check.exitCode, check.stderr).toBe(0);
-    expect(check.stdout).toMatch(new RegExp(`${MULTIQC}\\s+uses the patch: ${patched.stdout.trim().replace(/[.]/g, '\\.')}`));
+    expect(check.stdout).toMatch(
+      new RegExp(`${MULTIQC}\\s+uses the patch: ${patched.stdout.trim().replace(/[.]/g, '\\.')}`),
+    );
     expect(check.stderr).toMatch(agreement(3, 3));
     const flat = await execa('nextflow', ['config', '-flat', '-profile', 'docker,test,wave', '.'], { cwd: dir, env });
     expect(flat.stdout).toMatch(/^wave\.enabled = false$/m);
@@ -78,13 +109,17 @@ describe('an nf-core-shaped pipeline under the real Nextflow', () => {
     // (From 25.04 inspect does not run the entry workflow, and lists the processes without an input.)
     const failing = await nfhot(['config', '--check', '--profile', 'docker,wave'], { cwd: dir, env });
     expect(failing.exitCode, failing.stderr).toBe(0);
-    if (NEXTFLOW_VERSION.startsWith('24.')) expect(failing.stderr).toContain('nextflow inspect failed (Missing `fromPath` parameter');
+    if (NEXTFLOW_VERSION.startsWith('24.'))
+      expect(failing.stderr).toContain('nextflow inspect failed (Missing `fromPath` parameter');
     else expect(failing.stderr).toMatch(agreement(3, 3));
     expect((await nfhot(['rollback', MULTIQC_IMAGE], { cwd: dir })).exitCode).toBe(0);
   }, 480_000); // about 115 s on a quiet machine: four Nextflow runs and a MultiQC patch
 
   it('-profile docker,test with nf-hot and no include: the same hashes while nothing is patched, the patch in the MultiQC tasks alone, the original back after a rollback', async () => {
-    const dir = copyPipeline('test/fixtures/pipelines/nfcore-run', { 'biocontainers/': `${PREFIX}/`, 'community.wave.seqera.io/library/': `community.wave.seqera.io/${PREFIX}/` });
+    const dir = copyPipeline('test/fixtures/pipelines/nfcore-run', {
+      'biocontainers/': `${PREFIX}/`,
+      'community.wave.seqera.io/library/': `community.wave.seqera.io/${PREFIX}/`,
+    });
     const installed = await nfhot(['plugin', 'install', '--nxf-home', NEXTFLOW_ENV.NXF_HOME]);
     expect(installed.exitCode, installed.stderr).toBe(0);
     const run = (...args: string[]) => nextflowRun(dir, ['-profile', 'docker,test', ...args]);
@@ -92,7 +127,11 @@ describe('an nf-core-shaped pipeline under the real Nextflow', () => {
     const plain = await run();
     expect(plain.exitCode, plain.all).toBe(0);
     const unpatched = await run('-plugins', PLUGIN, '-resume');
-    expect(statuses(unpatched.rows), unpatched.all).toEqual({ [LINES]: ['CACHED'], [MULTIQC]: ['CACHED'], [SEQSTATS]: ['CACHED'] });
+    expect(statuses(unpatched.rows), unpatched.all).toEqual({
+      [LINES]: ['CACHED'],
+      [MULTIQC]: ['CACHED'],
+      [SEQSTATS]: ['CACHED'],
+    });
     expect(hashes(unpatched.rows)).toEqual(hashes(plain.rows));
 
     // Patched by image, from outside the pipeline: the pipeline stays as it was.
@@ -100,19 +139,33 @@ describe('an nf-core-shaped pipeline under the real Nextflow', () => {
     const patched = await nfhot(['patch', `git+${repo.url}@fix`, '--image', MULTIQC_IMAGE], { cwd: tempDir() });
     expect(patched.exitCode, patched.stderr).toBe(0);
     const fixed = await run('-plugins', PLUGIN, '-resume');
-    expect(statuses(fixed.rows), fixed.all).toEqual({ [LINES]: ['CACHED'], [MULTIQC]: ['COMPLETED'], [SEQSTATS]: ['CACHED'] });
+    expect(statuses(fixed.rows), fixed.all).toEqual({
+      [LINES]: ['CACHED'],
+      [MULTIQC]: ['COMPLETED'],
+      [SEQSTATS]: ['CACHED'],
+    });
     expect(fixed.rows.find((r) => r.process === MULTIQC)!.container).toBe(patched.stdout.trim());
-    expect(readFileSync(join(dir, 'results/multiqc/multiqc.txt'), 'utf8')).toBe('multiqc, version 1.35\nfix: plugin-fix PYTHONNOUSERSITE=1 args: --title nfhot\n');
-    expect(fixed.log()).toContain(`nf-hot: ${MULTIQC_IMAGE} is patched (multiqc 1.35): its tasks run ${patched.stdout.trim()}`);
+    expect(readFileSync(join(dir, 'results/multiqc/multiqc.txt'), 'utf8')).toBe(
+      'multiqc, version 1.35\nfix: plugin-fix PYTHONNOUSERSITE=1 args: --title nfhot\n',
+    );
+    expect(fixed.log()).toContain(
+      `nf-hot: ${MULTIQC_IMAGE} is patched (multiqc 1.35): its tasks run ${patched.stdout.trim()}`,
+    );
 
     const rolled = await nfhot(['rollback', MULTIQC_IMAGE], { cwd: tempDir() });
     expect(rolled.exitCode, rolled.stderr).toBe(0);
     const back = await run('-plugins', PLUGIN, '-resume');
-    expect(statuses(back.rows), back.all).toEqual({ [LINES]: ['CACHED'], [MULTIQC]: ['CACHED'], [SEQSTATS]: ['CACHED'] });
+    expect(statuses(back.rows), back.all).toEqual({
+      [LINES]: ['CACHED'],
+      [MULTIQC]: ['CACHED'],
+      [SEQSTATS]: ['CACHED'],
+    });
     expect(hashes(back.rows)).toEqual(hashes(plain.rows));
     // A resumed run publishes no cached output over what is there: the cached task's own output is the original's.
     const [bucket, prefix] = back.rows.find((r) => r.process === MULTIQC)!.hash.split('/') as [string, string];
     const task = readdirSync(join(dir, 'work', bucket)).find((d) => d.startsWith(prefix))!;
-    expect(readFileSync(join(dir, 'work', bucket, task, 'multiqc.txt'), 'utf8')).toBe('multiqc, version 1.35\nfix: - PYTHONNOUSERSITE=1 args: --title nfhot\n');
+    expect(readFileSync(join(dir, 'work', bucket, task, 'multiqc.txt'), 'utf8')).toBe(
+      'multiqc, version 1.35\nfix: - PYTHONNOUSERSITE=1 args: --title nfhot\n',
+    );
   }, 480_000); // about 115 s on a quiet machine: four Nextflow runs and a MultiQC patch
 });

@@ -27,7 +27,10 @@ const IMAGES = [
 
 /** A copy of the pipeline whose images (modules and config) are the test's own. */
 function pipeline(): string {
-  const dir = copyPipeline('test/fixtures/pipelines/strict', { 'biocontainers/': `${PREFIX}/`, 'community.wave.seqera.io/library/': `${WAVE}/` });
+  const dir = copyPipeline('test/fixtures/pipelines/strict', {
+    'biocontainers/': `${PREFIX}/`,
+    'community.wave.seqera.io/library/': `${WAVE}/`,
+  });
   const modules = join(dir, 'conf', 'modules.config');
   writeFileSync(modules, readFileSync(modules, 'utf8').replaceAll('community.wave.seqera.io/library/', `${WAVE}/`));
   return dir;
@@ -37,7 +40,7 @@ const S = 'NFCORE_STRICT';
 const PARAMS_FILE = join(tempDir(), 'nanopore.yaml');
 writeFileSync(PARAMS_FILE, '# as nf-core launch writes one\nplatform: nanopore\n');
 
-describe('a run\'s params, read by nfhot as the real Nextflow runs them', () => {
+describe("a run's params, read by nfhot as the real Nextflow runs them", () => {
   beforeAll(async () => {
     for (const image of IMAGES) await docker('tag', BASE, image);
     return async () => {
@@ -47,23 +50,57 @@ describe('a run\'s params, read by nfhot as the real Nextflow runs them', () => 
   }, 300_000);
 
   it.each([
-    ["--platform illumina (the config's aligner, star)", ['--platform', 'illumina'], ['--param', 'platform=illumina'], [`${S}:FASTQC`, `${S}:ALIGN_STAR:STAR_ALIGN`, `${S}:ALIGN_STAR:SAMTOOLS_SORT`, `${S}:MULTIQC`]],
-    ['--platform illumina --aligner hisat2', ['--platform', 'illumina', '--aligner', 'hisat2'], ['--param', 'platform=illumina', '--param', 'aligner=hisat2'], [`${S}:FASTQC`, `${S}:ALIGN_HISAT2:HISAT2_ALIGN`, `${S}:ALIGN_HISAT2:SAMTOOLS_SORT`, `${S}:MULTIQC`]],
-    ['-params-file (YAML) with platform: nanopore', ['-params-file', PARAMS_FILE], ['--params-file', PARAMS_FILE], [`${S}:NANOPLOT`, `${S}:MULTIQC`]],
+    [
+      "--platform illumina (the config's aligner, star)",
+      ['--platform', 'illumina'],
+      ['--param', 'platform=illumina'],
+      [`${S}:FASTQC`, `${S}:ALIGN_STAR:STAR_ALIGN`, `${S}:ALIGN_STAR:SAMTOOLS_SORT`, `${S}:MULTIQC`],
+    ],
+    [
+      '--platform illumina --aligner hisat2',
+      ['--platform', 'illumina', '--aligner', 'hisat2'],
+      ['--param', 'platform=illumina', '--param', 'aligner=hisat2'],
+      [`${S}:FASTQC`, `${S}:ALIGN_HISAT2:HISAT2_ALIGN`, `${S}:ALIGN_HISAT2:SAMTOOLS_SORT`, `${S}:MULTIQC`],
+    ],
+    [
+      '-params-file (YAML) with platform: nanopore',
+      ['-params-file', PARAMS_FILE],
+      ['--params-file', PARAMS_FILE],
+      [`${S}:NANOPLOT`, `${S}:MULTIQC`],
+    ],
     ['no --platform (the config leaves it unset)', [], [], [`${S}:MULTIQC`]],
-  ])('%s', async (_, runArgs, nfhotArgs, processes) => {
-    const dir = pipeline();
-    // The input on the command line too: under 25.04's strict parser, with a -c file (the trace's) and params on the
-    // command line, a param that a profile's included config sets (the test profile's input) is lost.
-    const run = await nextflowRun(dir, ['-profile', 'docker,test', '--input', join(dir, 'assets', 'reads.txt'), ...runArgs]);
-    expect(run.exitCode, run.all).toBe(0);
-    const ran = Object.fromEntries(run.rows.map((r) => [r.process, r.container]));
-    expect(Object.keys(ran).sort()).toEqual([...processes].sort());
-    expect(run.rows.every((r) => r.status === 'COMPLETED')).toBe(true);
+  ])(
+    '%s',
+    async (_, runArgs, nfhotArgs, processes) => {
+      const dir = pipeline();
+      // The input on the command line too: under 25.04's strict parser, with a -c file (the trace's) and params on the
+      // command line, a param that a profile's included config sets (the test profile's input) is lost.
+      const run = await nextflowRun(dir, [
+        '-profile',
+        'docker,test',
+        '--input',
+        join(dir, 'assets', 'reads.txt'),
+        ...runArgs,
+      ]);
+      expect(run.exitCode, run.all).toBe(0);
+      const ran = Object.fromEntries(run.rows.map((r) => [r.process, r.container]));
+      expect(Object.keys(ran).sort()).toEqual([...processes].sort());
+      expect(run.rows.every((r) => r.status === 'COMPLETED')).toBe(true);
 
-    const read = await nfhot(['config', '--dry-run', '--json', '--pipeline', dir, '--profile', 'docker,test', ...nfhotArgs]);
-    expect(read.exitCode, read.stderr).toBe(0);
-    const runs = (JSON.parse(read.stdout) as { runs: { process: string; container: string | null }[] }).runs;
-    expect(Object.fromEntries(runs.map((r) => [r.process, r.container]))).toEqual(ran);
-  }, 240_000);
+      const read = await nfhot([
+        'config',
+        '--dry-run',
+        '--json',
+        '--pipeline',
+        dir,
+        '--profile',
+        'docker,test',
+        ...nfhotArgs,
+      ]);
+      expect(read.exitCode, read.stderr).toBe(0);
+      const runs = (JSON.parse(read.stdout) as { runs: { process: string; container: string | null }[] }).runs;
+      expect(Object.fromEntries(runs.map((r) => [r.process, r.container]))).toEqual(ran);
+    },
+    240_000,
+  );
 });

@@ -7,7 +7,19 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { cleanupRepo } from '../helpers/docker.js';
-import { EXAMPLE, exampleImages, buildExampleImage, copyPipeline, definitions, inspect, NEXTFLOW_VERSION, nextflowOnPath, PLUGIN, seqstatsRepo, warnings } from '../helpers/nextflow.js';
+import {
+  EXAMPLE,
+  exampleImages,
+  buildExampleImage,
+  copyPipeline,
+  definitions,
+  inspect,
+  NEXTFLOW_VERSION,
+  nextflowOnPath,
+  PLUGIN,
+  seqstatsRepo,
+  warnings,
+} from '../helpers/nextflow.js';
 import { tempDir } from '../helpers/repos.js';
 import { BASE } from '../fixtures/images.mjs';
 
@@ -31,22 +43,37 @@ describe('nf-hot from the npm package', () => {
     await execa('npm', ['pack', '--ignore-scripts', '--pack-destination', packed]);
     const [tgz] = readdirSync(packed).filter((f) => f.endsWith('.tgz'));
     const prefix = tempDir();
-    await execa('npm', ['install', '--global', '--offline', '--no-audit', '--no-fund', '--prefix', prefix, join(packed, tgz!)]);
+    await execa('npm', [
+      'install',
+      '--global',
+      '--offline',
+      '--no-audit',
+      '--no-fund',
+      '--prefix',
+      prefix,
+      join(packed, tgz!),
+    ]);
     bin = join(prefix, 'bin', 'nfhot');
     await buildExampleImage(SEQSTATS, BASE);
     await execa('docker', ['tag', BASE, COREUTILS]);
     return () => cleanupRepo(`quay.io/${PREFIX}`);
   }, 300_000);
 
-  const installed = (args: string[], env: Record<string, string> = {}) => execa(bin, args, { reject: false, cwd: tempDir(), env: { NXF_HOME: '', NXF_PLUGINS_DIR: '', ...env } });
-  const status = async (args: string[], env: Record<string, string> = {}) => JSON.parse((await installed(['plugin', 'status', '--json', ...args], env)).stdout) as Status;
+  const installed = (args: string[], env: Record<string, string> = {}) =>
+    execa(bin, args, { reject: false, cwd: tempDir(), env: { NXF_HOME: '', NXF_PLUGINS_DIR: '', ...env } });
+  const status = async (args: string[], env: Record<string, string> = {}) =>
+    JSON.parse((await installed(['plugin', 'status', '--json', ...args], env)).stdout) as Status;
 
   it('installs into the plugins directory Nextflow reads, says whether what is there is its own, and uninstalls', async () => {
     const home = tempDir();
     // Where: --nxf-home, else NXF_PLUGINS_DIR, else $NXF_HOME/plugins.
     expect((await status([], { NXF_HOME: home })).dir).toBe(join(home, 'plugins'));
-    expect((await status([], { NXF_HOME: home, NXF_PLUGINS_DIR: join(home, 'elsewhere') })).dir).toBe(join(home, 'elsewhere'));
-    expect((await status(['--nxf-home', join(home, 'given')], { NXF_PLUGINS_DIR: join(home, 'elsewhere') })).dir).toBe(join(home, 'given', 'plugins'));
+    expect((await status([], { NXF_HOME: home, NXF_PLUGINS_DIR: join(home, 'elsewhere') })).dir).toBe(
+      join(home, 'elsewhere'),
+    );
+    expect((await status(['--nxf-home', join(home, 'given')], { NXF_PLUGINS_DIR: join(home, 'elsewhere') })).dir).toBe(
+      join(home, 'given', 'plugins'),
+    );
 
     const none = await status([], { NXF_HOME: home });
     expect(none).toMatchObject({ spec: PLUGIN, shipped: true, installed: [] });
@@ -55,20 +82,32 @@ describe('nf-hot from the npm package', () => {
     expect(install.stdout.split('\n').at(-1)).toBe(PLUGIN);
     const path = join(home, 'plugins', PLUGIN.replace('@', '-'));
     expect(statSync(join(path, 'classes', 'META-INF', 'MANIFEST.MF')).isFile()).toBe(true);
-    expect((await status([], { NXF_HOME: home })).installed).toEqual([{ version: PLUGIN.split('@')[1], path, current: true }]);
+    expect((await status([], { NXF_HOME: home })).installed).toEqual([
+      { version: PLUGIN.split('@')[1], path, current: true },
+    ]);
     const said = (await installed(['plugin', 'status'], { NXF_HOME: home })).stdout.split('\n');
     expect(said[0]).toBe(`nf-hot ${PLUGIN.split('@')[1]} in ${path}: this nfhot's`);
-    expect(said[1]).toMatch(/^nf-hot needs Nextflow >=24\.10\.0 \(run with 24\.10\.6 and 25\.04\.4; .*\); no nextflow on PATH$/);
+    expect(said[1]).toMatch(
+      /^nf-hot needs Nextflow >=24\.10\.0 \(run with 24\.10\.6 and 25\.04\.4; .*\); no nextflow on PATH$/,
+    );
     // The Nextflow it targets: the one on PATH, its version and parser, and whether nf-hot loads on it.
     const target = await installed(['plugin', 'status'], { NXF_HOME: home, PATH: nextflowOnPath() });
     expect(target.stdout).toContain(`the nextflow on PATH is ${NEXTFLOW_VERSION} (`);
     expect(target.stdout).toMatch(/: nf-hot loads on it$/);
-    expect((await status([], { NXF_HOME: home, PATH: nextflowOnPath(), NXF_SYNTAX_PARSER: 'v2' })).nextflow).toEqual({ version: NEXTFLOW_VERSION, syntax: 'v2', why: 'NXF_SYNTAX_PARSER=v2', requires: '>=24.10.0', supported: true });
+    expect((await status([], { NXF_HOME: home, PATH: nextflowOnPath(), NXF_SYNTAX_PARSER: 'v2' })).nextflow).toEqual({
+      version: NEXTFLOW_VERSION,
+      syntax: 'v2',
+      why: 'NXF_SYNTAX_PARSER=v2',
+      requires: '>=24.10.0',
+      supported: true,
+    });
 
     // Changed where it is installed: no longer this nfhot's; installed again, it is.
     appendFileSync(join(path, 'classes', 'META-INF', 'MANIFEST.MF'), 'X-Changed: yes\n');
     expect((await status([], { NXF_HOME: home })).installed[0]!.current).toBe(false);
-    expect((await installed(['plugin', 'status'], { NXF_HOME: home })).stdout).toContain(`not this nfhot's (${PLUGIN}): nfhot plugin install`);
+    expect((await installed(['plugin', 'status'], { NXF_HOME: home })).stdout).toContain(
+      `not this nfhot's (${PLUGIN}): nfhot plugin install`,
+    );
     const again = await installed(['plugin', 'install'], { NXF_HOME: home });
     expect(again.stderr).toContain(`replaced ${PLUGIN} in ${path}`);
     expect((await status([], { NXF_HOME: home })).installed[0]!.current).toBe(true);

@@ -15,7 +15,12 @@ describe('concurrent patches', () => {
     await addVariant(w.repo, 'b2', '2.1.0');
     const other = await otherRepo();
     await git(other.dir, 'checkout', '-qb', 'o1');
-    const sources = [[`git+${w.repo.url}@b1`, 'greet'], [`git+${w.repo.url}@b2`, 'greet'], [`git+${other.url}@main`, 'other'], [`git+${other.url}@o1`, 'other']] as const;
+    const sources = [
+      [`git+${w.repo.url}@b1`, 'greet'],
+      [`git+${w.repo.url}@b2`, 'greet'],
+      [`git+${other.url}@main`, 'other'],
+      [`git+${other.url}@o1`, 'other'],
+    ] as const;
     const layers = (await rawInspect(w.image)).RootFS.Layers.length;
     const runs = await Promise.all(sources.map(([source]) => nfhot(['patch', source, '--image', w.image])));
     for (const r of runs.filter((r) => r.exitCode !== 0)) {
@@ -30,7 +35,8 @@ describe('concurrent patches', () => {
     expect(record.original).toBe(w.originalId);
     expect(record.patches.map((p) => p.package).sort()).toEqual([...new Set(done.map(([, pkg]) => pkg))].sort());
     const greet = record.patches.find((p) => p.package === 'greet');
-    if (greet) expect(await runIn(w.image, 'greet')).toBe(`greet ${greet.ref === 'b1' ? '2.0.0' : '2.1.0'} ${greet.ref}`);
+    if (greet)
+      expect(await runIn(w.image, 'greet')).toBe(`greet ${greet.ref === 'b1' ? '2.0.0' : '2.1.0'} ${greet.ref}`);
     expect(info.RootFS.Layers).toHaveLength(layers + 1);
     expect(await nfhotContainers(w.image)).toEqual([]);
     // The include the pipeline keeps names the patch set that stayed, though no run was pointed at it.
@@ -41,7 +47,9 @@ describe('concurrent patches', () => {
 
   it('refuses to carry out a plan made before another patch of the image completed', async () => {
     const w = await patchedWorld({ patched: false });
-    const late = nfhot(['patch', `git+${w.repo.url}@second`, '--image', w.image], { env: { NFHOT_TEST_STOP_AT: 'patch:planned' } });
+    const late = nfhot(['patch', `git+${w.repo.url}@second`, '--image', w.image], {
+      env: { NFHOT_TEST_STOP_AT: 'patch:planned' },
+    });
     await stopped(late);
     const first = await nfhot(['patch', `git+${w.repo.url}@feature`, '--image', w.image]);
     expect(first.exitCode, first.stderr).toBe(0);

@@ -14,13 +14,17 @@ async function build(tag: string, dockerfile: string): Promise<string> {
 interface Status {
   images: { image: string; state: string; originalId: string; currentId?: string }[];
 }
-const statusOf = async (image: string) => ((JSON.parse((await nfhot(['status', '--json'])).stdout) as Status).images.find((s) => s.image === image));
+const statusOf = async (image: string) =>
+  (JSON.parse((await nfhot(['status', '--json'])).stdout) as Status).images.find((s) => s.image === image);
 
-describe("labels nfhot did not write (or no longer vouches for)", () => {
+describe('labels nfhot did not write (or no longer vouches for)', () => {
   it('corrupt: the image is taken as an original; status, patch and rollback work', async () => {
     const base = await fixtureTag('venv');
     const image = `${base.split(':')[0]}:corrupt`;
-    const id = await build(image, `FROM ${base}\nLABEL io.nfhot.schema=1 io.nfhot.image=${image} io.nfhot.original=sha256:${'0'.repeat(64)} io.nfhot.derivative=nfhot.local/x:y io.nfhot.patches="{not json"\n`);
+    const id = await build(
+      image,
+      `FROM ${base}\nLABEL io.nfhot.schema=1 io.nfhot.image=${image} io.nfhot.original=sha256:${'0'.repeat(64)} io.nfhot.derivative=nfhot.local/x:y io.nfhot.patches="{not json"\n`,
+    );
     expect(await statusOf(image)).toBeUndefined();
     const repo = await greetRepo();
     const result = await nfhot(['patch', `git+${repo.url}@feature`, '--image', image]);
@@ -40,7 +44,11 @@ describe("labels nfhot did not write (or no longer vouches for)", () => {
     expect(result.exitCode, result.stderr).toBe(0);
     expect(await statusOf(other)).toMatchObject({ state: 'patched', originalId: otherId });
     expect(await runIn(other, 'cat', '/extra')).toBe('extra');
-    expect(await statusOf(w.image)).toMatchObject({ state: 'patched', currentId: w.patchedId, originalId: w.originalId });
+    expect(await statusOf(w.image)).toMatchObject({
+      state: 'patched',
+      currentId: w.patchedId,
+      originalId: w.originalId,
+    });
     expect((await nfhot(['rollback', other])).exitCode).toBe(0);
     expect(await imageId(other)).toBe(otherId);
     await expectRolledBack(w);

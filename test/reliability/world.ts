@@ -43,7 +43,9 @@ export async function patchedWorld(options: { patched?: boolean } = {}): Promise
 /** The name of the image's work container once pip runs in it. */
 export async function runningWork(image: string): Promise<string> {
   for (let i = 0; i < 1500; i++) {
-    const [name] = (await docker('ps', '--filter', `name=nfhot-work-${lockKey(image)}`, '--format', '{{.Names}}')).split('\n').filter(Boolean);
+    const [name] = (await docker('ps', '--filter', `name=nfhot-work-${lockKey(image)}`, '--format', '{{.Names}}'))
+      .split('\n')
+      .filter(Boolean);
     if (name) return name;
     await sleep(40);
   }
@@ -53,8 +55,14 @@ export async function runningWork(image: string): Promise<string> {
 /** nfhot's references and untagged images left for the image. */
 export async function leftovers(image: string): Promise<string[]> {
   const repo = nfhotRepository(parseImageRef(image));
-  const tags = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}')).split('\n').filter((t) => t.startsWith(`${repo}:`));
-  const untagged = (await docker('images', '-q', '--no-trunc', '--filter', 'dangling=true', '--filter', `label=io.nfhot.image=${image}`)).split('\n').filter(Boolean);
+  const tags = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}'))
+    .split('\n')
+    .filter((t) => t.startsWith(`${repo}:`));
+  const untagged = (
+    await docker('images', '-q', '--no-trunc', '--filter', 'dangling=true', '--filter', `label=io.nfhot.image=${image}`)
+  )
+    .split('\n')
+    .filter(Boolean);
   return [...tags, ...untagged];
 }
 

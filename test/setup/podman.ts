@@ -18,7 +18,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const registry = await startRegistry({ seconds: 1800 });
   const podman = await startPodman({ insecure: [registry.host] });
   await podman.load(Object.values(images));
-  project.provide('images', Object.fromEntries(Object.entries(images).map(([name, image]) => [name, `localhost/${image}`])));
+  project.provide(
+    'images',
+    Object.fromEntries(Object.entries(images).map(([name, image]) => [name, `localhost/${image}`])),
+  );
   project.provide('podman', { host: podman.host, registry: registry.host, cli: podman.cli });
   return async () => {
     await podman.stop();

@@ -18,7 +18,10 @@ interface DockerConfig {
 }
 
 /** Docker Hub is keyed by its v1 index URL in Docker's config. */
-const keysOf = (registry: string) => (registry === '' || registry === 'docker.io' ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io'] : [registry, `https://${registry}`, `http://${registry}`]);
+const keysOf = (registry: string) =>
+  registry === '' || registry === 'docker.io'
+    ? ['https://index.docker.io/v1/', 'index.docker.io', 'docker.io']
+    : [registry, `https://${registry}`, `http://${registry}`];
 
 /**
  * The credentials the user already has for a registry, read as the docker CLI reads them: a
@@ -28,7 +31,9 @@ const keysOf = (registry: string) => (registry === '' || registry === 'docker.io
 export async function credentialsFor(registry: string, programs: Programs): Promise<AuthConfig | undefined> {
   let config: DockerConfig;
   try {
-    config = JSON.parse(await readFile(join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json'), 'utf8')) as DockerConfig;
+    config = JSON.parse(
+      await readFile(join(process.env.DOCKER_CONFIG ?? join(homedir(), '.docker'), 'config.json'), 'utf8'),
+    ) as DockerConfig;
   } catch {
     return undefined;
   }
@@ -38,10 +43,14 @@ export async function credentialsFor(registry: string, programs: Programs): Prom
     const answer = await programs.run(`docker-credential-${helper}`, ['get'], { input: serveraddress });
     if (answer.exitCode === 0) {
       const { Username, Secret } = JSON.parse(answer.stdout) as { Username: string; Secret: string };
-      return Username === '<token>' ? { identitytoken: Secret, serveraddress } : { username: Username, password: Secret, serveraddress };
+      return Username === '<token>'
+        ? { identitytoken: Secret, serveraddress }
+        : { username: Username, password: Secret, serveraddress };
     }
   }
-  const entry = keysOf(registry).map((k) => config.auths?.[k]).find(Boolean);
+  const entry = keysOf(registry)
+    .map((k) => config.auths?.[k])
+    .find(Boolean);
   if (entry?.identitytoken) return { identitytoken: entry.identitytoken, serveraddress };
   if (entry?.auth) {
     const [username = '', ...rest] = Buffer.from(entry.auth, 'base64').toString('utf8').split(':');

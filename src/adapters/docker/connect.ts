@@ -17,7 +17,10 @@ function client(address: string): Docker {
   if (address.startsWith('unix://')) return new Docker({ socketPath: address.slice('unix://'.length) });
   const tcp = /^tcp:\/\/([^:/]+|\[[^\]]+\]):(\d+)\/?$/.exec(address);
   if (tcp) return new Docker({ host: tcp[1]!.replace(/^\[|\]$/g, ''), port: Number(tcp[2]) });
-  throw new UsageError(`cannot use Podman at ${address}: nfhot speaks to unix:// and tcp:// addresses`, 'set CONTAINER_HOST=unix:///path/to/podman.sock');
+  throw new UsageError(
+    `cannot use Podman at ${address}: nfhot speaks to unix:// and tcp:// addresses`,
+    'set CONTAINER_HOST=unix:///path/to/podman.sock',
+  );
 }
 
 /** Whether the service at the other end is Podman's (its version names a "Podman Engine"); false when it does not answer. */

@@ -3,14 +3,28 @@ import { UserError } from '../../core/base/errors.js';
 import type { Programs } from '../../core/ports/programs.js';
 import { parseImageRef, shortId } from '../../core/image/reference.js';
 import { credentialsFor } from './auth.js';
-import type { ContainerSummary, Engine, EngineName, ImageConfig, ImageInfo, ImageSummary, LayerEntry, PushResult, RunOptions, RunResult, WorkContainer } from '../../core/ports/engine.js';
+import type {
+  ContainerSummary,
+  Engine,
+  EngineName,
+  ImageConfig,
+  ImageInfo,
+  ImageSummary,
+  LayerEntry,
+  PushResult,
+  RunOptions,
+  RunResult,
+  WorkContainer,
+} from '../../core/ports/engine.js';
 import { dockerAddress, explain, follow, isEmpty, runToEnd, statusOf, unreachable, within } from './io.js';
 import { layerTar, loadOnto } from './load.js';
 import { DockerWorkContainer } from './work-container.js';
 
 export function splitRef(ref: string): { repo: string; tag: string } {
   const colon = ref.lastIndexOf(':');
-  return colon > ref.lastIndexOf('/') ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) } : { repo: ref, tag: 'latest' };
+  return colon > ref.lastIndexOf('/')
+    ? { repo: ref.slice(0, colon), tag: ref.slice(colon + 1) }
+    : { repo: ref, tag: 'latest' };
 }
 
 export class DockerodeEngine implements Engine {
@@ -90,15 +104,24 @@ export class DockerodeEngine implements Engine {
     let failure: string | undefined;
     try {
       const stream = await this.docker.getImage(repo).push({ tag, ...(authconfig ? { authconfig } : {}) });
-      await follow(this.docker, stream, (event: { id?: string; status?: string; error?: string; aux?: { Digest?: string } }) => {
-        if (event.error) failure = event.error;
-        // Docker says it in aux; Podman only in a status line ("TAG: digest: sha256:… size: N").
-        digest ??= event.aux?.Digest ?? /\bdigest: (sha256:[0-9a-f]{64})/.exec(event.status ?? '')?.[1];
-        if (event.id && event.status && /^(Pushed|Layer already exists|Mounted from)/.test(event.status) && !layers.has(event.id)) {
-          layers.set(event.id, event.status);
-          onLayer?.(event.id, event.status);
-        }
-      });
+      await follow(
+        this.docker,
+        stream,
+        (event: { id?: string; status?: string; error?: string; aux?: { Digest?: string } }) => {
+          if (event.error) failure = event.error;
+          // Docker says it in aux; Podman only in a status line ("TAG: digest: sha256:… size: N").
+          digest ??= event.aux?.Digest ?? /\bdigest: (sha256:[0-9a-f]{64})/.exec(event.status ?? '')?.[1];
+          if (
+            event.id &&
+            event.status &&
+            /^(Pushed|Layer already exists|Mounted from)/.test(event.status) &&
+            !layers.has(event.id)
+          ) {
+            layers.set(event.id, event.status);
+            onLayer?.(event.id, event.status);
+          }
+        },
+      );
     } catch (err) {
       failure ??= (explain(err, 'push') as Error).message.replace(/^push: /, '');
     }
@@ -116,7 +139,11 @@ export class DockerodeEngine implements Engine {
   }
 
   /** Makes the image's RepoDigests name `repo@digest` after a push: Docker's daemon does so itself. */
-  protected async recordPush(_repo: string, _digest: string, _authconfig: Docker.AuthConfig | undefined): Promise<void> {}
+  protected async recordPush(
+    _repo: string,
+    _digest: string,
+    _authconfig: Docker.AuthConfig | undefined,
+  ): Promise<void> {}
 
   async run(image: string, argv: string[], options: RunOptions): Promise<RunResult> {
     let container: Docker.Container | undefined;
@@ -141,17 +168,32 @@ export class DockerodeEngine implements Engine {
     }
   }
 
-  async createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[]; network?: 'host' | 'none' }): Promise<WorkContainer> {
+  async createWorkContainer(options: {
+    name: string;
+    image: string;
+    config: ImageConfig;
+    argv: string[];
+    network?: 'host' | 'none';
+  }): Promise<WorkContainer> {
     // Commit fills an empty Cmd or Entrypoint of the config it is given from the container's: the
     // command goes where the original has one (or, when it has none, in Cmd, fixed at commit).
-    const command = isEmpty(options.config.Entrypoint) ? { Cmd: options.argv } : { Entrypoint: options.argv, Cmd: null };
+    const command = isEmpty(options.config.Entrypoint)
+      ? { Cmd: options.argv }
+      : { Entrypoint: options.argv, Cmd: null };
     try {
       // Root runs pip; set only when the image names another user (an empty User would be committed as '0').
       const user = options.config.User ? { User: '0' } : {};
       const network = options.network ? { HostConfig: { NetworkMode: options.network } } : {};
       // Its input comes on stdin, closed once sent.
       const stdin = this.streamsInput ? { OpenStdin: true, StdinOnce: true, AttachStdin: true } : {};
-      const container = await this.docker.createContainer({ name: options.name, Image: options.image, ...command, ...user, ...network, ...stdin } as Docker.ContainerCreateOptions);
+      const container = await this.docker.createContainer({
+        name: options.name,
+        Image: options.image,
+        ...command,
+        ...user,
+        ...network,
+        ...stdin,
+      } as Docker.ContainerCreateOptions);
       return this.workContainer(container);
     } catch (err) {
       throw explain(err, `cannot create a container from ${shortId(options.image)}`);
@@ -177,7 +219,16 @@ export class DockerodeEngine implements Engine {
 
   async createMarker(name: string, image: string, labels: Record<string, string>): Promise<string | undefined> {
     try {
-      return (await this.docker.createContainer({ name, Image: image, Entrypoint: ['/nfhot-lock'], Cmd: [], Labels: labels, NetworkDisabled: true })).id;
+      return (
+        await this.docker.createContainer({
+          name,
+          Image: image,
+          Entrypoint: ['/nfhot-lock'],
+          Cmd: [],
+          Labels: labels,
+          NetworkDisabled: true,
+        })
+      ).id;
     } catch (err) {
       if (statusOf(err) === 409) return undefined;
       throw explain(err, `cannot create lock ${name}`);

@@ -13,7 +13,8 @@ export interface HistoryEntry {
   empty_layer?: boolean;
 }
 
-const METADATA_STEP = /^(\/bin\/sh -c #\(nop\)\s*)?(ARG|CMD|ENTRYPOINT|ENV|EXPOSE|HEALTHCHECK|LABEL|MAINTAINER|ONBUILD|SHELL|STOPSIGNAL|USER|VOLUME|WORKDIR)\b/;
+const METADATA_STEP =
+  /^(\/bin\/sh -c #\(nop\)\s*)?(ARG|CMD|ENTRYPOINT|ENV|EXPOSE|HEALTHCHECK|LABEL|MAINTAINER|ONBUILD|SHELL|STOPSIGNAL|USER|VOLUME|WORKDIR)\b/;
 
 /**
  * Rebuilds an image config's `history` (oldest first) from the history API, which does not say

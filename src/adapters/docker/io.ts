@@ -9,7 +9,17 @@ interface DockerError extends Error {
   json?: { message?: string } | null;
 }
 
-const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOENT', 'EACCES', 'EPERM', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'ECONNRESET', 'EPIPE']);
+const UNREACHABLE = new Set([
+  'ECONNREFUSED',
+  'ENOENT',
+  'EACCES',
+  'EPERM',
+  'ETIMEDOUT',
+  'EHOSTUNREACH',
+  'ENOTFOUND',
+  'ECONNRESET',
+  'EPIPE',
+]);
 
 /** Where the Docker API is: DOCKER_HOST, else Docker's own socket. */
 export function dockerAddress(): string {
@@ -30,8 +40,12 @@ export function explain(err: unknown, what: string): Error {
   const e = err as DockerError;
   if (e instanceof UserError) return e;
   if (e?.code && UNREACHABLE.has(e.code)) return unreachable(e.code);
-  const message = String(e?.json?.message ?? (typeof e?.json === 'string' ? e.json : undefined) ?? e?.message ?? String(err)).trim();
-  const full = /no space left on device/i.test(message) ? "the disk under Docker's data root is full: free space (see docker system df; docker image prune) and retry" : undefined;
+  const message = String(
+    e?.json?.message ?? (typeof e?.json === 'string' ? e.json : undefined) ?? e?.message ?? String(err),
+  ).trim();
+  const full = /no space left on device/i.test(message)
+    ? "the disk under Docker's data root is full: free space (see docker system df; docker image prune) and retry"
+    : undefined;
   return new UserError(`${what}: ${message}`, full);
 }
 
@@ -49,7 +63,12 @@ export function collect(stream: NodeJS.ReadableStream): Promise<string> {
 }
 
 /** Splits Docker's multiplexed stdout/stderr stream; resolves when it ends. `onStdout` gets each chunk, and what came so far. */
-export function demux(docker: Docker, stream: NodeJS.ReadableStream, onStderr?: (chunk: string) => void, onStdout?: (chunk: string, sofar: () => { stdout: string; stderr: string }) => void): Promise<{ stdout: string; stderr: string }> {
+export function demux(
+  docker: Docker,
+  stream: NodeJS.ReadableStream,
+  onStderr?: (chunk: string) => void,
+  onStdout?: (chunk: string, sofar: () => { stdout: string; stderr: string }) => void,
+): Promise<{ stdout: string; stderr: string }> {
   const out = new PassThrough();
   const err = new PassThrough();
   const stdout: Buffer[] = [];
@@ -95,14 +114,26 @@ export async function runToEnd(
   answered?: (chunk: string, stdout: () => string) => boolean,
   input?: Readable[],
 ): Promise<{ exitCode: number; stdout: string; stderr: string }> {
-  const stream = (await container.attach({ stream: true, stdout: true, stderr: true, ...(input ? { stdin: true, hijack: true } : {}) })) as NodeJS.ReadWriteStream;
+  const stream = (await container.attach({
+    stream: true,
+    stdout: true,
+    stderr: true,
+    ...(input ? { stdin: true, hijack: true } : {}),
+  })) as NodeJS.ReadWriteStream;
   let answer: (output: { stdout: string; stderr: string }) => void = () => undefined;
   const early = new Promise<{ stdout: string; stderr: string }>((resolve) => (answer = resolve));
-  const output = demux(docker, stream, onStderr, answered && ((chunk, sofar) => answered(chunk, () => sofar().stdout) && answer(sofar())));
+  const output = demux(
+    docker,
+    stream,
+    onStderr,
+    answered && ((chunk, sofar) => answered(chunk, () => sofar().stdout) && answer(sofar())),
+  );
   await container.start();
   // The input goes in as the container starts; its end closes the command's stdin.
   const sent = input && sendAll(input, stream);
-  const ended = container.wait().then(async (r: { StatusCode: number }) => ({ exitCode: r.StatusCode, ...(await output) }));
+  const ended = container
+    .wait()
+    .then(async (r: { StatusCode: number }) => ({ exitCode: r.StatusCode, ...(await output) }));
   const result = await Promise.race([ended, early.then((o) => ({ exitCode: 0, ...o }))]);
   // A command that fails before it reads all its input stops taking it: only its answer counts then.
   await sent?.catch((err: unknown) => {
@@ -123,7 +154,8 @@ async function sendAll(streams: Readable[], to: NodeJS.ReadWriteStream): Promise
     for (const s of streams) {
       for await (const chunk of s) {
         if (closed) throw new Error('the container stopped taking its input');
-        if (!to.write(chunk as Buffer)) await Promise.race([new Promise((resolve) => to.once('drain', resolve)), close]);
+        if (!to.write(chunk as Buffer))
+          await Promise.race([new Promise((resolve) => to.once('drain', resolve)), close]);
       }
     }
     to.end();
@@ -136,7 +168,10 @@ async function sendAll(streams: Readable[], to: NodeJS.ReadWriteStream): Promise
 export async function within<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([promise, new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms)))]);
+    return await Promise.race([
+      promise,
+      new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -144,5 +179,7 @@ export async function within<T>(promise: Promise<T>, ms: number): Promise<T | un
 
 /** Reads a progress stream (pull, push) to its end, handing each event to `onEvent`. */
 export function follow<E>(docker: Docker, stream: NodeJS.ReadableStream, onEvent?: (event: E) => void): Promise<void> {
-  return new Promise((resolve, reject) => docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), onEvent));
+  return new Promise((resolve, reject) =>
+    docker.modem.followProgress(stream, (err: Error | null) => (err ? reject(err) : resolve()), onEvent),
+  );
 }

@@ -14,7 +14,15 @@ export function layerTar(entries: LayerEntry[]): Buffer {
         const slash = path.lastIndexOf('/');
         return { name: `${path.slice(0, slash + 1)}.wh.${path.slice(slash + 1)}`, content: Buffer.alloc(0) };
       }
-      return { name: path, dir: e.kind === 'dir', ...(e.kind === 'file' ? { content: e.content } : {}), mode: e.mode, uid: e.uid, gid: e.gid, mtime: e.mtime };
+      return {
+        name: path,
+        dir: e.kind === 'dir',
+        ...(e.kind === 'file' ? { content: e.content } : {}),
+        mode: e.mode,
+        uid: e.uid,
+        gid: e.gid,
+        mtime: e.mtime,
+      };
     }),
   );
 }
@@ -24,7 +32,12 @@ export function layerTar(entries: LayerEntry[]): Buffer {
  * a `docker load` archive that carries only the config and the new layer (the daemon reuses the
  * layers it has). Returns the new image's ID.
  */
-export async function loadOnto(docker: Docker, baseId: string, config: ImageConfig, layer?: { tar: Buffer; comment: string }): Promise<string> {
+export async function loadOnto(
+  docker: Docker,
+  baseId: string,
+  config: ImageConfig,
+  layer?: { tar: Buffer; comment: string },
+): Promise<string> {
   const image = docker.getImage(baseId);
   const data = (await image.inspect()) as Docker.ImageInspectInfo & { Variant?: string };
   const diffIds = data.RootFS?.Layers ?? [];
@@ -44,8 +57,14 @@ export async function loadOnto(docker: Docker, baseId: string, config: ImageConf
   // The base's layers are named but not carried: docker load finds them by their diff IDs.
   const layers = diffIds.map((_, i) => `layer-${i}.tar`);
   const manifest = [{ Config: `${hex}.json`, RepoTags: null, Layers: layer ? [...layers, 'added.tar'] : layers }];
-  const tar = tarOf({ 'manifest.json': JSON.stringify(manifest), [`${hex}.json`]: raw, ...(layer ? { 'added.tar': layer.tar } : {}) });
-  const text = await collect((await docker.loadImage(tar as unknown as string, { quiet: true })) as NodeJS.ReadableStream);
+  const tar = tarOf({
+    'manifest.json': JSON.stringify(manifest),
+    [`${hex}.json`]: raw,
+    ...(layer ? { 'added.tar': layer.tar } : {}),
+  });
+  const text = await collect(
+    (await docker.loadImage(tar as unknown as string, { quiet: true })) as NodeJS.ReadableStream,
+  );
   const failure = /"error(?:Detail)?"\s*:\s*(?:\{"message":)?"([^"]+)"/.exec(text);
   if (failure) throw new Error(`docker load refused the image: ${failure[1]}`);
   return `sha256:${hex}`;

@@ -11,7 +11,14 @@ import type Docker from 'dockerode';
 import { UserError } from '../../core/base/errors.js';
 import { readImageRef, shortId } from '../../core/image/reference.js';
 import { DockerodeEngine, splitRef } from './dockerode.js';
-import type { ImageConfig, ImageInfo, ImageSummary, RunResult, WorkContainer, WorkInput } from '../../core/ports/engine.js';
+import type {
+  ImageConfig,
+  ImageInfo,
+  ImageSummary,
+  RunResult,
+  WorkContainer,
+  WorkInput,
+} from '../../core/ports/engine.js';
 import { explain, follow, isEmpty } from './io.js';
 import { DockerWorkContainer } from './work-container.js';
 
@@ -42,17 +49,36 @@ export function commitChanges(config: ImageConfig): string[] {
 /** What of `wanted` a committed config lacks (Podman may add environment; it must not change these). */
 export function configMismatch(wanted: ImageConfig, got: ImageConfig): string | undefined {
   const same = (a: unknown, b: unknown) => (isEmpty(a) && isEmpty(b)) || JSON.stringify(a) === JSON.stringify(b);
-  for (const key of ['Entrypoint', 'Cmd'] as const) if (!same(wanted[key], got[key])) return `${key} ${JSON.stringify(got[key])}`;
+  for (const key of ['Entrypoint', 'Cmd'] as const)
+    if (!same(wanted[key], got[key])) return `${key} ${JSON.stringify(got[key])}`;
   if ((wanted.User ?? '') !== (got.User ?? '')) return `User ${JSON.stringify(got.User)}`;
-  for (const [key, value] of Object.entries(wanted.Labels ?? {})) if (got.Labels?.[key] !== value) return `label ${key}`;
+  for (const [key, value] of Object.entries(wanted.Labels ?? {}))
+    if (got.Labels?.[key] !== value) return `label ${key}`;
   return undefined;
 }
 
 /** A libpod endpoint (they answer only under a versioned path; 4.0.0 is the oldest of Podman 4). */
-function dial<T>(docker: Docker, method: 'GET' | 'POST', path: string, query: Record<string, unknown> = {}): Promise<T> {
+function dial<T>(
+  docker: Docker,
+  method: 'GET' | 'POST',
+  path: string,
+  query: Record<string, unknown> = {},
+): Promise<T> {
   return new Promise((resolve, reject) => {
     docker.modem.dial(
-      { method, path: `/v4.0.0${path}?`, options: query, statusCodes: { 200: true, 201: true, 400: 'bad request', 404: 'no such object', 409: 'conflict', 500: 'server error' } },
+      {
+        method,
+        path: `/v4.0.0${path}?`,
+        options: query,
+        statusCodes: {
+          200: true,
+          201: true,
+          400: 'bad request',
+          404: 'no such object',
+          409: 'conflict',
+          500: 'server error',
+        },
+      },
       (err: unknown, data: unknown) => (err ? reject(err) : resolve(data as T)),
     );
   });
@@ -66,7 +92,11 @@ interface LibpodImage {
 }
 
 class PodmanWorkContainer extends DockerWorkContainer {
-  override async run(input: WorkInput, onStderr?: (chunk: string) => void, answered?: (chunk: string, stdout: () => string) => boolean): Promise<RunResult> {
+  override async run(
+    input: WorkInput,
+    onStderr?: (chunk: string) => void,
+    answered?: (chunk: string, stdout: () => string) => boolean,
+  ): Promise<RunResult> {
     try {
       for (const tar of this.archives(input)) await this.container.putArchive(tar, { path: '/' });
     } catch (err) {
@@ -88,10 +118,18 @@ class PodmanWorkContainer extends DockerWorkContainer {
       }));
       const got = (await this.docker.getImage(id).inspect()).Config as unknown as ImageConfig;
       const mismatch = configMismatch(config, got);
-      if (mismatch) throw new UserError(`Podman committed the patch with another ${mismatch} than the original's`, 'nfhot removed it; please report your Podman version');
+      if (mismatch)
+        throw new UserError(
+          `Podman committed the patch with another ${mismatch} than the original's`,
+          'nfhot removed it; please report your Podman version',
+        );
       return id.startsWith('sha256:') ? id : `sha256:${id}`;
     } catch (err) {
-      if (id) await this.docker.getImage(id).remove({ noprune: true }).catch(() => undefined);
+      if (id)
+        await this.docker
+          .getImage(id)
+          .remove({ noprune: true })
+          .catch(() => undefined);
       throw this.failure(err, 'cannot commit the patch');
     }
   }
@@ -113,7 +151,10 @@ export class PodmanEngine extends DockerodeEngine {
     } catch (err) {
       if (!(err instanceof UserError) || !/^cannot reach/.test(err.message)) throw err;
       const socket = this.address.replace(/^unix:\/\//, '');
-      throw new UserError(err.message.replace(/the Docker daemon at \S+/, `Podman at ${this.address}`), `start Podman's API service: podman system service --time=0 unix://${socket} &`);
+      throw new UserError(
+        err.message.replace(/the Docker daemon at \S+/, `Podman at ${this.address}`),
+        `start Podman's API service: podman system service --time=0 unix://${socket} &`,
+      );
     }
   }
 
@@ -123,7 +164,9 @@ export class PodmanEngine extends DockerodeEngine {
 
   override async inspectImage(ref: string): Promise<ImageInfo | undefined> {
     const info = await super.inspectImage(ref);
-    return info && { ...info, repoTags: info.repoTags.map(familiarName), repoDigests: info.repoDigests.map(familiarName) };
+    return (
+      info && { ...info, repoTags: info.repoTags.map(familiarName), repoDigests: info.repoDigests.map(familiarName) }
+    );
   }
 
   override async listImages(references?: string[]): Promise<ImageSummary[]> {
@@ -151,10 +194,16 @@ export class PodmanEngine extends DockerodeEngine {
   }
 
   /** Podman keeps no record of what a registry stored: pulling the image back by the registry's digest (only its manifest travels) names it so. */
-  protected override async recordPush(repo: string, digest: string, authconfig: Docker.AuthConfig | undefined): Promise<void> {
+  protected override async recordPush(
+    repo: string,
+    digest: string,
+    authconfig: Docker.AuthConfig | undefined,
+  ): Promise<void> {
     const byDigest = `${repo}@${digest}`;
     try {
-      await this.oneByOne(async () => follow(this.docker, await this.docker.pull(byDigest, authconfig ? { authconfig } : {})));
+      await this.oneByOne(async () =>
+        follow(this.docker, await this.docker.pull(byDigest, authconfig ? { authconfig } : {})),
+      );
     } catch (err) {
       throw explain(err, `pushed ${byDigest}, but cannot name the local image by it`);
     }
@@ -171,7 +220,12 @@ export class PodmanEngine extends DockerodeEngine {
 
   private async rename(imageId: string, ref: string): Promise<void> {
     try {
-      const names = ((await this.docker.getImage(ref).inspect().catch(() => undefined))?.RepoTags ?? []) as string[];
+      const names = ((
+        await this.docker
+          .getImage(ref)
+          .inspect()
+          .catch(() => undefined)
+      )?.RepoTags ?? []) as string[];
       const full = names.find((n) => familiarName(n) === familiarName(ref)) ?? ref;
       await dial(this.docker, 'POST', `/libpod/images/${encodeURIComponent(imageId)}/tag`, splitRef(full));
     } catch (err) {

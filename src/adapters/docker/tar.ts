@@ -42,7 +42,9 @@ function paxPath(name: string, e: TarEntry): Buffer[] {
 
 /** A tar archive (ustar, with pax headers for long paths) of in-memory entries, in the order given. */
 export function tarOf(entries: TarEntry[] | Record<string, Buffer | string>): Buffer {
-  const list: TarEntry[] = Array.isArray(entries) ? entries : Object.entries(entries).map(([name, c]) => ({ name, content: Buffer.isBuffer(c) ? c : Buffer.from(c) }));
+  const list: TarEntry[] = Array.isArray(entries)
+    ? entries
+    : Object.entries(entries).map(([name, c]) => ({ name, content: Buffer.isBuffer(c) ? c : Buffer.from(c) }));
   const blocks: Buffer[] = [];
   for (const e of list) {
     const name = e.dir && !e.name.endsWith('/') ? `${e.name}/` : e.name;

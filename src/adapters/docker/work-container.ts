@@ -22,7 +22,9 @@ export class DockerWorkContainer implements WorkContainer {
    */
   protected failure(err: unknown, what: string): Error {
     const explained = explain(err, what);
-    return statusOf(err) === 404 && /no such container/i.test(explained.message) ? new ContainerGoneError(`the work container ${this.id.slice(0, 12)}`) : explained;
+    return statusOf(err) === 404 && /no such container/i.test(explained.message)
+      ? new ContainerGoneError(`the work container ${this.id.slice(0, 12)}`)
+      : explained;
   }
 
   /** The input as it goes to the command's stdin: the archives, then one of the files. */
@@ -31,7 +33,12 @@ export class DockerWorkContainer implements WorkContainer {
   }
 
   /** `stdin` false: the input is in the container already (copied in), stdin not attached. */
-  async run(input: WorkInput, onStderr?: (chunk: string) => void, answered?: (chunk: string, stdout: () => string) => boolean, stdin = true): Promise<RunResult> {
+  async run(
+    input: WorkInput,
+    onStderr?: (chunk: string) => void,
+    answered?: (chunk: string, stdout: () => string) => boolean,
+    stdin = true,
+  ): Promise<RunResult> {
     try {
       return await runToEnd(this.docker, this.container, onStderr, answered, stdin ? this.archives(input) : undefined);
     } catch (err) {
@@ -39,7 +46,8 @@ export class DockerWorkContainer implements WorkContainer {
       const failure = this.failure(err, 'cannot run the container');
       if (failure instanceof ContainerGoneError) throw failure;
       const message = failure.message;
-      if (/no such file or directory|executable file not found/i.test(message)) throw new UserError('the image has no such interpreter or /bin/sh', undefined, message);
+      if (/no such file or directory|executable file not found/i.test(message))
+        throw new UserError('the image has no such interpreter or /bin/sh', undefined, message);
       throw new UserError(message);
     }
   }
@@ -50,9 +58,11 @@ export class DockerWorkContainer implements WorkContainer {
 
   async commit(config: ImageConfig, comment: string): Promise<string> {
     try {
-      const { Id } = (await this.container.commit({ _query: { container: this.id, comment, pause: false }, _body: config }).catch((err: unknown) => {
-        throw this.failure(err, 'cannot commit the patch');
-      })) as { Id: string };
+      const { Id } = (await this.container
+        .commit({ _query: { container: this.id, comment, pause: false }, _body: config })
+        .catch((err: unknown) => {
+          throw this.failure(err, 'cannot commit the patch');
+        })) as { Id: string };
       // Commit fills an empty Cmd and Entrypoint from the container's; only a config written
       // over the same layers gives such an image back exactly.
       if (isEmpty(config.Cmd) && isEmpty(config.Entrypoint)) return await this.rewriteConfig(Id, config);
@@ -68,7 +78,10 @@ export class DockerWorkContainer implements WorkContainer {
       return await loadOnto(this.docker, imageId, config);
     } finally {
       // The commit's own image only carried the layer; the loaded one holds it now.
-      await this.docker.getImage(imageId).remove({ noprune: true }).catch(() => undefined);
+      await this.docker
+        .getImage(imageId)
+        .remove({ noprune: true })
+        .catch(() => undefined);
     }
   }
 

@@ -9,13 +9,27 @@ import { PartlyFailed } from '../common/output.js';
 export const configCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
   cli.command(
     'config',
-    'show the pipeline\'s processes and the image each runs under Docker, and rewrite nfhot.config from what is patched',
+    "show the pipeline's processes and the image each runs under Docker, and rewrite nfhot.config from what is patched",
     (y) =>
       y.options({
-        check: { type: 'boolean', default: false, describe: 'the preflight: exit 1 when a patched process would not get its patch in a run with these profiles; and compare with what `nextflow inspect` reports (when nextflow is on PATH)' },
-        'add-include': { type: 'boolean', default: false, describe: `add includeConfig 'nfhot.config' to nextflow.config if missing` },
+        check: {
+          type: 'boolean',
+          default: false,
+          describe:
+            'the preflight: exit 1 when a patched process would not get its patch in a run with these profiles; and compare with what `nextflow inspect` reports (when nextflow is on PATH)',
+        },
+        'add-include': {
+          type: 'boolean',
+          default: false,
+          describe: `add includeConfig 'nfhot.config' to nextflow.config if missing`,
+        },
         'dry-run': { type: 'boolean', default: false, describe: 'do not write nfhot.config' },
-        list: { type: 'boolean', default: false, describe: 'list the includes nfhot keeps (every pipeline whose nfhot.config it wrote), and what each points at' },
+        list: {
+          type: 'boolean',
+          default: false,
+          describe:
+            'list the includes nfhot keeps (every pipeline whose nfhot.config it wrote), and what each points at',
+        },
         ...pipelineOptions,
         ...jsonOption,
       }),
@@ -26,11 +40,22 @@ export const configCommand = (cli: Argv, context: () => Promise<Context>): Argv 
         return out(args.json ? JSON.stringify({ includes }, null, 2) : formatIncludes(includes));
       }
       const result = await config(
-        { pipeline: args.pipeline, profiles: profilesOf(args.profile), run: runOf(args), ...(args.include !== undefined ? { include: args.include } : {}), check: args.check, addInclude: args['add-include'], dryRun: args['dry-run'] },
+        {
+          pipeline: args.pipeline,
+          profiles: profilesOf(args.profile),
+          run: runOf(args),
+          ...(args.include !== undefined ? { include: args.include } : {}),
+          check: args.check,
+          addInclude: args['add-include'],
+          dryRun: args['dry-run'],
+        },
         await context(),
       );
       out(args.json ? JSON.stringify(result, null, 2) : formatModel(result.model, result.include));
       const missed = result.include.verdicts.filter((v) => !v.uses);
-      if (args.check && missed.length) throw new PartlyFailed(`${missed.length} patched process(es) would not get their patch in a run with ${result.model.profiles.length ? `-profile ${result.model.profiles.join(',')}` : 'no profile'}: ${missed.map((v) => v.process).join(', ')}`);
+      if (args.check && missed.length)
+        throw new PartlyFailed(
+          `${missed.length} patched process(es) would not get their patch in a run with ${result.model.profiles.length ? `-profile ${result.model.profiles.join(',')}` : 'no profile'}: ${missed.map((v) => v.process).join(', ')}`,
+        );
     },
   );

@@ -9,16 +9,24 @@ export const pushCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
     'push [images..]',
     'push the patched images (default: all) to a registry, for executors on other machines; the include then pins them by digest',
     (y) =>
-      y
-        .positional('images', { type: 'string', array: true, default: [] as string[] })
-        .options({
-          to: { type: 'string', demandOption: true, describe: 'REGISTRY[/PREFIX], e.g. registry.example.org/team' },
-          ...pipelineOptions,
-          ...jsonOption,
-        }),
+      y.positional('images', { type: 'string', array: true, default: [] as string[] }).options({
+        to: { type: 'string', demandOption: true, describe: 'REGISTRY[/PREFIX], e.g. registry.example.org/team' },
+        ...pipelineOptions,
+        ...jsonOption,
+      }),
     async (args) => {
       const { push } = await import('../../commands/push.js');
-      const result = await push({ images: args.images, to: args.to, pipeline: args.pipeline, profiles: profilesOf(args.profile), run: runOf(args), ...(args.include !== undefined ? { include: args.include } : {}) }, await context());
+      const result = await push(
+        {
+          images: args.images,
+          to: args.to,
+          pipeline: args.pipeline,
+          profiles: profilesOf(args.profile),
+          run: runOf(args),
+          ...(args.include !== undefined ? { include: args.include } : {}),
+        },
+        await context(),
+      );
       finish(args.json, result, (r) => r.images.map((i) => i.reference).join('\n'));
     },
   );

@@ -10,17 +10,30 @@ export const rollbackCommand = (cli: Argv, context: () => Promise<Context>): Arg
     'rollback [images..]',
     'point each tag at its exact original image again',
     (y) =>
-      y
-        .positional('images', { type: 'string', array: true, default: [] as string[] })
-        .options({
-          all: { type: 'boolean', default: false, describe: 'every patched image' },
-          force: { type: 'boolean', default: false, describe: 'roll back even when the tag was re-pointed since the patch' },
-          ...pipelineOptions,
-          ...jsonOption,
-        }),
+      y.positional('images', { type: 'string', array: true, default: [] as string[] }).options({
+        all: { type: 'boolean', default: false, describe: 'every patched image' },
+        force: {
+          type: 'boolean',
+          default: false,
+          describe: 'roll back even when the tag was re-pointed since the patch',
+        },
+        ...pipelineOptions,
+        ...jsonOption,
+      }),
     async (args) => {
       const { rollback } = await import('../../commands/rollback.js');
-      const result = await rollback({ images: args.images, all: args.all, force: args.force, pipeline: args.pipeline, profiles: profilesOf(args.profile), run: runOf(args), ...(args.include !== undefined ? { include: args.include } : {}) }, await context());
+      const result = await rollback(
+        {
+          images: args.images,
+          all: args.all,
+          force: args.force,
+          pipeline: args.pipeline,
+          profiles: profilesOf(args.profile),
+          run: runOf(args),
+          ...(args.include !== undefined ? { include: args.include } : {}),
+        },
+        await context(),
+      );
       finish(args.json, result, (r) => formatRollback(r.images));
     },
   );

@@ -11,9 +11,16 @@ export const shellCommand = (cli: Argv, context: () => Promise<Context>): Argv =
     'an interactive shell (or -- COMMAND) in the patched image, the current directory mounted, as a task sees it',
     (y) =>
       y
-        .positional('image', { type: 'string', describe: 'default: the patched image of the pipeline here (asked which when there are several)' })
+        .positional('image', {
+          type: 'string',
+          describe: 'default: the patched image of the pipeline here (asked which when there are several)',
+        })
         .options({
-          'as-task': { type: 'boolean', default: false, describe: "run as your uid:gid, as nf-core's docker profile runs tasks" },
+          'as-task': {
+            type: 'boolean',
+            default: false,
+            describe: "run as your uid:gid, as nf-core's docker profile runs tasks",
+          },
           ...pipelineOptions,
         })
         .example('$0 shell quay.io/org/tool:dev', '')
@@ -24,7 +31,17 @@ export const shellCommand = (cli: Argv, context: () => Promise<Context>): Argv =
       const command = ((args['--'] as unknown[] | undefined) ?? []).map(String);
       const tty = Boolean(process.stdin.isTTY && process.stdout.isTTY);
       const result = await shell(
-        { ...(args.image !== undefined ? { image: args.image } : {}), asTask: args['as-task'], command, pipeline: args.pipeline, profiles: profilesOf(args.profile), run: runOf(args), tty, cwd: process.cwd(), ...(tty ? { choose } : {}) },
+        {
+          ...(args.image !== undefined ? { image: args.image } : {}),
+          asTask: args['as-task'],
+          command,
+          pipeline: args.pipeline,
+          profiles: profilesOf(args.profile),
+          run: runOf(args),
+          tty,
+          cwd: process.cwd(),
+          ...(tty ? { choose } : {}),
+        },
         await context(),
       );
       runState.stoppedOnPurpose = true;

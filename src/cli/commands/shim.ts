@@ -6,7 +6,7 @@ import { out } from '../common/output.js';
 export const shimCommand = (cli: Argv): Argv =>
   cli.command(
     'shim',
-    'print the line that puts nfhot\'s docker shim first on PATH, for runners other than Nextflow',
+    "print the line that puts nfhot's docker shim first on PATH, for runners other than Nextflow",
     (y) => y,
     () => out(`export PATH="${packagePath('shims')}:$PATH"`),
   );

@@ -13,11 +13,22 @@ export const watchCommand = (cli: Argv, context: () => Promise<Context>): Argv =
         .positional('dir', { type: 'string', demandOption: true, describe: "the package's working copy" })
         .options({
           ...installOptions,
-          'rollback-on-exit': { type: 'boolean', default: false, describe: 'on Ctrl-C, roll the images back (default: the last good patch stays)' },
-          push: { type: 'string', describe: 'push each patch to REGISTRY[/PREFIX] before the command runs (the include pins it by digest): for executors off this machine' },
+          'rollback-on-exit': {
+            type: 'boolean',
+            default: false,
+            describe: 'on Ctrl-C, roll the images back (default: the last good patch stays)',
+          },
+          push: {
+            type: 'string',
+            describe:
+              'push each patch to REGISTRY[/PREFIX] before the command runs (the include pins it by digest): for executors off this machine',
+          },
           ...pipelineOptions,
         })
-        .example('$0 watch ./pkg -- nextflow run . -profile docker -resume', 'in a pipeline directory: patch on every save, then rerun the pipeline')
+        .example(
+          '$0 watch ./pkg -- nextflow run . -profile docker -resume',
+          'in a pipeline directory: patch on every save, then rerun the pipeline',
+        )
         .example('$0 watch ./pkg --image org/tool:dev', ''),
     async (args) => {
       const { watch } = await import('../../commands/watch.js');

@@ -14,11 +14,17 @@ export class PartlyFailed extends UserError {}
  * Prints a command's result: JSON, or what `human` makes of it. When some of its images failed
  * (the others were done, and the includes rewritten), says which and exits 1.
  */
-export function finish<R extends { images: { image: string }[]; failed?: ImageFailure[] }>(json: boolean, result: R, human: (result: R) => string): void {
+export function finish<R extends { images: { image: string }[]; failed?: ImageFailure[] }>(
+  json: boolean,
+  result: R,
+  human: (result: R) => string,
+): void {
   const failed = result.failed ?? [];
   // An image patched but not pushed is one image, done and failed.
   const all = new Set([...failed.map((f) => f.image), ...result.images.map((i) => i.image)]).size;
-  const summary = failed.length ? `${failed.length} of ${all} image${all === 1 ? '' : 's'} failed: ${failed.map((f) => `${f.image}: ${f.error}`).join('; ')}` : undefined;
+  const summary = failed.length
+    ? `${failed.length} of ${all} image${all === 1 ? '' : 's'} failed: ${failed.map((f) => `${f.image}: ${f.error}`).join('; ')}`
+    : undefined;
   if (json) out(JSON.stringify(summary ? { ...result, error: summary } : result, null, 2));
   else {
     const text = human(result);

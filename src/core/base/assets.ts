@@ -16,7 +16,11 @@ export function packagePath(relative: string): string {
 /** This nfhot's version (package.json's). */
 const packageJson = (() => {
   let json: { version: string; nfhot: { pluginRequires: string } } | undefined;
-  return () => (json ??= JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as { version: string; nfhot: { pluginRequires: string } });
+  return () =>
+    (json ??= JSON.parse(readFileSync(packagePath('package.json'), 'utf8')) as {
+      version: string;
+      nfhot: { pluginRequires: string };
+    });
 })();
 
 export const packageVersion = () => packageJson().version;

@@ -1,7 +1,11 @@
 /** A mistake or a condition the user can act on: printed as one line (plus a hint), exit 1. */
 export class UserError extends Error {
   readonly exitCode: number = 1;
-  constructor(message: string, readonly hint?: string, readonly detail?: string) {
+  constructor(
+    message: string,
+    readonly hint?: string,
+    readonly detail?: string,
+  ) {
     super(message);
     this.name = 'UserError';
   }

@@ -17,7 +17,12 @@ import { hashHex } from './reference.js';
  */
 const LOCK_PREFIX = 'nfhot-lock-';
 const WORK_PREFIX = 'nfhot-work-';
-const HOLDER = { host: 'io.nfhot.lock.host', pid: 'io.nfhot.lock.pid', since: 'io.nfhot.lock.since', image: 'io.nfhot.lock.image' };
+const HOLDER = {
+  host: 'io.nfhot.lock.host',
+  pid: 'io.nfhot.lock.pid',
+  since: 'io.nfhot.lock.since',
+  image: 'io.nfhot.lock.image',
+};
 const HOST = hostname().replace(/[^a-zA-Z0-9_.-]/g, '_');
 
 export interface Lock {
@@ -41,7 +46,12 @@ function gone(host: string | undefined, pid: string | undefined): boolean {
  * ends. The lock is a container made from `markerImageId` (an image the daemon has, which the
  * lock then keeps in use).
  */
-export async function withLock<T>(engine: Engine, familiarRef: string, markerImageId: string, work: (lock: Lock) => Promise<T>): Promise<T> {
+export async function withLock<T>(
+  engine: Engine,
+  familiarRef: string,
+  markerImageId: string,
+  work: (lock: Lock) => Promise<T>,
+): Promise<T> {
   const lock = await acquireLock(engine, familiarRef, markerImageId);
   try {
     return await work(lock);
@@ -77,7 +87,8 @@ export async function acquireLock(engine: Engine, familiarRef: string, markerIma
     if (attempt > 0) await sleep(25 * 2 ** attempt);
     const id = await engine.createMarker(name, markerImageId, labels);
     // Released by ID: if a prune removed it meanwhile and another run took the name, that lock stays.
-    if (id) return { workName: `${WORK_PREFIX}${key}-${HOST}-${process.pid}`, release: () => engine.removeContainer(id) };
+    if (id)
+      return { workName: `${WORK_PREFIX}${key}-${HOST}-${process.pid}`, release: () => engine.removeContainer(id) };
     const [holder] = await engine.listContainers(name);
     if (!holder) continue; // released between our two calls
     if (isStale(holder)) {

@@ -94,7 +94,9 @@ function isPatchRecord(p: unknown): p is PatchRecord {
 
 /** Which exact source a patch installed: its commit (and whether the tree had uncommitted changes), else its tree. */
 export function installedFrom(p: PatchRecord): string {
-  return p.commit ? `commit ${p.commit.slice(0, 12)}${p.dirty ? ' + uncommitted changes' : ''}` : `tree ${p.tree.slice(0, 12)}`;
+  return p.commit
+    ? `commit ${p.commit.slice(0, 12)}${p.dirty ? ' + uncommitted changes' : ''}`
+    : `tree ${p.tree.slice(0, 12)}`;
 }
 
 /** PEP 503 normalisation: the key under which a package is patched. */

@@ -18,7 +18,8 @@ export interface ImageRef {
 export const NFHOT_HOST = 'nfhot.local';
 
 const COMPONENT = /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*$/;
-const DOMAIN = /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$/;
+const DOMAIN =
+  /^(?:[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]*[a-zA-Z0-9])?)*(?::[0-9]+)?$/;
 const TAG = /^[\w][\w.-]{0,127}$/;
 const MAX_NAME = 255;
 
@@ -60,11 +61,17 @@ export function parseImageRef(input: string): ImageRef {
     }
   }
   if (domain === 'docker.io' || domain === 'index.docker.io') domain = '';
-  if (domain === '' && rest.startsWith('library/') && rest.split('/').length === 2) rest = rest.slice('library/'.length);
+  if (domain === '' && rest.startsWith('library/') && rest.split('/').length === 2)
+    rest = rest.slice('library/'.length);
   const components = rest.split('/');
   for (const c of components) {
     if (!COMPONENT.test(c)) {
-      throw invalid(input, c === '' ? 'it has an empty path component' : `${JSON.stringify(c)} is not a valid repository name component (lowercase letters, digits, separators)`);
+      throw invalid(
+        input,
+        c === ''
+          ? 'it has an empty path component'
+          : `${JSON.stringify(c)} is not a valid repository name component (lowercase letters, digits, separators)`,
+      );
     }
   }
   const name = domain ? `${domain}/${rest}` : rest;
@@ -131,10 +138,17 @@ export function isNfhotRef(input: string): boolean {
 /** Checks `REGISTRY[/PREFIX]` (as given to --to or --push) and returns it without a trailing slash. */
 export function registryTarget(to: string): string {
   const target = to.replace(/\/+$/, '');
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target)) throw new UsageError(`invalid registry ${JSON.stringify(to)}: give it without a scheme`, 'e.g. --to registry.example.org/team or --to 127.0.0.1:5000');
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(target))
+    throw new UsageError(
+      `invalid registry ${JSON.stringify(to)}: give it without a scheme`,
+      'e.g. --to registry.example.org/team or --to 127.0.0.1:5000',
+    );
   const host = target.split('/')[0]!;
   if (!(host.includes('.') || host.includes(':') || host === 'localhost')) {
-    throw new UsageError(`invalid registry ${JSON.stringify(to)}: ${host} is not a registry host (it needs a "." or a ":port", or is localhost)`, 'e.g. --to registry.example.org/team, --to 123456789012.dkr.ecr.eu-west-1.amazonaws.com or --to 127.0.0.1:5000');
+    throw new UsageError(
+      `invalid registry ${JSON.stringify(to)}: ${host} is not a registry host (it needs a "." or a ":port", or is localhost)`,
+      'e.g. --to registry.example.org/team, --to 123456789012.dkr.ecr.eu-west-1.amazonaws.com or --to 127.0.0.1:5000',
+    );
   }
   try {
     parseImageRef(`${target}/x`);

@@ -27,9 +27,18 @@ export function sifName(derivative: string): string {
  * Where Nextflow keeps that engine's images: `<engine>.cacheDir` in the config, else
  * NXF_<ENGINE>_CACHEDIR, else <ENGINE>_PULLFOLDER, else <workDir>/singularity (for Apptainer too).
  */
-export function sifCacheDir(engine: SifEngine, pipelineDir: string, settings: SifSettings, env: NodeJS.ProcessEnv = process.env): string {
+export function sifCacheDir(
+  engine: SifEngine,
+  pipelineDir: string,
+  settings: SifSettings,
+  env: NodeJS.ProcessEnv = process.env,
+): string {
   const prefix = engine.toUpperCase();
-  const dir = settings.cacheDir[engine] || env[`NXF_${prefix}_CACHEDIR`] || env[`${prefix}_PULLFOLDER`] || join(settings.workDir || env.NXF_WORK || 'work', 'singularity');
+  const dir =
+    settings.cacheDir[engine] ||
+    env[`NXF_${prefix}_CACHEDIR`] ||
+    env[`${prefix}_PULLFOLDER`] ||
+    join(settings.workDir || env.NXF_WORK || 'work', 'singularity');
   return isAbsolute(dir) ? dir : resolve(pipelineDir, dir);
 }
 
@@ -64,7 +73,13 @@ export function sifBuildArgs(derivative: string, target: string): string[] {
  * Builds the SIF file of `derivative` into `dir` (kept when it exists: a patch set's file never
  * changes). Written under a temporary name and renamed, so Nextflow never finds half a file.
  */
-export async function buildSif(programs: Programs, program: string, derivative: string, dir: string, onLine?: (line: string) => void): Promise<{ path: string; built: boolean }> {
+export async function buildSif(
+  programs: Programs,
+  program: string,
+  derivative: string,
+  dir: string,
+  onLine?: (line: string) => void,
+): Promise<{ path: string; built: boolean }> {
   const path = join(dir, sifName(derivative));
   if (existsSync(path)) return { path, built: false };
   mkdirSync(dir, { recursive: true });
@@ -73,7 +88,10 @@ export async function buildSif(programs: Programs, program: string, derivative: 
     const result = await programs.run(program, sifBuildArgs(derivative, partial), onLine ? { onLine } : {});
     if (result.exitCode !== 0 || !existsSync(partial)) {
       const last = result.all.trim().split('\n').slice(-3).join(' ').trim();
-      throw new UserError(`${program} could not build ${sifName(derivative)} from ${derivative}${last ? `: ${last}` : ` (exit ${result.exitCode})`}`, `run the same command by hand to see more: ${[program, ...sifBuildArgs(derivative, path)].join(' ')}`);
+      throw new UserError(
+        `${program} could not build ${sifName(derivative)} from ${derivative}${last ? `: ${last}` : ` (exit ${result.exitCode})`}`,
+        `run the same command by hand to see more: ${[program, ...sifBuildArgs(derivative, path)].join(' ')}`,
+      );
     }
     renameSync(partial, path);
     return { path, built: true };
@@ -86,7 +104,10 @@ export async function buildSif(programs: Programs, program: string, derivative: 
 export function requireSifProgram(preferred?: SifEngine): SifProgram {
   const found = findSifProgram(preferred);
   if (!found) {
-    throw new UserError('--singularity needs singularity or apptainer on PATH, and neither is', 'install Apptainer or SingularityCE on this machine, or leave out --singularity');
+    throw new UserError(
+      '--singularity needs singularity or apptainer on PATH, and neither is',
+      'install Apptainer or SingularityCE on this machine, or leave out --singularity',
+    );
   }
   return found;
 }

@@ -1,7 +1,15 @@
 import { UserError } from '../base/errors.js';
 import type { Engine, ImageSummary } from '../ports/engine.js';
 import { fromLabels, type PatchRecord } from './record.js';
-import { activeRef, isNfhotRef, keeperRef, nfhotRepository, parseImageRef, readImageRef, type ImageRef } from './reference.js';
+import {
+  activeRef,
+  isNfhotRef,
+  keeperRef,
+  nfhotRepository,
+  parseImageRef,
+  readImageRef,
+  type ImageRef,
+} from './reference.js';
 
 /** What nfhot knows of one image reference it has patched, read from the daemon alone. */
 export interface ImageState {
@@ -60,9 +68,24 @@ export function readState(images: ImageSummary[]): ImageState[] {
     const record = tagged ?? kept;
     if (record) {
       const pushed = pushedOf((tagged ? current : active)!, ref);
-      states.push({ image, state: 'patched', mode: tagged ? 'tag' : 'keep-tag', originalId: keeper.id, currentId: current!.id, derivative: record.derivative, ...(pushed.length ? { pushed } : {}), patches: record.patches });
-    }
-    else if (current?.id !== keeper.id) states.push({ image, state: 'moved', originalId: keeper.id, ...(current ? { currentId: current.id } : {}), patches: [] });
+      states.push({
+        image,
+        state: 'patched',
+        mode: tagged ? 'tag' : 'keep-tag',
+        originalId: keeper.id,
+        currentId: current!.id,
+        derivative: record.derivative,
+        ...(pushed.length ? { pushed } : {}),
+        patches: record.patches,
+      });
+    } else if (current?.id !== keeper.id)
+      states.push({
+        image,
+        state: 'moved',
+        originalId: keeper.id,
+        ...(current ? { currentId: current.id } : {}),
+        patches: [],
+      });
   }
   return states;
 }
@@ -105,12 +128,20 @@ export async function patchSetOf(engine: Engine, name: string): Promise<PatchSet
   const image = await imageBehind(engine, name);
   if (image !== name) {
     const record = fromLabels((await engine.inspectImage(name))?.labels);
-    if (record && record.derivative === readImageRef(name)?.familiar) return { image: record.image, originalId: record.original, derivative: record.derivative, patches: record.patches };
+    if (record && record.derivative === readImageRef(name)?.familiar)
+      return {
+        image: record.image,
+        originalId: record.original,
+        derivative: record.derivative,
+        patches: record.patches,
+      };
   }
   const state = await stateOf(engine, image);
   if (state?.state !== 'patched' || !state.derivative) {
     throw new UserError(
-      state?.state === 'moved' ? `${image} was re-pointed since nfhot patched it: its tag no longer names the patch` : `${image} is not patched`,
+      state?.state === 'moved'
+        ? `${image} was re-pointed since nfhot patched it: its tag no longer names the patch`
+        : `${image} is not patched`,
       'nfhot status lists the patched images',
     );
   }

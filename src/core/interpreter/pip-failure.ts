@@ -15,11 +15,22 @@ const NO_COMPILER: RegExp[] = [
  * compiled extension the image has no compiler for (named when setuptools names it), or pip's
  * first error line.
  */
-export function pipFailure(stderr: string, image: string, exitCode: number, backend?: { requirements: string[]; searched: string }): UserError {
+export function pipFailure(
+  stderr: string,
+  image: string,
+  exitCode: number,
+  backend?: { requirements: string[]; searched: string },
+): UserError {
   const tail = stderr.trim().split('\n').slice(-25).join('\n');
-  const unavailable = /ERROR: (?:Could not find a version that satisfies the requirement|No matching distribution found for) (\S+)/.exec(stderr)?.[1];
+  const unavailable =
+    /ERROR: (?:Could not find a version that satisfies the requirement|No matching distribution found for) (\S+)/.exec(
+      stderr,
+    )?.[1];
   // pip retries an index it cannot reach, then finds no version at all.
-  const unreachable = /Failed to establish a new connection|NewConnectionError|Temporary failure in name resolution|Name or service not known|Network is unreachable|Connection refused|Max retries exceeded/.test(stderr);
+  const unreachable =
+    /Failed to establish a new connection|NewConnectionError|Temporary failure in name resolution|Name or service not known|Network is unreachable|Connection refused|Max retries exceeded/.test(
+      stderr,
+    );
   const noIndex = unavailable !== undefined && (unreachable || /from versions: none/.test(stderr));
   const where = unreachable ? 'pip there reached no package index to get it' : 'no package index pip reached has it';
   if (backend && (noIndex || /Installing build dependencies[^\n]*error/.test(stderr))) {
@@ -41,7 +52,7 @@ export function pipFailure(stderr: string, image: string, exitCode: number, back
     const hint = /after the install/.test(ours)
       ? 'something in the image puts another copy first (PYTHONPATH, a .pth file): remove it from the image, or choose the environment with --python; nothing was tagged'
       : /Error: /.test(ours)
-        ? 'the module does not compile with the image\'s Python; nothing was tagged'
+        ? "the module does not compile with the image's Python; nothing was tagged"
         : 'nothing was tagged';
     return new UserError(`${image}: ${ours}`, hint);
   }
@@ -51,7 +62,7 @@ export function pipFailure(stderr: string, image: string, exitCode: number, back
     const what = extension ? `the compiled extension ${extension}` : 'a compiled extension';
     return new UserError(
       `cannot build ${what} in ${image}: the image has no ${missing === 'Rust' || missing === 'Cargo' ? 'Rust toolchain' : 'C/C++ compiler'} (${missing} not found)`,
-      'nfhot builds inside the image, as pip there would: add a compiler to the image (gcc, or conda\'s c-compiler), or patch an image that has one; nothing was tagged',
+      "nfhot builds inside the image, as pip there would: add a compiler to the image (gcc, or conda's c-compiler), or patch an image that has one; nothing was tagged",
       tail,
     );
   }
@@ -63,8 +74,16 @@ export function pipFailure(stderr: string, image: string, exitCode: number, back
     );
   }
   if (/fatal error: Python\.h: No such file or directory/.test(stderr)) {
-    return new UserError(`cannot build a compiled extension in ${image}: the image has a compiler but not Python's headers (Python.h)`, "add Python's development headers to the image (python3-dev); nothing was tagged", tail);
+    return new UserError(
+      `cannot build a compiled extension in ${image}: the image has a compiler but not Python's headers (Python.h)`,
+      "add Python's development headers to the image (python3-dev); nothing was tagged",
+      tail,
+    );
   }
   const cause = /^(ERROR: .*)$/m.exec(stderr)?.[1] ?? /(\w*Error: .*)$/m.exec(stderr)?.[1];
-  return new UserError(`pip failed in ${image} (exit ${exitCode})${cause ? `: ${cause}` : ''}`, "pip's output is above; nothing was tagged", tail);
+  return new UserError(
+    `pip failed in ${image} (exit ${exitCode})${cause ? `: ${cause}` : ''}`,
+    "pip's output is above; nothing was tagged",
+    tail,
+  );
 }

@@ -58,7 +58,14 @@ function configFiles(env: NodeJS.ProcessEnv): string[] {
   const global = [...xdgDirs.map((d) => join(d, 'pip', 'pip.conf')), '/etc/pip.conf'];
   const own = env.PIP_CONFIG_FILE;
   // pip reads the user's files unless PIP_CONFIG_FILE names a file that exists.
-  const user = own && existsSync(own) ? [] : [join(home, '.pip', 'pip.conf'), join(env.XDG_CONFIG_HOME || join(home, '.config'), 'pip', 'pip.conf'), join(home, 'Library', 'Application Support', 'pip', 'pip.conf')];
+  const user =
+    own && existsSync(own)
+      ? []
+      : [
+          join(home, '.pip', 'pip.conf'),
+          join(env.XDG_CONFIG_HOME || join(home, '.config'), 'pip', 'pip.conf'),
+          join(home, 'Library', 'Application Support', 'pip', 'pip.conf'),
+        ];
   const site = env.VIRTUAL_ENV ? [join(env.VIRTUAL_ENV, 'pip.conf')] : [];
   return [...global, ...user, ...site, ...(own && own !== '/dev/null' ? [own] : [])];
 }
@@ -81,7 +88,10 @@ function hostOf(value: string): string | undefined {
  * The pip settings of this machine that say where packages come from: pip's configuration files
  * ([global], then [install]) and the PIP_* variables, which win, as pip reads them.
  */
-export function hostPipSettings(env: NodeJS.ProcessEnv = process.env, read: (file: string) => string | undefined = readText): PipSettings {
+export function hostPipSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  read: (file: string) => string | undefined = readText,
+): PipSettings {
   const values = new Map<Key, { value: string; from: string }>();
   for (const file of configFiles(env)) {
     const text = read(file);

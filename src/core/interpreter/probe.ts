@@ -12,7 +12,8 @@ import { writeFileAtomic } from '../base/util.js';
 /** An entrypoint that does not hand on its arguments (a server, say) is given this long. */
 const ENTRYPOINT_TIMEOUT_MS = 20_000;
 
-const hasEntrypoint = (image: ImageInfo) => Array.isArray(image.config.Entrypoint) ? image.config.Entrypoint.length > 0 : Boolean(image.config.Entrypoint);
+const hasEntrypoint = (image: ImageInfo) =>
+  Array.isArray(image.config.Entrypoint) ? image.config.Entrypoint.length > 0 : Boolean(image.config.Entrypoint);
 
 /**
  * Lists an image's Python environments by running probe.sh in a throwaway container. An image
@@ -21,15 +22,26 @@ const hasEntrypoint = (image: ImageInfo) => Array.isArray(image.config.Entrypoin
  * entrypoint fails, or does not run its arguments), the probe runs again as root without it.
  * An image ID names immutable content, so the answer is cached per (image, question).
  */
-export async function probeImage(engine: Engine, image: ImageInfo, name: string, dist: string | undefined, python: string | undefined): Promise<PythonEnv[]> {
-  const file = join(cacheDir(), 'probe', `${image.id.replace(/^sha256:/, '')}-${hashHex(dist ?? '', python ?? '', probeSh(), probePy()).slice(0, 16)}.json`);
+export async function probeImage(
+  engine: Engine,
+  image: ImageInfo,
+  name: string,
+  dist: string | undefined,
+  python: string | undefined,
+): Promise<PythonEnv[]> {
+  const file = join(
+    cacheDir(),
+    'probe',
+    `${image.id.replace(/^sha256:/, '')}-${hashHex(dist ?? '', python ?? '', probeSh(), probePy()).slice(0, 16)}.json`,
+  );
   try {
     return JSON.parse(await readFile(file, 'utf8')) as PythonEnv[];
   } catch {
     /* not probed yet */
   }
   const argv = ['/bin/sh', '-c', probeSh(), 'nfhot-probe', dist ?? '', python ?? '', probePy()];
-  const run = (options: Partial<RunOptions>) => engine.run(image.id, argv, { name: throwawayName('probe'), labels: holderLabels(), ...options });
+  const run = (options: Partial<RunOptions>) =>
+    engine.run(image.id, argv, { name: throwawayName('probe'), labels: holderLabels(), ...options });
   let result: RunResult | undefined;
   if (hasEntrypoint(image)) {
     result = await run({ entrypoint: true, timeoutMs: ENTRYPOINT_TIMEOUT_MS });
@@ -37,10 +49,18 @@ export async function probeImage(engine: Engine, image: ImageInfo, name: string,
   }
   result ??= await run({ user: '0' });
   if (result.exitCode !== 0) {
-    throw new UserError(`cannot look for Python in ${name}: the probe exited with ${result.exitCode}`, 'the image needs /bin/sh (Nextflow needs /bin/bash too)', result.stderr);
+    throw new UserError(
+      `cannot look for Python in ${name}: the probe exited with ${result.exitCode}`,
+      'the image needs /bin/sh (Nextflow needs /bin/bash too)',
+      result.stderr,
+    );
   }
   const { envs, explicitMissing } = parseProbe(result.stdout);
-  if (explicitMissing) throw new UserError(`${python} does not exist in ${name}`, 'give the path of a Python interpreter inside the image');
+  if (explicitMissing)
+    throw new UserError(
+      `${python} does not exist in ${name}`,
+      'give the path of a Python interpreter inside the image',
+    );
   await mkdir(join(cacheDir(), 'probe'), { recursive: true });
   await writeFileAtomic(file, JSON.stringify(envs));
   return envs;

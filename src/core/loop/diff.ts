@@ -34,10 +34,19 @@ export interface FileChanges {
 }
 
 const same = (a: Distribution | undefined, b: Distribution | undefined) =>
-  a !== undefined && b !== undefined && a.version === b.version && a.record === b.record && a.metadata === b.metadata && JSON.stringify(a.direct_url) === JSON.stringify(b.direct_url);
+  a !== undefined &&
+  b !== undefined &&
+  a.version === b.version &&
+  a.record === b.record &&
+  a.metadata === b.metadata &&
+  JSON.stringify(a.direct_url) === JSON.stringify(b.direct_url);
 
 /** The distributions that differ between the two images, the patched ones always among them. */
-export function changedPackages(before: Distribution[], after: Distribution[], patches: PatchRecord[]): PackageChange[] {
+export function changedPackages(
+  before: Distribution[],
+  after: Distribution[],
+  patches: PatchRecord[],
+): PackageChange[] {
   const b = new Map(before.map((d) => [d.name, d]));
   const a = new Map(after.map((d) => [d.name, d]));
   const patched = new Map(patches.map((p) => [normalizeName(p.package), p]));
@@ -84,9 +93,17 @@ export function changedFiles(before: FileHashes, after: FileHashes): FileChanges
 }
 
 async function inventory<T>(engine: Engine, image: string, python: string, args: string[]): Promise<T> {
-  const result = await engine.run(image, [python, '-c', inventoryPy(), ...args], { name: throwawayName('diff'), labels: holderLabels(), user: '0' });
+  const result = await engine.run(image, [python, '-c', inventoryPy(), ...args], {
+    name: throwawayName('diff'),
+    labels: holderLabels(),
+    user: '0',
+  });
   if (result.exitCode !== 0) {
-    throw new UserError(`cannot list the Python distributions of ${image} with ${python}: exit code ${result.exitCode}`, result.exitCode === 3 ? 'nfhot diff needs Python 3.8 or later in the image' : undefined, result.stderr);
+    throw new UserError(
+      `cannot list the Python distributions of ${image} with ${python}: exit code ${result.exitCode}`,
+      result.exitCode === 3 ? 'nfhot diff needs Python 3.8 or later in the image' : undefined,
+      result.stderr,
+    );
   }
   return JSON.parse(result.stdout) as T;
 }
@@ -97,18 +114,26 @@ async function inventory<T>(engine: Engine, image: string, python: string, args:
  * and each of their files by content. One container per image; one more each when pip changed
  * other packages too.
  */
-export async function diffImages(engine: Engine, original: string, derivative: string, patches: PatchRecord[]): Promise<{ packages: PackageChange[]; files: FileChanges }> {
+export async function diffImages(
+  engine: Engine,
+  original: string,
+  derivative: string,
+  patches: PatchRecord[],
+): Promise<{ packages: PackageChange[]; files: FileChanges }> {
   const pythons = [...new Set(patches.map((p) => p.python))];
   const packages: PackageChange[] = [];
   const files: FileChanges = { added: [], changed: [], removed: [] };
   for (const python of pythons) {
     const mine = patches.filter((p) => p.python === python);
     const names = mine.map((p) => normalizeName(p.package));
-    const run = <T>(args: string[]) => Promise.all([original, derivative].map((image) => inventory<T>(engine, image, python, args)));
+    const run = <T>(args: string[]) =>
+      Promise.all([original, derivative].map((image) => inventory<T>(engine, image, python, args)));
     const [before, after] = await run<{ dists: Distribution[]; files: FileHashes }>(['list', ...names]);
     const changes = changedPackages(before!.dists, after!.dists, mine);
     const others = changes.map((c) => c.name).filter((n) => !names.includes(n));
-    const [was, is] = others.length ? await run<{ files: FileHashes }>(['files', ...others]) : [{ files: {} }, { files: {} }];
+    const [was, is] = others.length
+      ? await run<{ files: FileHashes }>(['files', ...others])
+      : [{ files: {} }, { files: {} }];
     const f = changedFiles({ ...before!.files, ...was!.files }, { ...after!.files, ...is!.files });
     packages.push(...changes.filter((c) => !packages.some((p) => p.name === c.name)));
     for (const k of ['added', 'changed', 'removed'] as const) files[k] = [...new Set([...files[k], ...f[k]])].sort();

@@ -60,10 +60,15 @@ const OTHER_RUNNERS: [RegExp, string][] = [
 export function readWrapper(text: string, where: string): TaskWrapper {
   const launch = launchOf(text);
   if (!launch || !/^NXF_ENTRY=/m.test(text)) {
-    throw new UserError(`${where} is not a Nextflow task wrapper (it has no nxf_launch function)`, 'give a task directory under the pipeline\'s work/, e.g. work/3f/9a1c2e… (the hash is in the error report and the trace)');
+    throw new UserError(
+      `${where} is not a Nextflow task wrapper (it has no nxf_launch function)`,
+      "give a task directory under the pipeline's work/, e.g. work/3f/9a1c2e… (the hash is in the error report and the trace)",
+    );
   }
   const name = /^### name: '(.*)'$/m.exec(text)?.[1]?.replace(/\\'/g, "'");
-  const container = /^\s*(?:sudo\s+)?(docker|podman)\s+(?:\S+\s+)*?run\s[\s\S]*?--name \$NXF_BOXID\s+(\S+)/.exec(launch.line);
+  const container = /^\s*(?:sudo\s+)?(docker|podman)\s+(?:\S+\s+)*?run\s[\s\S]*?--name \$NXF_BOXID\s+(\S+)/.exec(
+    launch.line,
+  );
   if (!container) {
     const other = OTHER_RUNNERS.find(([re]) => re.test(launch.line));
     const named = /^### container: '(.*)'$/m.exec(text)?.[1];
@@ -74,17 +79,34 @@ export function readWrapper(text: string, where: string): TaskWrapper {
       );
     }
     throw new UserError(
-      other ? `the task in ${where} ran under ${other[1]}, not Docker or Podman` : `the task in ${where} did not run in a container`,
-      other ? 'nfhot rerun re-runs tasks of -profile docker or podman; with Singularity, patch with --singularity and rerun the pipeline' : 'run the pipeline with -profile docker (or podman) so that its tasks run in the images nfhot patches',
+      other
+        ? `the task in ${where} ran under ${other[1]}, not Docker or Podman`
+        : `the task in ${where} did not run in a container`,
+      other
+        ? 'nfhot rerun re-runs tasks of -profile docker or podman; with Singularity, patch with --singularity and rerun the pipeline'
+        : 'run the pipeline with -profile docker (or podman) so that its tasks run in the images nfhot patches',
     );
   }
   const exitFile = /^\s*printf(?: --)? \$exit_status > (.+)\/\.exitcode\s*$/m.exec(text)?.[1];
-  const script = /((?:\\.|[^\s\\])+)\/\.command\.(?:sh|run)\b/.exec(launch.line.slice(container.index + container[0].length))?.[1];
+  const script = /((?:\\.|[^\s\\])+)\/\.command\.(?:sh|run)\b/.exec(
+    launch.line.slice(container.index + container[0].length),
+  )?.[1];
   const raw = exitFile ?? script;
-  if (!raw) throw new UserError(`cannot tell which directory the wrapper in ${where} belongs to`, 'it names neither .exitcode nor .command.sh');
+  if (!raw)
+    throw new UserError(
+      `cannot tell which directory the wrapper in ${where} belongs to`,
+      'it names neither .exitcode nor .command.sh',
+    );
   const tee = /^.*nxf_launch \| tee .*$/m.exec(text)?.[0] ?? '';
   const swapsOutput = (tee.match(/3>&1 1>&2 2>&3/g) ?? []).length % 2 === 1;
-  return { text, workDir: unescapePath(raw), ...(name ? { name } : {}), engine: container[1] as 'docker' | 'podman', image: container[2]!, swapsOutput };
+  return {
+    text,
+    workDir: unescapePath(raw),
+    ...(name ? { name } : {}),
+    engine: container[1] as 'docker' | 'podman',
+    image: container[2]!,
+    swapsOutput,
+  };
 }
 
 /**
@@ -112,10 +134,21 @@ export function rewriteWrapper(wrapper: TaskWrapper, image: string, dir: string)
 export function stagedNames(wrapper: string): Set<string> {
   const names = new Set<string>();
   const word = String.raw`(?:\\.|[^\s\\])+`;
-  const staging = new RegExp(String.raw`^\s*(?:mkdir -p ${word} && )?(?:ln(?: -sfn| -s| -f)?|cp -fRL) ${word} (${word})\s*$`, 'gm');
+  const staging = new RegExp(
+    String.raw`^\s*(?:mkdir -p ${word} && )?(?:ln(?: -sfn| -s| -f)?|cp -fRL) ${word} (${word})\s*$`,
+    'gm',
+  );
   for (const m of wrapper.matchAll(staging)) names.add(unescapePath(m[1]!).split('/')[0]!);
   return names;
 }
 
 /** What a run of the wrapper writes into its directory, besides the task's outputs: never copied for a rerun. */
-export const RUN_FILES = new Set(['.command.out', '.command.err', '.command.log', '.command.begin', '.command.trace', '.command.env', '.exitcode']);
+export const RUN_FILES = new Set([
+  '.command.out',
+  '.command.err',
+  '.command.log',
+  '.command.begin',
+  '.command.trace',
+  '.command.env',
+  '.exitcode',
+]);

@@ -2,7 +2,14 @@ import { lstatSync, readdirSync, watch as watchDir, type FSWatcher } from 'node:
 import { basename, join } from 'node:path';
 
 /** Directories of a working copy that are never the package's source: anywhere, and at its top (build output, environments). */
-const SKIPPED_ANYWHERE = new Set(['.git', '__pycache__', 'node_modules', '.mypy_cache', '.pytest_cache', '.ruff_cache']);
+const SKIPPED_ANYWHERE = new Set([
+  '.git',
+  '__pycache__',
+  'node_modules',
+  '.mypy_cache',
+  '.pytest_cache',
+  '.ruff_cache',
+]);
 const SKIPPED_AT_TOP = new Set(['build', 'dist', '.venv', 'venv', '.tox', '.nox', '.eggs']);
 
 /**
@@ -56,7 +63,8 @@ export class Coalescer<T> {
     this.pending = [];
     this.running = this.work(changes).finally(() => {
       this.running = undefined;
-      if (this.pending.length && !this.stopped && !this.timer) this.timer = setTimeout(() => void this.fire(), this.quietMs);
+      if (this.pending.length && !this.stopped && !this.timer)
+        this.timer = setTimeout(() => void this.fire(), this.quietMs);
     });
     await this.running;
   }
@@ -71,7 +79,10 @@ export class Coalescer<T> {
 
 function skippedDir(relative: string): boolean {
   const parts = relative.split('/');
-  return parts.some((p) => SKIPPED_ANYWHERE.has(p) || p.endsWith('.egg-info')) || (parts.length === 1 && SKIPPED_AT_TOP.has(parts[0]!));
+  return (
+    parts.some((p) => SKIPPED_ANYWHERE.has(p) || p.endsWith('.egg-info')) ||
+    (parts.length === 1 && SKIPPED_AT_TOP.has(parts[0]!))
+  );
 }
 
 const isRealDirectory = (path: string) => {
@@ -112,7 +123,8 @@ export function watchTree(root: string, onChange: (relative: string) => void): {
       watchers.delete(relative);
     });
     watchers.set(relative, watcher);
-    for (const entry of readdirSync(path, { withFileTypes: true })) if (entry.isDirectory()) add(relative ? `${relative}/${entry.name}` : entry.name);
+    for (const entry of readdirSync(path, { withFileTypes: true }))
+      if (entry.isDirectory()) add(relative ? `${relative}/${entry.name}` : entry.name);
   };
   add('');
   return {

@@ -3,7 +3,19 @@ import { basename } from 'node:path';
 import type { Context } from '../base/context.js';
 import { hostPython } from '../interpreter/host-python.js';
 import type { TreeRef } from '../ports/git.js';
-import { answeredWithLayer, HOST_PIP_WHEEL, installCommand, installedBy, jobFiles, NeedsBackend, NeedsNetwork, wheelsFromHost, WORK_ROOT, type Install, type Retry } from './install-job.js';
+import {
+  answeredWithLayer,
+  HOST_PIP_WHEEL,
+  installCommand,
+  installedBy,
+  jobFiles,
+  NeedsBackend,
+  NeedsNetwork,
+  wheelsFromHost,
+  WORK_ROOT,
+  type Install,
+  type Retry,
+} from './install-job.js';
 import { BusyError, ContainerGoneError, throwIfInterrupted, UserError } from '../base/errors.js';
 import { withLock } from '../image/lock.js';
 import { pipFailure } from '../interpreter/pip-failure.js';
@@ -55,9 +67,15 @@ async function retag(ctx: Context, plan: PatchPlan, imageId: string): Promise<vo
  * (another nfhot finished meanwhile, or a docker build), it would drop or undo that change.
  */
 async function checkUnchanged(ctx: Context, target: Target): Promise<void> {
-  const [current, active] = await Promise.all([ctx.engine.inspectImage(target.ref.familiar), ctx.engine.inspectImage(activeRef(target.ref))]);
+  const [current, active] = await Promise.all([
+    ctx.engine.inspectImage(target.ref.familiar),
+    ctx.engine.inspectImage(activeRef(target.ref)),
+  ]);
   if (current?.id !== target.current.id || active?.id !== target.activeImageId) {
-    throw new BusyError(`busy: ${target.ref.familiar} changed while nfhot was preparing to patch it (another nfhot, or a docker build, tag or pull)`, 'run the patch again: it starts from the image as it is now');
+    throw new BusyError(
+      `busy: ${target.ref.familiar} changed while nfhot was preparing to patch it (another nfhot, or a docker build, tag or pull)`,
+      'run the patch again: it starts from the image as it is now',
+    );
   }
 }
 
@@ -76,7 +94,12 @@ export type Applied = 'built' | 'synced' | 'reused' | 'unchanged';
  * Carries out one image's plan: nothing when its derivative is in place already, the tags alone
  * when it exists, a sync, else the install. Returns the patch set the image has then.
  */
-export async function applyPatch(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: string): Promise<{ patches: PatchRecord[]; action: Applied }> {
+export async function applyPatch(
+  ctx: Context,
+  plan: PatchPlan,
+  source: ResolvedSource,
+  at: string,
+): Promise<{ patches: PatchRecord[]; action: Applied }> {
   if (plan.action === 'unchanged') return { patches: plan.existing!.patches, action: 'unchanged' };
   if (plan.action === 'reuse') {
     await reuse(ctx, plan, plan.existing!.id);
@@ -93,8 +116,14 @@ export async function applyPatch(ctx: Context, plan: PatchPlan, source: Resolved
  * fails here, as the full install's check would. Said by the image's own Python minor version
  * only: else the full install checks (false: do it).
  */
-async function compilesOnHost(ctx: Context, plan: PatchPlan, files: { path: string; content: Buffer }[]): Promise<boolean> {
-  const modules = Object.fromEntries(files.filter((f) => f.path.endsWith('.py')).map((f) => [f.path, f.content.toString('base64')]));
+async function compilesOnHost(
+  ctx: Context,
+  plan: PatchPlan,
+  files: { path: string; content: Buffer }[],
+): Promise<boolean> {
+  const modules = Object.fromEntries(
+    files.filter((f) => f.path.endsWith('.py')).map((f) => [f.path, f.content.toString('base64')]),
+  );
   if (!Object.keys(modules).length) return true;
   const python = await hostPython(ctx.programs);
   if (!python) return true; // no python3 here: the task will say it
@@ -119,9 +148,20 @@ for name, data in json.load(sys.stdin).items():
  * no container, no pip. Undefined when the image's Python must check the new modules: the
  * install runs then.
  */
-async function sync(ctx: Context, plan: PatchPlan, sync: SyncPlan, source: ResolvedSource, at: string): Promise<DerivativeRecord | undefined> {
+async function sync(
+  ctx: Context,
+  plan: PatchPlan,
+  sync: SyncPlan,
+  source: ResolvedSource,
+  at: string,
+): Promise<DerivativeRecord | undefined> {
   // The new contents are read, and checked, while the lock is taken and the layer written: the image is tagged only if they compile.
-  const files = ctx.git.readFiles(source.tree, sync.files.map((f) => f.path)).then((contents) => sync.files.map((f, n) => ({ path: f.path, content: contents[n] ?? Buffer.alloc(0) })));
+  const files = ctx.git
+    .readFiles(
+      source.tree,
+      sync.files.map((f) => f.path),
+    )
+    .then((contents) => sync.files.map((f, n) => ({ path: f.path, content: contents[n] ?? Buffer.alloc(0) })));
   const compiles = plan.checkSyntax ? files.then((f) => compilesOnHost(ctx, plan, f)) : files.then(() => true);
   compiles.catch(() => undefined); // awaited below
   const was = plan.replaces!;
@@ -136,9 +176,15 @@ async function sync(ctx: Context, plan: PatchPlan, sync: SyncPlan, source: Resol
   const what = sync.files.length === 1 ? sync.files[0]!.path : `${sync.files.length} changed files`;
   return withLock(ctx.engine, plan.image, plan.originalId, async () => {
     await checkUnchanged(ctx, plan.target);
-    const layer = syncLayer(sync, (await files).map((f) => f.content), Math.floor(Date.now() / 1000));
+    const layer = syncLayer(
+      sync,
+      (await files).map((f) => f.content),
+      Math.floor(Date.now() / 1000),
+    );
     const comment = `nfhot: ${was.package} ${was.version} from ${source.display}, tree ${source.tree.tree.slice(0, 12)}`;
-    const id = await ctx.report.step(`${plan.image}: writing ${what} over the full install`, () => ctx.engine.addLayer(sync.base.id, layer, config, comment));
+    const id = await ctx.report.step(`${plan.image}: writing ${what} over the full install`, () =>
+      ctx.engine.addLayer(sync.base.id, layer, config, comment),
+    );
     const ok = await compiles.catch((err: unknown) => err);
     if (ok !== true) {
       await ctx.engine.untag(id);
@@ -167,7 +213,9 @@ async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: 
       noDeps: plan.noDeps,
       name: source.package ?? plan.replaces?.package,
       learn: source.kind === 'dir',
-      ...(source.vcs?.described && source.vcs.tool.tool !== 'other' ? { version: { tool: source.vcs.tool.tool, ...source.vcs.described } } : {}),
+      ...(source.vcs?.described && source.vcs.tool.tool !== 'other'
+        ? { version: { tool: source.vcs.tool.tool, ...source.vcs.described } }
+        : {}),
     },
     ...(await Promise.all(
       plan.keeps.map(async (kept) => ({
@@ -183,7 +231,10 @@ async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: 
     )),
   ];
   stopPoint('patch:planned');
-  if (!ctx.engine.addsLayers) ctx.report.info(`${plan.image}: pip installs it and the container is committed: this engine cannot load a layer onto an image (Podman)`);
+  if (!ctx.engine.addsLayers)
+    ctx.report.info(
+      `${plan.image}: pip installs it and the container is committed: this engine cannot load a layer onto an image (Podman)`,
+    );
   return withLock(ctx.engine, plan.image, plan.originalId, async (lock) => {
     await checkUnchanged(ctx, plan.target);
     let retry: Retry = {};
@@ -200,7 +251,10 @@ async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: 
         } else if (err instanceof ContainerGoneError && removed++ === 0) {
           ctx.report.warn(`${plan.image}: ${err.message}; starting again in a new one`);
         } else if (err instanceof ContainerGoneError) {
-          throw new UserError(`${plan.image}: nfhot's work container was removed twice while the patch was under way (a docker container prune or system prune?); nothing was tagged`, 'run the patch again once the prunes are over');
+          throw new UserError(
+            `${plan.image}: nfhot's work container was removed twice while the patch was under way (a docker container prune or system prune?); nothing was tagged`,
+            'run the patch again once the prunes are over',
+          );
         } else throw err;
       }
     }
@@ -208,23 +262,48 @@ async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: 
 }
 
 /** One attempt: a work container from the original, the sources copied in, the install (a layer, or pip and the commit), the tags. */
-async function install(ctx: Context, plan: PatchPlan, installs: Install[], source: ResolvedSource, at: string, name: string, retry: Retry): Promise<DerivativeRecord> {
+async function install(
+  ctx: Context,
+  plan: PatchPlan,
+  installs: Install[],
+  source: ResolvedSource,
+  at: string,
+  name: string,
+  retry: Retry,
+): Promise<DerivativeRecord> {
   throwIfInterrupted(ctx.signal);
   // Docker loads a layer nfhot writes: no commit, and no pip where install.py can do without it,
   // nor a network (a container starts sooner without); install.py says when pip needs one.
   const layered = ctx.engine.addsLayers && installs.length === 1 && !retry.network && !retry.isolated;
   const network = layered ? 'none' : plan.pip.loopback.length > 0 ? 'host' : undefined;
-  const work = await ctx.engine.createWorkContainer({ name, image: plan.originalId, config: plan.target.original.config, argv: installCommand(installs, plan, retry, layered), ...(network ? { network } : {}) });
+  const work = await ctx.engine.createWorkContainer({
+    name,
+    image: plan.originalId,
+    config: plan.target.original.config,
+    argv: installCommand(installs, plan, retry, layered),
+    ...(network ? { network } : {}),
+  });
   const interrupt = () => void work.kill();
   ctx.signal.addEventListener('abort', interrupt);
   try {
     // The sources, as git archives them, and the job's files: the container reads them on its stdin as it starts.
     const archives = installs.map((i, n) => ctx.git.archive(i.tree, `${WORK_ROOT}/${n}/`));
-    const files = { ...jobFiles(plan, retry), ...(plan.pipWheel?.fromHost ? { [`${WORK_ROOT}/${HOST_PIP_WHEEL}`]: await readFile(plan.pipWheel.path) } : {}) };
+    const files = {
+      ...jobFiles(plan, retry),
+      ...(plan.pipWheel?.fromHost ? { [`${WORK_ROOT}/${HOST_PIP_WHEEL}`]: await readFile(plan.pipWheel.path) } : {}),
+    };
     stopPoint('patch:export');
-    const pipFrom = plan.pipWheel ? ` (pip run from ${plan.pipWheel.fromHost ? "this machine's" : "the image's"} ${basename(plan.pipWheel.path)})` : '';
-    const running = ctx.report.step(`${plan.image}: ${layered ? 'installing' : 'pip install'} into ${plan.python}${pipFrom}`, () =>
-      work.run({ archives: archives.map((a) => a.stream), files }, ctx.report.output('pip'), layered ? answeredWithLayer : undefined),
+    const pipFrom = plan.pipWheel
+      ? ` (pip run from ${plan.pipWheel.fromHost ? "this machine's" : "the image's"} ${basename(plan.pipWheel.path)})`
+      : '';
+    const running = ctx.report.step(
+      `${plan.image}: ${layered ? 'installing' : 'pip install'} into ${plan.python}${pipFrom}`,
+      () =>
+        work.run(
+          { archives: archives.map((a) => a.stream), files },
+          ctx.report.output('pip'),
+          layered ? answeredWithLayer : undefined,
+        ),
     );
     const archived = Promise.all(archives.map((a) => a.done));
     archived.catch(() => undefined); // a run that fails stops reading them: its failure is the one to say
@@ -235,9 +314,16 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
     // A layer's container has answered and is still exiting: it goes while the layer loads.
     const removed = layer ? work.remove() : undefined;
     removed?.catch(() => undefined); // awaited below
-    if (result.exitCode !== 0) throw pipFailure(result.stderr, plan.image, result.exitCode, retry.requirements && { requirements: retry.requirements, searched: retry.searched! });
+    if (result.exitCode !== 0)
+      throw pipFailure(
+        result.stderr,
+        plan.image,
+        result.exitCode,
+        retry.requirements && { requirements: retry.requirements, searched: retry.searched! },
+      );
     const installed = found.get(installs[0]!);
-    if (!installed) throw new UserError(`pip reported success but installed nothing from ${source.display} in ${plan.image}`);
+    if (!installed)
+      throw new UserError(`pip reported success but installed nothing from ${source.display} in ${plan.image}`);
     const record: DerivativeRecord = {
       image: plan.image,
       original: plan.originalId,
@@ -251,13 +337,20 @@ async function install(ctx: Context, plan: PatchPlan, installs: Install[], sourc
     throwIfInterrupted(ctx.signal);
     stopPoint('patch:commit');
     const id = layer
-      ? await ctx.report.step(`${plan.image}: loading the layer (${layer.filter((e) => e.kind === 'file').length} files)`, () => ctx.engine.addLayer(plan.originalId, layer, config, comment))
+      ? await ctx.report.step(
+          `${plan.image}: loading the layer (${layer.filter((e) => e.kind === 'file').length} files)`,
+          () => ctx.engine.addLayer(plan.originalId, layer, config, comment),
+        )
       : await ctx.report.step(`${plan.image}: commit`, () => work.commit(config, comment));
     stopPoint('patch:committed');
     // From here on the new image is complete: finish the tags rather than stop half way
     // (the container, no longer needed, goes meanwhile).
     const version = versionKey(source);
-    await Promise.all([retag(ctx, plan, id), removed ?? work.remove(), learned && rememberInstall(id, { tree: source.tree.tree, learned, ...(version ? { version } : {}) })]);
+    await Promise.all([
+      retag(ctx, plan, id),
+      removed ?? work.remove(),
+      learned && rememberInstall(id, { tree: source.tree.tree, learned, ...(version ? { version } : {}) }),
+    ]);
     return record;
   } catch (err) {
     throwIfInterrupted(ctx.signal); // a killed container fails the step it was in: say why

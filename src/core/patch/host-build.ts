@@ -9,7 +9,9 @@ import type { Context } from '../base/context.js';
 import { hostPython } from '../interpreter/host-python.js';
 import type { TreeRef } from '../ports/git.js';
 
-export type HostBuild = { wheel: { name: string; content: Buffer }; python: string; version?: string; how?: string } | { why: string; python?: string; missing?: string[] };
+export type HostBuild =
+  | { wheel: { name: string; content: Buffer }; python: string; version?: string; how?: string }
+  | { why: string; python?: string; missing?: string[] };
 
 /** A wheel any Python 3 takes, the same whoever built it. */
 const PURE = /-(py3|py2\.py3)-none-any\.whl$/;
@@ -32,8 +34,15 @@ export async function buildOnHost(ctx: Context, tree: TreeRef, facts: object | u
     }
     if (answer.missing) return { why: `${python} lacks ${answer.missing.join(', ')}`, python, missing: answer.missing };
     if (!answer.wheel) return { why: `${python} could not build it: ${answer.failed ?? 'no wheel'}` };
-    if (!PURE.test(answer.wheel)) return { why: `${python} built ${basename(answer.wheel)}, which is for this machine's Python, not any (a compiled extension)` };
-    return { wheel: { name: basename(answer.wheel), content: await readFile(answer.wheel) }, python, ...(answer.version ? { version: answer.version, how: answer.how ?? '' } : {}) };
+    if (!PURE.test(answer.wheel))
+      return {
+        why: `${python} built ${basename(answer.wheel)}, which is for this machine's Python, not any (a compiled extension)`,
+      };
+    return {
+      wheel: { name: basename(answer.wheel), content: await readFile(answer.wheel) },
+      python,
+      ...(answer.version ? { version: answer.version, how: answer.how ?? '' } : {}),
+    };
   } finally {
     await rm(dir, { recursive: true, force: true });
   }

@@ -60,7 +60,8 @@ export interface ImagePatchResult {
   seconds: number;
 }
 
-const resolving = (ctx: Context, spec: SourceSpec, repository?: string) => ctx.report.step(`resolving ${describeSource(spec)}`, () => resolveSource(spec, ctx.git, repository));
+const resolving = (ctx: Context, spec: SourceSpec, repository?: string) =>
+  ctx.report.step(`resolving ${describeSource(spec)}`, () => resolveSource(spec, ctx.git, repository));
 
 /**
  * Starts fetching (or snapshotting) the source on the host, to run while the daemon is asked
@@ -86,15 +87,28 @@ export async function planPatches(ctx: Context, request: PatchRequest): Promise<
     if (!targets.some((t) => t.ref.familiar === target.ref.familiar)) targets.push(target);
   }
   // Without images named, the images are the pipeline's that hold the package: known from NAME@REF, else once the source is read.
-  if (!targets.length && spec.kind === 'name') ({ targets, skipped } = await pipelineTargets(ctx, request.model!, normalizeName(spec.name), request.python));
-  const source = spec.kind === 'name' ? await resolving(ctx, spec, request.repo ?? (await discoverRepository(ctx, targets, spec.name, request.python))) : await early!;
-  ctx.report.info(`source: ${source.package ?? 'a Python project'} at ${source.kind === 'git' ? `commit ${source.commit}` : `tree ${source.tree.tree}${source.dirty ? ' (uncommitted changes included)' : ''}`}`);
+  if (!targets.length && spec.kind === 'name')
+    ({ targets, skipped } = await pipelineTargets(ctx, request.model!, normalizeName(spec.name), request.python));
+  const source =
+    spec.kind === 'name'
+      ? await resolving(ctx, spec, request.repo ?? (await discoverRepository(ctx, targets, spec.name, request.python)))
+      : await early!;
+  ctx.report.info(
+    `source: ${source.package ?? 'a Python project'} at ${source.kind === 'git' ? `commit ${source.commit}` : `tree ${source.tree.tree}${source.dirty ? ' (uncommitted changes included)' : ''}`}`,
+  );
   sayVcs(ctx, source);
   const pip = hostPipSettings();
-  if (pip.said.length) ctx.report.info(`pip in the work container uses this machine's settings for its index: ${pip.said.join('; ')}${pip.loopback.length ? `; the work container runs on the host's network to reach ${pip.loopback.join(', ')}` : ''}`);
+  if (pip.said.length)
+    ctx.report.info(
+      `pip in the work container uses this machine's settings for its index: ${pip.said.join('; ')}${pip.loopback.length ? `; the work container runs on the host's network to reach ${pip.loopback.join(', ')}` : ''}`,
+    );
   if (pip.skipped.length) ctx.report.info(`not handed to pip in the image: ${pip.skipped.join('; ')}`);
   if (!targets.length) {
-    if (!source.package) throw new UserError(`cannot tell which of the pipeline's images to patch: ${source.display} does not name its package statically`, 'name the images with --image');
+    if (!source.package)
+      throw new UserError(
+        `cannot tell which of the pipeline's images to patch: ${source.display} does not name its package statically`,
+        'name the images with --image',
+      );
     ({ targets, skipped } = await pipelineTargets(ctx, request.model!, source.package, request.python));
   }
   const images = await mapLimit(targets, availableParallelism(), async (target): Promise<ImagePlan> => {
@@ -106,7 +120,20 @@ export async function planPatches(ctx: Context, request: PatchRequest): Promise<
       // Without pip, and without a wheel to run as pip, only an install fails: moving tags does not.
       const pipWheel = await pipWheelFor(ctx, interpreter, target.ref.familiar).catch((err: Error) => err);
       const pythons = envs.map((e) => e.executable || e.path);
-      let plan = planPatch(target, source, interpreter, { noDeps: request.noDeps, keepTag: request.keepTag, checkSyntax: request.checkSyntax ?? false, pythons, pip, ...(pipWheel instanceof Error ? {} : { pipWheel }) }, existing);
+      let plan = planPatch(
+        target,
+        source,
+        interpreter,
+        {
+          noDeps: request.noDeps,
+          keepTag: request.keepTag,
+          checkSyntax: request.checkSyntax ?? false,
+          pythons,
+          pip,
+          ...(pipWheel instanceof Error ? {} : { pipWheel }),
+        },
+        existing,
+      );
       const sync = plan.action === 'build' ? await planSync(ctx, plan, source) : undefined;
       if (sync && 'reason' in sync) ctx.report.info(`${plan.image}: full install: ${sync.reason}`);
       else if (sync) plan = { ...plan, action: 'sync', sync };
@@ -125,9 +152,17 @@ function sayVcs(ctx: Context, source: ResolvedSource): void {
   const vcs = source.vcs;
   if (!vcs) return;
   const what = source.package ?? 'the package';
-  if (vcs.tool.tool === 'other') return void ctx.report.warn(`${what} takes its version from git with ${vcs.tool.name}, whose version nfhot does not compute: the build gets none from git`);
-  if (!vcs.described) return void ctx.report.warn(`${what} takes its version from git (${vcs.tool.tool}), but ${source.display} is not in a git checkout: there is no version to compute`);
-  ctx.report.info(`${what} takes its version from git (${vcs.tool.tool}): ${describeVcs(vcs)}; nfhot hands the build the version it gives that`);
+  if (vcs.tool.tool === 'other')
+    return void ctx.report.warn(
+      `${what} takes its version from git with ${vcs.tool.name}, whose version nfhot does not compute: the build gets none from git`,
+    );
+  if (!vcs.described)
+    return void ctx.report.warn(
+      `${what} takes its version from git (${vcs.tool.tool}), but ${source.display} is not in a git checkout: there is no version to compute`,
+    );
+  ctx.report.info(
+    `${what} takes its version from git (${vcs.tool.tool}): ${describeVcs(vcs)}; nfhot hands the build the version it gives that`,
+  );
 }
 
 /** How pip runs when the environment has none: from a wheel in the image, else from one on this machine. */
@@ -139,22 +174,38 @@ async function pipWheelFor(ctx: Context, interpreter: Interpreter, image: string
 }
 
 function describePlan(ctx: Context, plan: PatchPlan): void {
-  if (plan.action === 'unchanged') return void ctx.report.info(`${plan.image}: already patched with this (${plan.derivative}); nothing to do`);
+  if (plan.action === 'unchanged')
+    return void ctx.report.info(`${plan.image}: already patched with this (${plan.derivative}); nothing to do`);
   ctx.report.info(`${plan.image}: Python ${plan.pythonVersion} at ${plan.python} (${plan.pythonReason})`);
-  if (plan.replaces) ctx.report.info(`${plan.image}: replaces the patch of ${plan.replaces.package} ${plan.replaces.version} (${plan.replaces.source})`);
-  for (const k of plan.keeps) ctx.report.info(`${plan.image}: keeps the patch of ${k.package} ${k.version} (${k.source})`);
-  if (plan.action === 'reuse') ctx.report.info(`${plan.image}: ${plan.derivative} already holds this patch set; pip will not run`);
-  if (plan.sync) ctx.report.info(`${plan.image}: only files the install copies as they are changed (${plan.sync.files.map((f) => f.path).join(', ')}): writing them over the full install ${shortId(plan.sync.base.id)}; pip will not run`);
+  if (plan.replaces)
+    ctx.report.info(
+      `${plan.image}: replaces the patch of ${plan.replaces.package} ${plan.replaces.version} (${plan.replaces.source})`,
+    );
+  for (const k of plan.keeps)
+    ctx.report.info(`${plan.image}: keeps the patch of ${k.package} ${k.version} (${k.source})`);
+  if (plan.action === 'reuse')
+    ctx.report.info(`${plan.image}: ${plan.derivative} already holds this patch set; pip will not run`);
+  if (plan.sync)
+    ctx.report.info(
+      `${plan.image}: only files the install copies as they are changed (${plan.sync.files.map((f) => f.path).join(', ')}): writing them over the full install ${shortId(plan.sync.base.id)}; pip will not run`,
+    );
 }
 
-const succeeded = (plan: PatchPlan, action: Applied | 'planned', patches: PatchRecord[], started: number): ImagePatchResult => ({
+const succeeded = (
+  plan: PatchPlan,
+  action: Applied | 'planned',
+  patches: PatchRecord[],
+  started: number,
+): ImagePatchResult => ({
   image: plan.image,
   action,
   derivative: plan.derivative,
   original: plan.originalId,
   python: plan.python,
   pythonReason: plan.pythonReason,
-  ...(plan.replaces ? { replaces: `${plan.replaces.package} ${plan.replaces.version} from ${plan.replaces.source}` } : {}),
+  ...(plan.replaces
+    ? { replaces: `${plan.replaces.package} ${plan.replaces.version} from ${plan.replaces.source}` }
+    : {}),
   patches,
   seconds: (performance.now() - started) / 1000,
 });
@@ -163,7 +214,9 @@ const succeeded = (plan: PatchPlan, action: Applied | 'planned', patches: PatchR
 export function plannedResults(plan: PatchSetPlan): { images: ImagePatchResult[]; failed: ImageFailure[] } {
   const now = performance.now();
   return {
-    images: plan.images.flatMap((i) => ('plan' in i ? [succeeded(i.plan, 'planned', i.plan.existing?.patches ?? i.plan.keeps, now)] : [])),
+    images: plan.images.flatMap((i) =>
+      'plan' in i ? [succeeded(i.plan, 'planned', i.plan.existing?.patches ?? i.plan.keeps, now)] : [],
+    ),
     failed: plan.images.flatMap((i) => ('failure' in i ? [imageFailure(i.image, i.failure)] : [])),
   };
 }
@@ -172,20 +225,31 @@ export function plannedResults(plan: PatchSetPlan): { images: ImagePatchResult[]
  * Carries out the plan, image by image (one per core at a time). One image's failure does not
  * stop the others: `failed` says which could not be done, and why.
  */
-export async function applyPatches(ctx: Context, plan: PatchSetPlan, at = new Date().toISOString()): Promise<{ images: ImagePatchResult[]; failed: ImageFailure[] }> {
+export async function applyPatches(
+  ctx: Context,
+  plan: PatchSetPlan,
+  at = new Date().toISOString(),
+): Promise<{ images: ImagePatchResult[]; failed: ImageFailure[] }> {
   const failed: ImageFailure[] = [];
-  const results = await mapLimit(plan.images, availableParallelism(), async (i): Promise<ImagePatchResult | undefined> => {
-    const started = performance.now();
-    try {
-      if ('failure' in i) throw i.failure;
-      if (i.plan.action === 'build' && i.plan.externallyManaged) ctx.report.warn(`${i.plan.python} in ${i.image} is EXTERNALLY-MANAGED (PEP 668); patching it anyway, as it is your image`);
-      const { patches, action } = await applyPatch(ctx, i.plan, plan.source, at);
-      return succeeded(i.plan, action, patches, started);
-    } catch (err) {
-      failed.push(imageFailure(i.image, err));
-      if (plan.images.length > 1) ctx.report.warn(`${i.image}: ${failed.at(-1)!.error}`);
-      return undefined;
-    }
-  });
+  const results = await mapLimit(
+    plan.images,
+    availableParallelism(),
+    async (i): Promise<ImagePatchResult | undefined> => {
+      const started = performance.now();
+      try {
+        if ('failure' in i) throw i.failure;
+        if (i.plan.action === 'build' && i.plan.externallyManaged)
+          ctx.report.warn(
+            `${i.plan.python} in ${i.image} is EXTERNALLY-MANAGED (PEP 668); patching it anyway, as it is your image`,
+          );
+        const { patches, action } = await applyPatch(ctx, i.plan, plan.source, at);
+        return succeeded(i.plan, action, patches, started);
+      } catch (err) {
+        failed.push(imageFailure(i.image, err));
+        if (plan.images.length > 1) ctx.report.warn(`${i.image}: ${failed.at(-1)!.error}`);
+        return undefined;
+      }
+    },
+  );
   return { images: results.filter((r): r is ImagePatchResult => r !== undefined), failed };
 }

@@ -55,7 +55,10 @@ export class NeedsNetwork extends Error {
 
 /** install.py found a source whose backend no interpreter of the image has. */
 export class NeedsBackend extends Error {
-  constructor(readonly needs: { source: number; missing: string[]; backend: string }[], readonly searched: string[]) {
+  constructor(
+    readonly needs: { source: number; missing: string[]; backend: string }[],
+    readonly searched: string[],
+  ) {
     super('a build backend is missing');
   }
 }
@@ -80,7 +83,14 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
       sources: group.map((i) => {
         const n = installs.indexOf(i);
         const wheel = retry.wheels?.get(n);
-        return { id: n, dir: `/${WORK_ROOT}/${n}`, directUrl: i.directUrl, ...(i.name ? { name: i.name } : {}), ...(i.version ? { version: i.version } : {}), ...(wheel ? { wheel: `/${WORK_ROOT}/host-wheels/${n}/${wheel.name}` } : {}) };
+        return {
+          id: n,
+          dir: `/${WORK_ROOT}/${n}`,
+          directUrl: i.directUrl,
+          ...(i.name ? { name: i.name } : {}),
+          ...(i.version ? { version: i.version } : {}),
+          ...(wheel ? { wheel: `/${WORK_ROOT}/host-wheels/${n}/${wheel.name}` } : {}),
+        };
       }),
       // Another interpreter of the image may have a backend this one lacks.
       builders: plan.pythons.filter((p) => p !== group[0]!.python),
@@ -92,10 +102,22 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
       learn: group.includes(installs[0]!) && installs[0]!.learn,
       // Written as a layer by nfhot when install.py finds nothing uncertain (one wheel, one environment).
       layer,
-      pipWheel: group[0]!.python === plan.python && plan.pipWheel ? (plan.pipWheel.fromHost ? `/${WORK_ROOT}/${HOST_PIP_WHEEL}` : plan.pipWheel.path) : null,
+      pipWheel:
+        group[0]!.python === plan.python && plan.pipWheel
+          ? plan.pipWheel.fromHost
+            ? `/${WORK_ROOT}/${HOST_PIP_WHEEL}`
+            : plan.pipWheel.path
+          : null,
     }),
   ]);
-  return ['/bin/sh', '-c', 'script=$1; shift; while [ $# -gt 0 ]; do "$1" -c "$script" "$2" || exit $?; shift 2; done', 'nfhot-install', installPy(), ...jobs];
+  return [
+    '/bin/sh',
+    '-c',
+    'script=$1; shift; while [ $# -gt 0 ]; do "$1" -c "$script" "$2" || exit $?; shift 2; done',
+    'nfhot-install',
+    installPy(),
+    ...jobs,
+  ];
 }
 
 /** Whether install.py has answered with a layer: its last line, `{"layer": …}`, whole (it exits 0 next). */
@@ -106,12 +128,19 @@ export function answeredWithLayer(chunk: string, stdout: () => string): boolean 
 }
 
 /** A layer entry as install.py writes it: stat is [mode, uid, gid, mtime], data the content in base64. */
-type ReportedEntry = { kind: 'file' | 'dir' | 'whiteout'; path: string; stat?: [number, number, number, number]; data?: string };
+type ReportedEntry = {
+  kind: 'file' | 'dir' | 'whiteout';
+  path: string;
+  stat?: [number, number, number, number];
+  data?: string;
+};
 
 const layerEntry = (e: ReportedEntry): LayerEntry => {
   if (e.kind === 'whiteout') return { kind: 'whiteout', path: e.path };
   const [mode, uid, gid, mtime] = e.stat!;
-  return e.kind === 'dir' ? { kind: 'dir', path: e.path, mode, uid, gid, mtime } : { kind: 'file', path: e.path, content: Buffer.from(e.data!, 'base64'), mode, uid, gid, mtime };
+  return e.kind === 'dir'
+    ? { kind: 'dir', path: e.path, mode, uid, gid, mtime }
+    : { kind: 'file', path: e.path, content: Buffer.from(e.data!, 'base64'), mode, uid, gid, mtime };
 };
 
 /**
@@ -119,13 +148,24 @@ const layerEntry = (e: ReportedEntry): LayerEntry => {
  * install.py reports them (one JSON line per interpreter); the layer it wrote instead of running
  * pip, or why pip ran.
  */
-export function installedBy(stdout: string, installs: Install[]): { found: Map<Install, { name: string; version: string }>; learned?: Learned; layer?: LayerEntry[]; pip?: string } {
+export function installedBy(
+  stdout: string,
+  installs: Install[],
+): { found: Map<Install, { name: string; version: string }>; learned?: Learned; layer?: LayerEntry[]; pip?: string } {
   const found = new Map<Install, { name: string; version: string }>();
   let learned: Learned | undefined;
   let layer: LayerEntry[] | undefined;
   let pip: string | undefined;
   for (const line of stdout.split('\n').filter((l) => l.startsWith('{'))) {
-    const report = JSON.parse(line) as { installed?: { name: string; version: string; source: number | null }[]; learned?: Learned | null; needs?: NeedsBackend['needs']; searched?: string[]; layer?: ReportedEntry[]; pip?: string | null; network?: string };
+    const report = JSON.parse(line) as {
+      installed?: { name: string; version: string; source: number | null }[];
+      learned?: Learned | null;
+      needs?: NeedsBackend['needs'];
+      searched?: string[];
+      layer?: ReportedEntry[];
+      pip?: string | null;
+      network?: string;
+    };
     if (report.needs) throw new NeedsBackend(report.needs, report.searched ?? []);
     if (report.network) throw new NeedsNetwork(report.network);
     learned ??= report.learned ?? undefined;
@@ -143,8 +183,12 @@ export function installedBy(stdout: string, installs: Install[]): { found: Map<I
 export function jobFiles(plan: PatchPlan, retry: Retry): Record<string, Buffer> {
   return {
     [`${WORK_ROOT}/nfhot_build.py`]: Buffer.from(buildPy()),
-    ...(Object.keys(plan.pip.env).length ? { [`${WORK_ROOT}/pip-env.json`]: Buffer.from(JSON.stringify(plan.pip.env)) } : {}),
-    ...Object.fromEntries([...(retry.wheels ?? [])].map(([n, w]) => [`${WORK_ROOT}/host-wheels/${n}/${w.name}`, w.content])),
+    ...(Object.keys(plan.pip.env).length
+      ? { [`${WORK_ROOT}/pip-env.json`]: Buffer.from(JSON.stringify(plan.pip.env)) }
+      : {}),
+    ...Object.fromEntries(
+      [...(retry.wheels ?? [])].map(([n, w]) => [`${WORK_ROOT}/host-wheels/${n}/${w.name}`, w.content]),
+    ),
   };
 }
 
@@ -153,7 +197,12 @@ export function jobFiles(plan: PatchPlan, retry: Retry): Record<string, Buffer> 
  * builds their wheels. What it cannot build, pip builds in isolation, fetching the backend from
  * the image's package index (when there is none, the failure names the backend and where nfhot looked).
  */
-export async function wheelsFromHost(ctx: Context, plan: PatchPlan, installs: Install[], missing: NeedsBackend): Promise<Retry> {
+export async function wheelsFromHost(
+  ctx: Context,
+  plan: PatchPlan,
+  installs: Install[],
+  missing: NeedsBackend,
+): Promise<Retry> {
   const wheels = new Map<number, { name: string; content: Buffer }>();
   const unbuilt: string[] = [];
   let host = "this machine's python3";
@@ -161,13 +210,24 @@ export async function wheelsFromHost(ctx: Context, plan: PatchPlan, installs: In
   for (const need of missing.needs) {
     const install = installs[need.source]!;
     const what = `${install.name ?? 'the source'} (${need.backend}: ${need.missing.join(', ')})`;
-    const built = await ctx.report.step(`${plan.image}: no Python of the image has what the build of ${what} needs; building its wheel on this machine`, () =>
-      buildOnHost(ctx, install.tree, install.version && { ...install.version, ...(install.name ? { name: install.name } : {}) }),
+    const built = await ctx.report.step(
+      `${plan.image}: no Python of the image has what the build of ${what} needs; building its wheel on this machine`,
+      () =>
+        buildOnHost(
+          ctx,
+          install.tree,
+          install.version && { ...install.version, ...(install.name ? { name: install.name } : {}) },
+        ),
     );
     if ('wheel' in built) {
       wheels.set(need.source, built.wheel);
-      if (built.version) ctx.report.info(`${plan.image}: ${install.name ?? 'the package'}: version ${built.version} from git (${built.how})`);
-      ctx.report.info(`${plan.image}: built ${built.wheel.name} with ${built.python} on this machine (a pure-Python wheel is the same whoever builds it)`);
+      if (built.version)
+        ctx.report.info(
+          `${plan.image}: ${install.name ?? 'the package'}: version ${built.version} from git (${built.how})`,
+        );
+      ctx.report.info(
+        `${plan.image}: built ${built.wheel.name} with ${built.python} on this machine (a pure-Python wheel is the same whoever builds it)`,
+      );
       continue;
     }
     unbuilt.push(`${what}: ${built.why}`);
@@ -177,7 +237,9 @@ export async function wheelsFromHost(ctx: Context, plan: PatchPlan, installs: In
   }
   if (!unbuilt.length) return { wheels };
   const searched = [...missing.searched.map((p) => `${p} in the image`), host].join(', ');
-  ctx.report.warn(`${plan.image}: ${unbuilt.join('; ')}: pip builds it in isolation, which needs a package index for the build requirements`);
+  ctx.report.warn(
+    `${plan.image}: ${unbuilt.join('; ')}: pip builds it in isolation, which needs a package index for the build requirements`,
+  );
   requirements = [...new Set(requirements)];
   return { wheels, isolated: true, requirements, searched };
 }

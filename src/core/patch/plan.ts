@@ -65,11 +65,20 @@ export interface PatchPlan {
  * (whose image ID is `derivativeId`) still names it: an image built FROM a derivative inherits
  * its labels, but is a new original.
  */
-export function lineage(image: string, current: ImageInfo, activeImage?: ImageInfo, derivativeId?: string): { originalId: string; activePatches: PatchRecord[] } {
+export function lineage(
+  image: string,
+  current: ImageInfo,
+  activeImage?: ImageInfo,
+  derivativeId?: string,
+): { originalId: string; activePatches: PatchRecord[] } {
   const record = fromLabels(current.labels);
-  if (record && record.image === image && derivativeId === current.id) return { originalId: record.original, activePatches: record.patches };
+  if (record && record.image === image && derivativeId === current.id)
+    return { originalId: record.original, activePatches: record.patches };
   const kept = activeImage && fromLabels(activeImage.labels);
-  return { originalId: current.id, activePatches: kept && kept.original === current.id && kept.image === image ? kept.patches : [] };
+  return {
+    originalId: current.id,
+    activePatches: kept && kept.original === current.id && kept.image === image ? kept.patches : [],
+  };
 }
 
 interface Identity {
@@ -88,7 +97,9 @@ function identity(p: Identity): string {
 }
 
 function sameSource(record: PatchRecord, source: ResolvedSource): boolean {
-  return source.kind === 'dir' ? record.path === source.path : record.url === source.displayUrl && (record.subdirectory ?? '') === (source.subdirectory ?? '');
+  return source.kind === 'dir'
+    ? record.path === source.path
+    : record.url === source.displayUrl && (record.subdirectory ?? '') === (source.subdirectory ?? '');
 }
 
 /** The patch set the new source makes with the active patches: the one it replaces, those it keeps, and its immutable reference. */
@@ -96,10 +107,19 @@ function patchSet(target: Target, source: ResolvedSource, interpreter: Interpret
   const python = interpreter.env.executable || interpreter.env.path;
   // A package is patched once: a new source for it replaces the old. When the name cannot be
   // read statically, the same repository or directory is taken to be the same package.
-  const replaces = target.activePatches.find((p) => (source.package ? p.package === source.package : sameSource(p, source)));
+  const replaces = target.activePatches.find((p) =>
+    source.package ? p.package === source.package : sameSource(p, source),
+  );
   const keeps = target.activePatches.filter((p) => p !== replaces);
   const identities = [
-    identity({ kind: source.kind, commit: source.commit, tree: source.tree.tree, subdirectory: source.subdirectory, noDeps, python }),
+    identity({
+      kind: source.kind,
+      commit: source.commit,
+      tree: source.tree.tree,
+      subdirectory: source.subdirectory,
+      noDeps,
+      python,
+    }),
     ...keeps.map(identity),
   ].sort();
   const key = hashHex(target.original.id, target.ref.familiar, ...identities);
@@ -107,7 +127,12 @@ function patchSet(target: Target, source: ResolvedSource, interpreter: Interpret
 }
 
 /** The immutable reference the patch will have: to ask the daemon whether it exists before planning. */
-export function derivativeOf(target: Target, source: ResolvedSource, interpreter: Interpreter, noDeps: boolean): string {
+export function derivativeOf(
+  target: Target,
+  source: ResolvedSource,
+  interpreter: Interpreter,
+  noDeps: boolean,
+): string {
   return patchSet(target, source, interpreter, noDeps).derivative;
 }
 
@@ -119,12 +144,20 @@ export function planPatch(
   target: Target,
   source: ResolvedSource,
   interpreter: Interpreter,
-  options: { noDeps: boolean; keepTag: boolean; checkSyntax?: boolean; pipWheel?: PipWheel; pythons?: string[]; pip?: PipSettings },
+  options: {
+    noDeps: boolean;
+    keepTag: boolean;
+    checkSyntax?: boolean;
+    pipWheel?: PipWheel;
+    pythons?: string[];
+    pip?: PipSettings;
+  },
   existing?: ImageInfo,
 ): PatchPlan {
   const { python, replaces, keeps, derivative } = patchSet(target, source, interpreter, options.noDeps);
   const record = existing && fromLabels(existing.labels);
-  const reusable = existing && record?.original === target.original.id ? { id: existing.id, patches: record.patches } : undefined;
+  const reusable =
+    existing && record?.original === target.original.id ? { id: existing.id, patches: record.patches } : undefined;
   // Already in place: the tag (or, with keepTag, nfhot's active reference) names this derivative.
   const inPlace = options.keepTag
     ? target.activeImageId === reusable?.id && target.current.id === target.original.id
@@ -153,17 +186,34 @@ export function planPatch(
 }
 
 /** The PEP 610 record written into the installed distribution: the real provenance, no credentials. */
-export function directUrlOf(p: { kind: 'git' | 'dir'; url?: string; displayUrl?: string; path?: string; commit?: string; ref?: string; subdirectory?: string }): DirectUrl {
+export function directUrlOf(p: {
+  kind: 'git' | 'dir';
+  url?: string;
+  displayUrl?: string;
+  path?: string;
+  commit?: string;
+  ref?: string;
+  subdirectory?: string;
+}): DirectUrl {
   if (p.kind === 'dir') return { url: `file://${p.path}`, dir_info: {} };
   return {
     url: p.displayUrl ?? p.url ?? '',
-    vcs_info: { vcs: 'git', ...(p.commit ? { commit_id: p.commit } : {}), ...(p.ref ? { requested_revision: p.ref } : {}) },
+    vcs_info: {
+      vcs: 'git',
+      ...(p.commit ? { commit_id: p.commit } : {}),
+      ...(p.ref ? { requested_revision: p.ref } : {}),
+    },
     ...(p.subdirectory ? { subdirectory: p.subdirectory } : {}),
   };
 }
 
 /** The record of a new patch once pip has said what it installed. */
-export function recordOf(source: ResolvedSource, installed: { name: string; version: string }, plan: PatchPlan, at: string): PatchRecord {
+export function recordOf(
+  source: ResolvedSource,
+  installed: { name: string; version: string },
+  plan: PatchPlan,
+  at: string,
+): PatchRecord {
   return {
     package: normalizeName(installed.name),
     version: installed.version,

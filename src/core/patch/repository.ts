@@ -13,7 +13,12 @@ function reachable(url: string): boolean {
 }
 
 /** NAME@REF without --repo: the repository recorded by the distribution installed in the images. */
-export async function discoverRepository(ctx: Context, targets: Target[], name: string, python: string | undefined): Promise<string> {
+export async function discoverRepository(
+  ctx: Context,
+  targets: Target[],
+  name: string,
+  python: string | undefined,
+): Promise<string> {
   for (const t of targets) {
     // The tagged image first: a patched one records where its patch came from.
     for (const image of t.current.id === t.original.id ? [t.current] : [t.current, t.original]) {

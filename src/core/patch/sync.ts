@@ -88,9 +88,11 @@ export function syncable(learned: Learned, changes: FileChange[]): { files: Sync
     if (change === 'added') return { reason: `${path} is new` };
     if (change === 'deleted') return { reason: `${path} was removed` };
     if (change === 'retyped') return { reason: `${path} changed mode` };
-    if (BUILD_FILES.has(path.slice(path.lastIndexOf('/') + 1))) return { reason: `${path} changed (the build reads it)` };
+    if (BUILD_FILES.has(path.slice(path.lastIndexOf('/') + 1)))
+      return { reason: `${path} changed (the build reads it)` };
     if (!installed) return { reason: `${path} is not a file the install copied as it is` };
-    if (installed.some((i) => i.meta)) return { reason: `${path} changed, and the build reads it (a version, or a path its configuration names)` };
+    if (installed.some((i) => i.meta))
+      return { reason: `${path} changed, and the build reads it (a version, or a path its configuration names)` };
     files.push({ path, installed });
   }
   return { files };
@@ -103,20 +105,42 @@ export function syncable(learned: Learned, changes: FileChange[]): { files: Sync
  */
 export async function planSync(
   ctx: Context,
-  build: { replaces?: PatchRecord; python: string; noDeps: boolean; originalId: string; currentId: string; target: { activeImageId?: string } },
+  build: {
+    replaces?: PatchRecord;
+    python: string;
+    noDeps: boolean;
+    originalId: string;
+    currentId: string;
+    target: { activeImageId?: string };
+  },
   source: ResolvedSource,
 ): Promise<SyncPlan | { reason: string } | undefined> {
   const was = build.replaces;
-  if (source.kind !== 'dir' || !was || was.kind !== 'dir' || was.path !== source.path || was.python !== build.python || was.noDeps !== build.noDeps) return undefined;
+  if (
+    source.kind !== 'dir' ||
+    !was ||
+    was.kind !== 'dir' ||
+    was.path !== source.path ||
+    was.python !== build.python ||
+    was.noDeps !== build.noDeps
+  )
+    return undefined;
   if (!ctx.engine.addsLayers) return { reason: 'this engine cannot write a layer without a container (Podman)' };
   // The image with the active patch set: the tagged derivative, or (--keep-tag) the one nfhot's active reference names.
   const active = build.target.activeImageId ?? (build.currentId !== build.originalId ? build.currentId : undefined);
   const install = active && (await recall(active));
   if (!install) return { reason: 'the full install of the working copy is not known on this machine' };
   // The snapshot the full install was made from is in nfhot's cache, as this one is.
-  const [base, changes] = await Promise.all([ctx.engine.inspectImage(install.id), ctx.git.changedFiles({ ...source.tree, tree: install.tree }, source.tree).catch(() => undefined)]);
+  const [base, changes] = await Promise.all([
+    ctx.engine.inspectImage(install.id),
+    ctx.git.changedFiles({ ...source.tree, tree: install.tree }, source.tree).catch(() => undefined),
+  ]);
   if (!base || !changes) return { reason: 'the full install of the working copy is no longer there' };
-  if (install.version !== versionKey(source)) return { reason: 'the version git gives it changed since the full install (a commit, a tag, or the day of an uncommitted change)' };
+  if (install.version !== versionKey(source))
+    return {
+      reason:
+        'the version git gives it changed since the full install (a commit, a tag, or the day of an uncommitted change)',
+    };
   const sync = syncable(install.learned, changes);
   return 'reason' in sync ? sync : { base, files: sync.files, learned: install.learned };
 }
@@ -166,7 +190,8 @@ export function syncLayer(sync: Pick<SyncPlan, 'files' | 'learned'>, contents: B
   files.push({ kind: 'file', path: learned.record.dest, content: record, mode, uid, gid, mtime: now });
   // Every directory above, parents first, with the owner, mode and time it has below this layer.
   const dirs = new Set<string>();
-  for (const f of files) for (let d = f.path.slice(0, f.path.lastIndexOf('/')); d; d = d.slice(0, d.lastIndexOf('/'))) dirs.add(d);
+  for (const f of files)
+    for (let d = f.path.slice(0, f.path.lastIndexOf('/')); d; d = d.slice(0, d.lastIndexOf('/'))) dirs.add(d);
   const parents: LayerEntry[] = [...dirs].sort().flatMap((d) => {
     const stat = learned.dirs[d];
     return stat ? [{ kind: 'dir' as const, path: d, mode: stat[0], uid: stat[1], gid: stat[2], mtime: stat[3] }] : [];

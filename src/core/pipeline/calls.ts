@@ -30,7 +30,8 @@ function modulePath(owner: string, from: string): string | undefined {
   if (!from.startsWith('./') && !from.startsWith('../') && !from.startsWith('/')) return undefined;
   const path = resolve(dirname(owner), from);
   if (!path.endsWith('.nf') && existsSync(`${path}.nf`)) return `${path}.nf`;
-  if (existsSync(path) && statSync(path).isDirectory()) return existsSync(join(path, 'main.nf')) ? join(path, 'main.nf') : undefined;
+  if (existsSync(path) && statSync(path).isDirectory())
+    return existsSync(join(path, 'main.nf')) ? join(path, 'main.nf') : undefined;
   return existsSync(path) ? path : undefined;
 }
 
@@ -48,7 +49,8 @@ function scopesOf(scripts: Map<string, ScriptDecls>, root: string, notes: string
       const target = modulePath(file, inc.from);
       const component = target && scopes.get(target)?.get(inc.name);
       if (component) scopes.get(file)!.set(inc.alias, component);
-      else if (!target && !inc.from.startsWith('plugin/')) notes.push(`${relative(root, file)}: include of ${inc.name} from '${inc.from}' not followed`);
+      else if (!target && !inc.from.startsWith('plugin/'))
+        notes.push(`${relative(root, file)}: include of ${inc.name} from '${inc.from}' not followed`);
     }
   }
   return scopes;
@@ -60,7 +62,12 @@ function scopesOf(scripts: Map<string, ScriptDecls>, root: string, notes: string
  * once under each alias they are included as (or their own name when nothing includes them),
  * unqualified, and uncalled when there is an entry workflow (a module library has none).
  */
-export function processCalls(root: string, scripts: Map<string, ScriptDecls>, taken: (call: Call) => boolean, notes: string[]): ProcessCall[] {
+export function processCalls(
+  root: string,
+  scripts: Map<string, ScriptDecls>,
+  taken: (call: Call) => boolean,
+  notes: string[],
+): ProcessCall[] {
   const scopes = scopesOf(scripts, root, notes);
   const declOf = (c: Component) => scripts.get(c.file)!.processes.find((p) => p.name === c.name)!;
   const calls: ProcessCall[] = [];
@@ -90,7 +97,13 @@ export function processCalls(root: string, scripts: Map<string, ScriptDecls>, ta
     }
   }
   for (const { c, names } of aliases.values()) {
-    for (const alias of names.size ? names : [c.name]) calls.push({ decl: declOf(c), file: relative(root, c.file), alias, ...(entry ? { uncalled: true as const } : {}) });
+    for (const alias of names.size ? names : [c.name])
+      calls.push({
+        decl: declOf(c),
+        file: relative(root, c.file),
+        alias,
+        ...(entry ? { uncalled: true as const } : {}),
+      });
   }
   return calls;
 }

@@ -19,10 +19,20 @@ export interface CheckResult {
 
 /** What `nextflow config -flat` says of Wave and of the default executor. */
 export function readFlat(stdout: string): Pick<CheckResult, 'waveEnabled' | 'executor'> {
-  const value = (key: string) => new RegExp(`^${key.replace(/\./g, '\\.')}\\s*=\\s*(?:'([^']*)'|"([^"]*)"|(\\S+))\\s*$`, 'm').exec(stdout)?.slice(1).find((v) => v !== undefined);
+  const value = (key: string) =>
+    new RegExp(`^${key.replace(/\./g, '\\.')}\\s*=\\s*(?:'([^']*)'|"([^"]*)"|(\\S+))\\s*$`, 'm')
+      .exec(stdout)
+      ?.slice(1)
+      .find((v) => v !== undefined);
   const wave = value('wave.enabled');
-  const executor = value('process.executor') ?? value('executor.name') ?? (value('executor') !== undefined && !/^[[{]/.test(value('executor')!) ? value('executor') : undefined);
-  return { ...(wave === 'true' || wave === 'false' ? { waveEnabled: wave === 'true' } : {}), ...(executor ? { executor } : {}) };
+  const executor =
+    value('process.executor') ??
+    value('executor.name') ??
+    (value('executor') !== undefined && !/^[[{]/.test(value('executor')!) ? value('executor') : undefined);
+  return {
+    ...(wave === 'true' || wave === 'false' ? { waveEnabled: wave === 'true' } : {}),
+    ...(executor ? { executor } : {}),
+  };
 }
 
 /** Reads `nextflow inspect -format json` output: `{"processes": [{"name", "container"}]}`, maybe after log lines. */
@@ -39,14 +49,21 @@ export function parseInspect(stdout: string): InspectedProcess[] {
  * 25.04 on (it does not run the entry workflow, so a selector on a qualified name is not applied
  * there): each must show what one of the processes made of that definition runs.
  */
-export function compareWithNextflow(model: PipelineModel, overrides: { reference: string; processes: string[] }[], inspected: InspectedProcess[], definitions = false): CheckResult {
+export function compareWithNextflow(
+  model: PipelineModel,
+  overrides: { reference: string; processes: string[] }[],
+  inspected: InspectedProcess[],
+  definitions = false,
+): CheckResult {
   const result: CheckResult = { agree: 0, differences: [] };
   const seen = new Set<string>();
   const nameOf = (i: ProcessInstance) => (definitions ? i.name : (i.fqn ?? i.alias));
   for (const p of inspected) {
     const mine = model.instances.filter((i) => nameOf(i) === p.name);
     if (!mine.length) {
-      result.differences.push(`${p.name}: Nextflow ${definitions ? 'lists' : 'runs'} it, nfhot's model does not have it`);
+      result.differences.push(
+        `${p.name}: Nextflow ${definitions ? 'lists' : 'runs'} it, nfhot's model does not have it`,
+      );
       continue;
     }
     seen.add(p.name);
@@ -61,9 +78,15 @@ export function compareWithNextflow(model: PipelineModel, overrides: { reference
       else if (c?.kind === 'unresolved') unresolved = c.why;
       else if (!c) none = true;
     }
-    if (unresolved && !expected.length) result.differences.push(`${p.name}: Nextflow says ${p.container ?? 'no container'}; nfhot could not resolve it (${unresolved})`);
+    if (unresolved && !expected.length)
+      result.differences.push(
+        `${p.name}: Nextflow says ${p.container ?? 'no container'}; nfhot could not resolve it (${unresolved})`,
+      );
     else if (expected.includes(p.container ?? '') || (none && !p.container)) result.agree++;
-    else result.differences.push(`${p.name}: Nextflow says ${p.container ?? 'no container'}, nfhot says ${expected[0] ?? 'no container'}`);
+    else
+      result.differences.push(
+        `${p.name}: Nextflow says ${p.container ?? 'no container'}, nfhot says ${expected[0] ?? 'no container'}`,
+      );
   }
   for (const i of model.instances) {
     const name = definitions ? i.name : i.fqn;
@@ -88,7 +111,10 @@ export interface ProcessRun {
 }
 
 /** Per process, the container a run with the model's profiles gives it, the include applied. */
-export function processRuns(model: PipelineModel, overrides: { reference: string; processes: string[] }[]): ProcessRun[] {
+export function processRuns(
+  model: PipelineModel,
+  overrides: { reference: string; processes: string[] }[],
+): ProcessRun[] {
   return model.instances
     .filter((i) => !i.uncalled)
     .map((i) => {
@@ -96,6 +122,11 @@ export function processRuns(model: PipelineModel, overrides: { reference: string
       const override = overrides.find((o) => o.processes.includes(process));
       const c = i.runs !== undefined ? i.runs : i.container;
       const container = override ? override.reference : c?.kind === 'image' ? c.image : c ? undefined : null;
-      return { process, container, ...(container === undefined && c?.kind === 'unresolved' ? { unknown: c.why } : {}), ...(i.executor.name ? { executor: i.executor.name } : {}) };
+      return {
+        process,
+        container,
+        ...(container === undefined && c?.kind === 'unresolved' ? { unknown: c.why } : {}),
+        ...(i.executor.name ? { executor: i.executor.name } : {}),
+      };
     });
 }

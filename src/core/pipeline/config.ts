@@ -41,31 +41,64 @@ function dottedNames(t: Token[]): string[] | undefined {
 /** `withName: 'PATTERN'`, `withName: NAME`, `withLabel: "x|y"`: the key Nextflow keeps for the selector. */
 function selectorKey(t: Token[]): string | undefined {
   const [kind, colon, pattern] = t;
-  if (t.length !== 3 || kind?.type !== 'ident' || (kind.value !== 'withName' && kind.value !== 'withLabel') || colon?.value !== ':') return undefined;
+  if (
+    t.length !== 3 ||
+    kind?.type !== 'ident' ||
+    (kind.value !== 'withName' && kind.value !== 'withLabel') ||
+    colon?.value !== ':'
+  )
+    return undefined;
   if (pattern?.type !== 'string' && pattern?.type !== 'ident') return undefined;
   return `${kind.value}:${pattern.value.trim()}`;
 }
 
-function walk(source: string, tokens: Token[], from: number, to: number, scope: string[], file: string, out: ConfigItem[]): void {
+function walk(
+  source: string,
+  tokens: Token[],
+  from: number,
+  to: number,
+  scope: string[],
+  file: string,
+  out: ConfigItem[],
+): void {
   for (const stmt of statements(tokens, from, to)) {
     const head = stmt[0]!;
     const last = stmt[stmt.length - 1]!;
     if (head.type === 'ident' && head.value === 'includeConfig') {
       const path = includePath(stmt.slice(1));
-      out.push(path ? { kind: 'include', include: { scope, path, line: head.line } } : { kind: 'skipped', what: textOf(source, stmt), line: head.line });
+      out.push(
+        path
+          ? { kind: 'include', include: { scope, path, line: head.line } }
+          : { kind: 'skipped', what: textOf(source, stmt), line: head.line },
+      );
       continue;
     }
     const eq = stmt.findIndex((t) => t.type === 'punct' && t.value === '=');
     const assigned = eq > 0 ? dottedNames(stmt.slice(0, eq)) : undefined;
     if (assigned) {
-      out.push({ kind: 'entry', entry: { path: [...scope, ...assigned], value: { text: textOf(source, stmt.slice(eq + 1)), line: head.line }, file } });
+      out.push({
+        kind: 'entry',
+        entry: {
+          path: [...scope, ...assigned],
+          value: { text: textOf(source, stmt.slice(eq + 1)), line: head.line },
+          file,
+        },
+      });
       continue;
     }
     const open = last.value === '}' ? stmt.findIndex((t) => t.value === '{') : -1;
     const block = open > 0 ? (selectorKey(stmt.slice(0, open)) ?? dottedNames(stmt.slice(0, open))) : undefined;
     if (block) {
       out.push({ kind: 'block', path: [...scope, ...(typeof block === 'string' ? [block] : block)] });
-      walk(source, tokens, tokens.indexOf(stmt[open]!) + 1, tokens.indexOf(last), [...scope, ...(typeof block === 'string' ? [block] : block)], file, out);
+      walk(
+        source,
+        tokens,
+        tokens.indexOf(stmt[open]!) + 1,
+        tokens.indexOf(last),
+        [...scope, ...(typeof block === 'string' ? [block] : block)],
+        file,
+        out,
+      );
       continue;
     }
     // Legacy Groovy (def, if, try, functions) sets nothing nfhot can read statically.

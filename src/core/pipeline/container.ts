@@ -13,11 +13,16 @@ export type ContainerValue =
   | { kind: 'unresolved'; text: string; from: string; why: string };
 
 /** Before a run, under Docker, with no profile and nothing else known. */
-export const DOCKER_FACTS: Facts = { engine: 'docker', profile: 'standard', param: (name) => new Unknown([`params.${name}`]) };
+export const DOCKER_FACTS: Facts = {
+  engine: 'docker',
+  profile: 'standard',
+  param: (name) => new Unknown([`params.${name}`]),
+};
 
 /** What an Unknown depends on, for people. */
 export function dependsOn(u: Unknown): string {
-  const say = (on: string) => (on.startsWith('params.') ? `${on} (no config sets it)` : on.startsWith('task.') ? `${on} (known per task)` : on);
+  const say = (on: string) =>
+    on.startsWith('params.') ? `${on} (no config sets it)` : on.startsWith('task.') ? `${on} (known per task)` : on;
   return `it depends on ${u.on.map(say).join(', ') || 'what only Nextflow can evaluate'}`;
 }
 

@@ -26,7 +26,8 @@ export interface Facts {
   ext?(name: string): Result;
 }
 
-const unknown = (...results: Result[]) => new Unknown([...new Set(results.flatMap((r) => (r instanceof Unknown ? r.on : [])))]);
+const unknown = (...results: Result[]) =>
+  new Unknown([...new Set(results.flatMap((r) => (r instanceof Unknown ? r.on : [])))]);
 
 /** Groovy truth. */
 export function truthy(v: Value): boolean {
@@ -51,7 +52,12 @@ function call(target: Value, method: string, args: Value[]): Result {
     if (method === 'trim' && !args.length) return target.trim();
     if (method === 'toString' && !args.length) return target;
     if ((method === 'tokenize' || method === 'split') && (a === undefined || typeof a === 'string')) {
-      const parts = a === undefined ? target.split(/\s+/) : method === 'tokenize' ? target.split(new RegExp(`[${a.replace(/[\\\]^-]/g, '\\$&')}]`)) : target.split(a);
+      const parts =
+        a === undefined
+          ? target.split(/\s+/)
+          : method === 'tokenize'
+            ? target.split(new RegExp(`[${a.replace(/[\\\]^-]/g, '\\$&')}]`))
+            : target.split(a);
       return method === 'tokenize' ? parts.filter((p) => p !== '') : parts;
     }
     if (method === 'isEmpty' && !args.length) return target === '';
@@ -67,7 +73,10 @@ function call(target: Value, method: string, args: Value[]): Result {
 
 class Parser {
   private i = 0;
-  constructor(private readonly t: Token[], private readonly facts: Facts) {}
+  constructor(
+    private readonly t: Token[],
+    private readonly facts: Facts,
+  ) {}
 
   run(): Result {
     const v = this.ternary();
@@ -96,7 +105,8 @@ class Parser {
     const yes = this.ternary();
     if (!this.take(':')) return new Unknown(['a ternary without its ":"']);
     const no = this.ternary();
-    if (cond instanceof Unknown) return !(yes instanceof Unknown) && !(no instanceof Unknown) && equal(yes, no) ? yes : unknown(cond, yes, no);
+    if (cond instanceof Unknown)
+      return !(yes instanceof Unknown) && !(no instanceof Unknown) && equal(yes, no) ? yes : unknown(cond, yes, no);
     return truthy(cond) ? yes : no;
   }
 
@@ -132,11 +142,20 @@ class Parser {
       if (left instanceof Unknown || right instanceof Unknown) left = unknown(left, right);
       else if (op === '==') left = equal(left, right);
       else if (op === '!=') left = !equal(left, right);
-      else if (op === 'in') left = Array.isArray(right) ? right.some((x) => equal(x, left as Value)) : typeof right === 'string' && typeof left === 'string' ? right.includes(left) : new Unknown(['in']);
+      else if (op === 'in')
+        left = Array.isArray(right)
+          ? right.some((x) => equal(x, left as Value))
+          : typeof right === 'string' && typeof left === 'string'
+            ? right.includes(left)
+            : new Unknown(['in']);
       else if (op.startsWith('<') || op.startsWith('>')) {
         const [a, b] = [left, right];
-        left = (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string') ? { '<': a < b, '>': a > b, '<=': a <= b, '>=': a >= b }[op]! : new Unknown([op]);
-      } else if (typeof left === 'string' && typeof right === 'string') left = new RegExp(op === '==~' ? `^(?:${right})$` : right).test(left);
+        left =
+          (typeof a === 'number' && typeof b === 'number') || (typeof a === 'string' && typeof b === 'string')
+            ? { '<': a < b, '>': a > b, '<=': a <= b, '>=': a >= b }[op]!
+            : new Unknown([op]);
+      } else if (typeof left === 'string' && typeof right === 'string')
+        left = new RegExp(op === '==~' ? `^(?:${right})$` : right).test(left);
       else left = new Unknown([op]);
     }
   }
@@ -179,11 +198,19 @@ class Parser {
           name = undefined;
         } else {
           name = name !== undefined ? `${name}.${member.value}` : undefined;
-          value = name !== undefined ? this.variable(name) : value instanceof Unknown ? value : safe && value === null ? null : new Unknown([`.${member.value}`]);
+          value =
+            name !== undefined
+              ? this.variable(name)
+              : value instanceof Unknown
+                ? value
+                : safe && value === null
+                  ? null
+                  : new Unknown([`.${member.value}`]);
         }
       } else if (this.peek('[') && name !== undefined) {
         const key = this.t[this.i + 1];
-        if (key?.type !== 'string' || key.interpolated || this.t[this.i + 2]?.value !== ']') return new Unknown([`${name}[…]`]);
+        if (key?.type !== 'string' || key.interpolated || this.t[this.i + 2]?.value !== ']')
+          return new Unknown([`${name}[…]`]);
         this.i += 3;
         name = `${name}.${key.value}`;
         value = this.variable(name);
@@ -197,7 +224,8 @@ class Parser {
     if (name === 'workflow.containerEngine') return this.facts.engine;
     if (name === 'workflow.profile') return this.facts.profile;
     if (parts[0] === 'params' && parts.length === 2) return this.facts.param(parts[1]!);
-    if (parts[0] === 'task' && parts[1] === 'ext' && parts.length === 3 && this.facts.ext) return this.facts.ext(parts[2]!);
+    if (parts[0] === 'task' && parts[1] === 'ext' && parts.length === 3 && this.facts.ext)
+      return this.facts.ext(parts[2]!);
     return new Unknown([name]);
   }
 
@@ -254,7 +282,10 @@ class Parser {
 /** A closure's value when it is one expression (`{ cond ? 'a' : 'b' }`, `{ -> x }`, `{ return x }`); more is Unknown. */
 function closureValue(body: Token[], facts: Facts): Result {
   const arrow = body.findIndex((x) => x.value === '->');
-  const inner = arrow >= 0 && body.slice(0, arrow).every((x) => x.type === 'ident' || x.value === ',') ? body.slice(arrow + 1) : body;
+  const inner =
+    arrow >= 0 && body.slice(0, arrow).every((x) => x.type === 'ident' || x.value === ',')
+      ? body.slice(arrow + 1)
+      : body;
   return new Parser(inner[0]?.value === 'return' ? inner.slice(1) : inner, facts).run();
 }
 

@@ -17,7 +17,25 @@ export interface ExecutorSetting {
 export type Reach = 'local' | 'grid' | 'cloud' | 'other';
 
 /** Nextflow's batch schedulers (BUILT_IN_EXECUTORS but local and nope): tasks on nodes with their own engine. */
-const GRID = ['slurm', 'sge', 'oge', 'uge', 'lsf', 'bsc', 'pbs', 'pbspro', 'moab', 'oar', 'condor', 'nqsii', 'hq', 'flux', 'bridge', 'crg', 'tcs'];
+const GRID = [
+  'slurm',
+  'sge',
+  'oge',
+  'uge',
+  'lsf',
+  'bsc',
+  'pbs',
+  'pbspro',
+  'moab',
+  'oar',
+  'condor',
+  'nqsii',
+  'hq',
+  'flux',
+  'bridge',
+  'crg',
+  'tcs',
+];
 /** The plugins' executors whose tasks run in a cloud service or a cluster of its own: never near this machine's engine. */
 const CLOUD = ['awsbatch', 'google-batch', 'google-lifesciences', 'k8s', 'azurebatch', 'seqera'];
 

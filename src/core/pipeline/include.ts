@@ -6,7 +6,6 @@ import { normalizeDockerName } from './container.js';
 import { includeTemplate } from '../base/assets.js';
 import type { PipelineModel, ProcessInstance } from './model.js';
 
-
 /** The processes that one `withName:` block points at a patched image. */
 export interface Override {
   /** The image the processes run (as Docker names it). */
@@ -83,9 +82,16 @@ function selectorFor(group: ProcessInstance[], all: ProcessInstance[]): string |
  * Which processes of the pipeline run an image that is patched now, and how the include selects
  * them; `sifs` maps a derivative to its SIF file.
  */
-export function planInclude(model: PipelineModel, states: ImageState[], sifs: ReadonlyMap<string, string> = new Map()): IncludePlan {
+export function planInclude(
+  model: PipelineModel,
+  states: ImageState[],
+  sifs: ReadonlyMap<string, string> = new Map(),
+): IncludePlan {
   const patched = new Map(states.filter((s) => s.state === 'patched' && s.derivative).map((s) => [s.image, s]));
-  const groups = new Map<string, { state: ImageState; image: string; fallback: string; instances: ProcessInstance[] }>();
+  const groups = new Map<
+    string,
+    { state: ImageState; image: string; fallback: string; instances: ProcessInstance[] }
+  >();
   for (const i of model.instances) {
     if (i.container?.kind !== 'image') continue;
     const state = patched.get(readImageRef(i.container.image)?.familiar ?? '');
@@ -100,41 +106,60 @@ export function planInclude(model: PipelineModel, states: ImageState[], sifs: Re
     const selector = selectorFor(g.instances, model.instances);
     const label = g.instances.map((i) => i.fqn ?? i.alias).join(', ');
     if (!selector) {
-      plan.notes.push(`cannot select ${label} without also selecting other processes: they keep ${g.image} under its own tag`);
+      plan.notes.push(
+        `cannot select ${label} without also selecting other processes: they keep ${g.image} under its own tag`,
+      );
       continue;
     }
     // Pushed: the registry's copy, pinned by digest, which workers elsewhere can pull. Else with
     // docker.registryOverride Nextflow replaces the host of every name: give it one it maps onto itself.
     let reference = g.state.pushed?.[0] ?? g.state.derivative!;
     if (g.state.pushed && model.registryOverride) {
-      plan.notes.push(`${label}: docker.registryOverride replaces the host of ${reference}; push to ${model.registry ?? 'docker.registry'} for it to resolve`);
+      plan.notes.push(
+        `${label}: docker.registryOverride replaces the host of ${reference}; push to ${model.registry ?? 'docker.registry'} for it to resolve`,
+      );
     } else if (model.registryOverride && model.registry) {
       reference = `${model.registry.replace(/\/+$/, '')}/${reference}`;
       plan.aliases.push({ from: g.state.derivative!, to: normalizeDockerName(reference, model.registry, true) });
     }
     const sif = sifs.get(g.state.derivative!);
     const pushed = g.state.pushed?.[0];
-    plan.overrides.push({ image: g.image, reference, ...(sif ? { sif } : pushed ? { pull: `docker://${pushed}` } : {}), fallback: g.fallback, selector, instances: g.instances, patches: g.state.patches });
+    plan.overrides.push({
+      image: g.image,
+      reference,
+      ...(sif ? { sif } : pushed ? { pull: `docker://${pushed}` } : {}),
+      fallback: g.fallback,
+      selector,
+      instances: g.instances,
+      patches: g.state.patches,
+    });
   }
   plan.overrides.sort((a, b) => a.selector.localeCompare(b.selector));
   const wave = model.run.wave;
   if (wave && (model.run.engine === 'docker' || model.run.engine === 'podman')) {
     if (plan.overrides.some((o) => !o.reference.includes('@sha256:'))) plan.waveOff = { profiles: model.waveProfiles };
-    else if (condaFirst(wave.strategy)) for (const o of plan.overrides) if (o.instances.some((i) => i.conda)) o.clearConda = true;
+    else if (condaFirst(wave.strategy))
+      for (const o of plan.overrides) if (o.instances.some((i) => i.conda)) o.clearConda = true;
   }
   return plan;
 }
 
 const comment = (text: string) => text.replace(/[\r\n]+/g, ' ');
 /** A single-quoted Groovy string (no interpolation) holding exactly `text`. */
-const groovyString = (text: string) => `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
+const groovyString = (text: string) =>
+  `'${text.replace(/\\/g, '\\\\').replace(/'/g, "\\'").replace(/\n/g, '\\n').replace(/\r/g, '\\r')}'`;
 
 /** A container setting as an expression inside the include's closure: a closure setting (`{ … }`) gives its body. */
 function asExpression(text: string): string {
   const tokens = tokenize(text).filter((t) => t.type !== 'newline');
   if (tokens[0]?.value !== '{' || matching(tokens, 0) !== tokens.length - 1) return text.trim();
   const arrow = tokens.findIndex((t) => t.value === '->');
-  const body = text.slice((arrow > 0 && tokens.slice(1, arrow).every((t) => t.type === 'ident') ? tokens[arrow]! : tokens[0]!).end, tokens[tokens.length - 1]!.start).trim();
+  const body = text
+    .slice(
+      (arrow > 0 && tokens.slice(1, arrow).every((t) => t.type === 'ident') ? tokens[arrow]! : tokens[0]!).end,
+      tokens[tokens.length - 1]!.start,
+    )
+    .trim();
   return `(${body})`;
 }
 
@@ -157,13 +182,19 @@ export function renderInclude(plan: IncludePlan, template = includeTemplate()): 
     const sif = o.sif ?? o.pull;
     lines.push(`    // ${o.image} → ${o.reference}${sif ? ` (Singularity/Apptainer: ${comment(sif)})` : ''}`);
     for (const p of o.patches) {
-      lines.push(`    //   ${comment(`${p.package} ${p.version} from ${p.source}${p.ref ? ` (${p.ref})` : ''}, ${installedFrom(p)}, patched ${p.at}`)}`);
+      lines.push(
+        `    //   ${comment(`${p.package} ${p.version} from ${p.source}${p.ref ? ` (${p.ref})` : ''}, ${installedFrom(p)}, patched ${p.at}`)}`,
+      );
     }
     lines.push(`    //   for ${comment(o.instances.map((i) => i.fqn ?? i.alias).join(', '))}`);
     lines.push(`    withName: '${o.selector}' {`);
-    lines.push(`        container = { ${DOCKER_BRANCH}'${o.reference}' : ${sif ? `workflow.containerEngine in ['singularity', 'apptainer'] ? ${groovyString(sif)} : ` : ''}${asExpression(o.fallback)} }`);
+    lines.push(
+      `        container = { ${DOCKER_BRANCH}'${o.reference}' : ${sif ? `workflow.containerEngine in ['singularity', 'apptainer'] ? ${groovyString(sif)} : ` : ''}${asExpression(o.fallback)} }`,
+    );
     if (o.clearConda) {
-      lines.push("        // Wave's strategy puts conda first: without a conda environment it takes the pushed image above.");
+      lines.push(
+        "        // Wave's strategy puts conda first: without a conda environment it takes the pushed image above.",
+      );
       lines.push('        conda = null');
     }
     lines.push('    }');
@@ -189,8 +220,14 @@ function withProfiles(lines: string[], plan: IncludePlan): string {
   const off = plan.waveOff?.profiles ?? [];
   const profiles = [...new Set([...plan.profiles, ...off])];
   if (profiles.length) {
-    lines.push('', "// The pipeline's profiles, declared here too: with -c nfhot.config, Nextflow 25.04's strict parser knows", '// only the profiles of the last config file it reads.', 'profiles {');
-    for (const p of profiles) lines.push(`    ${blockName(p)} {`, ...(off.includes(p) ? ['        wave.enabled = false'] : []), '    }');
+    lines.push(
+      '',
+      "// The pipeline's profiles, declared here too: with -c nfhot.config, Nextflow 25.04's strict parser knows",
+      '// only the profiles of the last config file it reads.',
+      'profiles {',
+    );
+    for (const p of profiles)
+      lines.push(`    ${blockName(p)} {`, ...(off.includes(p) ? ['        wave.enabled = false'] : []), '    }');
     lines.push('}');
   }
   if (plan.waveOff) lines.push('wave.enabled = false');

@@ -34,21 +34,24 @@ export interface KeptInclude {
 
 const keptDir = () => join(stateDir(), 'includes');
 /** One entry per include: by its pipeline directory (the include there) or its own path. */
-const entryFile = (k: Pick<KeptInclude, 'dir' | 'include'>) => join(keptDir(), `${hashHex(resolve(k.include ?? k.dir)).slice(0, 24)}.json`);
+const entryFile = (k: Pick<KeptInclude, 'dir' | 'include'>) =>
+  join(keptDir(), `${hashHex(resolve(k.include ?? k.dir)).slice(0, 24)}.json`);
 const pathOf = (k: Pick<KeptInclude, 'dir' | 'include'>) => includePath(k.dir, k.include);
 
 /** Every include nfhot keeps, of every engine. */
 export async function keptIncludes(): Promise<KeptInclude[]> {
   const names = await readdir(keptDir()).catch(() => [] as string[]);
   const entries = await Promise.all(
-    names.filter((n) => n.endsWith('.json')).map(async (n) => {
-      try {
-        const e = JSON.parse(await readFile(join(keptDir(), n), 'utf8')) as KeptInclude;
-        return typeof e.dir === 'string' && Array.isArray(e.profiles) && typeof e.engine === 'string' ? [e] : [];
-      } catch {
-        return []; // half a file from a killed run, or not ours: the next write replaces it
-      }
-    }),
+    names
+      .filter((n) => n.endsWith('.json'))
+      .map(async (n) => {
+        try {
+          const e = JSON.parse(await readFile(join(keptDir(), n), 'utf8')) as KeptInclude;
+          return typeof e.dir === 'string' && Array.isArray(e.profiles) && typeof e.engine === 'string' ? [e] : [];
+        } catch {
+          return []; // half a file from a killed run, or not ours: the next write replaces it
+        }
+      }),
   );
   return entries.flat().sort((a, b) => a.dir.localeCompare(b.dir));
 }
@@ -79,14 +82,29 @@ export interface KeptIncludeResult {
  * for this engine. An include of another pipeline that cannot be rewritten is reported, not
  * thrown: the command's own work is done.
  */
-export async function syncIncludes(ctx: Context, current?: { model: PipelineModel; dryRun?: boolean; addInclude?: boolean }): Promise<{ include?: IncludeResult; others: KeptIncludeResult[] }> {
-  if (current?.dryRun) return { include: await writeIncludeFor(ctx, current.model, await currentStates(ctx), current), others: [] };
+export async function syncIncludes(
+  ctx: Context,
+  current?: { model: PipelineModel; dryRun?: boolean; addInclude?: boolean },
+): Promise<{ include?: IncludeResult; others: KeptIncludeResult[] }> {
+  if (current?.dryRun)
+    return { include: await writeIncludeFor(ctx, current.model, await currentStates(ctx), current), others: [] };
   if (!current && !(await keptIncludes()).some((k) => k.engine === ctx.engine.address)) return { others: [] }; // nothing to keep in step
   return withWriters(async () => {
     const states = await currentStates(ctx);
     const include = current && (await writeIncludeFor(ctx, current.model, states, current));
-    const mine = current && { dir: current.model.dir, ...(current.model.include !== includePath(current.model.dir) ? { include: current.model.include } : {}) };
-    if (mine) await keep({ ...mine, profiles: current.model.profiles, syntax: current.model.syntax, ...(Object.keys(current.model.params).length ? { params: current.model.params } : {}), ...(current.model.configs.length ? { configs: current.model.configs } : {}), engine: ctx.engine.address });
+    const mine = current && {
+      dir: current.model.dir,
+      ...(current.model.include !== includePath(current.model.dir) ? { include: current.model.include } : {}),
+    };
+    if (mine)
+      await keep({
+        ...mine,
+        profiles: current.model.profiles,
+        syntax: current.model.syntax,
+        ...(Object.keys(current.model.params).length ? { params: current.model.params } : {}),
+        ...(current.model.configs.length ? { configs: current.model.configs } : {}),
+        engine: ctx.engine.address,
+      });
     const others: KeptIncludeResult[] = [];
     for (const k of await keptIncludes()) {
       if (k.engine !== ctx.engine.address || pathOf(k) === current?.model.include) continue;
@@ -114,12 +132,26 @@ async function rewriteKept(ctx: Context, k: KeptInclude, states: ImageState[]): 
     return { path, action: 'dropped' };
   }
   try {
-    const result = await writeIncludeFor(ctx, await scanPipeline(k.dir, k.profiles, k.include, { ...(k.syntax ? { syntax: k.syntax } : {}), ...(k.params ? { params: k.params } : {}), ...(k.configs ? { configs: k.configs.filter((c) => existsSync(c)) } : {}) }), states, { quiet: true });
-    if (result.changed) ctx.report.info(`rewrote ${path}, which nfhot keeps: ${result.overrides.length ? `${result.overrides.length} override(s)` : 'it overrides nothing now'}`);
+    const result = await writeIncludeFor(
+      ctx,
+      await scanPipeline(k.dir, k.profiles, k.include, {
+        ...(k.syntax ? { syntax: k.syntax } : {}),
+        ...(k.params ? { params: k.params } : {}),
+        ...(k.configs ? { configs: k.configs.filter((c) => existsSync(c)) } : {}),
+      }),
+      states,
+      { quiet: true },
+    );
+    if (result.changed)
+      ctx.report.info(
+        `rewrote ${path}, which nfhot keeps: ${result.overrides.length ? `${result.overrides.length} override(s)` : 'it overrides nothing now'}`,
+      );
     return { path, action: 'rewritten', overrides: result.overrides.length };
   } catch (err) {
     const error = (err as Error).message;
-    ctx.report.warn(`cannot rewrite ${path}, which nfhot keeps: ${error}; rewrite it with: nfhot config --pipeline ${k.dir}`);
+    ctx.report.warn(
+      `cannot rewrite ${path}, which nfhot keeps: ${error}; rewrite it with: nfhot config --pipeline ${k.dir}`,
+    );
     return { path, action: 'failed', error };
   }
 }
@@ -139,7 +171,8 @@ export async function repairIncludes(ctx: Context): Promise<KeptIncludeResult[]>
     for (const k of kept) {
       const text = await readFile(pathOf(k), 'utf8').catch(() => undefined);
       // With docker.registryOverride a reference carries the registry in front of the derivative's name.
-      const stale = text === undefined || includeReferences(text).some((r) => !live.some((l) => r === l || r.endsWith(`/${l}`)));
+      const stale =
+        text === undefined || includeReferences(text).some((r) => !live.some((l) => r === l || r.endsWith(`/${l}`)));
       if (stale) repaired.push(await rewriteKept(ctx, k, states));
     }
     return repaired;

@@ -18,16 +18,64 @@ export interface Token {
 }
 
 const PUNCT3 = ['==~', '<=>', '...', '?.@'];
-const PUNCT2 = ['==', '!=', '<=', '>=', '&&', '||', '=~', '?:', '?.', '*.', '..', '->', '<<', '>>', '++', '--', '+=', '-=', '*=', '/=', '**'];
+const PUNCT2 = [
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '&&',
+  '||',
+  '=~',
+  '?:',
+  '?.',
+  '*.',
+  '..',
+  '->',
+  '<<',
+  '>>',
+  '++',
+  '--',
+  '+=',
+  '-=',
+  '*=',
+  '/=',
+  '**',
+];
 /** After these a `/` starts a slashy string, not a division. */
-const BEFORE_REGEX = new Set(['(', ',', '=', '~', ':', '[', '{', '?', '!', '&&', '||', '==', '!=', '=~', '==~', 'return', '\n']);
+const BEFORE_REGEX = new Set([
+  '(',
+  ',',
+  '=',
+  '~',
+  ':',
+  '[',
+  '{',
+  '?',
+  '!',
+  '&&',
+  '||',
+  '==',
+  '!=',
+  '=~',
+  '==~',
+  'return',
+  '\n',
+]);
 
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let i = 0;
   let line = 1;
   const push = (type: Token['type'], start: number, value: string, extra: Partial<Token> = {}) =>
-    tokens.push({ type, value, raw: text.slice(start, i), start, end: i, line: line - (text.slice(start, i).match(/\n/g)?.length ?? 0), ...extra });
+    tokens.push({
+      type,
+      value,
+      raw: text.slice(start, i),
+      start,
+      end: i,
+      line: line - (text.slice(start, i).match(/\n/g)?.length ?? 0),
+      ...extra,
+    });
   if (text.startsWith('#!')) while (i < text.length && text[i] !== '\n') i++;
   while (i < text.length) {
     const c = text[i]!;
@@ -75,7 +123,12 @@ export function tokenize(text: string): Token[] {
 
 function slashyAllowed(tokens: Token[]): boolean {
   const prev = tokens[tokens.length - 1];
-  return !prev || (prev.type === 'punct' && BEFORE_REGEX.has(prev.value)) || (prev.type === 'ident' && prev.value === 'return') || prev.type === 'newline';
+  return (
+    !prev ||
+    (prev.type === 'punct' && BEFORE_REGEX.has(prev.value)) ||
+    (prev.type === 'ident' && prev.value === 'return') ||
+    prev.type === 'newline'
+  );
 }
 
 /** The index just past a string that starts at `i` with `quote`, `${...}` nesting included. */
@@ -132,7 +185,26 @@ export function matching(tokens: Token[], open: number): number {
 }
 
 /** Operators that, ending a line or starting the next, carry an expression over the newline. */
-const CONTINUES_AFTER = new Set(['?', ':', '+', '-', '*', '&&', '||', '==', '!=', '=', ',', '.', '?.', '?:', '->', '=~', '==~', 'in']);
+const CONTINUES_AFTER = new Set([
+  '?',
+  ':',
+  '+',
+  '-',
+  '*',
+  '&&',
+  '||',
+  '==',
+  '!=',
+  '=',
+  ',',
+  '.',
+  '?.',
+  '?:',
+  '->',
+  '=~',
+  '==~',
+  'in',
+]);
 const CONTINUES_BEFORE = new Set(['?', ':', '.', '?.', '?:', '&&', '||', '+', '*.']);
 
 /**
@@ -150,7 +222,8 @@ export function statements(tokens: Token[], from = 0, to = tokens.length): Token
       i = close;
       continue;
     }
-    const ends = (t.type === 'punct' && t.value === ';') || (t.type === 'newline' && !continues(tokens, i, to, current));
+    const ends =
+      (t.type === 'punct' && t.value === ';') || (t.type === 'newline' && !continues(tokens, i, to, current));
     if (ends) {
       if (current.length) result.push(current);
       current = [];
@@ -163,7 +236,12 @@ export function statements(tokens: Token[], from = 0, to = tokens.length): Token
 function continues(tokens: Token[], i: number, to: number, current: Token[]): boolean {
   const last = current[current.length - 1];
   if (!last) return false;
-  if ((last.type === 'punct' || last.type === 'ident') && CONTINUES_AFTER.has(last.value) && !(last.type === 'ident' && last.value !== 'in')) return true;
+  if (
+    (last.type === 'punct' || last.type === 'ident') &&
+    CONTINUES_AFTER.has(last.value) &&
+    !(last.type === 'ident' && last.value !== 'in')
+  )
+    return true;
   let j = i + 1;
   while (j < to && tokens[j]!.type === 'newline') j++;
   const next = tokens[j];

@@ -14,7 +14,20 @@ import { classifyContainer, dependsOn, normalizeDockerName, type ContainerValue 
 import { evaluate, truthy, Unknown, type Facts, type Result, type Value } from './evaluate.js';
 import type { ExecutorSetting } from './executor.js';
 import { paramValue, type Params } from './params.js';
-import { checkProfiles, effective, INCLUDE_FILE, loadConfig, processScope, processSetting, profilesIn, runConfig, settings, type ContainerEngine, type ProcessScope, type RunSettings } from './run-config.js';
+import {
+  checkProfiles,
+  effective,
+  INCLUDE_FILE,
+  loadConfig,
+  processScope,
+  processSetting,
+  profilesIn,
+  runConfig,
+  settings,
+  type ContainerEngine,
+  type ProcessScope,
+  type RunSettings,
+} from './run-config.js';
 import type { Syntax } from './syntax.js';
 import { parseScript, type ScriptDecls } from './nf.js';
 
@@ -90,7 +103,8 @@ export function isPipelineDir(dir: string): boolean {
 /** The pipeline to read: --pipeline, else the current directory when it is one. */
 export function pipelineDir(option: string | undefined): string | undefined {
   if (option !== undefined) {
-    if (!isPipelineDir(option)) throw new UsageError(`${option} is not a pipeline directory: it has no main.nf or nextflow.config`);
+    if (!isPipelineDir(option))
+      throw new UsageError(`${option} is not a pipeline directory: it has no main.nf or nextflow.config`);
     return option;
   }
   return isPipelineDir('.') ? '.' : undefined;
@@ -102,8 +116,10 @@ export function pipelineDir(option: string | undefined): string | undefined {
  * from 25.10, and converts them so from 26.04); a map is not followed.
  */
 function runParam(value: unknown, configured: Result): Result {
-  if (typeof value === 'string' && (typeof configured === 'boolean' || typeof configured === 'number')) return paramValue(value) as Value;
-  const plain = (v: unknown): v is Value => v === null || ['string', 'number', 'boolean'].includes(typeof v) || (Array.isArray(v) && v.every(plain));
+  if (typeof value === 'string' && (typeof configured === 'boolean' || typeof configured === 'number'))
+    return paramValue(value) as Value;
+  const plain = (v: unknown): v is Value =>
+    v === null || ['string', 'number', 'boolean'].includes(typeof v) || (Array.isArray(v) && v.every(plain));
   return plain(value) ? value : new Unknown([`a map of params`]);
 }
 
@@ -115,7 +131,8 @@ function executorValue(value: Result): Omit<ExecutorSetting, 'from'> {
 }
 
 /** Where the include of the pipeline in `dir` is: the file given, else nfhot.config there. */
-export const includePath = (dir: string, include?: string) => (include ? resolve(include) : join(resolve(dir), INCLUDE_FILE));
+export const includePath = (dir: string, include?: string) =>
+  include ? resolve(include) : join(resolve(dir), INCLUDE_FILE);
 
 /** What is known before the run: the engine, the profiles, the params the config sets (each evaluated once, lazily) and the run's own over them. */
 function factsFor(config: ConfigEntry[], selected: string[], params: Params): (engine: string | null) => Facts {
@@ -142,9 +159,14 @@ function factsFor(config: ConfigEntry[], selected: string[], params: Params): (e
 /** The executor of a process that sets none: the config's `executor` when a string (up to 25.04), else executor.name, else NXF_EXECUTOR, else local. */
 function defaultExecutor(config: ConfigEntry[], facts: Facts): ExecutorSetting {
   const named = config.filter((e) => e.path.join('.') === 'executor' || e.path.join('.') === 'executor.name').pop();
-  const set: ExecutorSetting | undefined = named && { ...executorValue(evaluate(named.value.text, facts)), from: `${named.file}:${named.value.line}` };
+  const set: ExecutorSetting | undefined = named && {
+    ...executorValue(evaluate(named.value.text, facts)),
+    from: `${named.file}:${named.value.line}`,
+  };
   if (set && (set.name !== undefined || set.unknown)) return set;
-  return process.env.NXF_EXECUTOR ? { name: process.env.NXF_EXECUTOR, from: 'NXF_EXECUTOR' } : { name: 'local', from: 'the default' };
+  return process.env.NXF_EXECUTOR
+    ? { name: process.env.NXF_EXECUTOR, from: 'NXF_EXECUTOR' }
+    : { name: 'local', from: 'the default' };
 }
 
 /** What makes a process instance from its call: the process scope, the facts, the registry, the engine and the default executor. */
@@ -164,7 +186,8 @@ interface InstanceContext {
 function instanceOf(call: ProcessCall, x: InstanceContext): ProcessInstance {
   const { decl, file, alias, fqn } = call;
   const named = { file, labels: decl.labels, names: [...new Set([decl.name, alias, ...(fqn ? [fqn] : [])])] };
-  const settingOf = (setting: string, own?: { text: string; line: number }) => processSetting(x.scope, setting, named, own);
+  const settingOf = (setting: string, own?: { text: string; line: number }) =>
+    processSetting(x.scope, setting, named, own);
   // task.ext.NAME as this process gets it: a closure is evaluated with what is known before the run; unset is null.
   const withExt = (f: Facts): Facts => ({
     ...f,
@@ -175,15 +198,33 @@ function instanceOf(call: ProcessCall, x: InstanceContext): ProcessInstance {
   });
   const chosen = settingOf('container', decl.container);
   const container = chosen && classifyContainer(chosen.text, chosen.from, withExt(x.facts(x.imageEngine)));
-  if (container?.kind === 'image') container.image = normalizeDockerName(container.image, x.registry, x.registryOverride);
+  if (container?.kind === 'image')
+    container.image = normalizeDockerName(container.image, x.registry, x.registryOverride);
   // Under another engine, what it runs as `nextflow inspect` shows it (the name as the pipeline gives it).
-  const runs = x.otherEngine && chosen ? (classifyContainer(chosen.text, chosen.from, withExt(x.facts(x.otherEngine))) ?? null) : undefined;
+  const runs =
+    x.otherEngine && chosen
+      ? (classifyContainer(chosen.text, chosen.from, withExt(x.facts(x.otherEngine))) ?? null)
+      : undefined;
   const condaSetting = settingOf('conda', decl.conda);
   const conda = condaSetting !== undefined && !/^\s*(null|false|''|"")\s*$/.test(condaSetting.text);
   const executorSetting = settingOf('executor', decl.executor);
-  const own = executorSetting && { ...executorValue(evaluate(executorSetting.text, withExt(x.facts(x.engine)))), from: executorSetting.from };
+  const own = executorSetting && {
+    ...executorValue(evaluate(executorSetting.text, withExt(x.facts(x.engine)))),
+    from: executorSetting.from,
+  };
   const executor = own && (own.name !== undefined || own.unknown) ? own : x.executor;
-  return { name: decl.name, alias, ...(fqn ? { fqn } : {}), file, labels: decl.labels, ...(container ? { container } : {}), ...(runs !== undefined ? { runs } : {}), ...(conda ? { conda } : {}), executor, ...(call.uncalled ? { uncalled: true as const } : {}) };
+  return {
+    name: decl.name,
+    alias,
+    ...(fqn ? { fqn } : {}),
+    file,
+    labels: decl.labels,
+    ...(container ? { container } : {}),
+    ...(runs !== undefined ? { runs } : {}),
+    ...(conda ? { conda } : {}),
+    executor,
+    ...(call.uncalled ? { uncalled: true as const } : {}),
+  };
 }
 
 /** The pipeline's scripts, each parsed. */
@@ -194,7 +235,12 @@ async function readScripts(root: string): Promise<Map<string, ScriptDecls>> {
   return scripts;
 }
 
-export async function scanPipeline(dir: string, profiles?: string[], include?: string, reading: Reading = {}): Promise<PipelineModel> {
+export async function scanPipeline(
+  dir: string,
+  profiles?: string[],
+  include?: string,
+  reading: Reading = {},
+): Promise<PipelineModel> {
   const syntax = reading.syntax ?? 'v1';
   const params = reading.params ?? {};
   const root = resolve(dir);
@@ -215,7 +261,8 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
   const imageEngine = run.engine === 'podman' ? 'podman' : 'docker';
   const registryValue = last(`${imageEngine}.registry`);
   const registry = registryValue && classifyContainer(registryValue.text, '', facts(imageEngine));
-  if (registryValue && registry?.kind !== 'image') notes.push(`${imageEngine}.registry is ${registryValue.text}: nfhot cannot evaluate it and assumes none`);
+  if (registryValue && registry?.kind !== 'image')
+    notes.push(`${imageEngine}.registry is ${registryValue.text}: nfhot cannot evaluate it and assumes none`);
   const registryOverride = last(`${imageEngine}.registryOverride`)?.text.trim() === 'true';
   const runFacts = facts(run.engine ?? null);
   const context: InstanceContext = {
@@ -235,5 +282,22 @@ export async function scanPipeline(dir: string, profiles?: string[], include?: s
       return v instanceof Unknown || truthy(v);
     });
   const instances = processCalls(root, scripts, taken, notes).map((call) => instanceOf(call, context));
-  return { dir: root, syntax, params, configs, include: includePath(root, include), profiles: selected, availableProfiles, ...(context.registry ? { registry: context.registry } : {}), registryOverride, sif, run, waveProfiles, profileEngines, profileExecutors, instances, notes };
+  return {
+    dir: root,
+    syntax,
+    params,
+    configs,
+    include: includePath(root, include),
+    profiles: selected,
+    availableProfiles,
+    ...(context.registry ? { registry: context.registry } : {}),
+    registryOverride,
+    sif,
+    run,
+    waveProfiles,
+    profileEngines,
+    profileExecutors,
+    instances,
+    notes,
+  };
 }

@@ -63,7 +63,10 @@ function parseInclude(tokens: Token[], open: number, close: number): { name: str
 }
 
 /** `if (c) {…} else if (d) {…} else {…}` from its `if`: each branch's condition (undefined for `else`) and its body. */
-function ifChain(tokens: Token[], at: number): { branches: { cond?: Token[]; body: [number, number] }[]; end: number } | undefined {
+function ifChain(
+  tokens: Token[],
+  at: number,
+): { branches: { cond?: Token[]; body: [number, number] }[]; end: number } | undefined {
   const branches: { cond?: Token[]; body: [number, number] }[] = [];
   let i = at;
   for (;;) {
@@ -110,7 +113,12 @@ function branchConditions(source: string, chain: { cond?: Token[] }[]): string[]
 function parseDirectives(source: string, tokens: Token[], from: number, to: number, decl: ProcessDecl): void {
   for (let i = from; i < to; i++) {
     const head = tokens[i]!;
-    const atStart = i === from || tokens[i - 1]!.type === 'newline' || tokens[i - 1]!.value === ';' || tokens[i - 1]!.value === '}' || tokens[i - 1]!.value === '{';
+    const atStart =
+      i === from ||
+      tokens[i - 1]!.type === 'newline' ||
+      tokens[i - 1]!.value === ';' ||
+      tokens[i - 1]!.value === '}' ||
+      tokens[i - 1]!.value === '{';
     if (head.type !== 'ident' || !atStart) continue;
     if (SECTIONS.has(head.value) && tokens[i + 1]?.value === ':') return; // directives come before the sections
     if (head.value === 'if') {
@@ -154,12 +162,23 @@ function parseProcess(source: string, tokens: Token[], name: string, open: numbe
 }
 
 /** The calls in a workflow's body, with the `if` conditions around them; includes found there are the script's. */
-function parseWorkflow(source: string, tokens: Token[], name: string | undefined, open: number, close: number, includes: IncludeDecl[]): WorkflowDecl {
+function parseWorkflow(
+  source: string,
+  tokens: Token[],
+  name: string | undefined,
+  open: number,
+  close: number,
+  includes: IncludeDecl[],
+): WorkflowDecl {
   const calls: Call[] = [];
   const visit = (from: number, to: number, when: string[]) => {
     for (let i = from; i < to; i++) {
       const t = tokens[i]!;
-      const atStart = tokens[i - 1]?.type === 'newline' || tokens[i - 1]?.value === ';' || tokens[i - 1]?.value === '{' || tokens[i - 1]?.value === '}';
+      const atStart =
+        tokens[i - 1]?.type === 'newline' ||
+        tokens[i - 1]?.value === ';' ||
+        tokens[i - 1]?.value === '{' ||
+        tokens[i - 1]?.value === '}';
       if (t.type === 'ident' && atStart && t.value === 'include' && tokens[next(tokens, i)]?.value === '{') {
         i = parseIncludeAt(tokens, i, includes);
         continue;
@@ -182,7 +201,13 @@ function parseWorkflow(source: string, tokens: Token[], name: string | undefined
   // A component is used by name: `FOO(...)`, `ch | FOO`, `FOO.out`; `x.FOO` is a member, not a call.
   const addCall = (i: number, when: string[]) => {
     const t = tokens[i]!;
-    if (t.type === 'ident' && /^[A-Za-z_]\w*$/.test(t.value) && tokens[i - 1]?.value !== '.' && tokens[i - 1]?.value !== '?.') calls.push({ name: t.value, when });
+    if (
+      t.type === 'ident' &&
+      /^[A-Za-z_]\w*$/.test(t.value) &&
+      tokens[i - 1]?.value !== '.' &&
+      tokens[i - 1]?.value !== '?.'
+    )
+      calls.push({ name: t.value, when });
   };
   visit(open + 1, close, []);
   return { ...(name ? { name } : {}), calls };
@@ -192,7 +217,8 @@ function parseWorkflow(source: string, tokens: Token[], name: string | undefined
 function parseIncludeAt(tokens: Token[], i: number, includes: IncludeDecl[]): number {
   const open = next(tokens, i);
   const close = matching(tokens, open);
-  const from = tokens[close + 1]?.value === 'from' && tokens[close + 2]?.type === 'string' ? tokens[close + 2]!.value : undefined;
+  const from =
+    tokens[close + 1]?.value === 'from' && tokens[close + 2]?.type === 'string' ? tokens[close + 2]!.value : undefined;
   if (from !== undefined) for (const n of parseInclude(tokens, open, close)) includes.push({ ...n, from });
   return from !== undefined ? close + 2 : close;
 }
@@ -211,7 +237,8 @@ export function parseScript(source: string): ScriptDecls {
         i = matching(tokens, i);
         continue;
       }
-      const atStart = i === from || tokens[i - 1]!.type === 'newline' || tokens[i - 1]!.value === ';' || tokens[i - 1]!.value === '}';
+      const atStart =
+        i === from || tokens[i - 1]!.type === 'newline' || tokens[i - 1]!.value === ';' || tokens[i - 1]!.value === '}';
       if (t.type !== 'ident' || !atStart) continue;
       if (t.value === 'include' && tokens[i + 1]?.value === '{') {
         i = parseIncludeAt(tokens, i, decls.includes);
@@ -229,7 +256,9 @@ export function parseScript(source: string): ScriptDecls {
         const open = i + (named ? 2 : 1);
         if (tokens[open]?.value !== '{') continue;
         const close = matching(tokens, open);
-        decls.workflows.push(parseWorkflow(source, tokens, named ? tokens[i + 1]!.value : undefined, open, close, decls.includes));
+        decls.workflows.push(
+          parseWorkflow(source, tokens, named ? tokens[i + 1]!.value : undefined, open, close, decls.includes),
+        );
         i = close;
       }
     }

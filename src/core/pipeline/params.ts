@@ -41,7 +41,11 @@ export function paramValue(text: string, typed = true): unknown {
 export function paramsOf(pairs: string[], typed = true, into: Params = {}): Params {
   for (const pair of pairs) {
     const at = pair.indexOf('=');
-    if (at <= 0) throw new UsageError(`--param ${pair}: give it as NAME=VALUE`, 'as nextflow run … --NAME VALUE takes it: --param aligner=hisat2');
+    if (at <= 0)
+      throw new UsageError(
+        `--param ${pair}: give it as NAME=VALUE`,
+        'as nextflow run … --NAME VALUE takes it: --param aligner=hisat2',
+      );
     setParam(into, pair.slice(0, at), paramValue(pair.slice(at + 1), typed));
   }
   return into;
@@ -50,7 +54,9 @@ export function paramsOf(pairs: string[], typed = true, into: Params = {}): Para
 /** A params file as Nextflow reads it: JSON, or YAML when its name ends in .yml or .yaml. */
 export async function readParamsFile(path: string): Promise<Params> {
   const text = await readFile(path, 'utf8').catch((err: NodeJS.ErrnoException) => {
-    throw new UsageError(`cannot read the params file ${path}: ${err.code === 'ENOENT' ? 'it does not exist' : err.message}`);
+    throw new UsageError(
+      `cannot read the params file ${path}: ${err.code === 'ENOENT' ? 'it does not exist' : err.message}`,
+    );
   });
   let parsed: unknown;
   try {
@@ -58,10 +64,13 @@ export async function readParamsFile(path: string): Promise<Params> {
     // (yaml is CommonJS under Node: imported so, its exports are the default.)
     parsed = /^\.ya?ml$/i.test(extname(path)) ? (await import('yaml')).default.parse(text) : JSON.parse(text);
   } catch (err) {
-    throw new UsageError(`the params file ${path} is not valid ${/ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`);
+    throw new UsageError(
+      `the params file ${path} is not valid ${/ya?ml$/i.test(path) ? 'YAML' : 'JSON'}: ${(err as Error).message.split('\n')[0]}`,
+    );
   }
   if (parsed === null || parsed === undefined) return {};
-  if (typeof parsed !== 'object' || Array.isArray(parsed)) throw new UsageError(`the params file ${path} holds no map of params`);
+  if (typeof parsed !== 'object' || Array.isArray(parsed))
+    throw new UsageError(`the params file ${path} holds no map of params`);
   const params: Params = {};
   for (const [k, v] of Object.entries(parsed as Params)) setParam(params, k.replace(/\./g, '\\.'), v);
   return params;
@@ -77,7 +86,8 @@ export function paramsOfCommand(command: string[]): { file?: string; pairs: stri
     else if (arg.startsWith('--') && arg.length > 2) {
       const eq = arg.indexOf('=');
       if (eq > 2) pairs.push(arg.slice(2));
-      else if (i + 1 < command.length && !command[i + 1]!.startsWith('-')) pairs.push(`${arg.slice(2)}=${command[++i]}`);
+      else if (i + 1 < command.length && !command[i + 1]!.startsWith('-'))
+        pairs.push(`${arg.slice(2)}=${command[++i]}`);
       else pairs.push(`${arg.slice(2)}=true`);
     }
   }

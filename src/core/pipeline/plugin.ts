@@ -104,7 +104,10 @@ export async function installPlugin(dir: string): Promise<{ path: string; replac
     if (replaced) await rename(path, old);
     await rename(partial, path);
   } catch (err) {
-    throw new UserError(`cannot install the plugin into ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, 'check that the directory is writable, or give another: --nxf-home DIR');
+    throw new UserError(
+      `cannot install the plugin into ${dir}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+      'check that the directory is writable, or give another: --nxf-home DIR',
+    );
   } finally {
     await rm(partial, { recursive: true, force: true });
     await rm(old, { recursive: true, force: true });

@@ -17,7 +17,15 @@ export const INCLUDE_FILE = 'nfhot.config';
 export const INCLUDE_LINE = `includeConfig '${INCLUDE_FILE}'`;
 
 /** The container engines Nextflow knows; it refuses to run with more than one enabled. */
-export const CONTAINER_ENGINES = ['docker', 'podman', 'singularity', 'apptainer', 'charliecloud', 'shifter', 'sarus'] as const;
+export const CONTAINER_ENGINES = [
+  'docker',
+  'podman',
+  'singularity',
+  'apptainer',
+  'charliecloud',
+  'shifter',
+  'sarus',
+] as const;
 export type ContainerEngine = (typeof CONTAINER_ENGINES)[number];
 
 /** How the selected profiles run the tasks. */
@@ -90,7 +98,12 @@ export function effective(items: ConfigItem[], profiles: string[], syntax: Synta
   let block: ConfigEntry[] = [];
   const endOfBlock = () => {
     const order = (e: ConfigEntry) => profiles.indexOf(e.path[1]!);
-    out.push(...(syntax === 'v2' ? [...block].sort((a, b) => order(a) - order(b)) : block).map((e) => ({ ...e, path: e.path.slice(2) })));
+    out.push(
+      ...(syntax === 'v2' ? [...block].sort((a, b) => order(a) - order(b)) : block).map((e) => ({
+        ...e,
+        path: e.path.slice(2),
+      })),
+    );
     block = [];
   };
   for (const item of items) {
@@ -118,14 +131,21 @@ export function checkProfiles(selected: string[], available: string[], hasConfig
     return;
   }
   const near = available.filter((a) => unknown.some((u) => closeTo(u, a)));
-  throw new UsageError(what, near.length ? `did you mean one of these? ${near.join(', ')}` : `the pipeline's profiles: ${available.join(', ') || '(none)'}`);
+  throw new UsageError(
+    what,
+    near.length
+      ? `did you mean one of these? ${near.join(', ')}`
+      : `the pipeline's profiles: ${available.join(', ') || '(none)'}`,
+  );
 }
 
 /** Whether two names are a typo apart (Nextflow suggests by edit distance). */
 function closeTo(a: string, b: string): boolean {
   const d: number[][] = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array<number>(b.length).fill(0)]);
   for (let j = 1; j <= b.length; j++) d[0]![j] = j;
-  for (let i = 1; i <= a.length; i++) for (let j = 1; j <= b.length; j++) d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+  for (let i = 1; i <= a.length; i++)
+    for (let j = 1; j <= b.length; j++)
+      d[i]![j] = Math.min(d[i - 1]![j]! + 1, d[i]![j - 1]! + 1, d[i - 1]![j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
   return d[a.length]![b.length]! <= Math.max(1, Math.floor(Math.min(a.length, b.length) / 3));
 }
 
@@ -142,7 +162,11 @@ export function settings(entries: ConfigEntry[]) {
     last,
     isOn: (path: string) => last(path)?.text.trim() === 'true',
     // Only plain string literals: a path built in Groovy is not nfhot's to guess (then Nextflow's defaults apply).
-    literal: (path: string) => /^\s*(?:'([^'$\\]*)'|"([^"$\\]*)")\s*$/.exec(last(path)?.text ?? '')?.slice(1).find((v) => v !== undefined),
+    literal: (path: string) =>
+      /^\s*(?:'([^'$\\]*)'|"([^"$\\]*)")\s*$/
+        .exec(last(path)?.text ?? '')
+        ?.slice(1)
+        .find((v) => v !== undefined),
   };
 }
 
@@ -161,14 +185,33 @@ export interface RunConfig {
 export function runConfig(items: ConfigItem[], config: ConfigEntry[], selected: string[], notes: string[]): RunConfig {
   const { isOn, literal } = settings(config);
   const sif: SifSettings = {
-    ...(isOn('apptainer.enabled') ? { enabled: 'apptainer' as const } : isOn('singularity.enabled') ? { enabled: 'singularity' as const } : {}),
-    cacheDir: Object.fromEntries((['singularity', 'apptainer'] as const).flatMap((e) => (literal(`${e}.cacheDir`) ? [[e, literal(`${e}.cacheDir`)!]] : []))),
+    ...(isOn('apptainer.enabled')
+      ? { enabled: 'apptainer' as const }
+      : isOn('singularity.enabled')
+        ? { enabled: 'singularity' as const }
+        : {}),
+    cacheDir: Object.fromEntries(
+      (['singularity', 'apptainer'] as const).flatMap((e) =>
+        literal(`${e}.cacheDir`) ? [[e, literal(`${e}.cacheDir`)!]] : [],
+      ),
+    ),
     ...(literal('workDir') ? { workDir: literal('workDir') } : {}),
   };
   const engines = CONTAINER_ENGINES.filter((e) => isOn(`${e}.enabled`));
-  const strategy = literal('wave.strategy')?.split(',').map((x) => x.trim()).filter(Boolean);
-  const run: RunSettings = { ...(engines[0] ? { engine: engines[0] } : {}), engines, conda: isOn('conda.enabled'), ...(isOn('wave.enabled') ? { wave: { strategy: strategy?.length ? strategy : WAVE_DEFAULT_STRATEGY } } : {}) };
-  if (engines.length > 1) notes.push(`the profiles ${selected.join(',')} enable ${engines.join(' and ')}: Nextflow refuses to run with more than one container engine`);
+  const strategy = literal('wave.strategy')
+    ?.split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  const run: RunSettings = {
+    ...(engines[0] ? { engine: engines[0] } : {}),
+    engines,
+    conda: isOn('conda.enabled'),
+    ...(isOn('wave.enabled') ? { wave: { strategy: strategy?.length ? strategy : WAVE_DEFAULT_STRATEGY } } : {}),
+  };
+  if (engines.length > 1)
+    notes.push(
+      `the profiles ${selected.join(',')} enable ${engines.join(' and ')}: Nextflow refuses to run with more than one container engine`,
+    );
   // What each profile turns on, read with that profile alone.
   const waveProfiles: string[] = [];
   const profileEngines: Record<string, ContainerEngine> = {};
@@ -188,9 +231,11 @@ function profileExecutors(items: ConfigItem[]): Record<string, string[]> {
     if (item.kind !== 'entry' || item.entry.path[0] !== 'profiles' || !item.entry.path[1]) continue;
     const [, profile, ...rest] = item.entry.path as [string, string, ...string[]];
     const key = rest.join('.');
-    if (key !== 'executor' && key !== 'executor.name' && !(rest[0] === 'process' && rest.at(-1) === 'executor')) continue;
+    if (key !== 'executor' && key !== 'executor.name' && !(rest[0] === 'process' && rest.at(-1) === 'executor'))
+      continue;
     const name = evaluate(item.entry.value.text, { engine: null, profile, param: () => new Unknown([]) });
-    if (typeof name === 'string' && name.trim() && name.trim() !== 'local') found[profile] = [...new Set([...(found[profile] ?? []), name.trim()])];
+    if (typeof name === 'string' && name.trim() && name.trim() !== 'local')
+      found[profile] = [...new Set([...(found[profile] ?? []), name.trim()])];
   }
   return found;
 }
@@ -221,9 +266,16 @@ export function processScope(config: ConfigEntry[]): ProcessScope {
  * A setting as a process gets it: the config's `process` default, the script's directive (`own`),
  * then withLabel, then withName (its declared name, its alias, its qualified name).
  */
-export function processSetting(scope: ProcessScope, setting: string, process: { file: string; labels: string[]; names: string[] }, own?: { text: string; line: number }) {
+export function processSetting(
+  scope: ProcessScope,
+  setting: string,
+  process: { file: string; labels: string[]; names: string[] },
+  own?: { text: string; line: number },
+) {
   const dflt = scope.defaults.get(setting);
-  let chosen: { text: string; from: string } | undefined = own ? { text: own.text, from: `${process.file}:${own.line}` } : dflt && { text: dflt.value.text, from: `${dflt.file}:${dflt.value.line}` };
+  let chosen: { text: string; from: string } | undefined = own
+    ? { text: own.text, from: `${process.file}:${own.line}` }
+    : dflt && { text: dflt.value.text, from: `${dflt.file}:${dflt.value.line}` };
   const apply = (kind: 'withLabel' | 'withName', targets: string[]) => {
     for (const [key, settings] of scope.selectors) {
       const entry = settings.get(setting);

@@ -50,18 +50,23 @@ export function syntaxFor(version: string | undefined, env: NodeJS.ProcessEnv, o
   const set = env.NXF_SYNTAX_PARSER;
   if (set !== undefined) return { ...at, syntax: checked(set, 'NXF_SYNTAX_PARSER'), why: `NXF_SYNTAX_PARSER=${set}` };
   const strict = atLeast(version, V2_DEFAULT_FROM);
-  if (strict === undefined) return { syntax: 'v1', why: 'no nextflow on PATH (or none that says its version), and no NXF_SYNTAX_PARSER' };
+  if (strict === undefined)
+    return { syntax: 'v1', why: 'no nextflow on PATH (or none that says its version), and no NXF_SYNTAX_PARSER' };
   return { ...at, syntax: strict ? 'v2' : 'v1', why: `the default of Nextflow ${version}` };
 }
 
 function checked(value: string, where: string): Syntax {
   if ((SYNTAXES as readonly string[]).includes(value)) return value as Syntax;
-  throw new UsageError(`${where} is '${value}': Nextflow's parsers are v1 and v2`, 'v2 is the strict parser (the default from Nextflow 26.04), v1 the first one');
+  throw new UsageError(
+    `${where} is '${value}': Nextflow's parsers are v1 and v2`,
+    'v2 is the strict parser (the default from Nextflow 26.04), v1 the first one',
+  );
 }
 
 /** A note when the parser cannot be the one this Nextflow runs (v2 before 25.02): said, the reading goes on as asked. */
 export function syntaxNote(target: NextflowTarget): string | undefined {
-  if (target.syntax === 'v2' && atLeast(target.version, V2_FROM) === false) return `Nextflow ${target.version} has no strict parser (v2 came in 25.02): it reads the pipeline with the first one`;
+  if (target.syntax === 'v2' && atLeast(target.version, V2_FROM) === false)
+    return `Nextflow ${target.version} has no strict parser (v2 came in 25.02): it reads the pipeline with the first one`;
   return undefined;
 }
 
@@ -90,7 +95,10 @@ export async function nextflowVersion(ctx: Context, env: NodeJS.ProcessEnv = pro
   const launcher = onPath(env);
   if (!launcher) return undefined;
   const file = join(cacheDir(), 'nextflow-versions.json');
-  const known = await readFile(file, 'utf8').then((t) => JSON.parse(t) as Record<string, string>, () => ({}) as Record<string, string>);
+  const known = await readFile(file, 'utf8').then(
+    (t) => JSON.parse(t) as Record<string, string>,
+    () => ({}) as Record<string, string>,
+  );
   const key = `${launcher.path}\0${launcher.stamp}`;
   if (known[key]) return known[key];
   const said = await ctx.programs.run(launcher.path, ['-version']);
@@ -121,7 +129,10 @@ export interface RunOptions {
  * the run's params, typed as that parser types command-line values (the strict one keeps strings
  * from 25.10 on).
  */
-export async function readingFor(ctx: Context, run: RunOptions = {}): Promise<{ target: NextflowTarget; syntax: Syntax; params: Params; configs: string[] }> {
+export async function readingFor(
+  ctx: Context,
+  run: RunOptions = {},
+): Promise<{ target: NextflowTarget; syntax: Syntax; params: Params; configs: string[] }> {
   const target = await nextflowTarget(ctx, run.syntax);
   const typed = !(target.syntax === 'v2' && atLeast(target.version, '25.10.0'));
   const configs = (run.configs ?? []).map((c) => resolve(c));

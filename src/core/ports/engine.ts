@@ -68,7 +68,11 @@ export interface WorkContainer {
    * chunk, and all of stdout so far) may say the command has given its whole answer: the run ends
    * there, as if with exit code 0, the container still exiting.
    */
-  run(input: WorkInput, onStderr?: (chunk: string) => void, answered?: (chunk: string, stdout: () => string) => boolean): Promise<RunResult>;
+  run(
+    input: WorkInput,
+    onStderr?: (chunk: string) => void,
+    answered?: (chunk: string, stdout: () => string) => boolean,
+  ): Promise<RunResult>;
   /** Commits the container's changes on top of its image with exactly `config`. */
   commit(config: ImageConfig, comment: string): Promise<string>;
   /** Kills its process (used to interrupt). */
@@ -110,7 +114,13 @@ export interface Engine {
    */
   run(image: string, argv: string[], options: RunOptions): Promise<RunResult>;
   /** A container from `image` (whose config is `config`) that will run `argv` as root; network `host`: on the host's (to reach an index on its loopback), `none`: none; else the engine's default. */
-  createWorkContainer(options: { name: string; image: string; config: ImageConfig; argv: string[]; network?: 'host' | 'none' }): Promise<WorkContainer>;
+  createWorkContainer(options: {
+    name: string;
+    image: string;
+    config: ImageConfig;
+    argv: string[];
+    network?: 'host' | 'none';
+  }): Promise<WorkContainer>;
   /** Whether addLayer works here (Podman's load wants every layer in the archive: it does not). */
   readonly addsLayers: boolean;
   /** A new image: `base`'s layers and one more made of `entries` (parents before children), with exactly `config`; no container runs. */

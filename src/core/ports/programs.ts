@@ -23,7 +23,11 @@ export interface AttachOptions {
 /** The other programs nfhot runs on the host: nextflow, singularity or apptainer, Docker's credential helpers, the command `watch` runs. */
 export interface Programs {
   /** `env`: variables set for it, over nfhot's own. */
-  run(program: string, args: string[], options?: { cwd?: string; input?: string; env?: Record<string, string>; onLine?: (line: string) => void }): Promise<ProgramResult>;
+  run(
+    program: string,
+    args: string[],
+    options?: { cwd?: string; input?: string; env?: Record<string, string>; onLine?: (line: string) => void },
+  ): Promise<ProgramResult>;
   /**
    * Runs a program on the terminal: stderr its own, stdin its own (or none), stdout its own or
    * sent to stderr (where nfhot's stdout carries results). Resolves to its exit code (128 + N when

@@ -33,7 +33,9 @@ function pyprojectOf(files: ProjectFiles): Table {
 
 /** The value at a dotted path of TOML data (`tool.hatch.version`), however the file spelled the tables. */
 function at(data: Table, path: string): unknown {
-  return path.split('.').reduce<unknown>((t, key) => (t && typeof t === 'object' ? (t as Table)[key] : undefined), data);
+  return path
+    .split('.')
+    .reduce<unknown>((t, key) => (t && typeof t === 'object' ? (t as Table)[key] : undefined), data);
 }
 
 const str = (v: unknown) => (typeof v === 'string' ? v : undefined);
@@ -67,24 +69,35 @@ export function projectName(files: ProjectFiles): string | undefined {
  * (setuptools_scm and what is built on it, pdm-backend) with the tags it looks at, or another one
  * (named), or undefined when the version is not git's.
  */
-export type VcsVersioning = { tool: 'setuptools_scm' | 'hatch-vcs' | 'pdm'; match: string[] } | { tool: 'other'; name: string };
+export type VcsVersioning =
+  | { tool: 'setuptools_scm' | 'hatch-vcs' | 'pdm'; match: string[] }
+  | { tool: 'other'; name: string };
 
 const OTHER_TOOLS = ['versioningit', 'setuptools-git-versioning', 'poetry-dynamic-versioning', 'versioneer', 'dunamai'];
 
 export function vcsVersioning(files: ProjectFiles): VcsVersioning | undefined {
   const pyproject = pyprojectOf(files);
-  if (str(at(pyproject, 'tool.pdm.version.source')) === 'scm') return { tool: 'pdm', match: [str(at(pyproject, 'tool.pdm.version.tag_filter')) || '*.*'] };
+  if (str(at(pyproject, 'tool.pdm.version.source')) === 'scm')
+    return { tool: 'pdm', match: [str(at(pyproject, 'tool.pdm.version.tag_filter')) || '*.*'] };
   if (str(at(pyproject, 'tool.hatch.version.source')) === 'vcs') return { tool: 'hatch-vcs', match: ['*[0-9]*'] };
   const scm = at(pyproject, 'tool.setuptools_scm') as Table | undefined;
   const requires = (at(pyproject, 'build-system.requires') as unknown[] | undefined)?.map(String).join(' ') ?? '';
   const backend = str(at(pyproject, 'build-system.build-backend')) ?? '';
   const dynamic = ((at(pyproject, 'project.dynamic') as unknown[] | undefined) ?? []).includes('version');
   const setup = `${files.setupPy ?? ''}\n${files.setupCfg ?? ''}`;
-  if (scm || backend.startsWith('flit_scm') || /\buse_scm_version\b/.test(setup) || (/setuptools[-_]scm/i.test(requires) && (dynamic || !at(pyproject, 'project')))) {
+  if (
+    scm ||
+    backend.startsWith('flit_scm') ||
+    /\buse_scm_version\b/.test(setup) ||
+    (/setuptools[-_]scm/i.test(requires) && (dynamic || !at(pyproject, 'project')))
+  ) {
     // A describe command of the project's own: the tags it matches.
     const describe = at(scm ?? {}, 'git_describe_command') ?? at(scm ?? {}, 'scm.git.describe_command') ?? '';
     const words = Array.isArray(describe) ? describe.map(String) : String(describe).split(/\s+/);
-    const match = words.flatMap((w, i) => (w === '--match' ? [words[i + 1] ?? ''] : w.startsWith('--match=') ? [w.slice(8)] : [])).map((m) => m.replace(/^["']|["']$/g, '')).filter(Boolean);
+    const match = words
+      .flatMap((w, i) => (w === '--match' ? [words[i + 1] ?? ''] : w.startsWith('--match=') ? [w.slice(8)] : []))
+      .map((m) => m.replace(/^["']|["']$/g, ''))
+      .filter(Boolean);
     return { tool: 'setuptools_scm', match: match.length ? match : ['*[0-9]*'] };
   }
   const other = OTHER_TOOLS.find((t) => at(pyproject, `tool.${t}`) !== undefined || requires.includes(t));

@@ -6,7 +6,9 @@ import { stripCredentials } from '../base/redact.js';
 import { describeSource, type ResolvedSource, type SourceSpec } from './source.js';
 
 async function projectFiles(git: Git, tree: TreeRef): Promise<ProjectFiles> {
-  const [pyproject, setupCfg, setupPy] = (await git.readFiles(tree, ['pyproject.toml', 'setup.cfg', 'setup.py'])).map((b) => b?.toString('utf8'));
+  const [pyproject, setupCfg, setupPy] = (await git.readFiles(tree, ['pyproject.toml', 'setup.cfg', 'setup.py'])).map(
+    (b) => b?.toString('utf8'),
+  );
   return { pyproject, setupCfg, setupPy };
 }
 
@@ -49,18 +51,29 @@ export async function resolveSource(spec: SourceSpec, git: Git, repository?: str
   }
   const files = await projectFiles(git, source.tree);
   if (!isPythonProject(files)) {
-    throw new UserError(`${source.display} is not a Python project: it has no pyproject.toml, setup.py or setup.cfg`, 'point at the directory that holds the package\'s pyproject.toml (for a monorepo: git+URL@REF#subdirectory=PATH)');
+    throw new UserError(
+      `${source.display} is not a Python project: it has no pyproject.toml, setup.py or setup.cfg`,
+      "point at the directory that holds the package's pyproject.toml (for a monorepo: git+URL@REF#subdirectory=PATH)",
+    );
   }
   const name = projectName(files);
   if (name) source.package = normalizeName(name);
   // A version from git: read where the repository is (the image has neither the .git nor, usually, git).
   const tool = vcsVersioning(files);
   if (tool) {
-    const at = source.kind === 'git' ? { url: source.url!, commit: source.commit!, ...(source.ref ? { ref: source.ref } : {}) } : source.commit ? { dir: source.path! } : undefined;
+    const at =
+      source.kind === 'git'
+        ? { url: source.url!, commit: source.commit!, ...(source.ref ? { ref: source.ref } : {}) }
+        : source.commit
+          ? { dir: source.path! }
+          : undefined;
     source.vcs = { tool, ...(at && tool.tool !== 'other' ? { described: await git.describe(at, tool.match) } : {}) };
   }
   if (spec.kind === 'name' && source.package && source.package !== normalizeName(spec.name)) {
-    throw new UserError(`${source.displayUrl} holds ${source.package}, not ${spec.name}`, 'check --repo, or name the package as its pyproject.toml does');
+    throw new UserError(
+      `${source.displayUrl} holds ${source.package}, not ${spec.name}`,
+      'check --repo, or name the package as its pyproject.toml does',
+    );
   }
   return source;
 }

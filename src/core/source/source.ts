@@ -17,14 +17,24 @@ const NAME = /^[A-Za-z0-9](?:[A-Za-z0-9._-]*[A-Za-z0-9])?$/;
  */
 export function checkRef(ref: string, spec: string): string {
   const bad =
-    ref.length === 0 ? 'it is empty'
-    : ref.startsWith('-') ? 'it starts with "-" (it would read as an option)'
-    : /[\x00-\x20\x7f~^:?*[\\]/.test(ref) ? 'it contains a space, control character or one of ~ ^ : ? * [ \\'
-    : /\.\.|@\{|\/\/|\/$|\.$|\.lock$|^\/|(^|\/)\./.test(ref) ? 'it is not a valid git ref name'
-    : /[$`;&|<>()'"!]/.test(ref) ? 'it contains shell metacharacters, which no git ref uses'
-    : ref.length > 255 ? 'it is longer than 255 characters'
-    : undefined;
-  if (bad) throw new UsageError(`invalid ref ${JSON.stringify(ref)} in source ${JSON.stringify(spec)}: ${bad}`, 'a ref is a branch, tag or commit, e.g. main, v1.2.0 or 3f2a9c1');
+    ref.length === 0
+      ? 'it is empty'
+      : ref.startsWith('-')
+        ? 'it starts with "-" (it would read as an option)'
+        : /[\x00-\x20\x7f~^:?*[\\]/.test(ref)
+          ? 'it contains a space, control character or one of ~ ^ : ? * [ \\'
+          : /\.\.|@\{|\/\/|\/$|\.$|\.lock$|^\/|(^|\/)\./.test(ref)
+            ? 'it is not a valid git ref name'
+            : /[$`;&|<>()'"!]/.test(ref)
+              ? 'it contains shell metacharacters, which no git ref uses'
+              : ref.length > 255
+                ? 'it is longer than 255 characters'
+                : undefined;
+  if (bad)
+    throw new UsageError(
+      `invalid ref ${JSON.stringify(ref)} in source ${JSON.stringify(spec)}: ${bad}`,
+      'a ref is a branch, tag or commit, e.g. main, v1.2.0 or 3f2a9c1',
+    );
   return ref;
 }
 
@@ -50,11 +60,19 @@ function parseGit(spec: string): SourceSpec {
     ref = checkRef(rest.slice(at + 1), spec);
   }
   if (!url || url.startsWith('-') || (!scheme && !/^[^/:]+@?[^/:]*:/.test(url) && !url.startsWith('/'))) {
-    throw new UsageError(`invalid git source ${JSON.stringify(spec)}: no repository URL`, 'write git+URL@REF, e.g. git+https://github.com/org/pkg.git@main or git+file:///srv/pkg.git@fix');
+    throw new UsageError(
+      `invalid git source ${JSON.stringify(spec)}: no repository URL`,
+      'write git+URL@REF, e.g. git+https://github.com/org/pkg.git@main or git+file:///srv/pkg.git@fix',
+    );
   }
-  if (/[\x00-\x1f\s]/.test(url)) throw new UsageError(`invalid git source ${JSON.stringify(spec)}: the URL contains whitespace or control characters`);
+  if (/[\x00-\x1f\s]/.test(url))
+    throw new UsageError(
+      `invalid git source ${JSON.stringify(spec)}: the URL contains whitespace or control characters`,
+    );
   if (subdirectory !== undefined && (subdirectory.startsWith('/') || subdirectory.split('/').includes('..'))) {
-    throw new UsageError(`invalid subdirectory ${JSON.stringify(subdirectory)}: it must be a relative path inside the repository`);
+    throw new UsageError(
+      `invalid subdirectory ${JSON.stringify(subdirectory)}: it must be a relative path inside the repository`,
+    );
   }
   const displayUrl = stripCredentials(url);
   return { kind: 'git', url, displayUrl, ...(ref ? { ref } : {}), ...(subdirectory ? { subdirectory } : {}) };
@@ -65,7 +83,8 @@ function parseGit(spec: string): SourceSpec {
  * `isDirectory` is the one question asked of the file system, so the parser stays pure.
  */
 export function parseSource(spec: string, isDirectory: (path: string) => boolean): SourceSpec {
-  if (spec.trim() === '') throw new UsageError('the source is empty', 'give git+URL@REF, a local directory, or NAME@REF');
+  if (spec.trim() === '')
+    throw new UsageError('the source is empty', 'give git+URL@REF, a local directory, or NAME@REF');
   if (spec.startsWith('git+')) return parseGit(spec);
   if (isDirectory(spec)) return { kind: 'dir', path: spec };
   const at = spec.lastIndexOf('@');
@@ -116,6 +135,8 @@ export interface ResolvedSource {
 export function describeVcs(vcs: NonNullable<ResolvedSource['vcs']>): string {
   const d = vcs.described;
   if (!d) return 'not in a git checkout';
-  const where = d.tag ? `${d.distance === 0 ? 'at' : `${d.distance} commit${d.distance === 1 ? '' : 's'} past`} ${d.tag}` : `${d.distance} commit${d.distance === 1 ? '' : 's'}, no tag`;
+  const where = d.tag
+    ? `${d.distance === 0 ? 'at' : `${d.distance} commit${d.distance === 1 ? '' : 's'} past`} ${d.tag}`
+    : `${d.distance} commit${d.distance === 1 ? '' : 's'}, no tag`;
   return `${where}${d.dirty ? ', uncommitted changes' : ''}${d.shallow ? ' (a shallow clone: the tag and distance may be wrong)' : ''}`;
 }

@@ -42,7 +42,9 @@ describe('tarOf', () => {
         { name: 'opt/conda/.wh.gone.pyc', content: Buffer.alloc(0) },
       ]);
       writeFileSync(join(dir, 'l.tar'), tar);
-      const listing = (await execa('tar', ['--numeric-owner', '--full-time', '-tvf', join(dir, 'l.tar')], { env: { TZ: 'UTC' } })).stdout.split('\n');
+      const listing = (
+        await execa('tar', ['--numeric-owner', '--full-time', '-tvf', join(dir, 'l.tar')], { env: { TZ: 'UTC' } })
+      ).stdout.split('\n');
       expect(listing[0]).toMatch(/^drwxrwsr-x 1000\/100 +0 2023-11-14 22:13:20 opt\/conda\/$/);
       expect(listing[1]).toMatch(new RegExp(`^-rw-r--r-- 57439/57439 +9 2023-11-14 22:13:21 ${long}$`));
       expect(listing[2]).toMatch(/ opt\/conda\/\.wh\.gone\.pyc$/);

@@ -9,7 +9,9 @@ describe('Podman names', () => {
     expect(familiarName('quay.io/biocontainers/fastqc:0.12.1')).toBe('quay.io/biocontainers/fastqc:0.12.1');
     expect(familiarName('localhost:5000/x:1')).toBe('localhost:5000/x:1');
     expect(familiarName('nfhot.local/org/tool:dev-0123456789ab')).toBe('nfhot.local/org/tool:dev-0123456789ab');
-    expect(familiarName(`127.0.0.1:5000/team/org/tool@sha256:${'a'.repeat(64)}`)).toBe(`127.0.0.1:5000/team/org/tool@sha256:${'a'.repeat(64)}`);
+    expect(familiarName(`127.0.0.1:5000/team/org/tool@sha256:${'a'.repeat(64)}`)).toBe(
+      `127.0.0.1:5000/team/org/tool@sha256:${'a'.repeat(64)}`,
+    );
     expect(familiarName(`docker.io/org/tool@sha256:${'b'.repeat(64)}`)).toBe(`org/tool@sha256:${'b'.repeat(64)}`);
   });
 });
@@ -17,7 +19,15 @@ describe('Podman names', () => {
 describe('Podman commit changes', () => {
   it('give the command, user, working directory and every label, values verbatim inside one pair of quotes', () => {
     const patches = JSON.stringify([{ package: 'greet', source: '/home/a "b"/c d', at: 'x' }]);
-    expect(commitChanges({ Entrypoint: ['/entry.sh'], Cmd: ['greet', '--all'], User: '1000:1000', WorkingDir: '/data', Labels: { 'io.nfhot.patches': patches, 'org.x': '"quoted"' } })).toEqual([
+    expect(
+      commitChanges({
+        Entrypoint: ['/entry.sh'],
+        Cmd: ['greet', '--all'],
+        User: '1000:1000',
+        WorkingDir: '/data',
+        Labels: { 'io.nfhot.patches': patches, 'org.x': '"quoted"' },
+      }),
+    ).toEqual([
       'ENTRYPOINT ["/entry.sh"]',
       'CMD ["greet","--all"]',
       'USER 1000:1000',
@@ -33,8 +43,12 @@ describe('Podman commit changes', () => {
 
   it('a commit that lost part of the config is found; an empty list is as good as none, added environment is allowed', () => {
     const wanted = { Cmd: ['greet'], Entrypoint: null, User: 'app', Labels: { a: '1' }, Env: ['PATH=/bin'] };
-    expect(configMismatch(wanted, { ...wanted, Entrypoint: [], Env: ['PATH=/bin', 'container=podman'] })).toBeUndefined();
-    expect(configMismatch(wanted, { ...wanted, Cmd: ['sh', '-c', 'pip install'] })).toBe('Cmd ["sh","-c","pip install"]');
+    expect(
+      configMismatch(wanted, { ...wanted, Entrypoint: [], Env: ['PATH=/bin', 'container=podman'] }),
+    ).toBeUndefined();
+    expect(configMismatch(wanted, { ...wanted, Cmd: ['sh', '-c', 'pip install'] })).toBe(
+      'Cmd ["sh","-c","pip install"]',
+    );
     expect(configMismatch(wanted, { ...wanted, User: '0' })).toBe('User "0"');
     expect(configMismatch(wanted, { ...wanted, Labels: { a: '"1"' } })).toBe('label a');
   });

@@ -19,7 +19,9 @@ describe('credentials', () => {
 
   it('are redacted wherever they appear once seen, plain or percent-encoded', () => {
     stripCredentials('https://me:p%40ss-w0rd@host.org/r.git');
-    expect(redact('fatal: Authentication failed for p@ss-w0rd and p%40ss-w0rd')).toBe('fatal: Authentication failed for *** and ***');
+    expect(redact('fatal: Authentication failed for p@ss-w0rd and p%40ss-w0rd')).toBe(
+      'fatal: Authentication failed for *** and ***',
+    );
     expect(redact('see http://u:pw123@h/x')).toBe('see http://h/x');
   });
 });

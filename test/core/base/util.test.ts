@@ -34,9 +34,11 @@ describe('writeFileAtomic', () => {
     const dir = tempDir();
     const path = join(dir, 'f');
     await writeFileAtomic(path, 'one');
-    await expect(writeFileAtomic(path, 'two', () => {
-      throw new Error('killed');
-    })).rejects.toThrow('killed');
+    await expect(
+      writeFileAtomic(path, 'two', () => {
+        throw new Error('killed');
+      }),
+    ).rejects.toThrow('killed');
     expect(readFileSync(path, 'utf8')).toBe('one');
     expect(existsSync(`${path}.tmp-${process.pid}`)).toBe(false);
     await writeFileAtomic(path, 'three');

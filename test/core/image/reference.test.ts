@@ -7,10 +7,16 @@ describe('parseImageRef', () => {
     ['ubuntu', { domain: '', path: 'ubuntu', tag: 'latest', familiar: 'ubuntu:latest' }],
     ['docker.io/library/ubuntu:22.04', { domain: '', path: 'ubuntu', familiar: 'ubuntu:22.04' }],
     ['docker.io/org/tool:1', { domain: '', familiar: 'org/tool:1' }],
-    ['quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0', { domain: 'quay.io', path: 'biocontainers/fastqc', tag: '0.12.1--hdfd78af_0' }],
+    [
+      'quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0',
+      { domain: 'quay.io', path: 'biocontainers/fastqc', tag: '0.12.1--hdfd78af_0' },
+    ],
     ['localhost:5000/x:t', { domain: 'localhost:5000', path: 'x', tag: 't' }],
     ['localhost/foo:tag', { domain: 'localhost', path: 'foo' }],
-    ['community.wave.seqera.io/library/fastqc:0.12.1--af7a5314d5015c29', { domain: 'community.wave.seqera.io', path: 'library/fastqc' }],
+    [
+      'community.wave.seqera.io/library/fastqc:0.12.1--af7a5314d5015c29',
+      { domain: 'community.wave.seqera.io', path: 'library/fastqc' },
+    ],
   ])('reads %s as Docker does', (input, expected) => {
     expect(parseImageRef(input)).toMatchObject(expected);
   });
@@ -40,7 +46,9 @@ describe('nfhot references', () => {
       expect(r.split('/')[0]).toMatch(/[.:]/);
       expect(() => parseImageRef(r)).not.toThrow();
     }
-    expect(derivativeRef(ref, 'ab'.repeat(32))).toBe('nfhot.local/quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0-abababababab');
+    expect(derivativeRef(ref, 'ab'.repeat(32))).toBe(
+      'nfhot.local/quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0-abababababab',
+    );
     expect(keeperRef(ref)).toBe('nfhot.local/quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0-original');
   });
 
@@ -58,14 +66,22 @@ describe('nfhot references', () => {
 
 describe('pushedRef', () => {
   it('puts one repository per original image under the registry (and prefix), one tag per patch set', () => {
-    expect(pushedRef('nfhot.local/quay.io/biocontainers/fastqc:0.12.1-aaaaaaaaaaaa', 'registry.example.org/team/')).toBe('registry.example.org/team/quay.io/biocontainers/fastqc:0.12.1-aaaaaaaaaaaa');
-    expect(pushedRef('nfhot.local/org/tool:dev-bbbbbbbbbbbb', '127.0.0.1:5000')).toBe('127.0.0.1:5000/org/tool:dev-bbbbbbbbbbbb');
-    expect(pushedRef('nfhot.local/org/tool:dev-bbbbbbbbbbbb', '123456789012.dkr.ecr.eu-west-1.amazonaws.com')).toBe('123456789012.dkr.ecr.eu-west-1.amazonaws.com/org/tool:dev-bbbbbbbbbbbb');
+    expect(
+      pushedRef('nfhot.local/quay.io/biocontainers/fastqc:0.12.1-aaaaaaaaaaaa', 'registry.example.org/team/'),
+    ).toBe('registry.example.org/team/quay.io/biocontainers/fastqc:0.12.1-aaaaaaaaaaaa');
+    expect(pushedRef('nfhot.local/org/tool:dev-bbbbbbbbbbbb', '127.0.0.1:5000')).toBe(
+      '127.0.0.1:5000/org/tool:dev-bbbbbbbbbbbb',
+    );
+    expect(pushedRef('nfhot.local/org/tool:dev-bbbbbbbbbbbb', '123456789012.dkr.ecr.eu-west-1.amazonaws.com')).toBe(
+      '123456789012.dkr.ecr.eu-west-1.amazonaws.com/org/tool:dev-bbbbbbbbbbbb',
+    );
   });
 
   it('wants a registry host, without a scheme, that makes a valid reference', () => {
     expect(() => pushedRef('nfhot.local/org/tool:dev-b', 'https://registry.example.org')).toThrow(/without a scheme/);
     expect(() => pushedRef('nfhot.local/org/tool:dev-b', 'team/sub')).toThrow(/team is not a registry host/);
-    expect(() => pushedRef('nfhot.local/org/tool:dev-b', 'registry.example.org/Bad Prefix')).toThrow(/invalid registry/);
+    expect(() => pushedRef('nfhot.local/org/tool:dev-b', 'registry.example.org/Bad Prefix')).toThrow(
+      /invalid registry/,
+    );
   });
 });

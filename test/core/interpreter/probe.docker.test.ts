@@ -14,7 +14,11 @@ describe('the probe', () => {
     const { engine } = testContext();
     const image = await fixtureTag('pixi-egginfo');
     // As when the entrypoint cannot run it: without it, as root.
-    const result = await engine.run(image, ['/bin/sh', '-c', probeSh(), 'nfhot-probe', 'greet', '', probePy()], { name: throwawayName('probe'), labels: holderLabels(), user: '0' });
+    const result = await engine.run(image, ['/bin/sh', '-c', probeSh(), 'nfhot-probe', 'greet', '', probePy()], {
+      name: throwawayName('probe'),
+      labels: holderLabels(),
+      user: '0',
+    });
     const envs = parseProbe(result.stdout).envs;
     expect(envs.find((e) => e.dist)).toMatchObject({
       path: '/opt/wave/.pixi/envs/default/bin/python3.11',
@@ -34,6 +38,10 @@ describe('the probe', () => {
     await execa('docker', ['build', '-q', '-t', image, '-'], { input: `FROM ${base}\nENTRYPOINT ["greet"]\n` });
     const info = (await engine.inspectImage(image))!;
     const envs = await probeImage(engine, info, image, 'greet', undefined);
-    expect(envs.find((e) => e.dist)).toMatchObject({ path: '/opt/venv/bin/python3', how: 'PATH', dist: { version: '1.0.0' } });
+    expect(envs.find((e) => e.dist)).toMatchObject({
+      path: '/opt/venv/bin/python3',
+      how: 'PATH',
+      dist: { version: '1.0.0' },
+    });
   });
 });

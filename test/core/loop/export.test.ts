@@ -24,7 +24,9 @@ describe('pipGitUrl and gitRequirement', () => {
     expect(pipGitUrl('git@github.com:org/x.git')).toBe('ssh://git@github.com/org/x.git');
     expect(pipGitUrl('/srv/git/x.git')).toBe('file://localhost/srv/git/x.git');
     expect(pipGitUrl('file:///srv/git/x.git')).toBe('file://localhost/srv/git/x.git');
-    expect(gitRequirement('x', 'git+https://h/x.git', 'abc', 'pkgs/x')).toBe('x @ git+https://h/x.git@abc#subdirectory=pkgs/x');
+    expect(gitRequirement('x', 'git+https://h/x.git', 'abc', 'pkgs/x')).toBe(
+      'x @ git+https://h/x.git@abc#subdirectory=pkgs/x',
+    );
   });
 });
 
@@ -34,8 +36,21 @@ describe('renderExport', () => {
     from: `quay.io/org/tool@sha256:${'d'.repeat(64)}`,
     originalId: `sha256:${'e'.repeat(64)}`,
     pins: [
-      { patch: patch({}), requirement: gitRequirement('seqstats', 'https://github.com/org/seqstats.git', 'c'.repeat(40)) },
-      { patch: patch({ package: 'helper', version: '0.2.0', kind: 'dir', path: '/home/me/helper', dirty: true, url: undefined }), archive: 'helper-0.2.0.tar.gz' },
+      {
+        patch: patch({}),
+        requirement: gitRequirement('seqstats', 'https://github.com/org/seqstats.git', 'c'.repeat(40)),
+      },
+      {
+        patch: patch({
+          package: 'helper',
+          version: '0.2.0',
+          kind: 'dir',
+          path: '/home/me/helper',
+          dirty: true,
+          url: undefined,
+        }),
+        archive: 'helper-0.2.0.tar.gz',
+      },
       { patch: patch({ package: 'tool-core', noDeps: true }), requirement: 'tool-core @ git+https://h/core.git@abc' },
     ],
   };
@@ -64,65 +79,171 @@ describe('renderExport', () => {
   });
 
   it('installs as nfhot did: into an EXTERNALLY-MANAGED Python, with the pip wheel of the image, and says when pip came from its machine', () => {
-    const managed = renderExport({ ...input, pins: [{ patch: patch({ python: '/usr/bin/python3', externallyManaged: true }), requirement: 'seqstats @ git+https://h/s.git@c' }] }, 'dockerfile');
-    expect(managed).toContain("RUN PIP_BREAK_SYSTEM_PACKAGES=1 /usr/bin/python3 -m pip install --no-cache-dir --force-reinstall --no-deps \\\n      'seqstats @ git+https://h/s.git@c' \\\n && PIP_BREAK_SYSTEM_PACKAGES=1 /usr/bin/python3 -m pip install --no-cache-dir \\\n      'seqstats @ git+https://h/s.git@c'\n");
-    const wheel = renderExport({ ...input, pins: [{ patch: patch({ python: '/env/bin/python', pipWheel: '/env/lib/python3.11/ensurepip/_bundled/pip-23.0.1-py3-none-any.whl', noDeps: true }), requirement: 'seqstats @ git+https://h/s.git@c' }] }, 'dockerfile');
-    expect(wheel).toContain("RUN PYTHONPATH=/env/lib/python3.11/ensurepip/_bundled/pip-23.0.1-py3-none-any.whl /env/bin/python -m pip install --no-cache-dir --force-reinstall --no-deps \\\n      'seqstats @ git+https://h/s.git@c'\n");
-    const host = renderExport({ ...input, pins: [{ patch: patch({ python: '/env/bin/python', pipWheel: 'host' }), requirement: 'seqstats @ git+https://h/s.git@c' }] }, 'requirements');
-    expect(host).toContain("# /env/bin/python's environment has no pip and the image no pip wheel: nfhot ran one from its machine; the build needs one");
+    const managed = renderExport(
+      {
+        ...input,
+        pins: [
+          {
+            patch: patch({ python: '/usr/bin/python3', externallyManaged: true }),
+            requirement: 'seqstats @ git+https://h/s.git@c',
+          },
+        ],
+      },
+      'dockerfile',
+    );
+    expect(managed).toContain(
+      "RUN PIP_BREAK_SYSTEM_PACKAGES=1 /usr/bin/python3 -m pip install --no-cache-dir --force-reinstall --no-deps \\\n      'seqstats @ git+https://h/s.git@c' \\\n && PIP_BREAK_SYSTEM_PACKAGES=1 /usr/bin/python3 -m pip install --no-cache-dir \\\n      'seqstats @ git+https://h/s.git@c'\n",
+    );
+    const wheel = renderExport(
+      {
+        ...input,
+        pins: [
+          {
+            patch: patch({
+              python: '/env/bin/python',
+              pipWheel: '/env/lib/python3.11/ensurepip/_bundled/pip-23.0.1-py3-none-any.whl',
+              noDeps: true,
+            }),
+            requirement: 'seqstats @ git+https://h/s.git@c',
+          },
+        ],
+      },
+      'dockerfile',
+    );
+    expect(wheel).toContain(
+      "RUN PYTHONPATH=/env/lib/python3.11/ensurepip/_bundled/pip-23.0.1-py3-none-any.whl /env/bin/python -m pip install --no-cache-dir --force-reinstall --no-deps \\\n      'seqstats @ git+https://h/s.git@c'\n",
+    );
+    const host = renderExport(
+      {
+        ...input,
+        pins: [
+          {
+            patch: patch({ python: '/env/bin/python', pipWheel: 'host' }),
+            requirement: 'seqstats @ git+https://h/s.git@c',
+          },
+        ],
+      },
+      'requirements',
+    );
+    expect(host).toContain(
+      "# /env/bin/python's environment has no pip and the image no pip wheel: nfhot ran one from its machine; the build needs one",
+    );
   });
 
   it('no digest: FROM the tag, and says so', () => {
     const { from: _, ...local } = input;
     const text = renderExport({ ...local, pins: [input.pins[0]!] }, 'dockerfile');
-    expect(text).toContain(`# the original has no registry digest (it was built or loaded here; until rollback its tag here names the patch): image ID sha256:${'e'.repeat(64)}\nFROM quay.io/org/tool:dev\n`);
+    expect(text).toContain(
+      `# the original has no registry digest (it was built or loaded here; until rollback its tag here names the patch): image ID sha256:${'e'.repeat(64)}\nFROM quay.io/org/tool:dev\n`,
+    );
   });
 
   it('environment.yml and requirements.txt: the same lines, and what --no-deps means there', () => {
     const conda = renderExport(input, 'conda');
-    expect(conda).toContain(`dependencies:\n  - pip\n  - pip:\n      - "seqstats @ git+https://github.com/org/seqstats.git@${'c'.repeat(40)}"\n      - "./helper-0.2.0.tar.gz"\n      - "tool-core @ git+https://h/core.git@abc"\n`);
+    expect(conda).toContain(
+      `dependencies:\n  - pip\n  - pip:\n      - "seqstats @ git+https://github.com/org/seqstats.git@${'c'.repeat(40)}"\n      - "./helper-0.2.0.tar.gz"\n      - "tool-core @ git+https://h/core.git@abc"\n`,
+    );
     expect(conda).toContain('--no-deps, which environment.yml cannot say');
-    expect(conda).toContain('# pip leaves an installed package of the same version as it is: leave seqstats, helper, tool-core out of the conda dependencies, the pip entries install them');
+    expect(conda).toContain(
+      '# pip leaves an installed package of the same version as it is: leave seqstats, helper, tool-core out of the conda dependencies, the pip entries install them',
+    );
     const req = renderExport(input, 'requirements').split('\n');
-    expect(req.filter((l) => l && !l.startsWith('#'))).toEqual([`seqstats @ git+https://github.com/org/seqstats.git@${'c'.repeat(40)}`, './helper-0.2.0.tar.gz', 'tool-core @ git+https://h/core.git@abc']);
-    expect(req).toContain('#   pip install --force-reinstall --no-deps -r requirements.txt && pip install -r requirements.txt');
+    expect(req.filter((l) => l && !l.startsWith('#'))).toEqual([
+      `seqstats @ git+https://github.com/org/seqstats.git@${'c'.repeat(40)}`,
+      './helper-0.2.0.tar.gz',
+      'tool-core @ git+https://h/core.git@abc',
+    ]);
+    expect(req).toContain(
+      '#   pip install --force-reinstall --no-deps -r requirements.txt && pip install -r requirements.txt',
+    );
   });
 });
 
 describe('diff', () => {
-  const dist = (name: string, version: string, record = version, over: Partial<Distribution> = {}): Distribution => ({ name, version, metadata: `/site/${name}-${version}.dist-info`, record, direct_url: null, ...over });
+  const dist = (name: string, version: string, record = version, over: Partial<Distribution> = {}): Distribution => ({
+    name,
+    version,
+    metadata: `/site/${name}-${version}.dist-info`,
+    record,
+    direct_url: null,
+    ...over,
+  });
 
   it('lists the patched packages first, then what changed with them; an unchanged package is not listed', () => {
     const before = [dist('seqstats', '1.0.0'), dist('numpy', '1.26.0'), dist('attrs', '23.1'), dist('gone', '1.0')];
     const after = [dist('seqstats', '1.0.1'), dist('numpy', '1.26.4'), dist('attrs', '23.1'), dist('new-dep', '0.1')];
     expect(changedPackages(before, after, [patch({ version: '1.0.1' })])).toEqual([
-      { name: 'seqstats', before: '1.0.0', after: '1.0.1', source: 'git+https://github.com/org/seqstats.git@fix', from: `commit ${'c'.repeat(12)}` },
+      {
+        name: 'seqstats',
+        before: '1.0.0',
+        after: '1.0.1',
+        source: 'git+https://github.com/org/seqstats.git@fix',
+        from: `commit ${'c'.repeat(12)}`,
+      },
       { name: 'gone', before: '1.0' },
       { name: 'new-dep', after: '0.1' },
       { name: 'numpy', before: '1.26.0', after: '1.26.4' },
     ]);
     // The same version reinstalled from an editable checkout: listed (its RECORD and origin differ).
-    const editable = dist('seqstats', '1.0.0', 'r1', { direct_url: { url: 'file:///src', dir_info: { editable: true } } });
-    expect(changedPackages([editable], [dist('seqstats', '1.0.0', 'r2')], [])).toEqual([{ name: 'seqstats', before: '1.0.0', after: '1.0.0', editableBefore: true }]);
+    const editable = dist('seqstats', '1.0.0', 'r1', {
+      direct_url: { url: 'file:///src', dir_info: { editable: true } },
+    });
+    expect(changedPackages([editable], [dist('seqstats', '1.0.0', 'r2')], [])).toEqual([
+      { name: 'seqstats', before: '1.0.0', after: '1.0.0', editableBefore: true },
+    ]);
   });
 
   it('tells files added, changed and removed by content across packages', () => {
     const before = { a: { '/s/a/x.py': '1', '/s/a/y.py': '2', '/s/a-1.dist-info/RECORD': '3' }, b: null };
-    const after = { a: { '/s/a/x.py': '1', '/s/a/y.py': '9', '/s/a-2.dist-info/RECORD': '4' }, b: { '/s/b/__init__.py': '5' } };
-    expect(changedFiles(before, after)).toEqual({ added: ['/s/a-2.dist-info/RECORD', '/s/b/__init__.py'], changed: ['/s/a/y.py'], removed: ['/s/a-1.dist-info/RECORD'] });
+    const after = {
+      a: { '/s/a/x.py': '1', '/s/a/y.py': '9', '/s/a-2.dist-info/RECORD': '4' },
+      b: { '/s/b/__init__.py': '5' },
+    };
+    expect(changedFiles(before, after)).toEqual({
+      added: ['/s/a-2.dist-info/RECORD', '/s/b/__init__.py'],
+      changed: ['/s/a/y.py'],
+      removed: ['/s/a-1.dist-info/RECORD'],
+    });
   });
 
   it('leaves out the bytecode of modules whose source did not change, and lists that of those that did', () => {
     const pyc = (m: string, tag = 'cpython-311') => `/s/a/__pycache__/${m}.${tag}.pyc`;
-    const before = { a: { '/s/a/x.py': '1', '/s/a/y.py': '2', [pyc('x')]: 'old-x', [pyc('y')]: 'old-y', [pyc('gone')]: 'g', '/s/a/gone.py': '7' } };
-    const after = { a: { '/s/a/x.py': '1', '/s/a/y.py': '9', [pyc('x')]: 'new-x', [pyc('y')]: 'new-y', [pyc('x', 'cpython-311.opt-1')]: 'o' } };
-    expect(changedFiles(before, after)).toEqual({ added: [], changed: [pyc('y'), '/s/a/y.py'], removed: [pyc('gone'), '/s/a/gone.py'] });
+    const before = {
+      a: {
+        '/s/a/x.py': '1',
+        '/s/a/y.py': '2',
+        [pyc('x')]: 'old-x',
+        [pyc('y')]: 'old-y',
+        [pyc('gone')]: 'g',
+        '/s/a/gone.py': '7',
+      },
+    };
+    const after = {
+      a: {
+        '/s/a/x.py': '1',
+        '/s/a/y.py': '9',
+        [pyc('x')]: 'new-x',
+        [pyc('y')]: 'new-y',
+        [pyc('x', 'cpython-311.opt-1')]: 'o',
+      },
+    };
+    expect(changedFiles(before, after)).toEqual({
+      added: [],
+      changed: [pyc('y'), '/s/a/y.py'],
+      removed: [pyc('gone'), '/s/a/gone.py'],
+    });
   });
 
   it('reads both images once, and once more for the files of packages pip changed besides the patched ones', async () => {
     const images: Record<string, { dists: Distribution[]; files: Record<string, Record<string, string>> }> = {
-      original: { dists: [dist('seqstats', '1.0.0'), dist('numpy', '1.26.0')], files: { seqstats: { '/s/seqstats/a.py': '1' }, numpy: { '/s/numpy/n.py': 'x' } } },
-      derivative: { dists: [dist('seqstats', '1.0.1'), dist('numpy', '1.26.4')], files: { seqstats: { '/s/seqstats/a.py': '2' }, numpy: { '/s/numpy/n.py': 'y', '/s/numpy/new.py': 'z' } } },
+      original: {
+        dists: [dist('seqstats', '1.0.0'), dist('numpy', '1.26.0')],
+        files: { seqstats: { '/s/seqstats/a.py': '1' }, numpy: { '/s/numpy/n.py': 'x' } },
+      },
+      derivative: {
+        dists: [dist('seqstats', '1.0.1'), dist('numpy', '1.26.4')],
+        files: { seqstats: { '/s/seqstats/a.py': '2' }, numpy: { '/s/numpy/n.py': 'y', '/s/numpy/new.py': 'z' } },
+      },
     };
     const calls: string[] = [];
     const engine = {
@@ -130,12 +251,25 @@ describe('diff', () => {
         const [mode, ...names] = argv.slice(3);
         calls.push(`${image} ${mode} ${names.join(',')}`);
         const files = Object.fromEntries(names.map((n) => [n, images[image]!.files[n] ?? null]));
-        return { exitCode: 0, stdout: JSON.stringify(mode === 'list' ? { dists: images[image]!.dists, files } : { files }), stderr: '' };
+        return {
+          exitCode: 0,
+          stdout: JSON.stringify(mode === 'list' ? { dists: images[image]!.dists, files } : { files }),
+          stderr: '',
+        };
       },
     } as unknown as Engine;
     const result = await diffImages(engine, 'original', 'derivative', [patch({ python: '/py' })]);
-    expect(calls.sort()).toEqual(['derivative files numpy', 'derivative list seqstats', 'original files numpy', 'original list seqstats']);
+    expect(calls.sort()).toEqual([
+      'derivative files numpy',
+      'derivative list seqstats',
+      'original files numpy',
+      'original list seqstats',
+    ]);
     expect(result.packages.map((p) => p.name)).toEqual(['seqstats', 'numpy']);
-    expect(result.files).toEqual({ added: ['/s/numpy/new.py'], changed: ['/s/numpy/n.py', '/s/seqstats/a.py'], removed: [] });
+    expect(result.files).toEqual({
+      added: ['/s/numpy/new.py'],
+      changed: ['/s/numpy/n.py', '/s/seqstats/a.py'],
+      removed: [],
+    });
   });
 });

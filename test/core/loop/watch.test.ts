@@ -7,13 +7,24 @@ import { tempDir } from '../../helpers/repos.js';
 
 describe('ignoredChange', () => {
   it("ignores git's files, bytecode and editors' swap, backup and temporary files", () => {
-    for (const p of ['.git/index', 'src/pkg/__pycache__/m.cpython-311.pyc', 'src/pkg/m.pyc', 'src/pkg/.m.py.swp', 'src/pkg/m.py~', 'src/pkg/.#m.py', 'src/pkg/#m.py#', 'src/pkg/4913', 'src/pkg/m.py.tmp']) {
+    for (const p of [
+      '.git/index',
+      'src/pkg/__pycache__/m.cpython-311.pyc',
+      'src/pkg/m.pyc',
+      'src/pkg/.m.py.swp',
+      'src/pkg/m.py~',
+      'src/pkg/.#m.py',
+      'src/pkg/#m.py#',
+      'src/pkg/4913',
+      'src/pkg/m.py.tmp',
+    ]) {
       expect(ignoredChange(p), p).toBe(true);
     }
   });
 
   it('takes modules, data files and build files as changes', () => {
-    for (const p of ['src/pkg/m.py', 'pyproject.toml', 'setup.py', 'src/pkg/data/table.tsv', 'src/pkg/git_tools.py']) expect(ignoredChange(p), p).toBe(false);
+    for (const p of ['src/pkg/m.py', 'pyproject.toml', 'setup.py', 'src/pkg/data/table.tsv', 'src/pkg/git_tools.py'])
+      expect(ignoredChange(p), p).toBe(false);
   });
 });
 
@@ -86,7 +97,8 @@ describe('watchTree', () => {
 
   it('sees edits, saves by rename, new files in new directories; not .git, bytecode, swap files or build output', async () => {
     const t = watched((dir) => {
-      for (const d of ['.git', 'src/pkg/__pycache__', 'build/lib', '.venv/lib']) mkdirSync(join(dir, d), { recursive: true });
+      for (const d of ['.git', 'src/pkg/__pycache__', 'build/lib', '.venv/lib'])
+        mkdirSync(join(dir, d), { recursive: true });
       writeFileSync(join(dir, 'src/pkg/m.py'), 'x = 1\n');
     });
     try {
@@ -94,7 +106,8 @@ describe('watchTree', () => {
       writeFileSync(join(t.dir, 'src/pkg/.m.py.swp'), 'swap');
       writeFileSync(join(t.dir, 'src/pkg/n.py.tmp'), 'y = 1\n');
       renameSync(join(t.dir, 'src/pkg/n.py.tmp'), join(t.dir, 'src/pkg/n.py')); // a save by rename
-      for (const f of ['.git/index', 'src/pkg/__pycache__/m.cpython-311.pyc', 'build/lib/m.py', '.venv/lib/site.py']) writeFileSync(join(t.dir, f), 'x');
+      for (const f of ['.git/index', 'src/pkg/__pycache__/m.cpython-311.pyc', 'build/lib/m.py', '.venv/lib/site.py'])
+        writeFileSync(join(t.dir, f), 'x');
       mkdirSync(join(t.dir, 'src/pkg/sub'));
       await settle();
       writeFileSync(join(t.dir, 'src/pkg/sub/o.py'), 'z = 1\n'); // in a directory made after the start

@@ -13,13 +13,39 @@ import type { ResolvedSource } from '../../../src/core/source/source.js';
 
 const ORIGINAL = `sha256:${'0'.repeat(64)}`;
 const COMMITTED = `sha256:${'c'.repeat(64)}`;
-const original: ImageInfo = { id: ORIGINAL, repoTags: ['org/tool:dev'], repoDigests: [], config: { Cmd: ['tool'] }, labels: {}, layers: 3, size: 1 };
+const original: ImageInfo = {
+  id: ORIGINAL,
+  repoTags: ['org/tool:dev'],
+  repoDigests: [],
+  config: { Cmd: ['tool'] },
+  labels: {},
+  layers: 3,
+  size: 1,
+};
 const target: Target = { ref: parseImageRef('org/tool:dev'), current: original, original, activePatches: [] };
 const interpreter: Interpreter = {
-  env: { path: '/opt/venv/bin/python3', executable: '/opt/venv/bin/python3', prefix: '/opt/venv', version: '3.11.2', venv: true, pip: '23', externallyManaged: false, dist: null },
+  env: {
+    path: '/opt/venv/bin/python3',
+    executable: '/opt/venv/bin/python3',
+    prefix: '/opt/venv',
+    version: '3.11.2',
+    venv: true,
+    pip: '23',
+    externallyManaged: false,
+    dist: null,
+  },
   reason: 'test',
 };
-const source: ResolvedSource = { kind: 'git', display: 'git+file:///r@x', url: 'file:///r', displayUrl: 'file:///r', ref: 'x', commit: 'a'.repeat(40), tree: { tree: 't'.repeat(40) }, package: 'greet' };
+const source: ResolvedSource = {
+  kind: 'git',
+  display: 'git+file:///r@x',
+  url: 'file:///r',
+  displayUrl: 'file:///r',
+  ref: 'x',
+  commit: 'a'.repeat(40),
+  tree: { tree: 't'.repeat(40) },
+  package: 'greet',
+};
 
 /**
  * A daemon whose work containers are removed from under nfhot (as by a prune) `prunes` times,
@@ -67,7 +93,13 @@ function world(prunes: number) {
   };
   const git = { archive: () => ({ stream: Readable.from(['tar']), done: Promise.resolve() }) } as unknown as Git;
   const lines: string[] = [];
-  const ctx: Context = { engine, git, programs: undefined as never, report: stderrReporter((l) => void lines.push(l)), signal: new AbortController().signal };
+  const ctx: Context = {
+    engine,
+    git,
+    programs: undefined as never,
+    report: stderrReporter((l) => void lines.push(l)),
+    signal: new AbortController().signal,
+  };
   return { ctx, tags, lines, made: () => made, markers };
 }
 
@@ -79,8 +111,14 @@ describe('applyPatch, when a prune takes the work container', () => {
     const { patches } = await applyPatch(w.ctx, plan, source, '2026-11-30T00:00:00Z');
     expect(patches.map((p) => [p.package, p.version])).toEqual([['greet', '1.1.0']]);
     expect(w.made()).toBe(2);
-    expect(w.lines.join('')).toContain('nfhot: warning: org/tool:dev: the work container work1 was removed while nfhot was using it (a docker container prune or system prune?); starting again in a new one');
-    expect(Object.fromEntries(w.tags)).toEqual({ 'org/tool:dev': COMMITTED, [plan.derivative]: COMMITTED, [keeperRef(target.ref)]: ORIGINAL });
+    expect(w.lines.join('')).toContain(
+      'nfhot: warning: org/tool:dev: the work container work1 was removed while nfhot was using it (a docker container prune or system prune?); starting again in a new one',
+    );
+    expect(Object.fromEntries(w.tags)).toEqual({
+      'org/tool:dev': COMMITTED,
+      [plan.derivative]: COMMITTED,
+      [keeperRef(target.ref)]: ORIGINAL,
+    });
     expect(w.markers.size).toBe(0); // the lock is released
   });
 

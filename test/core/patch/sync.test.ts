@@ -16,15 +16,69 @@ const record = [
   '',
 ].join('\n');
 const learned: Learned = {
-  record: { dest: `${SITE}/greet-1.0.0.dist-info/RECORD`, entry: 'greet-1.0.0.dist-info/RECORD', stat: [0o644, 1000, 100, 1], text: record },
+  record: {
+    dest: `${SITE}/greet-1.0.0.dist-info/RECORD`,
+    entry: 'greet-1.0.0.dist-info/RECORD',
+    stat: [0o644, 1000, 100, 1],
+    text: record,
+  },
   files: {
-    'src/greet/__init__.py': [{ dest: `${SITE}/greet/__init__.py`, entry: 'greet/__init__.py', stat: [0o644, 1000, 100, 1], meta: false, pyc: [{ entry: 'greet/__pycache__/__init__.cpython-311.pyc', dest: `${SITE}/greet/__pycache__/__init__.cpython-311.pyc` }] }],
-    'src/greet/core.py': [{ dest: `${SITE}/greet/core.py`, entry: 'greet/core.py', stat: [0o664, 1000, 100, 1], meta: false, pyc: [{ entry: 'greet/__pycache__/core.cpython-311.pyc', dest: `${SITE}/greet/__pycache__/core.cpython-311.pyc` }] }],
-    'src/greet/data/a,b.txt': [{ dest: `${SITE}/greet/data/a,b.txt`, entry: 'greet/data/a,b.txt', stat: [0o644, 1000, 100, 1], meta: false, pyc: [] }],
-    'src/greet/_version.py': [{ dest: `${SITE}/greet/_version.py`, entry: 'greet/_version.py', stat: [0o644, 1000, 100, 1], meta: true, pyc: [] }],
+    'src/greet/__init__.py': [
+      {
+        dest: `${SITE}/greet/__init__.py`,
+        entry: 'greet/__init__.py',
+        stat: [0o644, 1000, 100, 1],
+        meta: false,
+        pyc: [
+          {
+            entry: 'greet/__pycache__/__init__.cpython-311.pyc',
+            dest: `${SITE}/greet/__pycache__/__init__.cpython-311.pyc`,
+          },
+        ],
+      },
+    ],
+    'src/greet/core.py': [
+      {
+        dest: `${SITE}/greet/core.py`,
+        entry: 'greet/core.py',
+        stat: [0o664, 1000, 100, 1],
+        meta: false,
+        pyc: [
+          { entry: 'greet/__pycache__/core.cpython-311.pyc', dest: `${SITE}/greet/__pycache__/core.cpython-311.pyc` },
+        ],
+      },
+    ],
+    'src/greet/data/a,b.txt': [
+      {
+        dest: `${SITE}/greet/data/a,b.txt`,
+        entry: 'greet/data/a,b.txt',
+        stat: [0o644, 1000, 100, 1],
+        meta: false,
+        pyc: [],
+      },
+    ],
+    'src/greet/_version.py': [
+      {
+        dest: `${SITE}/greet/_version.py`,
+        entry: 'greet/_version.py',
+        stat: [0o644, 1000, 100, 1],
+        meta: true,
+        pyc: [],
+      },
+    ],
   },
   dirs: Object.fromEntries(
-    ['/opt', '/opt/conda', '/opt/conda/lib', '/opt/conda/lib/python3.11', SITE, `${SITE}/greet`, `${SITE}/greet/__pycache__`, `${SITE}/greet/data`, `${SITE}/greet-1.0.0.dist-info`].map((d, i) => [d, [0o2775, 1000, 100, 100 + i]]),
+    [
+      '/opt',
+      '/opt/conda',
+      '/opt/conda/lib',
+      '/opt/conda/lib/python3.11',
+      SITE,
+      `${SITE}/greet`,
+      `${SITE}/greet/__pycache__`,
+      `${SITE}/greet/data`,
+      `${SITE}/greet-1.0.0.dist-info`,
+    ].map((d, i) => [d, [0o2775, 1000, 100, 100 + i]]),
   ),
 };
 
@@ -39,7 +93,10 @@ describe('syncable', () => {
 
   it('falls back to the full install for anything else, saying why', () => {
     const why = (path: string, change: 'added' | 'deleted' | 'modified' | 'retyped' = 'modified') => {
-      const r = syncable(learned, [{ path: 'src/greet/core.py', change: 'modified' }, { path, change }]);
+      const r = syncable(learned, [
+        { path: 'src/greet/core.py', change: 'modified' },
+        { path, change },
+      ]);
       return 'reason' in r ? r.reason : undefined;
     };
     expect(why('pyproject.toml')).toBe('pyproject.toml changed (the build reads it)');
@@ -70,14 +127,37 @@ describe('syncLayer', () => {
   const byPath = new Map(layer.map((e) => [e.path, e]));
 
   it('writes each file where the install put it, with its mode and owner, and removes its stale bytecode', () => {
-    expect(byPath.get(`${SITE}/greet/core.py`)).toEqual({ kind: 'file', path: `${SITE}/greet/core.py`, content: Buffer.from('print("new")\n'), mode: 0o664, uid: 1000, gid: 100, mtime: 1_800_000_000 });
-    expect(byPath.get(`${SITE}/greet/__pycache__/core.cpython-311.pyc`)).toEqual({ kind: 'whiteout', path: `${SITE}/greet/__pycache__/core.cpython-311.pyc` });
+    expect(byPath.get(`${SITE}/greet/core.py`)).toEqual({
+      kind: 'file',
+      path: `${SITE}/greet/core.py`,
+      content: Buffer.from('print("new")\n'),
+      mode: 0o664,
+      uid: 1000,
+      gid: 100,
+      mtime: 1_800_000_000,
+    });
+    expect(byPath.get(`${SITE}/greet/__pycache__/core.cpython-311.pyc`)).toEqual({
+      kind: 'whiteout',
+      path: `${SITE}/greet/__pycache__/core.cpython-311.pyc`,
+    });
     expect(byPath.has(`${SITE}/greet/__init__.py`)).toBe(false);
   });
 
   it('gives every directory above, parents first, as it was', () => {
     const dirs = layer.filter((e): e is Extract<LayerEntry, { kind: 'dir' }> => e.kind === 'dir');
-    expect(dirs.map((d) => d.path)).toEqual(['/opt', '/opt/conda', '/opt/conda/lib', '/opt/conda/lib/python3.11', SITE, `${SITE}/greet`, `${SITE}/greet-1.0.0.dist-info`, `${SITE}/greet/__pycache__`, `${SITE}/greet/data`].sort());
+    expect(dirs.map((d) => d.path)).toEqual(
+      [
+        '/opt',
+        '/opt/conda',
+        '/opt/conda/lib',
+        '/opt/conda/lib/python3.11',
+        SITE,
+        `${SITE}/greet`,
+        `${SITE}/greet-1.0.0.dist-info`,
+        `${SITE}/greet/__pycache__`,
+        `${SITE}/greet/data`,
+      ].sort(),
+    );
     expect(dirs.find((d) => d.path === SITE)).toMatchObject({ mode: 0o2775, uid: 1000, gid: 100, mtime: 104 });
     expect(layer.findIndex((e) => e.kind !== 'dir')).toBe(dirs.length); // directories come first
   });

@@ -21,10 +21,21 @@ Launching \`main.nf\` [golden_curie] DSL2 - revision: 4b7f2a
 `;
 
 describe('compareWithNextflow', () => {
-  it('agrees where Nextflow reports the same image (or the include\'s reference) and lists the rest', async () => {
+  it("agrees where Nextflow reports the same image (or the include's reference) and lists the rest", async () => {
     const model = await scanPipeline('test/fixtures/pipelines/nfcore');
-    const plan = planInclude(model, [{ image: 'quay.io/nfhot-example/seqstats:dev', state: 'patched', originalId: 'sha256:o', derivative: 'nfhot.local/quay.io/nfhot-example/seqstats:dev-aaaaaaaaaaaa', patches: [] }]);
-    const overrides = plan.overrides.map((o) => ({ reference: o.reference, processes: o.instances.map((i) => i.fqn ?? i.alias) }));
+    const plan = planInclude(model, [
+      {
+        image: 'quay.io/nfhot-example/seqstats:dev',
+        state: 'patched',
+        originalId: 'sha256:o',
+        derivative: 'nfhot.local/quay.io/nfhot-example/seqstats:dev-aaaaaaaaaaaa',
+        patches: [],
+      },
+    ]);
+    const overrides = plan.overrides.map((o) => ({
+      reference: o.reference,
+      processes: o.instances.map((i) => i.fqn ?? i.alias),
+    }));
     const result = compareWithNextflow(model, overrides, parseInspect(RECORDED));
     expect(result.agree).toBe(4);
     expect(result.differences).toEqual([
@@ -41,7 +52,8 @@ describe('compareWithNextflow', () => {
 
 describe('readFlat', () => {
   // What `nextflow config -flat -profile docker,slurm .` printed (24.10.6) for the example with an executor scope added.
-  const FLAT = "docker.registry = 'quay.io'\ndocker.enabled = true\nprocess.executor = 'slurm'\nexecutor.name = 'sge'\nexecutor.queueSize = 4\nwave.enabled = false\n";
+  const FLAT =
+    "docker.registry = 'quay.io'\ndocker.enabled = true\nprocess.executor = 'slurm'\nexecutor.name = 'sge'\nexecutor.queueSize = 4\nwave.enabled = false\n";
 
   it('reads Wave and the executor of a process that sets none: process.executor, else executor.name, else a plain executor', () => {
     expect(readFlat(FLAT)).toEqual({ waveEnabled: false, executor: 'slurm' });

@@ -60,7 +60,9 @@ workflow W {
     P()
 }`);
     expect(decls.includes).toEqual([{ name: 'X', alias: 'X', from: './x' }]);
-    expect(decls.processes[0]!.container!.text).toBe(`(workflow.containerEngine == 'singularity') ? ('https://s') : (params.b) ? ('b:1') : ('c:1')`);
+    expect(decls.processes[0]!.container!.text).toBe(
+      `(workflow.containerEngine == 'singularity') ? ('https://s') : (params.b) ? ('b:1') : ('c:1')`,
+    );
     expect(decls.workflows[0]!.calls.filter((c) => c.name === 'X' || c.name === 'P')).toEqual([
       { name: 'X', when: ['params.a'] },
       { name: 'P', when: ['!(params.a)'] },

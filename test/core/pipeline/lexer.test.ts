@@ -4,7 +4,11 @@ import { matching, statements, tokenize } from '../../../src/core/pipeline/lexer
 describe('tokenize', () => {
   it('keeps strings whole, braces and comment markers inside them included', () => {
     const tokens = tokenize(`a = "x { \${ b ? 'c}' : "d{" } y" // not { a block\nb = 'it''s' /* { */`);
-    expect(tokens.filter((t) => t.type === 'string').map((t) => t.value)).toEqual([`x { \${ b ? 'c}' : "d{" } y`, 'it', 's']);
+    expect(tokens.filter((t) => t.type === 'string').map((t) => t.value)).toEqual([
+      `x { \${ b ? 'c}' : "d{" } y`,
+      'it',
+      's',
+    ]);
     expect(tokens.filter((t) => t.value === '{' || t.value === '}')).toEqual([]);
     expect(tokens.find((t) => t.type === 'string')?.interpolated).toBe(true);
   });
@@ -27,6 +31,6 @@ describe('statements', () => {
   it('end at newlines outside brackets, but not where an operator carries the expression on', () => {
     const text = `container workflow.x == 'a' ?\n    'b' :\n    'c'\nlabel 'l'\nx = [\n 1,\n 2 ]\ny = a\n    .b()\n`;
     const stmts = statements(tokenize(text)).map((s) => s.map((t) => t.value).join(' '));
-    expect(stmts).toEqual(["container workflow . x == a ? b : c", 'label l', 'x = [ 1 , 2 ]', 'y = a . b ( )']);
+    expect(stmts).toEqual(['container workflow . x == a ? b : c', 'label l', 'x = [ 1 , 2 ]', 'y = a . b ( )']);
   });
 });

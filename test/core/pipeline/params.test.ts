@@ -8,7 +8,9 @@ import { tempDir } from '../../helpers/repos.js';
 
 describe('params', () => {
   it('types command-line values as Nextflow does (or keeps strings, as the strict parser does from 25.10), nests dotted names, adds the camelCase of kebab names', () => {
-    expect(paramsOf(['aligner=hisat2', 'skip_qc=true', 'max=12', 'ratio=0.5', 'off=FALSE', 'title=a=b', 'empty='])).toEqual({ aligner: 'hisat2', skip_qc: true, max: 12, ratio: 0.5, off: false, title: 'a=b', empty: '' });
+    expect(
+      paramsOf(['aligner=hisat2', 'skip_qc=true', 'max=12', 'ratio=0.5', 'off=FALSE', 'title=a=b', 'empty=']),
+    ).toEqual({ aligner: 'hisat2', skip_qc: true, max: 12, ratio: 0.5, off: false, title: 'a=b', empty: '' });
     expect(paramsOf(['skip_qc=true', 'max=12'], false)).toEqual({ skip_qc: 'true', max: '12' });
     expect(paramsOf(['a.b=x', 'a.c=y', 'file\\.name=z'])).toEqual({ a: { b: 'x', c: 'y' }, 'file.name': 'z' });
     expect(paramsOf(['skip-trimming=true'])).toEqual({ 'skip-trimming': true, skipTrimming: true });
@@ -21,7 +23,11 @@ describe('params', () => {
     writeFileSync(join(dir, 'p.json'), '{"platform": "nanopore", "genome": null}');
     expect(await readParamsFile(join(dir, 'p.yaml'))).toEqual({ platform: 'illumina', skip_qc: true, reads: 2 });
     expect(await readParamsFile(join(dir, 'p.json'))).toEqual({ platform: 'nanopore', genome: null });
-    expect(await runParams({ paramsFile: join(dir, 'p.yaml'), params: ['platform=nanopore'] })).toEqual({ platform: 'nanopore', skip_qc: true, reads: 2 });
+    expect(await runParams({ paramsFile: join(dir, 'p.yaml'), params: ['platform=nanopore'] })).toEqual({
+      platform: 'nanopore',
+      skip_qc: true,
+      reads: 2,
+    });
     writeFileSync(join(dir, 'bad.json'), '{platform:');
     await expect(readParamsFile(join(dir, 'bad.json'))).rejects.toThrow(/not valid JSON/);
     await expect(readParamsFile(join(dir, 'none.yml'))).rejects.toThrow(/does not exist/);
@@ -30,7 +36,23 @@ describe('params', () => {
   });
 
   it('takes a nextflow run command line apart: its -params-file and its --NAME [VALUE]', () => {
-    expect(paramsOfCommand(['nextflow', 'run', '.', '-profile', 'docker', '-resume', '--aligner', 'hisat2', '--skip_qc', '--title=x y', '-params-file', 'p.yml', '--last'])).toEqual({
+    expect(
+      paramsOfCommand([
+        'nextflow',
+        'run',
+        '.',
+        '-profile',
+        'docker',
+        '-resume',
+        '--aligner',
+        'hisat2',
+        '--skip_qc',
+        '--title=x y',
+        '-params-file',
+        'p.yml',
+        '--last',
+      ]),
+    ).toEqual({
       file: 'p.yml',
       pairs: ['aligner=hisat2', 'skip_qc=true', 'title=x y', 'last=true'],
     });

@@ -9,12 +9,35 @@ import { scanPipeline } from '../../../src/core/pipeline/model.js';
 import { preflight } from '../../../src/core/pipeline/preflight.js';
 
 const NFCORE = 'test/fixtures/pipelines/nfcore';
-const patch: PatchRecord = { package: 'seqstats', version: '1.0.1', source: 'git+file:///r@fix', kind: 'git', ref: 'fix', commit: 'c'.repeat(40), tree: 't', noDeps: false, python: '/opt/venv/bin/python3', at: '2026-11-30T10:00:00.000Z' };
+const patch: PatchRecord = {
+  package: 'seqstats',
+  version: '1.0.1',
+  source: 'git+file:///r@fix',
+  kind: 'git',
+  ref: 'fix',
+  commit: 'c'.repeat(40),
+  tree: 't',
+  noDeps: false,
+  python: '/opt/venv/bin/python3',
+  at: '2026-11-30T10:00:00.000Z',
+};
 const DERIVATIVE = 'nfhot.local/quay.io/nfhot-example/seqstats:dev-aaaaaaaaaaaa';
 const PUSHED = `registry.example.org/team/quay.io/nfhot-example/seqstats@sha256:${'e'.repeat(64)}`;
-const state = (pushed?: string): ImageState => ({ image: 'quay.io/nfhot-example/seqstats:dev', state: 'patched', mode: 'tag', originalId: 'sha256:o', currentId: 'sha256:c', derivative: DERIVATIVE, patches: [patch], ...(pushed ? { pushed: [pushed] } : {}) });
+const state = (pushed?: string): ImageState => ({
+  image: 'quay.io/nfhot-example/seqstats:dev',
+  state: 'patched',
+  mode: 'tag',
+  originalId: 'sha256:o',
+  currentId: 'sha256:c',
+  derivative: DERIVATIVE,
+  patches: [patch],
+  ...(pushed ? { pushed: [pushed] } : {}),
+});
 
-async function run(profiles: string[], { pushed = false, included = true, sif }: { pushed?: boolean; included?: boolean; sif?: string } = {}) {
+async function run(
+  profiles: string[],
+  { pushed = false, included = true, sif }: { pushed?: boolean; included?: boolean; sif?: string } = {},
+) {
   const model = await scanPipeline(NFCORE, profiles);
   const plan = planInclude(model, [state(pushed ? PUSHED : undefined)], new Map(sif ? [[DERIVATIVE, sif]] : []));
   return { model, plan, text: renderInclude(plan), verdicts: preflight(model, plan, included) };
@@ -23,11 +46,26 @@ async function run(profiles: string[], { pushed = false, included = true, sif }:
 describe('the model of a run', () => {
   it('reads the engine, conda and Wave each profile combination sets, and which profile enables what', async () => {
     const { model } = await run(['docker', 'wave']);
-    expect(model.run).toEqual({ engine: 'docker', engines: ['docker'], conda: false, wave: { strategy: ['conda', 'container'] } });
+    expect(model.run).toEqual({
+      engine: 'docker',
+      engines: ['docker'],
+      conda: false,
+      wave: { strategy: ['conda', 'container'] },
+    });
     expect(model.waveProfiles).toEqual(['wave']);
-    expect(model.profileEngines).toEqual({ docker: 'docker', singularity: 'singularity', podman: 'podman', apptainer: 'apptainer' });
+    expect(model.profileEngines).toEqual({
+      docker: 'docker',
+      singularity: 'singularity',
+      podman: 'podman',
+      apptainer: 'apptainer',
+    });
     expect((await run(['conda'])).model.run).toEqual({ engines: [], conda: true });
-    expect(model.instances.filter((i) => i.conda).map((i) => i.alias).sort()).toEqual(['FASTQC', 'FASTQC_TRIMMED', 'MULTIQC', 'SEQSTATS_GC', 'SEQSTATS_GC_RAW']);
+    expect(
+      model.instances
+        .filter((i) => i.conda)
+        .map((i) => i.alias)
+        .sort(),
+    ).toEqual(['FASTQC', 'FASTQC_TRIMMED', 'MULTIQC', 'SEQSTATS_GC', 'SEQSTATS_GC_RAW']);
     // nf-core's engine profiles switch the others off: the later one wins.
     expect((await run(['docker', 'podman'])).model.run.engines).toEqual(['podman']);
   });
@@ -48,17 +86,21 @@ describe('preflight', () => {
     expect(plan.waveOff).toEqual({ profiles: ['wave'] });
     // The profile first, then the top-level line: under Nextflow 24.10's parser a top-level `wave` written first takes the `wave` profile's
     // `wave.enabled` for itself, and the pipeline's profile then turns Wave back on (seen with the real Nextflow).
-    expect(text).toMatch(/\nprofiles \{\n(?: {4}\w+ \{\n {4}\}\n)* {4}wave \{\n {8}wave\.enabled = false\n {4}\}\n(?: {4}\w+ \{\n {4}\}\n)*\}\nwave\.enabled = false\n$/);
+    expect(text).toMatch(
+      /\nprofiles \{\n(?: {4}\w+ \{\n {4}\}\n)* {4}wave \{\n {8}wave\.enabled = false\n {4}\}\n(?: {4}\w+ \{\n {4}\}\n)*\}\nwave\.enabled = false\n$/,
+    );
     expect(text).not.toContain('conda = null');
     expect(verdicts.every((v) => v.uses && v.runs === DERIVATIVE && !v.wave)).toBe(true);
     expect(verdicts[0]!.why).toContain('the include switches Wave off');
   });
 
-  it('docker,wave after a push: Wave stays on, and the processes\' conda is cleared so that its conda-first strategy takes the pushed image', async () => {
+  it("docker,wave after a push: Wave stays on, and the processes' conda is cleared so that its conda-first strategy takes the pushed image", async () => {
     const { plan, text, verdicts } = await run(['docker', 'wave'], { pushed: true });
     expect(plan.waveOff).toBeUndefined();
     expect(text).not.toContain('wave.enabled');
-    expect(text).toContain(`container = { workflow.containerEngine in ['docker', 'podman'] ? '${PUSHED}' : workflow.containerEngine in ['singularity', 'apptainer'] ? 'docker://${PUSHED}' : 'nfhot-example/seqstats:dev' }\n        // Wave's strategy puts conda first: without a conda environment it takes the pushed image above.\n        conda = null\n    }`);
+    expect(text).toContain(
+      `container = { workflow.containerEngine in ['docker', 'podman'] ? '${PUSHED}' : workflow.containerEngine in ['singularity', 'apptainer'] ? 'docker://${PUSHED}' : 'nfhot-example/seqstats:dev' }\n        // Wave's strategy puts conda first: without a conda environment it takes the pushed image above.\n        conda = null\n    }`,
+    );
     expect(verdicts.every((v) => v.uses && v.wave && v.runs === PUSHED)).toBe(true);
     expect(verdicts[0]!.why).toContain('the include clears its conda');
   });
@@ -68,13 +110,18 @@ describe('preflight', () => {
       const { verdicts } = await run([p]);
       expect(verdicts.map((v) => v.uses)).toEqual([false, false]);
       expect(verdicts[0]!.engine).toBe('none');
-      expect(verdicts[0]!.why).toBe('it runs in a conda environment on the host: no container, so no patched image (-profile docker or -profile podman would run the patch)');
+      expect(verdicts[0]!.why).toBe(
+        'it runs in a conda environment on the host: no container, so no patched image (-profile docker or -profile podman would run the patch)',
+      );
     }
   });
 
   it('singularity and apptainer: the SIF file when nfhot built one, else not the patch', async () => {
     expect((await run(['singularity'])).verdicts[0]).toMatchObject({ uses: false, engine: 'singularity' });
-    expect((await run(['apptainer'], { sif: '/cache/x.sif' })).verdicts[0]).toMatchObject({ uses: true, runs: '/cache/x.sif' });
+    expect((await run(['apptainer'], { sif: '/cache/x.sif' })).verdicts[0]).toMatchObject({
+      uses: true,
+      runs: '/cache/x.sif',
+    });
   });
 
   it('not included by nextflow.config: not used, and says how to include it', async () => {
@@ -86,6 +133,9 @@ describe('preflight', () => {
   it('two engines at once: Nextflow refuses to run', async () => {
     const { model, plan } = await run(['docker']);
     const both = { ...model, run: { ...model.run, engines: ['docker' as const, 'singularity' as const] } };
-    expect(preflight(both, plan, true)[0]).toMatchObject({ uses: false, why: 'Nextflow refuses to run with docker and singularity both enabled' });
+    expect(preflight(both, plan, true)[0]).toMatchObject({
+      uses: false,
+      why: 'Nextflow refuses to run with docker and singularity both enabled',
+    });
   });
 });

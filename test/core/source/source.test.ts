@@ -7,12 +7,31 @@ const isDir = (p: string) => dirs.has(p);
 describe('parseSource', () => {
   it.each([
     ['git+https://github.com/org/pkg.git@main', { kind: 'git', url: 'https://github.com/org/pkg.git', ref: 'main' }],
-    ['git+https://user:tok@host.org/org/pkg.git@fix/bug-1', { kind: 'git', url: 'https://user:tok@host.org/org/pkg.git', displayUrl: 'https://host.org/org/pkg.git', ref: 'fix/bug-1' }],
-    ['git+ssh://git@github.com/org/pkg.git@v1.2', { kind: 'git', url: 'ssh://git@github.com/org/pkg.git', displayUrl: 'ssh://git@github.com/org/pkg.git', ref: 'v1.2' }],
+    [
+      'git+https://user:tok@host.org/org/pkg.git@fix/bug-1',
+      {
+        kind: 'git',
+        url: 'https://user:tok@host.org/org/pkg.git',
+        displayUrl: 'https://host.org/org/pkg.git',
+        ref: 'fix/bug-1',
+      },
+    ],
+    [
+      'git+ssh://git@github.com/org/pkg.git@v1.2',
+      {
+        kind: 'git',
+        url: 'ssh://git@github.com/org/pkg.git',
+        displayUrl: 'ssh://git@github.com/org/pkg.git',
+        ref: 'v1.2',
+      },
+    ],
     ['git+git@github.com:org/pkg.git@3f2a9c1', { kind: 'git', url: 'git@github.com:org/pkg.git', ref: '3f2a9c1' }],
     ['git+file:///srv/pkg.git@main', { kind: 'git', url: 'file:///srv/pkg.git', ref: 'main' }],
     ['git+/srv/pkg@main', { kind: 'git', url: '/srv/pkg', ref: 'main' }],
-    ['git+https://host.org/mono.git@main#subdirectory=python/pkg', { kind: 'git', url: 'https://host.org/mono.git', subdirectory: 'python/pkg' }],
+    [
+      'git+https://host.org/mono.git@main#subdirectory=python/pkg',
+      { kind: 'git', url: 'https://host.org/mono.git', subdirectory: 'python/pkg' },
+    ],
     ['git+https://host.org/pkg.git', { kind: 'git', url: 'https://host.org/pkg.git' }],
     ['./pkg', { kind: 'dir', path: './pkg' }],
     ['pkg', { kind: 'dir', path: 'pkg' }],
@@ -43,6 +62,8 @@ describe('parseSource', () => {
   });
 
   it('shows a source without its credentials', () => {
-    expect(describeSource(parseSource('git+https://user:s3cret@host.org/p.git@main', isDir))).toBe('git+https://host.org/p.git@main');
+    expect(describeSource(parseSource('git+https://user:s3cret@host.org/p.git@main', isDir))).toBe(
+      'git+https://host.org/p.git@main',
+    );
   });
 });
