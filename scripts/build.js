@@ -30,14 +30,15 @@ await build({
   logLevel: 'warning',
 });
 
-// nf-hot, the Nextflow plugin (nextflow/plugin): compiled with Maven when a JDK and Maven are
-// here and its sources changed since the last build, then laid out as Nextflow loads a plugin
+// nf-hot, the Nextflow plugin (nextflow/plugin): compiled and tested (its JUnit tests) with Maven
+// when a JDK and Maven are here and its sources changed since the last build, then laid out as Nextflow loads a plugin
 // offline, dist/plugin/nf-hot-VERSION/classes/ with its manifest. Without them, dist has no plugin.
 const { version, nfhot } = JSON.parse(readFileSync('package.json', 'utf8'));
 const project = 'nextflow/plugin';
 const classes = join(project, 'target', 'classes');
 const stamp = join(project, 'target', 'nfhot-build');
-const sources = ['pom.xml', ...(await glob('src/**', { cwd: project }))].sort();
+// Its JUnit tests read the cases it shares with the core (test/shared): a change there tests it again.
+const sources = ['pom.xml', ...(await glob('src/**', { cwd: project })), '../../test/shared/plugin-cases.json'].sort();
 const hash = createHash('sha256').update(version);
 for (const f of sources) hash.update(f).update(readFileSync(join(project, f)));
 const digest = hash.digest('hex');
@@ -45,7 +46,7 @@ const fresh = existsSync(classes) && existsSync(stamp) && readFileSync(stamp, 'u
 const has = (tool) => spawnSync(tool, ['-version'], { stdio: 'ignore' }).status === 0;
 if (!fresh && has('mvn') && has('javac')) {
   rmSync(stamp, { force: true });
-  const built = spawnSync('mvn', ['-B', '-f', join(project, 'pom.xml'), `-Drevision=${version}`, 'clean', 'compile'], {
+  const built = spawnSync('mvn', ['-B', '-f', join(project, 'pom.xml'), `-Drevision=${version}`, 'clean', 'test'], {
     encoding: 'utf8',
   });
   if (built.status !== 0)

@@ -40,12 +40,25 @@ export interface IncludePlan {
   notes: string[];
 }
 
-/** Under Wave with this strategy, a task with a conda environment gets an image Wave builds from it: its container is not used. */
-export function condaFirst(strategy: string[]): boolean {
-  const conda = strategy.indexOf('conda');
-  const container = strategy.indexOf('container');
-  return conda >= 0 && (container < 0 || conda < container);
+/**
+ * What Wave builds a task's image from instead of its container (nf-wave's resolveConflicts: the
+ * first of the strategy the task has wins): its conda or spack environment, or its module's
+ * Dockerfile; null when the container comes first. nf-hot decides the same (test/shared).
+ */
+export function waveBuildsFrom(
+  strategy: string[],
+  has: { conda?: boolean; spack?: boolean; dockerfile?: boolean },
+): string | null {
+  for (const s of strategy) {
+    if (s === 'container') return null;
+    if ((s === 'conda' || s === 'spack') && has[s]) return `${s} environment`;
+    if (s === 'dockerfile' && has.dockerfile) return 'module Dockerfile';
+  }
+  return null;
 }
+
+/** Under Wave with this strategy, a task with a conda environment gets an image Wave builds from it: its container is not used. */
+export const condaFirst = (strategy: string[]): boolean => waveBuildsFrom(strategy, { conda: true }) !== null;
 
 const namesOf = (i: ProcessInstance): string[] => [...new Set([i.name, i.alias, ...(i.fqn ? [i.fqn] : [])])];
 const processKey = (i: ProcessInstance) => `${i.file}\0${i.name}`;

@@ -43,6 +43,15 @@ export interface RunSettings {
 /** Wave's strategy when none is set (nf-wave's DEF_STRATEGIES). */
 const WAVE_DEFAULT_STRATEGY = ['container', 'dockerfile', 'conda'];
 
+/** wave.strategy as nf-wave reads it: comma-separated, trimmed; empty or unset is its default. */
+export function waveStrategy(text: string | undefined): string[] {
+  const strategy = (text ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+  return strategy.length ? strategy : WAVE_DEFAULT_STRATEGY;
+}
+
 /** A selector key's pattern as Nextflow matches it: a whole-string Java regex, `!` negating. */
 export function selectorMatches(pattern: string, names: string[]): boolean {
   const negated = pattern.startsWith('!');
@@ -198,15 +207,11 @@ export function runConfig(items: ConfigItem[], config: ConfigEntry[], selected: 
     ...(literal('workDir') ? { workDir: literal('workDir') } : {}),
   };
   const engines = CONTAINER_ENGINES.filter((e) => isOn(`${e}.enabled`));
-  const strategy = literal('wave.strategy')
-    ?.split(',')
-    .map((x) => x.trim())
-    .filter(Boolean);
   const run: RunSettings = {
     ...(engines[0] ? { engine: engines[0] } : {}),
     engines,
     conda: isOn('conda.enabled'),
-    ...(isOn('wave.enabled') ? { wave: { strategy: strategy?.length ? strategy : WAVE_DEFAULT_STRATEGY } } : {}),
+    ...(isOn('wave.enabled') ? { wave: { strategy: waveStrategy(literal('wave.strategy')) } } : {}),
   };
   if (engines.length > 1)
     notes.push(

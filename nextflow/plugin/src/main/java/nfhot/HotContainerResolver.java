@@ -228,15 +228,29 @@ public class HotContainerResolver extends DefaultContainerResolver {
      * "module Dockerfile"; null when the container comes first.
      */
     private static String waveBuildsFrom(TaskRun task, Map<?, ?> wave) {
-        Object configured = wave.get("strategy");
+        boolean dockerfile = task.getModuleBundle() != null && task.getModuleBundle().getDockerfile() != null;
+        return buildsFrom(strategyOf(wave.get("strategy")), has(task, "conda"), has(task, "spack"), dockerfile);
+    }
+
+    private static boolean has(TaskRun task, String directive) {
+        return !String.valueOf(Optional.ofNullable(task.getConfig().get(directive)).orElse("")).isEmpty();
+    }
+
+    /** wave.strategy as nf-wave reads it: a list, or comma-separated; empty or unset is its default. */
+    static List<String> strategyOf(Object configured) {
         List<String> strategy = new ArrayList<>();
         if (configured instanceof List) for (Object o : (List<?>) configured) strategy.add(String.valueOf(o).trim());
         else if (configured != null) for (String o : configured.toString().split(",")) strategy.add(o.trim());
-        if (strategy.isEmpty() || strategy.stream().allMatch(String::isEmpty)) strategy = WAVE_STRATEGY;
+        strategy.removeIf(String::isEmpty);
+        return strategy.isEmpty() ? WAVE_STRATEGY : strategy;
+    }
+
+    /** The first of the strategy the task has wins; null when it is the container (the core's waveBuildsFrom, test/shared). */
+    static String buildsFrom(List<String> strategy, boolean conda, boolean spack, boolean dockerfile) {
         for (String s : strategy) {
             if ("container".equals(s)) return null;
-            if (("conda".equals(s) || "spack".equals(s)) && !String.valueOf(Optional.ofNullable(task.getConfig().get(s)).orElse("")).isEmpty()) return s + " environment";
-            if ("dockerfile".equals(s) && task.getModuleBundle() != null && task.getModuleBundle().getDockerfile() != null) return "module Dockerfile";
+            if ("conda".equals(s) && conda || "spack".equals(s) && spack) return s + " environment";
+            if ("dockerfile".equals(s) && dockerfile) return "module Dockerfile";
         }
         return null;
     }
