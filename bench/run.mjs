@@ -2,7 +2,7 @@
 // and a full rebuild, plus start-up, scan, fan-out and growth. Every timed scenario runs several
 // times after a warm-up round, compared scenarios alternating within each round. Prints a table,
 // writes bench/results.json and bench/RESULTS.md. Usage: npm run bench [-- --rounds N] [-- --only PARTS]
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, homedir, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { execa } from 'execa';
@@ -40,6 +40,26 @@ async function timed(fn) {
   const start = process.hrtime.bigint();
   const value = await fn();
   return { seconds: Number(process.hrtime.bigint() - start) / 1e9, value };
+}
+/** `nextflow run .` in `dir` with `args`: how many of its tasks ran (COMPLETED) and were reused (CACHED), by its trace. */
+async function nextflowRun(nextflow, dir, args, env) {
+  const trace = join(scratch, `trace-${process.hrtime.bigint()}.tsv`);
+  await run(nextflow, ['run', '.', ...args, '-with-trace', trace], { cwd: dir, env });
+  const statuses = readFileSync(trace, 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((l) => l.split('\t')[4]);
+  rmSync(trace);
+  return {
+    completed: statuses.filter((x) => x === 'COMPLETED').length,
+    cached: statuses.filter((x) => x === 'CACHED').length,
+  };
+}
+/** Fails the bench when a run did not rerun and reuse the tasks it should (the comparison would be of other work). */
+function expectRan(what, got, completed, cached) {
+  if (got.completed !== completed || got.cached !== cached)
+    throw new Error(`${what}: ${got.completed} task(s) ran and ${got.cached} cached, not ${completed} and ${cached}`);
 }
 const median = (xs) => {
   const s = [...xs].sort((a, b) => a - b);
@@ -488,28 +508,7 @@ if (part('nextflow')) {
       (await run('docker', ['image', 'inspect', '--format', '{{len .RepoTags}}', before], { reject: false })).stdout;
     if (names === '0') await run('docker', ['rmi', before], { reject: false });
   };
-  // Each run's trace: which tasks ran (COMPLETED) and which were reused (CACHED), checked below.
-  const nf = async (who, ...args) => {
-    const trace = join(scratch, `trace-${who}.tsv`);
-    await run(nextflow, ['run', '.', '-profile', 'docker', '-with-trace', trace, ...args], {
-      cwd: pipelines[who],
-      env,
-    });
-    const statuses = readFileSync(trace, 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => l.split('\t')[4]);
-    rmSync(trace);
-    return {
-      completed: statuses.filter((x) => x === 'COMPLETED').length,
-      cached: statuses.filter((x) => x === 'CACHED').length,
-    };
-  };
-  const expectRan = (what, got, completed, cached) => {
-    if (got.completed !== completed || got.cached !== cached)
-      throw new Error(`${what}: ${got.completed} task(s) ran and ${got.cached} cached, not ${completed} and ${cached}`);
-  };
+  const nf = (who, ...args) => nextflowRun(nextflow, pipelines[who], ['-profile', 'docker', ...args], env);
   await build();
   await docker('tag', seqstatsOf('manual'), seqstatsOf('nfhot'));
   await nfhot(['patch', join(ex, 'seqstats'), '--image', seqstatsOf('nfhot'), '--pipeline', pipelines.nfhot]);
@@ -622,36 +621,9 @@ if (part('cluster')) {
     writeFileSync(join(dir, 'nfhot.config'), '');
     pipelines[who] = dir;
   }
-  const stored = () => {
-    let total = 0;
-    for (const f of readdirSync(cluster.registry.dataDir, { recursive: true })) {
-      const s = statSync(join(cluster.registry.dataDir, f));
-      if (s.isFile()) total += s.size;
-    }
-    return total;
-  };
-  const nf = async (who, ...args) => {
-    const trace = join(scratch, `trace-cluster-${who}.tsv`);
-    await run(
-      nextflow,
-      ['run', '.', '-profile', 'docker,slurm', '-c', cluster.runConfig, '-with-trace', trace, ...args],
-      { cwd: pipelines[who], env },
-    );
-    const statuses = readFileSync(trace, 'utf8')
-      .trim()
-      .split('\n')
-      .slice(1)
-      .map((l) => l.split('\t')[4]);
-    rmSync(trace);
-    return {
-      completed: statuses.filter((x) => x === 'COMPLETED').length,
-      cached: statuses.filter((x) => x === 'CACHED').length,
-    };
-  };
-  const expectRan = (what, got, completed, cached) => {
-    if (got.completed !== completed || got.cached !== cached)
-      throw new Error(`${what}: ${got.completed} task(s) ran and ${got.cached} cached, not ${completed} and ${cached}`);
-  };
+  const stored = () => cluster.registry.stored();
+  const nf = (who, ...args) =>
+    nextflowRun(nextflow, pipelines[who], ['-profile', 'docker,slurm', '-c', cluster.runConfig, ...args], env);
   // By hand, each edit is a new tag the nodes have not seen (a tag they have would not be pulled again).
   const manualModules = ['seqstats_gc', 'seqstats_version'].map((f) =>
     join(pipelines.manual, 'modules/local', f, 'main.nf'),

@@ -6,7 +6,7 @@
 // digest while the rest stays cached; nf-hot under SLURM; the failed task rerun here; watch
 // --push, each save uploading one layer; a registry gone in the middle of a push; the rollback.
 import { randomBytes } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, request, type Server } from 'node:http';
 import { join } from 'node:path';
 import { execa } from 'execa';
@@ -43,17 +43,6 @@ const unavailable = await clusterUnavailable();
 if (unavailable) console.warn(`the SLURM tier does not run here: ${unavailable}`);
 
 const containerOf = (rows: TraceRow[], process: string) => rows.find((r) => r.process === process)!.container;
-
-/** All the bytes the registry stores: what pushes uploaded. */
-function stored(dir: string): number {
-  let total = 0;
-  if (!existsSync(dir)) return 0;
-  for (const f of readdirSync(dir, { recursive: true }) as string[]) {
-    const s = statSync(join(dir, f));
-    if (s.isFile()) total += s.size;
-  }
-  return total;
-}
 
 describe.skipIf(unavailable)("the example pipeline on a real SLURM cluster, tasks in the node's own Docker", () => {
   let cluster: TestCluster;
@@ -199,7 +188,7 @@ describe.skipIf(unavailable)("the example pipeline on a real SLURM cluster, task
 
   let pushed: string;
   it('pushed: the patched tasks rerun on the node from the digest it pulls, the rest cached; nf-hot gives the same', async () => {
-    const before = stored(cluster.registry.dataDir);
+    const before = cluster.registry.stored();
     // The same patch again, with --push: nothing to build, the patch set goes up.
     const push = await nfhot(
       [
@@ -218,7 +207,7 @@ describe.skipIf(unavailable)("the example pipeline on a real SLURM cluster, task
     expect(pushed).toMatch(
       new RegExp(`^${cluster.registry.host}/lab/quay\\.io/${PREFIX}/seqstats@sha256:[0-9a-f]{64}$`),
     );
-    const firstPush = stored(cluster.registry.dataDir) - before;
+    const firstPush = cluster.registry.stored() - before;
     expect((await nfhot(['config', '--check', '--profile', 'docker,slurm'], { cwd: dir, env })).exitCode).toBe(0);
 
     const second = await run('-resume');
@@ -317,11 +306,11 @@ describe.skipIf(unavailable)("the example pipeline on a real SLURM cluster, task
     await waitFor(/watch: nextflow exited with 0/, 1);
     const sizes: number[] = [];
     for (const n of [1, 2]) {
-      const before = stored(cluster.registry.dataDir);
+      const before = cluster.registry.stored();
       const init = join(wc, 'src/seqstats/__init__.py');
       writeFileSync(init, `${readFileSync(init, 'utf8')}\nSAVED = ${n}\n`);
       await waitFor(/watch: nextflow exited with 0/, n + 1);
-      sizes.push(stored(cluster.registry.dataDir) - before);
+      sizes.push(cluster.registry.stored() - before);
     }
     watcher.kill('SIGINT');
     await watcher;

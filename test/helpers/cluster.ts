@@ -4,7 +4,16 @@
 // registry with htpasswd auth, which the node's engine logs in to with its own DOCKER_CONFIG.
 // Every process is started under `timeout` (it stops by itself should the tests never stop it)
 // and stopped by its PID.
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -17,8 +26,8 @@ export interface TestCluster {
   slurmConf: string;
   /** The compute node's Docker daemon (DOCKER_HOST), and the Docker config it logs in with. */
   node: { host: string; dockerConfig: string };
-  /** The registry (host:port) and its login. */
-  registry: { host: string; user: string; password: string; dataDir: string };
+  /** The registry (host:port) and its login; `stored()`: all the bytes it stores (what pushes uploaded). */
+  registry: { host: string; user: string; password: string; stored(): number };
   /** A Docker config on this machine logged in to the registry: what nfhot pushes with. */
   dockerConfig: string;
   /** The config a run adds (-c): each job's `docker` talks to the node's daemon, logged in. */
@@ -157,7 +166,7 @@ export async function startCluster({
     return {
       slurmConf,
       node: { host: node.host, dockerConfig: nodeConfig },
-      registry: { host: registry.host, user, password, dataDir: registry.dataDir },
+      registry: { host: registry.host, user, password, stored: () => storedBytes(registry.dataDir) },
       dockerConfig: hereConfig,
       runConfig,
       stop,
@@ -169,6 +178,17 @@ export async function startCluster({
 }
 
 const NODE = 'nfhot-node';
+
+/** The bytes of the files under `dir` (none before the first push). */
+function storedBytes(dir: string): number {
+  if (!existsSync(dir)) return 0;
+  let total = 0;
+  for (const f of readdirSync(dir, { recursive: true }) as string[]) {
+    const s = statSync(join(dir, f));
+    if (s.isFile()) total += s.size;
+  }
+  return total;
+}
 
 function started(
   command: string[],
