@@ -4,7 +4,7 @@
 # format` writes both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-ruff=$(command -v ruff || echo "${NFHOT_TEST_CACHE:-$HOME/.cache/nfhot-test}/ruff/bin/ruff")
+ruff=$(command -v ruff || echo "${NFHOT_TEST_CACHE:-$HOME/.cache/nfhot-test}/python-tools/bin/ruff")
 [ -x "$ruff" ] || { echo "lint: ruff is not installed (bash scripts/setup.sh installs it)" >&2; exit 1; }
 if [ "${1:-}" = --write ]; then
   npx biome check --write

@@ -23,7 +23,7 @@ command -v sbatch >/dev/null 2>&1 || need_apt+=(slurm-client)
 command -v munged >/dev/null 2>&1 || need_apt+=(munge)
 # The pip wheel nfhot runs as pip in an image whose environment has none (BioContainers' test).
 compgen -G '/usr/share/python-wheels/pip-*.whl' >/dev/null || need_apt+=(python3-pip-whl)
-# A venv with pip, for ruff (the Python linter) from PyPI.
+# A venv with pip, for the Python tools from PyPI (ruff, pytest), and the tests' throwaway venvs.
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need_apt+=(python3-venv)
 # The real Nextflow for the tests, from Maven Central: Maven to get it, Java 17 to run it; and
 # a JDK (javac) with Maven to build nf-hot, the Nextflow plugin (npm run build skips it without).
@@ -51,12 +51,15 @@ if ! docker info >/dev/null 2>&1; then
   docker info >/dev/null 2>&1 || { say "dockerd did not start; see /var/log/nfhot-dockerd.log"; tail -20 /var/log/nfhot-dockerd.log >&2; exit 1; }
 fi
 
-# ruff, the Python formatter and linter (npm run lint), from PyPI into the tests' cache: Debian 12 has none.
-RUFF_VERSION=0.17.6
-ruff_dir="${NFHOT_TEST_CACHE:-$HOME/.cache/nfhot-test}/ruff"
-if [ "$("$ruff_dir/bin/ruff" --version 2>/dev/null)" != "ruff $RUFF_VERSION" ]; then
-  say "installing ruff $RUFF_VERSION (from PyPI) into $ruff_dir"
-  rm -rf "$ruff_dir" && python3 -m venv "$ruff_dir" && "$ruff_dir/bin/pip" install -q --disable-pip-version-check "ruff==$RUFF_VERSION"
+# The Python tools, from PyPI into the tests' cache (Debian 12 has no ruff): ruff, the formatter and
+# linter (npm run lint); pytest and jsonschema for the unit tests of src/python (npm run test:python).
+PYTHON_TOOLS="ruff==0.17.6 pytest==9.0.2 jsonschema==4.25.1"
+tools="${NFHOT_TEST_CACHE:-$HOME/.cache/nfhot-test}/python-tools"
+if [ "$(cat "$tools/nfhot-tools" 2>/dev/null)" != "$PYTHON_TOOLS" ]; then
+  say "installing $PYTHON_TOOLS (from PyPI) into $tools"
+  rm -rf "$tools" && python3 -m venv "$tools" &&
+    "$tools/bin/pip" install -q --disable-pip-version-check $PYTHON_TOOLS &&
+    echo "$PYTHON_TOOLS" >"$tools/nfhot-tools"
 fi
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then

@@ -1,15 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import { copyFile, mkdir, mkdtemp, realpath, rename, rm, writeFile } from 'node:fs/promises';
+import { copyFile, mkdtemp, realpath, rm, writeFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import { tmpdir } from 'node:os';
-import { execa, type ExecaError } from 'execa';
+import { type ExecaError, execa } from 'execa';
 import { cacheDir } from '../core/base/dirs.js';
 import { UserError } from '../core/base/errors.js';
 import { redact, stripCredentials } from '../core/base/redact.js';
 import type { Described, FileChange, Git, Snapshot, TreeRef } from '../core/ports/git.js';
 import { hashHex } from '../core/image/reference.js';
+import { describeRevision } from './git-describe.js';
+import { baseEnv, bareRepository, type Env, gitError, runGit } from './git-process.js';
 
 /** Paths a plain (non-git) directory never contributes: build output, caches, environments. */
 const PLAIN_DIR_EXCLUDES = [
@@ -35,73 +37,20 @@ const NEVER_SNAPSHOT = ['__pycache__/**', '*.py[cod]', '*.sw[a-p]', '*~', '.#*',
   (p) => `:(exclude,glob)**/${p}`,
 );
 
-type Env = Record<string, string>;
-
-function gitError(err: unknown, what: string, hint?: string): UserError {
-  const e = err as ExecaError;
-  const stderr = typeof e?.stderr === 'string' ? e.stderr.trim() : '';
-  const last =
-    stderr
-      .split('\n')
-      .filter((l) => /^(fatal|error):/.test(l))
-      .pop() ??
-    stderr.split('\n').pop() ??
-    '';
-  if ((e as { code?: string })?.code === 'ENOENT') {
-    // Spawning fails the same way when its working directory is missing.
-    if (e.cwd && !existsSync(e.cwd)) return new UserError(redact(`${what}: no such directory ${e.cwd}`));
-    return new UserError('git is not installed on this machine', 'install git (apt-get install git)');
-  }
-  return new UserError(
-    redact(`${what}: ${last.replace(/^(fatal|error):\s*/, '') || e?.shortMessage || String(err)}`),
-    hint,
-    redact(stderr),
-  );
-}
-
 /** Git through execa, with nfhot's object cache: one bare repository for every source. */
 export class ExecaGit implements Git {
   private readonly repo = join(cacheDir(), 'git');
   private ready: Promise<void> | undefined;
   private readonly checkouts = new Map<string, Promise<string[] | undefined>>();
 
-  private baseEnv(tree?: TreeRef): Env {
-    const env: Env = { GIT_CONFIG_NOSYSTEM: '1', GIT_TERMINAL_PROMPT: process.stdin.isTTY ? '1' : '0' };
-    if (tree?.alternates) env.GIT_ALTERNATE_OBJECT_DIRECTORIES = tree.alternates;
-    return env;
-  }
-
-  private async git(args: string[], options: { env?: Env; cwd?: string; input?: string } = {}): Promise<string> {
-    // No `git maintenance run --auto` after a fetch: the cache never needs it (gc.auto is 0), and it is a process more.
-    const { stdout } = await execa('git', ['-c', 'protocol.ext.allow=never', '-c', 'maintenance.auto=false', ...args], {
-      cwd: options.cwd ?? this.repo,
-      env: { ...this.baseEnv(), ...options.env },
-      ...(options.input === undefined ? { stdin: 'ignore' as const } : { input: options.input }),
-      stripFinalNewline: true,
-    });
-    return stdout;
+  private git(args: string[], options: { env?: Env; cwd?: string; input?: string } = {}): Promise<string> {
+    return runGit(args, { ...options, cwd: options.cwd ?? this.repo });
   }
 
   private init(): Promise<void> {
     // Snapshots are unreachable objects: never let an automatic gc prune them.
-    this.ready ??= this.bare(this.repo, ['gc.auto', '0']);
+    this.ready ??= bareRepository(this.repo, ['gc.auto', '0']);
     return this.ready;
-  }
-
-  /** A bare repository at `path`, made aside and renamed into place (nfhot processes started together each make one, one wins). */
-  private async bare(path: string, config?: [string, string]): Promise<void> {
-    if (existsSync(join(path, 'HEAD'))) return;
-    await mkdir(dirname(path), { recursive: true });
-    const made = await mkdtemp(`${path}.tmp-`);
-    try {
-      await this.git(['init', '--bare', '--quiet', made], { cwd: made });
-      if (config) await this.git(['config', ...config], { cwd: made });
-      await rename(made, path);
-    } catch (err) {
-      if (!existsSync(join(path, 'HEAD'))) throw err;
-    } finally {
-      await rm(made, { recursive: true, force: true });
-    }
   }
 
   async fetch(url: string, ref: string | undefined): Promise<string> {
@@ -112,22 +61,15 @@ export class ExecaGit implements Git {
     // The last commit fetched from this URL stays named: the next shallow fetch says it has it, and
     // only what changed since comes (else the whole tree again, for every new commit).
     const last = `refs/nfhot/last/${hashHex(stripCredentials(url)).slice(0, 24)}`;
+    const fetchInto = (refspecs: string[], depth: string[] = []) =>
+      this.git(['fetch', '--quiet', '--no-tags', '--no-write-fetch-head', ...depth, '--', url, ...refspecs]);
     try {
       const notFound = new UserError(
         redact(`ref ${JSON.stringify(want)} not found in ${url}`),
         'give an existing branch, tag or commit',
       );
       try {
-        await this.git([
-          'fetch',
-          '--quiet',
-          '--no-tags',
-          '--no-write-fetch-head',
-          '--depth=1',
-          '--',
-          url,
-          `+${want}:${tmp}`,
-        ]);
+        await fetchInto([`+${want}:${tmp}`], ['--depth=1']);
         const commit = await this.commitOf(tmp);
         if (commit) {
           await this.git(['update-ref', last, commit]).catch(() => undefined); // a hint for the next fetch only
@@ -142,17 +84,7 @@ export class ExecaGit implements Git {
       }
       const ns = `refs/nfhot/remote/${randomBytes(6).toString('hex')}`;
       try {
-        await this.git([
-          'fetch',
-          '--quiet',
-          '--no-tags',
-          '--no-write-fetch-head',
-          '--',
-          url,
-          `+HEAD:${ns}/HEAD`,
-          `+refs/heads/*:${ns}/heads/*`,
-          `+refs/tags/*:${ns}/tags/*`,
-        ]);
+        await fetchInto([`+HEAD:${ns}/HEAD`, `+refs/heads/*:${ns}/heads/*`, `+refs/tags/*:${ns}/tags/*`]);
       } catch (err) {
         throw gitError(
           err,
@@ -301,7 +233,7 @@ export class ExecaGit implements Git {
       if (objects) alternates = resolve(near, objects);
     }
     const ref: TreeRef = { tree, ...(alternates ? { alternates } : {}) };
-    const ok = await this.git(['cat-file', '-e', `${tree}^{tree}`], { env: this.baseEnv(ref) }).then(
+    const ok = await this.git(['cat-file', '-e', `${tree}^{tree}`], { env: baseEnv(ref) }).then(
       () => true,
       () => false,
     );
@@ -312,7 +244,7 @@ export class ExecaGit implements Git {
     // One `cat-file --batch` answers every path: "<sha> blob <size>\n<content>\n", or "<name> missing\n".
     const { stdout } = await execa('git', ['cat-file', '--batch'], {
       cwd: this.repo,
-      env: this.baseEnv(tree),
+      env: baseEnv(tree),
       input: `${paths.map((p) => `${tree.tree}:${p}`).join('\n')}\n`,
       encoding: 'buffer',
       stripFinalNewline: false,
@@ -359,90 +291,15 @@ export class ExecaGit implements Git {
     return changes;
   }
 
-  async describe(
-    at: { dir: string } | { url: string; commit: string; ref?: string },
-    match: string[],
-  ): Promise<Described> {
-    let cwd: string;
-    let rev: string;
-    let branch: string | undefined;
-    let dirty = false;
-    if ('dir' in at) {
-      cwd = at.dir;
-      rev = 'HEAD';
-      const [head, status] = await Promise.all([
-        this.git(['rev-parse', '--abbrev-ref', 'HEAD'], { cwd }).catch(() => ''),
-        // As setuptools_scm tells it: changes to tracked files, untracked ones never count (and the user's index is not written).
-        this.git(['--no-optional-locks', 'status', '--porcelain', '--untracked-files=no'], { cwd }).catch(() => ''),
-      ]);
-      branch = head && head !== 'HEAD' ? head : undefined;
-      dirty = status.trim() !== '';
-    } else {
-      cwd = await this.history(at.url, at.commit);
-      rev = at.commit;
-      branch =
-        at.ref &&
-        (await this.git(['rev-parse', '--verify', '--quiet', `refs/heads/${at.ref}`], { cwd }).then(
-          () => at.ref,
-          () => undefined,
-        ));
-    }
-    const described = await this.git(['describe', '--tags', '--long', ...match.flatMap((m) => ['--match', m]), rev], {
-      cwd,
-    }).catch(() => undefined);
-    const [commit = '', short = '', date = '', shallow = ''] = (
-      await this.git(['log', '-n', '1', '--format=%H%n%h%n%cI', rev, '--'], { cwd }).then(
-        async (out) => `${out}\n${await this.git(['rev-parse', '--is-shallow-repository'], { cwd })}`,
-      )
-    ).split('\n');
-    const m = described && /^(.*)-(\d+)-g[0-9a-f]+$/.exec(described);
-    const distance = m ? Number(m[2]) : Number(await this.git(['rev-list', '--count', rev], { cwd }));
-    return {
-      ...(m ? { tag: m[1]! } : {}),
-      distance,
-      commit,
-      short,
-      dirty,
-      ...(branch ? { branch } : {}),
-      date,
-      shallow: shallow === 'true',
-    };
-  }
-
-  /**
-   * A repository's branches and tags with their whole history, in a bare repository of its own in
-   * nfhot's cache (kept: the next fetch brings only what is new), and `commit` among them.
-   */
-  private async history(url: string, commit: string): Promise<string> {
-    const repo = join(cacheDir(), 'git-history', hashHex(stripCredentials(url)).slice(0, 24));
-    await this.bare(repo);
-    const fetch = (...refspecs: string[]) =>
-      this.git(['fetch', '--quiet', '--no-tags', '--prune', '--', url, ...refspecs], { cwd: repo });
-    try {
-      await fetch('+refs/heads/*:refs/heads/*', '+refs/tags/*:refs/tags/*');
-      // A commit on no branch or tag (a pull request's, say) is asked for by itself.
-      if (
-        !(await this.git(['cat-file', '-e', `${commit}^{commit}`], { cwd: repo }).then(
-          () => true,
-          () => false,
-        ))
-      )
-        await fetch(`+${commit}:refs/nfhot/want`);
-    } catch (err) {
-      throw gitError(
-        err,
-        `cannot fetch the history of ${url} (for the version git gives it)`,
-        'check the URL and your git credentials',
-      );
-    }
-    return repo;
+  describe(at: { dir: string } | { url: string; commit: string; ref?: string }, match: string[]): Promise<Described> {
+    return describeRevision(at, match);
   }
 
   async extract(tree: TreeRef, dir: string): Promise<void> {
     try {
       await execa('git', ['archive', '--format=tar', '--end-of-options', tree.tree], {
         cwd: this.repo,
-        env: this.baseEnv(tree),
+        env: baseEnv(tree),
         stdin: 'ignore',
       }).pipe('tar', ['-x', '-C', dir]);
     } catch (err) {
@@ -463,7 +320,7 @@ export class ExecaGit implements Git {
       ],
       {
         cwd: this.repo,
-        env: this.baseEnv(tree),
+        env: baseEnv(tree),
         stdin: 'ignore',
         buffer: { stdout: false, stderr: true },
       },

@@ -5,7 +5,7 @@ import { applyPatches, planPatches, plannedResults, resolveEarly, type ImagePatc
 import type { SkippedImage } from '../core/patch/targets.js';
 import { checkIncludeWritable, type IncludeResult } from '../core/pipeline/include-file.js';
 import { syncIncludes, type KeptIncludeResult } from '../core/pipeline/kept.js';
-import { pipelineDir, scanPipeline, type PipelineModel } from '../core/pipeline/model.js';
+import { pipelineDir, readPipeline, type PipelineModel } from '../core/pipeline/model.js';
 import { registryTarget } from '../core/image/reference.js';
 import {
   buildSif,
@@ -17,7 +17,7 @@ import {
 import { parseSource } from '../core/source/source.js';
 import { isDirectory } from '../core/base/util.js';
 import { pushImages, type ImagePushResult } from './push.js';
-import { readingFor, type RunOptions } from '../core/pipeline/syntax.js';
+import type { RunOptions } from '../core/pipeline/syntax.js';
 
 export type { ImagePatchResult } from '../core/patch/index.js';
 
@@ -107,33 +107,13 @@ async function buildSifs(
  */
 export async function patch(options: PatchOptions, ctx: Context): Promise<PatchResult> {
   const spec = parseSource(options.source, isDirectory);
-  if (options.push !== undefined) registryTarget(options.push); // a bad registry fails before anything changes
-  if (options.repo !== undefined && spec.kind !== 'name')
-    throw new UsageError('--repo applies to a NAME@REF source only');
-  if (
-    options.repo !== undefined &&
-    (options.repo === '' || options.repo.startsWith('-') || /[\x00-\x20]/.test(options.repo))
-  ) {
-    throw new UsageError(
-      `invalid --repo ${JSON.stringify(options.repo)}: a repository URL or path cannot be empty, start with "-" or contain whitespace`,
-      'e.g. --repo https://github.com/org/pkg.git, or --repo /srv/git/pkg.git',
-    );
-  }
-  const dir = pipelineDir(options.pipeline);
-  if (options.images.length === 0 && !dir) {
-    throw new UsageError(
-      'no image to patch',
-      'name it with --image IMAGE, or run in (or point --pipeline at) the pipeline, whose images nfhot then finds',
-    );
-  }
+  const dir = checkOptions(options, spec);
   const resolving = resolveEarly(ctx, spec);
   await ctx.engine.ping();
   // What crashed runs left is removed alongside (a stale lock in our way is taken back by acquireLock itself).
   const reaping = options.dryRun ? Promise.resolve([]) : reap(ctx.engine).catch(() => []);
   const model = dir
-    ? await ctx.report.step(`reading the pipeline in ${dir}`, async () =>
-        scanPipeline(dir, options.profiles, options.include, await readingFor(ctx, options.run)),
-      )
+    ? await ctx.report.step(`reading the pipeline in ${dir}`, () => readPipeline(ctx, dir, options))
     : undefined;
   if (model && !options.dryRun) await checkIncludeWritable(model.include);
   const sifBuilder = options.dryRun ? undefined : sifProgram(ctx, model, options.singularity ?? false);
@@ -166,14 +146,49 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
   }
   const { images, failed } = await applyPatches(ctx, plan);
   failIfNone(images, failed);
-  // What was patched goes into every include, whatever fails after it (a push, a SIF file).
-  const pushing = options.push
-    ? await pushImages(
-        ctx,
-        images.map((i) => i.image),
-        options.push,
-      )
-    : undefined;
+  // What crashed runs left is gone before the command ends, whatever it ends with.
+  const delivered = await deliver(ctx, options, images, failed, model, sifBuilder).finally(() => reaping);
+  return { ...about, ...delivered };
+}
+
+/** The options checked before anything is read or changed; the pipeline's directory, if any. */
+function checkOptions(options: PatchOptions, spec: ReturnType<typeof parseSource>): string | undefined {
+  if (options.push !== undefined) registryTarget(options.push); // a bad registry fails before anything changes
+  if (options.repo !== undefined && spec.kind !== 'name')
+    throw new UsageError('--repo applies to a NAME@REF source only');
+  if (
+    options.repo !== undefined &&
+    (options.repo === '' || options.repo.startsWith('-') || /[\x00-\x20]/.test(options.repo))
+  ) {
+    throw new UsageError(
+      `invalid --repo ${JSON.stringify(options.repo)}: a repository URL or path cannot be empty, start with "-" or contain whitespace`,
+      'e.g. --repo https://github.com/org/pkg.git, or --repo /srv/git/pkg.git',
+    );
+  }
+  const dir = pipelineDir(options.pipeline);
+  if (options.images.length === 0 && !dir) {
+    throw new UsageError(
+      'no image to patch',
+      'name it with --image IMAGE, or run in (or point --pipeline at) the pipeline, whose images nfhot then finds',
+    );
+  }
+  return dir;
+}
+
+/**
+ * What was patched, delivered: pushed and built into SIF files when asked, then written into
+ * every include whatever failed of those. An interruption or a failed SIF build is thrown after.
+ */
+async function deliver(
+  ctx: Context,
+  options: PatchOptions,
+  images: ImagePatchResult[],
+  failed: ImageFailure[],
+  model: PipelineModel | undefined,
+  sifBuilder: ReturnType<typeof sifProgram>,
+): Promise<Omit<PatchResult, 'source' | 'commit' | 'skipped'>> {
+  const names = images.map((i) => i.image);
+  const pushing = options.push ? await pushImages(ctx, names, options.push) : undefined;
   failed.push(...(pushing?.failed ?? []));
   let sif: PatchResult['sif'];
   const sifFailure =
@@ -183,12 +198,10 @@ export async function patch(options: PatchOptions, ctx: Context): Promise<PatchR
       (err: unknown) => err,
     ));
   const synced = await syncIncludes(ctx, model && { model, addInclude: options.addInclude ?? false });
-  await reaping;
   if (sifFailure) throw sifFailure;
   const interrupted = failed.find((f) => f.cause instanceof InterruptedError);
   if (interrupted) throw interrupted.cause;
   return {
-    ...about,
     images,
     ...(failed.length ? { failed } : {}),
     ...(synced.include ? { include: synced.include } : {}),

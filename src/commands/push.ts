@@ -2,10 +2,10 @@ import type { Context } from '../core/base/context.js';
 import { imageFailure, UsageError, UserError, type ImageFailure } from '../core/base/errors.js';
 import type { IncludeResult } from '../core/pipeline/include-file.js';
 import { syncIncludes, type KeptIncludeResult } from '../core/pipeline/kept.js';
-import { pipelineDir, scanPipeline } from '../core/pipeline/model.js';
+import { pipelineDir, readPipeline } from '../core/pipeline/model.js';
 import { parseImageRef, pushedRef, registryTarget } from '../core/image/reference.js';
 import { readState } from '../core/image/state.js';
-import { readingFor, type RunOptions } from '../core/pipeline/syntax.js';
+import type { RunOptions } from '../core/pipeline/syntax.js';
 
 export interface PushOptions {
   /** Patched images to push (default: every patched image). */
@@ -103,12 +103,7 @@ export async function push(
   await ctx.engine.ping();
   const { images, failed } = await pushImages(ctx, options.images, options.to);
   if (!images.length && failed[0]) throw failed[0].cause; // nothing was pushed: nothing to rewrite
-  const synced = await syncIncludes(
-    ctx,
-    dir
-      ? { model: await scanPipeline(dir, options.profiles, options.include, await readingFor(ctx, options.run)) }
-      : undefined,
-  );
+  const synced = await syncIncludes(ctx, dir ? { model: await readPipeline(ctx, dir, options) } : undefined);
   return {
     images,
     ...(failed.length ? { failed } : {}),

@@ -4,13 +4,13 @@ import { reap, withLock } from '../core/image/lock.js';
 import { notInDaemon } from '../core/patch/targets.js';
 import { checkIncludeWritable, type IncludeResult } from '../core/pipeline/include-file.js';
 import { syncIncludes, type KeptIncludeResult } from '../core/pipeline/kept.js';
-import { includePath, pipelineDir, scanPipeline } from '../core/pipeline/model.js';
+import { includePath, pipelineDir, readPipeline } from '../core/pipeline/model.js';
 import type { ImageSummary } from '../core/ports/engine.js';
 import { fromLabels } from '../core/image/record.js';
 import { isNfhotRef, keeperRef, parseImageRef, shortId } from '../core/image/reference.js';
 import { imageBehind, readState, type ImageState } from '../core/image/state.js';
 import { stopPoint } from '../core/base/stop-point.js';
-import { readingFor, type RunOptions } from '../core/pipeline/syntax.js';
+import type { RunOptions } from '../core/pipeline/syntax.js';
 
 export interface RollbackOptions {
   images: string[];
@@ -77,12 +77,7 @@ export async function rollback(options: RollbackOptions, ctx: Context): Promise<
     }
   }
   if (!results.length && failed[0]) throw failed[0].cause; // nothing was rolled back: nothing to rewrite
-  const synced = await syncIncludes(
-    ctx,
-    dir
-      ? { model: await scanPipeline(dir, options.profiles, options.include, await readingFor(ctx, options.run)) }
-      : undefined,
-  );
+  const synced = await syncIncludes(ctx, dir ? { model: await readPipeline(ctx, dir, options) } : undefined);
   return {
     images: results,
     ...(failed.length ? { failed } : {}),

@@ -1,11 +1,11 @@
 import type { Context } from '../core/base/context.js';
 import { UsageError, UserError } from '../core/base/errors.js';
 import { holderLabels, throwawayName } from '../core/image/lock.js';
-import { pipelineDir, scanPipeline } from '../core/pipeline/model.js';
+import { pipelineDir, readPipeline } from '../core/pipeline/model.js';
 import { readImageRef } from '../core/image/reference.js';
 import { readState } from '../core/image/state.js';
 import { resolve } from './resolve.js';
-import { readingFor, type RunOptions } from '../core/pipeline/syntax.js';
+import type { RunOptions } from '../core/pipeline/syntax.js';
 
 export interface ShellOptions {
   /** The image (default: the patched image of the pipeline in the current directory, or the only patched image). */
@@ -36,7 +36,7 @@ async function defaultImage(options: ShellOptions, ctx: Context): Promise<string
   const dir = pipelineDir(options.pipeline);
   let candidates = patched;
   if (dir) {
-    const model = await scanPipeline(dir, options.profiles, undefined, await readingFor(ctx, options.run));
+    const model = await readPipeline(ctx, dir, { profiles: options.profiles, run: options.run });
     const used = new Set(
       model.instances.flatMap((i) =>
         i.container?.kind === 'image' ? [readImageRef(i.container.image)?.familiar ?? i.container.image] : [],

@@ -67,6 +67,130 @@ function list(paths: string[]): string {
   return paths.length <= 3 ? paths.join(', ') : `${paths.slice(0, 3).join(', ')} and ${paths.length - 3} more`;
 }
 
+/** One watch: the patches made, the working copy's tree the last good one was made from. */
+class Session {
+  readonly state: WatchResult = { patches: 0, images: [] };
+  private tree: TreeRef | undefined;
+
+  constructor(
+    private readonly options: WatchOptions,
+    private readonly dir: string,
+    private readonly ctx: Context,
+    private readonly patched: (result: PatchResult) => void,
+  ) {}
+
+  /** A patch of the working copy as it is now, as `nfhot patch DIR` makes it (syntax checked). */
+  patch(): Promise<PatchResult> {
+    const o = this.options;
+    return patch(
+      {
+        source: this.dir,
+        images: o.images,
+        ...(o.pipeline !== undefined ? { pipeline: o.pipeline } : {}),
+        ...(o.profiles ? { profiles: o.profiles } : {}),
+        ...(o.run ? { run: o.run } : {}),
+        ...(o.include !== undefined ? { include: o.include } : {}),
+        ...(o.python !== undefined ? { python: o.python } : {}),
+        noDeps: o.noDeps ?? false,
+        keepTag: o.keepTag ?? false,
+        ...(o.push !== undefined ? { push: o.push } : {}),
+        checkSyntax: true,
+      },
+      this.ctx,
+    );
+  }
+
+  /** The files changed since the last good patch. */
+  private async changedSince(result: PatchResult): Promise<string[]> {
+    const made = result.images.flatMap((i) => i.patches).find((p) => p.kind === 'dir' && p.path === this.dir)?.tree;
+    const now = made ? await this.ctx.git.available(made, this.dir) : undefined;
+    const changed =
+      this.tree && now && this.tree.tree !== now.tree
+        ? (await this.ctx.git.changedFiles(this.tree, now).catch(() => [])).map((c) => c.path)
+        : [];
+    this.tree = now ?? this.tree;
+    return changed;
+  }
+
+  /** A good patch: its references out, the command run. */
+  async done(result: PatchResult, started: number): Promise<void> {
+    const { ctx, state } = this;
+    const seconds = (performance.now() - started) / 1000;
+    state.images = [...new Set([...state.images, ...result.images.map((i) => i.image)])];
+    const changed = await this.changedSince(result);
+    if (state.patches > 0 && result.images.every((i) => i.action === 'unchanged')) {
+      return ctx.report.info(`watch: nothing the package is made from changed (${seconds.toFixed(1)} s); watching`);
+    }
+    state.patches++;
+    this.patched(result);
+    for (const f of result.failed ?? []) ctx.report.warn(`watch: ${f.image}: ${f.error}`);
+    ctx.report.info(
+      `watch: patched in ${seconds.toFixed(1)} s${changed.length ? ` (${list(changed)} changed)` : ''}: ${result.images.map((i) => `${i.image} ${i.action}`).join(', ')}`,
+    );
+    await this.runCommand(result);
+    ctx.report.info('watch: watching for changes');
+  }
+
+  /** The command after a good patch; asked to push, not before the registry has the patch (it would strand the run's nodes). */
+  private async runCommand(result: PatchResult): Promise<void> {
+    const { ctx, options } = this;
+    const unpushed =
+      options.push === undefined ? [] : result.images.filter((i) => !result.pushed?.some((p) => p.image === i.image));
+    if (unpushed.length) {
+      ctx.report.warn(
+        `watch: ${unpushed.map((i) => i.image).join(', ')} not pushed to ${options.push}: the include names no digest the registry lacks (it gives ${unpushed.length === 1 ? 'it' : 'them'} this machine's patch), and the command is not run; the next save pushes again`,
+      );
+    } else if (options.command?.length && !ctx.signal.aborted) {
+      ctx.report.info(`watch: running ${options.command.join(' ')}`);
+      const code = await ctx.programs.attach(options.command[0]!, options.command.slice(1));
+      ctx.report.info(`watch: ${options.command[0]} exited with ${code ?? 'no exit code (it could not start)'}`);
+    }
+  }
+
+  /** A patch after changes: a failure is said, and the last good patch stays. */
+  async again(changes: string[]): Promise<void> {
+    const { ctx } = this;
+    if (ctx.signal.aborted) return;
+    ctx.report.info(`watch: ${changes.length === 1 ? `${changes[0]} changed` : 'changes seen'}: patching …`);
+    const started = performance.now();
+    let result: PatchResult;
+    try {
+      result = await this.patch();
+    } catch (err) {
+      if (err instanceof InterruptedError || ctx.signal.aborted) return;
+      const why =
+        err instanceof UserError
+          ? `${err.message}${err.hint ? ` (${err.hint})` : ''}`
+          : String((err as Error)?.message ?? err);
+      ctx.report.warn(`watch: the patch failed; the last good one stays. ${why}`);
+      return ctx.report.info('watch: watching for the next change');
+    }
+    await this.done(result, started);
+  }
+
+  /** Stopped: the last good patch stays, or (asked) the images are rolled back. */
+  async stop(): Promise<void> {
+    const { ctx, options, state } = this;
+    if (!options.rollbackOnExit || !state.images.length) {
+      return ctx.report.info(
+        `watch: stopped; the last good patch stays on ${state.images.join(', ')} (undo it with: nfhot rollback ${state.images.join(' ')})`,
+      );
+    }
+    // The run's signal is spent: the rollback runs to its end.
+    const result = await rollback(
+      {
+        images: state.images,
+        ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}),
+        ...(options.profiles ? { profiles: options.profiles } : {}),
+        ...(options.run ? { run: options.run } : {}),
+        ...(options.include !== undefined ? { include: options.include } : {}),
+      },
+      { ...ctx, signal: new AbortController().signal },
+    );
+    ctx.report.info(`watch: stopped; rolled back ${result.images.map((i) => i.image).join(', ')}`);
+  }
+}
+
 /**
  * Patches a working copy into its images, then again after every change (debounced and
  * coalesced: a burst of saves gives one patch, and changes during a patch or the command give one
@@ -85,87 +209,7 @@ export async function watch(
       `no such directory: ${options.dir}`,
       'nfhot watch takes the working copy of the package (a directory)',
     );
-  const state: WatchResult = { patches: 0, images: [] };
-  const patchNow = () =>
-    patch(
-      {
-        source: dir,
-        images: options.images,
-        ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}),
-        ...(options.profiles ? { profiles: options.profiles } : {}),
-        ...(options.run ? { run: options.run } : {}),
-        ...(options.include !== undefined ? { include: options.include } : {}),
-        ...(options.python !== undefined ? { python: options.python } : {}),
-        noDeps: options.noDeps ?? false,
-        keepTag: options.keepTag ?? false,
-        ...(options.push !== undefined ? { push: options.push } : {}),
-        checkSyntax: true,
-      },
-      ctx,
-    );
-
-  /** The working copy's tree the last good patch was made from. */
-  let tree: TreeRef | undefined;
-  const changedSince = async (result: PatchResult): Promise<string[]> => {
-    const made = result.images.flatMap((i) => i.patches).find((p) => p.kind === 'dir' && p.path === dir)?.tree;
-    const now = made ? await ctx.git.available(made, dir) : undefined;
-    const changed =
-      tree && now && tree.tree !== now.tree
-        ? (await ctx.git.changedFiles(tree, now).catch(() => [])).map((c) => c.path)
-        : [];
-    tree = now ?? tree;
-    return changed;
-  };
-
-  /** A good patch: its references out, the command run. */
-  const done = async (result: PatchResult, started: number): Promise<void> => {
-    const seconds = (performance.now() - started) / 1000;
-    state.images = [...new Set([...state.images, ...result.images.map((i) => i.image)])];
-    const changed = await changedSince(result);
-    if (state.patches > 0 && result.images.every((i) => i.action === 'unchanged')) {
-      return ctx.report.info(`watch: nothing the package is made from changed (${seconds.toFixed(1)} s); watching`);
-    }
-    state.patches++;
-    patched(result);
-    for (const f of result.failed ?? []) ctx.report.warn(`watch: ${f.image}: ${f.error}`);
-    ctx.report.info(
-      `watch: patched in ${seconds.toFixed(1)} s${changed.length ? ` (${list(changed)} changed)` : ''}: ${result.images.map((i) => `${i.image} ${i.action}`).join(', ')}`,
-    );
-    // Asked to push: a patch the registry does not have would strand the run's nodes; the command waits for the next good one.
-    const unpushed =
-      options.push === undefined ? [] : result.images.filter((i) => !result.pushed?.some((p) => p.image === i.image));
-    if (unpushed.length) {
-      ctx.report.warn(
-        `watch: ${unpushed.map((i) => i.image).join(', ')} not pushed to ${options.push}: the include names no digest the registry lacks (it gives ${unpushed.length === 1 ? 'it' : 'them'} this machine's patch), and the command is not run; the next save pushes again`,
-      );
-    } else if (options.command?.length && !ctx.signal.aborted) {
-      ctx.report.info(`watch: running ${options.command.join(' ')}`);
-      const code = await ctx.programs.attach(options.command[0]!, options.command.slice(1));
-      ctx.report.info(`watch: ${options.command[0]} exited with ${code ?? 'no exit code (it could not start)'}`);
-    }
-    ctx.report.info('watch: watching for changes');
-  };
-
-  /** A patch after changes: a failure is said, and the last good patch stays. */
-  const again = async (changes: string[]): Promise<void> => {
-    if (ctx.signal.aborted) return;
-    ctx.report.info(`watch: ${changes.length === 1 ? `${changes[0]} changed` : 'changes seen'}: patching …`);
-    const started = performance.now();
-    let result: PatchResult;
-    try {
-      result = await patchNow();
-    } catch (err) {
-      if (err instanceof InterruptedError || ctx.signal.aborted) return;
-      const why =
-        err instanceof UserError
-          ? `${err.message}${err.hint ? ` (${err.hint})` : ''}`
-          : String((err as Error)?.message ?? err);
-      ctx.report.warn(`watch: the patch failed; the last good one stays. ${why}`);
-      return ctx.report.info('watch: watching for the next change');
-    }
-    await done(result, started);
-  };
-
+  const session = new Session(options, dir, ctx, patched);
   // Watching starts now: a save made during the first patch (or its command) gives a patch after it.
   const early: string[] = [];
   let work: Coalescer<string> | undefined;
@@ -174,35 +218,18 @@ export async function watch(
   ctx.report.info(`watch: ${dir}: first patch …`);
   try {
     const started = performance.now();
-    await done(await patchNow(), started);
+    await session.done(await session.patch(), started);
   } catch (err) {
     watcher.close();
     throw err;
   }
-  work = new Coalescer<string>(again, QUIET_MS);
+  work = new Coalescer<string>((changes) => session.again(changes), QUIET_MS);
   for (const change of early) work.poke(change);
   await new Promise<void>((stop) =>
     ctx.signal.aborted ? stop() : ctx.signal.addEventListener('abort', () => stop(), { once: true }),
   );
   watcher.close();
   await work.stop();
-  if (options.rollbackOnExit && state.images.length) {
-    // The run's signal is spent: the rollback runs to its end.
-    const result = await rollback(
-      {
-        images: state.images,
-        ...(options.pipeline !== undefined ? { pipeline: options.pipeline } : {}),
-        ...(options.profiles ? { profiles: options.profiles } : {}),
-        ...(options.run ? { run: options.run } : {}),
-        ...(options.include !== undefined ? { include: options.include } : {}),
-      },
-      { ...ctx, signal: new AbortController().signal },
-    );
-    ctx.report.info(`watch: stopped; rolled back ${result.images.map((i) => i.image).join(', ')}`);
-  } else {
-    ctx.report.info(
-      `watch: stopped; the last good patch stays on ${state.images.join(', ')} (undo it with: nfhot rollback ${state.images.join(' ')})`,
-    );
-  }
-  return state;
+  await session.stop();
+  return session.state;
 }

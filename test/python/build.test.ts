@@ -13,9 +13,9 @@ async function version(pyproject: string, facts: Record<string, unknown>, major 
   const src = join(tempDir(), 'src');
   mkdirSync(src);
   writeFileSync(join(src, 'pyproject.toml'), pyproject);
-  const code = `import json, sys, types
-build = types.ModuleType("build")
-exec(open("src/python/build.py").read(), build.__dict__)
+  const code = `import json, sys
+sys.path.insert(0, "src/python")
+from nfhot_install import build
 build.installed_version = lambda name: (${major}, 0) if name in ("setuptools_scm", "setuptools-scm") else None
 try:
     print(build.scm_version(sys.argv[1], json.loads(sys.argv[2]))[0])

@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import type { Context } from '../../core/base/context.js';
 import { formatIncludes, formatModel } from '../common/format.js';
-import { jsonOption, pipelineOptions, runOf, profilesOf } from '../common/options.js';
+import { jsonOption, pipelineOptions, pipelineOf } from '../common/options.js';
 import { out } from '../common/output.js';
 import { PartlyFailed } from '../common/output.js';
 
@@ -41,10 +41,7 @@ export const configCommand = (cli: Argv, context: () => Promise<Context>): Argv 
       }
       const result = await config(
         {
-          pipeline: args.pipeline,
-          profiles: profilesOf(args.profile),
-          run: runOf(args),
-          ...(args.include !== undefined ? { include: args.include } : {}),
+          ...pipelineOf(args),
           check: args.check,
           addInclude: args['add-include'],
           dryRun: args['dry-run'],

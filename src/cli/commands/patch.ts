@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import type { Context } from '../../core/base/context.js';
 import { redact } from '../../core/base/redact.js';
-import { jsonOption, pipelineOptions, installOptions, runOf, profilesOf } from '../common/options.js';
+import { jsonOption, pipelineOptions, installOptions, pipelineOf } from '../common/options.js';
 import { finish } from '../common/output.js';
 
 /** `nfhot patch`: its arguments, options and help, and the call of commands/patch.ts. */
@@ -57,10 +57,7 @@ export const patchCommand = (cli: Argv, context: () => Promise<Context>): Argv =
           dryRun: args['dry-run'],
           keepTag: args['keep-tag'],
           addInclude: args['add-include'],
-          pipeline: args.pipeline,
-          profiles: profilesOf(args.profile),
-          run: runOf(args),
-          ...(args.include !== undefined ? { include: args.include } : {}),
+          ...pipelineOf(args),
           ...(args.push !== undefined ? { push: args.push } : {}),
           singularity: args.singularity,
         },

@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import type { Context } from '../../core/base/context.js';
-import { jsonOption, pipelineOptions, runOf, profilesOf } from '../common/options.js';
+import { jsonOption, pipelineOptions, pipelineOf } from '../common/options.js';
 import { finish } from '../common/output.js';
 
 /** `nfhot push`: its arguments, options and help, and the call of commands/push.ts. */
@@ -20,10 +20,7 @@ export const pushCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
         {
           images: args.images,
           to: args.to,
-          pipeline: args.pipeline,
-          profiles: profilesOf(args.profile),
-          run: runOf(args),
-          ...(args.include !== undefined ? { include: args.include } : {}),
+          ...pipelineOf(args),
         },
         await context(),
       );

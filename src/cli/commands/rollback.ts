@@ -1,7 +1,7 @@
 import type { Argv } from 'yargs';
 import type { Context } from '../../core/base/context.js';
 import { formatRollback } from '../common/format.js';
-import { jsonOption, pipelineOptions, runOf, profilesOf } from '../common/options.js';
+import { jsonOption, pipelineOptions, pipelineOf } from '../common/options.js';
 import { finish } from '../common/output.js';
 
 /** `nfhot rollback`: its arguments, options and help, and the call of commands/rollback.ts. */
@@ -27,10 +27,7 @@ export const rollbackCommand = (cli: Argv, context: () => Promise<Context>): Arg
           images: args.images,
           all: args.all,
           force: args.force,
-          pipeline: args.pipeline,
-          profiles: profilesOf(args.profile),
-          run: runOf(args),
-          ...(args.include !== undefined ? { include: args.include } : {}),
+          ...pipelineOf(args),
         },
         await context(),
       );

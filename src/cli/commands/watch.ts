@@ -1,6 +1,6 @@
 import type { Argv } from 'yargs';
 import type { Context } from '../../core/base/context.js';
-import { pipelineOptions, installOptions, runOf, profilesOf } from '../common/options.js';
+import { pipelineOptions, installOptions, pipelineOf } from '../common/options.js';
 import { out, runState } from '../common/output.js';
 
 /** `nfhot watch`: its arguments, options and help, and the call of commands/watch.ts. */
@@ -42,10 +42,7 @@ export const watchCommand = (cli: Argv, context: () => Promise<Context>): Argv =
           keepTag: args['keep-tag'],
           rollbackOnExit: args['rollback-on-exit'],
           ...(args.push !== undefined ? { push: args.push } : {}),
-          pipeline: args.pipeline,
-          profiles: profilesOf(args.profile),
-          run: runOf(args),
-          ...(args.include !== undefined ? { include: args.include } : {}),
+          ...pipelineOf(args),
           ...(command.length ? { command } : {}),
         },
         await context(),

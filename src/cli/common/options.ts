@@ -74,6 +74,19 @@ export const installOptions = {
       "leave the image's own tag on the original: only the immutable reference, the include and the docker shim run the patch",
   },
 } as const;
+/** The pipeline as pipelineOptions name it: its directory, profiles, nfhot's include and the run it is read for. */
+export const pipelineOf = (
+  args: Parameters<typeof runOf>[0] & {
+    pipeline?: string | undefined;
+    profile?: string | undefined;
+    include?: string | undefined;
+  },
+) => ({
+  pipeline: args.pipeline,
+  profiles: profilesOf(args.profile),
+  run: runOf(args),
+  ...(args.include !== undefined ? { include: args.include } : {}),
+});
 export const profilesOf = (profile: string | undefined) =>
   profile === undefined
     ? undefined

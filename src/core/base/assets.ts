@@ -37,9 +37,19 @@ function asset(relative: string): () => string {
 /** The scripts nfhot runs inside images. */
 export const probeSh = asset('src/python/probe.sh');
 export const probePy = asset('src/python/probe.py');
-export const installPy = asset('src/python/install.py');
-export const buildPy = asset('src/python/build.py');
+export const bootPy = asset('src/python/boot.py');
 export const inventoryPy = asset('src/python/inventory.py');
+
+/** nfhot.pyz, the zipapp of src/python/nfhot_install (the install, the build), which the build makes. */
+export const zipapp = (() => {
+  let bytes: Buffer | undefined;
+  return () => {
+    if (bytes) return bytes;
+    const path = packagePath('dist/nfhot.pyz');
+    if (!existsSync(path)) throw new Error(`${path} is missing: npm run build makes it`);
+    return (bytes = readFileSync(path));
+  };
+})();
 
 /** The include nfhot writes into a pipeline, as it is when nothing is patched. */
 export const includeTemplate = asset('nextflow/nfhot.config');

@@ -11,7 +11,7 @@ const NO_COMPILER: RegExp[] = [
 ];
 
 /**
- * Why the install failed, in one line: install.py's own reason (the new code is shadowed), a
+ * Why the install failed, in one line: the install's own reason (the new code is shadowed), a
  * compiled extension the image has no compiler for (named when setuptools names it), or pip's
  * first error line.
  */

@@ -1,5 +1,5 @@
 // The package index the user configured for pip on this machine, handed to the pip that runs in
-// the work container for that install only (as PIP_* variables in a file install.py reads and
+// the work container for that install only (as PIP_* variables in a file the install reads and
 // removes): never in the image, its config or its history.
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';

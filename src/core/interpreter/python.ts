@@ -104,7 +104,7 @@ export function chooseInterpreter(
       `nfhot looked in ${SEARCHED}; name one with --python PATH`,
     );
   }
-  // install.py reads installed metadata with importlib.metadata, new in 3.8.
+  // the install reads installed metadata with importlib.metadata, new in 3.8.
   if (semver.lt(semver.coerce(chosen.env.version) ?? '0.0.0', MIN_PYTHON)) {
     throw new UserError(
       `${chosen.env.executable} in ${image} is Python ${chosen.env.version}; nfhot needs Python ${MIN_PYTHON} or newer`,

@@ -3,6 +3,7 @@ import { basename } from 'node:path';
 import type { Context } from '../base/context.js';
 import { hostPython } from '../interpreter/host-python.js';
 import type { TreeRef } from '../ports/git.js';
+import type { ImageInfo, RunResult, WorkContainer } from '../ports/engine.js';
 import {
   answeredWithLayer,
   HOST_PIP_WHEEL,
@@ -261,6 +262,59 @@ async function build(ctx: Context, plan: PatchPlan, source: ResolvedSource, at: 
   });
 }
 
+/** The job run in the work container: the sources, as git archives them, and the job's files, read on its stdin as it starts. */
+async function runJob(
+  ctx: Context,
+  plan: PatchPlan,
+  installs: Install[],
+  retry: Retry,
+  work: WorkContainer,
+  layered: boolean,
+): Promise<RunResult> {
+  const archives = installs.map((i, n) => ctx.git.archive(i.tree, `${WORK_ROOT}/${n}/`));
+  const files = {
+    ...jobFiles(plan, retry),
+    ...(plan.pipWheel?.fromHost ? { [`${WORK_ROOT}/${HOST_PIP_WHEEL}`]: await readFile(plan.pipWheel.path) } : {}),
+  };
+  stopPoint('patch:export');
+  const pipFrom = plan.pipWheel
+    ? ` (pip run from ${plan.pipWheel.fromHost ? "this machine's" : "the image's"} ${basename(plan.pipWheel.path)})`
+    : '';
+  const running = ctx.report.step(
+    `${plan.image}: ${layered ? 'installing' : 'pip install'} into ${plan.python}${pipFrom}`,
+    () =>
+      work.run(
+        { archives: archives.map((a) => a.stream), files },
+        ctx.report.output('pip'),
+        layered ? answeredWithLayer : undefined,
+      ),
+  );
+  const archived = Promise.all(archives.map((a) => a.done));
+  archived.catch(() => undefined); // a run that fails stops reading them: its failure is the one to say
+  const result = await running;
+  if (result.exitCode === 0) await archived;
+  return result;
+}
+
+/** The derivative's record, its config (the original's, with the record's labels) and the history's comment. */
+function derivativeOf(
+  plan: PatchPlan,
+  source: ResolvedSource,
+  installed: { name: string; version: string },
+  at: string,
+): { record: DerivativeRecord; config: ImageInfo['config']; comment: string } {
+  const record: DerivativeRecord = {
+    image: plan.image,
+    original: plan.originalId,
+    derivative: plan.derivative,
+    patches: [recordOf(source, installed, plan, at), ...plan.keeps],
+  };
+  const original = plan.target.original.config;
+  const config = { ...original, Labels: { ...(original.Labels ?? {}), ...toLabels(record) } };
+  const comment = `nfhot: ${record.patches.map((p) => `${p.package} ${p.version} from ${p.source}${p.commit ? `@${p.commit.slice(0, 12)}` : ''}`).join(', ')}`;
+  return { record, config, comment };
+}
+
 /** One attempt: a work container from the original, the sources copied in, the install (a layer, or pip and the commit), the tags. */
 async function install(
   ctx: Context,
@@ -272,8 +326,8 @@ async function install(
   retry: Retry,
 ): Promise<DerivativeRecord> {
   throwIfInterrupted(ctx.signal);
-  // Docker loads a layer nfhot writes: no commit, and no pip where install.py can do without it,
-  // nor a network (a container starts sooner without); install.py says when pip needs one.
+  // Docker loads a layer nfhot writes: no commit, and no pip where the install can do without it,
+  // nor a network (a container starts sooner without); the install says when pip needs one.
   const layered = ctx.engine.addsLayers && installs.length === 1 && !retry.network && !retry.isolated;
   const network = layered ? 'none' : plan.pip.loopback.length > 0 ? 'host' : undefined;
   const work = await ctx.engine.createWorkContainer({
@@ -286,29 +340,7 @@ async function install(
   const interrupt = () => void work.kill();
   ctx.signal.addEventListener('abort', interrupt);
   try {
-    // The sources, as git archives them, and the job's files: the container reads them on its stdin as it starts.
-    const archives = installs.map((i, n) => ctx.git.archive(i.tree, `${WORK_ROOT}/${n}/`));
-    const files = {
-      ...jobFiles(plan, retry),
-      ...(plan.pipWheel?.fromHost ? { [`${WORK_ROOT}/${HOST_PIP_WHEEL}`]: await readFile(plan.pipWheel.path) } : {}),
-    };
-    stopPoint('patch:export');
-    const pipFrom = plan.pipWheel
-      ? ` (pip run from ${plan.pipWheel.fromHost ? "this machine's" : "the image's"} ${basename(plan.pipWheel.path)})`
-      : '';
-    const running = ctx.report.step(
-      `${plan.image}: ${layered ? 'installing' : 'pip install'} into ${plan.python}${pipFrom}`,
-      () =>
-        work.run(
-          { archives: archives.map((a) => a.stream), files },
-          ctx.report.output('pip'),
-          layered ? answeredWithLayer : undefined,
-        ),
-    );
-    const archived = Promise.all(archives.map((a) => a.done));
-    archived.catch(() => undefined); // a run that fails stops reading them: its failure is the one to say
-    const result = await running;
-    if (result.exitCode === 0) await archived;
+    const result = await runJob(ctx, plan, installs, retry, work, layered);
     throwIfInterrupted(ctx.signal);
     const { found, learned, layer, pip } = installedBy(result.stdout, installs); // first: a missing backend is said with exit 75
     // A layer's container has answered and is still exiting: it goes while the layer loads.
@@ -324,15 +356,7 @@ async function install(
     const installed = found.get(installs[0]!);
     if (!installed)
       throw new UserError(`pip reported success but installed nothing from ${source.display} in ${plan.image}`);
-    const record: DerivativeRecord = {
-      image: plan.image,
-      original: plan.originalId,
-      derivative: plan.derivative,
-      patches: [recordOf(source, installed, plan, at), ...plan.keeps],
-    };
-    const original = plan.target.original.config;
-    const config = { ...original, Labels: { ...(original.Labels ?? {}), ...toLabels(record) } };
-    const comment = `nfhot: ${record.patches.map((p) => `${p.package} ${p.version} from ${p.source}${p.commit ? `@${p.commit.slice(0, 12)}` : ''}`).join(', ')}`;
+    const { record, config, comment } = derivativeOf(plan, source, installed, at);
     if (pip) ctx.report.info(`${plan.image}: pip installed it: ${pip}`);
     throwIfInterrupted(ctx.signal);
     stopPoint('patch:commit');

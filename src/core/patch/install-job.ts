@@ -1,7 +1,7 @@
-// The job install.py does in the work container: what it is told (sources, versions, wheels built
+// The job the install (src/python/nfhot_install) does in the work container: what it is told (sources, versions, wheels built
 // elsewhere, the user's index), what it answers, and the second try when a source's build backend
 // is in no interpreter of the image.
-import { buildPy, installPy } from '../base/assets.js';
+import { bootPy, zipapp } from '../base/assets.js';
 import type { Context } from '../base/context.js';
 import type { LayerEntry } from '../ports/engine.js';
 import type { Described, TreeRef } from '../ports/git.js';
@@ -10,7 +10,7 @@ import { buildOnHost } from './host-build.js';
 import type { directUrlOf, PatchPlan } from './plan.js';
 import type { Learned } from './sync.js';
 
-/** Where the work container gets the sources (and a pip wheel): a directory of its own, as some images have no /tmp; install.py removes it. */
+/** Where the work container gets the sources (and a pip wheel): a directory of its own, as some images have no /tmp; the install removes it. */
 export const WORK_ROOT = 'nfhot-work';
 export const HOST_PIP_WHEEL = 'pip.whl';
 
@@ -30,7 +30,7 @@ export interface Install {
   version?: VersionFacts;
 }
 
-/** What build.py is told of a version from git. */
+/** What the build (nfhot_install/build.py) is told of a version from git. */
 type VersionFacts = ({ tool: string } & Described) | { tool: string; version: string };
 
 /** What the install needs that the first try in the container found missing, and how a second one goes. */
@@ -46,14 +46,14 @@ export interface Retry {
   searched?: string;
 }
 
-/** install.py, with no network, found that pip must install, and may need an index. */
+/** The install, with no network, found that pip must install, and may need an index. */
 export class NeedsNetwork extends Error {
   constructor(readonly why: string) {
     super('pip needs the network');
   }
 }
 
-/** install.py found a source whose backend no interpreter of the image has. */
+/** The install found a source whose backend no interpreter of the image has. */
 export class NeedsBackend extends Error {
   constructor(
     readonly needs: { source: number; missing: string[]; backend: string }[],
@@ -64,8 +64,9 @@ export class NeedsBackend extends Error {
 }
 
 /**
- * The work container's command: install.py under each interpreter in turn (usually one), each
- * with its part of the job. A fixed shell loop over arguments: no user string is ever parsed.
+ * The work container's command: the install (boot.py, then nfhot.pyz) under each interpreter in
+ * turn (usually one), each with its part of the job, a JSON object as install.schema.json defines
+ * it. A fixed shell loop over arguments: no user string is ever parsed.
  */
 export function installCommand(installs: Install[], plan: PatchPlan, retry: Retry, layer: boolean): string[] {
   const groups = new Map<string, Install[]>();
@@ -100,7 +101,7 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
       checkSyntax: plan.checkSyntax,
       // Where the working copy's files go, for the syncs after this install.
       learn: group.includes(installs[0]!) && installs[0]!.learn,
-      // Written as a layer by nfhot when install.py finds nothing uncertain (one wheel, one environment).
+      // Written as a layer by nfhot when the install finds nothing uncertain (one wheel, one environment).
       layer,
       pipWheel:
         group[0]!.python === plan.python && plan.pipWheel
@@ -113,21 +114,21 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
   return [
     '/bin/sh',
     '-c',
-    'script=$1; shift; while [ $# -gt 0 ]; do "$1" -c "$script" "$2" || exit $?; shift 2; done',
+    'boot=$1; shift; while [ $# -gt 0 ]; do "$1" -c "$boot" "$2" || exit $?; shift 2; done',
     'nfhot-install',
-    installPy(),
+    bootPy(),
     ...jobs,
   ];
 }
 
-/** Whether install.py has answered with a layer: its last line, `{"layer": …}`, whole (it exits 0 next). */
+/** Whether the install has answered with a layer: its last line, `{"layer": …}`, whole (it exits 0 next). */
 export function answeredWithLayer(chunk: string, stdout: () => string): boolean {
   if (!chunk.endsWith('}\n')) return false;
   const all = stdout();
   return all.startsWith('{"layer":', all.lastIndexOf('\n', all.length - 2) + 1);
 }
 
-/** A layer entry as install.py writes it: stat is [mode, uid, gid, mtime], data the content in base64. */
+/** A layer entry as the install writes it: stat is [mode, uid, gid, mtime], data the content in base64. */
 type ReportedEntry = {
   kind: 'file' | 'dir' | 'whiteout';
   path: string;
@@ -144,8 +145,8 @@ const layerEntry = (e: ReportedEntry): LayerEntry => {
 };
 
 /**
- * What was installed from which source, and what install.py learned of the first's layout, as
- * install.py reports them (one JSON line per interpreter); the layer it wrote instead of running
+ * What was installed from which source, and what the install learned of the first's layout, as
+ * it reports them (one JSON line per interpreter); the layer it wrote instead of running
  * pip, or why pip ran.
  */
 export function installedBy(
@@ -179,10 +180,10 @@ export function installedBy(
   return { found, ...(learned ? { learned } : {}), ...(layer ? { layer } : {}), ...(pip ? { pip } : {}) };
 }
 
-/** The files install.py finds beside the sources: build.py, the user's index settings (read and removed before pip runs), wheels built on this machine. */
+/** The files the install finds beside the sources: the zipapp, the user's index settings (read and removed before pip runs), wheels built on this machine. */
 export function jobFiles(plan: PatchPlan, retry: Retry): Record<string, Buffer> {
   return {
-    [`${WORK_ROOT}/nfhot_build.py`]: Buffer.from(buildPy()),
+    [`${WORK_ROOT}/nfhot.pyz`]: zipapp(),
     ...(Object.keys(plan.pip.env).length
       ? { [`${WORK_ROOT}/pip-env.json`]: Buffer.from(JSON.stringify(plan.pip.env)) }
       : {}),

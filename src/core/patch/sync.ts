@@ -1,6 +1,6 @@
 // Incremental patches: when only files the install copies as they are have changed since a full
 // install of a working copy, their new content is written as one layer on that install, without
-// a container or pip. install.py learns, during the full install, where each source file went.
+// a container or pip. The install learns, during the full install, where each source file went.
 import { createHash } from 'node:crypto';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -26,7 +26,7 @@ export interface Installed {
   pyc: { entry: string; dest: string }[];
 }
 
-/** What install.py learned of a full install: where each source file went (by path in the source tree), the RECORD, the directories above. */
+/** What the install learned of a full install: where each source file went (by path in the source tree), the RECORD, the directories above. */
 export interface Learned {
   record: { dest: string; entry: string; stat: Stat; text: string };
   files: Record<string, Installed[]>;

@@ -6,6 +6,7 @@ import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import fg from 'fast-glob';
+import type { Context } from '../base/context.js';
 import { UsageError } from '../base/errors.js';
 import type { SifSettings } from '../image/singularity.js';
 import { processCalls, type ProcessCall } from './calls.js';
@@ -28,7 +29,7 @@ import {
   type ProcessScope,
   type RunSettings,
 } from './run-config.js';
-import type { Syntax } from './syntax.js';
+import { readingFor, type RunOptions, type Syntax } from './syntax.js';
 import { parseScript, type ScriptDecls } from './nf.js';
 
 export { CONTAINER_ENGINES, INCLUDE_FILE, INCLUDE_LINE, type ContainerEngine, type RunSettings } from './run-config.js';
@@ -233,6 +234,15 @@ async function readScripts(root: string): Promise<Map<string, ScriptDecls>> {
   const scripts = new Map<string, ScriptDecls>();
   await Promise.all(files.map(async (f) => scripts.set(f, parseScript(await readFile(f, 'utf8')))));
   return scripts;
+}
+
+/** The pipeline in `dir` as a run reads it: its profiles, nfhot's include, and the run's parser, params and -c files. */
+export async function readPipeline(
+  ctx: Context,
+  dir: string,
+  options: { profiles?: string[] | undefined; include?: string | undefined; run?: RunOptions | undefined },
+): Promise<PipelineModel> {
+  return scanPipeline(dir, options.profiles, options.include, await readingFor(ctx, options.run));
 }
 
 export async function scanPipeline(

@@ -24,96 +24,122 @@ export interface Verdict {
  * needs `-c nfhot.config`); `{ with }`: the include is a file outside the pipeline, for `-c FILE`.
  */
 export function preflight(model: PipelineModel, plan: IncludePlan, included: boolean | { with: string }): Verdict[] {
-  const { engine, engines, conda, wave } = model.run;
+  const { engine, engines, wave } = model.run;
   const off = Boolean(plan.waveOff);
-  const verdicts: Verdict[] = [];
-  const profiles = (kinds: string[]) =>
-    Object.entries(model.profileEngines)
-      .filter(([, e]) => kinds.includes(e))
-      .map(([p]) => p);
-  const useful = profiles(['docker', 'podman'])
-    .map((p) => `-profile ${p}`)
+  const useful = Object.entries(model.profileEngines)
+    .filter(([, e]) => e === 'docker' || e === 'podman')
+    .map(([p]) => `-profile ${p}`)
     .join(' or ');
-  for (const o of plan.overrides) {
-    for (const i of o.instances) {
+  return plan.overrides.flatMap((o) =>
+    o.instances.map((i): Verdict => {
       const base: Omit<Verdict, 'uses' | 'runs' | 'why'> = {
         process: i.fqn ?? i.alias,
         image: o.image,
         engine: engine ?? 'none',
         wave: Boolean(wave) && !off,
       };
-      if (wave && engines.length === 1 && (engine === 'docker' || engine === 'podman')) {
-        // nf-hot cannot switch Wave off nor clear a conda directive: it takes the task past Wave instead.
-        const direct = `runs ${o.reference} directly, not through Wave (which stays on for the other tasks)`;
-        base.plugin = !o.reference.includes('@sha256:')
-          ? `${direct}: the Wave service cannot pull from this machine's daemon`
-          : condaFirst(wave.strategy) && i.conda
-            ? `${direct}: Wave's strategy would build its image from its conda environment`
-            : 'gives Wave the pushed image';
-      }
-      const say = (uses: boolean, runs: string, why: string) => verdicts.push({ ...base, uses, runs, why });
-      if (engines.length > 1) {
-        say(false, 'nothing', `Nextflow refuses to run with ${engines.join(' and ')} both enabled`);
-      } else if (!engine) {
-        say(
-          false,
-          'no container',
-          `${conda && i.conda ? 'it runs in a conda environment on the host' : 'it runs on the host'}: no container, so no patched image${useful ? ` (${useful} would run the patch)` : ''}`,
-        );
-      } else if (included === false) {
-        say(
-          false,
-          `its own container (${o.image})`,
-          `nextflow.config does not include nfhot.config: add includeConfig 'nfhot.config' as its last line (nfhot patch --add-include), or run with -c nfhot.config, or with nf-hot: -plugins ${pluginSpec()}`,
-        );
-      } else if ((engine === 'docker' || engine === 'podman') && stranded(i, o)) {
-        say(false, o.reference, stranded(i, o)!);
-      } else if (engine === 'docker' || engine === 'podman') {
-        if (!wave)
-          say(
-            true,
-            o.reference,
-            `${where(i, engine)}${typeof included === 'object' ? ` (in a run with -c ${included.with})` : ''}`,
-          );
-        else if (off)
-          say(
-            true,
-            o.reference,
-            `Wave cannot pull an image from this machine's daemon: the include switches Wave off (every task runs its own container, not Wave's; -c nfhot.config or NXF_DISABLE_WAVE_SERVICE=1 make sure of it under either config parser)`,
-          );
-        else if (o.clearConda && i.conda)
-          say(
-            true,
-            o.reference,
-            `Wave's strategy (${wave.strategy.join(',')}) would build its image from its conda environment: the include clears its conda, so Wave takes the pushed image`,
-          );
-        else say(true, o.reference, 'Wave takes the pushed image');
-      } else if (engine === 'singularity' || engine === 'apptainer') {
-        const executor = i.executor.name ?? 'local';
-        if (o.sif && reachOf(executor) === 'cloud')
-          say(
-            false,
-            o.sif,
-            `the patch set's SIF file is on this machine, and the '${executor}' executor's tasks never see it: push the patch (nfhot push REGISTRY) for ${engine} to pull it by digest`,
-          );
-        else if (o.sif) say(true, o.sif, `${engine} runs the patch set's SIF file`);
-        else if (o.pull) say(true, o.pull, `${engine} pulls the pushed patch by digest and converts it into its cache`);
-        else
-          say(
-            false,
-            `a SIF of ${o.image}`,
-            `${engine} runs a SIF file of the original: push the patch (nfhot push REGISTRY) for ${engine} to pull it by digest, or build the SIF file here (nfhot patch --singularity)`,
-          );
-      } else {
-        say(
-          false,
-          `its own container (${o.image})`,
-          `the include gives ${engine} its own container: nfhot patches for Docker, Podman, Singularity and Apptainer`,
-        );
-      }
-    }
-  }
-  return verdicts;
+      const plugin =
+        wave && engines.length === 1 && (engine === 'docker' || engine === 'podman') && pluginPastWave(o, i, wave);
+      const [uses, runs, why] = said(model, o, i, off, included, useful);
+      return { ...base, ...(plugin ? { plugin } : {}), uses, runs, why };
+    }),
+  );
+}
+
+type Said = [uses: boolean, runs: string, why: string];
+
+/** One instance's verdict: whether it uses the patch, what it runs, and why. */
+function said(
+  model: PipelineModel,
+  o: Override,
+  i: ProcessInstance,
+  off: boolean,
+  included: boolean | { with: string },
+  useful: string,
+): Said {
+  const { engine, engines, conda } = model.run;
+  if (engines.length > 1)
+    return [false, 'nothing', `Nextflow refuses to run with ${engines.join(' and ')} both enabled`];
+  if (!engine)
+    return [
+      false,
+      'no container',
+      `${conda && i.conda ? 'it runs in a conda environment on the host' : 'it runs on the host'}: no container, so no patched image${useful ? ` (${useful} would run the patch)` : ''}`,
+    ];
+  if (included === false)
+    return [
+      false,
+      `its own container (${o.image})`,
+      `nextflow.config does not include nfhot.config: add includeConfig 'nfhot.config' as its last line (nfhot patch --add-include), or run with -c nfhot.config, or with nf-hot: -plugins ${pluginSpec()}`,
+    ];
+  if (engine === 'docker' || engine === 'podman') return dockerVerdict(model, o, i, engine, off, included);
+  if (engine === 'singularity' || engine === 'apptainer') return singularityVerdict(o, i, engine);
+  return [
+    false,
+    `its own container (${o.image})`,
+    `the include gives ${engine} its own container: nfhot patches for Docker, Podman, Singularity and Apptainer`,
+  ];
+}
+
+/** Under Wave, what nf-hot does with the task: it cannot switch Wave off nor clear a conda directive, so it takes the task past Wave. */
+function pluginPastWave(o: Override, i: ProcessInstance, wave: NonNullable<PipelineModel['run']['wave']>): string {
+  const direct = `runs ${o.reference} directly, not through Wave (which stays on for the other tasks)`;
+  return !o.reference.includes('@sha256:')
+    ? `${direct}: the Wave service cannot pull from this machine's daemon`
+    : condaFirst(wave.strategy) && i.conda
+      ? `${direct}: Wave's strategy would build its image from its conda environment`
+      : 'gives Wave the pushed image';
+}
+
+/** Docker or Podman: the patched reference, unless the executor's nodes would not have it; through Wave, as the include arranges. */
+function dockerVerdict(
+  model: PipelineModel,
+  o: Override,
+  i: ProcessInstance,
+  engine: string,
+  off: boolean,
+  included: true | { with: string },
+): Said {
+  const { wave } = model.run;
+  const stranding = stranded(i, o);
+  if (stranding) return [false, o.reference, stranding];
+  if (!wave)
+    return [
+      true,
+      o.reference,
+      `${where(i, engine)}${typeof included === 'object' ? ` (in a run with -c ${included.with})` : ''}`,
+    ];
+  if (off)
+    return [
+      true,
+      o.reference,
+      `Wave cannot pull an image from this machine's daemon: the include switches Wave off (every task runs its own container, not Wave's; -c nfhot.config or NXF_DISABLE_WAVE_SERVICE=1 make sure of it under either config parser)`,
+    ];
+  if (o.clearConda && i.conda)
+    return [
+      true,
+      o.reference,
+      `Wave's strategy (${wave.strategy.join(',')}) would build its image from its conda environment: the include clears its conda, so Wave takes the pushed image`,
+    ];
+  return [true, o.reference, 'Wave takes the pushed image'];
+}
+
+/** Singularity or Apptainer: the patch set's SIF file (where the tasks can see it), or the pushed patch pulled by digest. */
+function singularityVerdict(o: Override, i: ProcessInstance, engine: string): Said {
+  const executor = i.executor.name ?? 'local';
+  if (o.sif && reachOf(executor) === 'cloud')
+    return [
+      false,
+      o.sif,
+      `the patch set's SIF file is on this machine, and the '${executor}' executor's tasks never see it: push the patch (nfhot push REGISTRY) for ${engine} to pull it by digest`,
+    ];
+  if (o.sif) return [true, o.sif, `${engine} runs the patch set's SIF file`];
+  if (o.pull) return [true, o.pull, `${engine} pulls the pushed patch by digest and converts it into its cache`];
+  return [
+    false,
+    `a SIF of ${o.image}`,
+    `${engine} runs a SIF file of the original: push the patch (nfhot push REGISTRY) for ${engine} to pull it by digest, or build the SIF file here (nfhot patch --singularity)`,
+  ];
 }
 
 /** Where the engine runs the patched image: here, on the executor's nodes (pulled by digest), or where nfhot cannot tell. */

@@ -30,7 +30,7 @@ describe('pipFailure', () => {
     );
   });
 
-  it("gives install.py's own reason, then pip's first error", () => {
+  it("gives the install's own reason, then pip's first error", () => {
     expect(
       pipFailure(
         'nfhot: error: after the install, `import greet` finds /x/greet/__init__.py, not the patch (sys.path: /x)',

@@ -11,6 +11,7 @@ import type { ImageInfo } from '../../../src/core/ports/engine.js';
 import type { Interpreter } from '../../../src/core/interpreter/python.js';
 import { parseImageRef } from '../../../src/core/image/reference.js';
 import type { ResolvedSource } from '../../../src/core/source/source.js';
+import { breaksInstallSchema } from '../../helpers/schema.js';
 
 const install = (python = '/opt/venv/bin/python3'): Install => ({
   tree: { tree: 't'.repeat(40) },
@@ -19,11 +20,30 @@ const install = (python = '/opt/venv/bin/python3'): Install => ({
   noDeps: false,
 });
 
-describe("install.py's answer", () => {
+describe("the install's answer", () => {
   const layerLine = JSON.stringify({
     layer: [],
     installed: [{ name: 'greet', version: '1.1.0', source: 0 }],
     learned: null,
+  });
+
+  it("reads install.schema.json's answers, each kind", () => {
+    const answers = [
+      JSON.parse(layerLine),
+      { installed: [{ name: 'natsort', version: '8.4.0', source: null }], learned: null, pip: null },
+      { needs: [{ source: 0, missing: ['hatchling'], backend: 'hatchling.build' }], searched: ['/usr/bin/python3'] },
+      { network: 'it requires natsort>=8, which the environment lacks' },
+    ];
+    for (const answer of answers) expect(breaksInstallSchema('Answer', answer)).toEqual([]);
+    const read = answers.map((a) => {
+      try {
+        return installedBy(`${JSON.stringify(a)}\n`, [install()]);
+      } catch (e) {
+        return (e as Error).constructor.name;
+      }
+    });
+    expect(read.slice(2)).toEqual(['NeedsBackend', 'NeedsNetwork']);
+    expect(breaksInstallSchema('Answer', { installed: [], learned: null })).toEqual(['Answer: fits 0 of oneOf']);
   });
 
   it('is whole once its last line is a layer, ended', () => {
@@ -118,6 +138,49 @@ describe('the work container command', () => {
       .slice(5)
       .filter((_, n) => n % 2 === 1)
       .map((j) => JSON.parse(j) as { receive: boolean; last: boolean; layer: boolean });
+
+  it("writes jobs that are install.schema.json's Job, whatever the plan", () => {
+    const versioned: Install = {
+      ...install(),
+      name: 'greet',
+      learn: true,
+      version: {
+        tool: 'setuptools_scm',
+        commit: 'a'.repeat(40),
+        short: 'aaaaaaa',
+        dirty: false,
+        distance: 3,
+        date: '2026-12-01T00:00:00Z',
+        shallow: false,
+      },
+    };
+    const many = planPatch(target, source, interpreter, {
+      noDeps: true,
+      keepTag: false,
+      pythons: ['/opt/venv/bin/python3', '/usr/bin/python3'],
+      pipWheel: { path: '/host/pip-24.0-py3-none-any.whl', fromHost: true },
+    });
+    const commands = [
+      installCommand([versioned], plan, {}, true),
+      installCommand([versioned, install('/usr/bin/python3')], many, { isolated: true }, false),
+      installCommand(
+        [versioned, install()],
+        many,
+        { wheels: new Map([[0, { name: 'greet-1.0-py3-none-any.whl', content: Buffer.from('') }]]), network: true },
+        false,
+      ),
+    ];
+    const all = commands.flatMap((argv) => argv.slice(5).filter((_, n) => n % 2 === 1));
+    expect(all).toHaveLength(4); // one interpreter, two, one with two sources
+    for (const job of all) expect(breaksInstallSchema('Job', JSON.parse(job))).toEqual([]);
+    // And the check finds what breaks it.
+    const job = JSON.parse(all[0]!) as Record<string, unknown>;
+    expect(breaksInstallSchema('Job', { ...job, extra: 1, layer: 'yes', sources: [] })).toEqual([
+      'Job.sources: 0 items',
+      'Job.layer: string, not boolean',
+      'Job.extra: not in the schema',
+    ]);
+  });
 
   it('asks for a layer when told to; the first interpreter reads the input, the last removes it', () => {
     expect(jobs(installCommand([install()], plan, {}, true))).toEqual([

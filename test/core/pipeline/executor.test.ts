@@ -4,39 +4,18 @@
 import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { PatchRecord } from '../../../src/core/image/record.js';
-import type { ImageState } from '../../../src/core/image/state.js';
 import { reachOf } from '../../../src/core/pipeline/executor.js';
 import { planInclude, renderInclude } from '../../../src/core/pipeline/include.js';
 import { scanPipeline } from '../../../src/core/pipeline/model.js';
 import { preflight } from '../../../src/core/pipeline/preflight.js';
+import { patchedImage, patchOf } from '../../helpers/patched.js';
 import { writePipeline } from '../../helpers/pipeline.js';
 
 const IMAGE = 'quay.io/lab/tool:1.0';
 const DERIVATIVE = 'nfhot.local/quay.io/lab/tool:1.0-aaaaaaaaaaaa';
 const PUSHED = `127.0.0.1:5000/lab/quay.io/lab/tool@sha256:${'e'.repeat(64)}`;
-const patch: PatchRecord = {
-  package: 'tool',
-  version: '1.0.1',
-  source: 'git+file:///r@fix',
-  kind: 'git',
-  ref: 'fix',
-  commit: 'c'.repeat(40),
-  tree: 't',
-  noDeps: false,
-  python: '/opt/venv/bin/python3',
-  at: '2026-12-07T10:00:00.000Z',
-};
-const state = (pushed?: string): ImageState => ({
-  image: IMAGE,
-  state: 'patched',
-  mode: 'tag',
-  originalId: 'sha256:o',
-  currentId: 'sha256:c',
-  derivative: DERIVATIVE,
-  patches: [patch],
-  ...(pushed ? { pushed: [pushed] } : {}),
-});
+const patch = patchOf('tool');
+const state = (pushed?: string) => patchedImage(IMAGE, DERIVATIVE, patch, pushed);
 
 /** Three processes of one image (ALIGN labelled process_high), the config given after the docker profile. */
 function pipeline(config: string, directive = ''): string {

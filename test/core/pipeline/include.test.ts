@@ -1,31 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import type { PatchRecord } from '../../../src/core/image/record.js';
-import type { ImageState } from '../../../src/core/image/state.js';
 import { includeReferences, planInclude, renderInclude } from '../../../src/core/pipeline/include.js';
 import { scanPipeline, type PipelineModel, type ProcessInstance } from '../../../src/core/pipeline/model.js';
+import { patchedImage, patchOf } from '../../helpers/patched.js';
 
-const patch: PatchRecord = {
-  package: 'greet',
-  version: '1.1.0',
-  source: 'git+file:///r@fix',
-  kind: 'git',
-  ref: 'fix',
-  commit: 'c'.repeat(40),
-  tree: 't',
-  noDeps: false,
-  python: '/opt/venv/bin/python3',
-  at: '2026-11-21T10:00:00.000Z',
-};
-const patched = (image: string, derivative: string): ImageState => ({
-  image,
-  state: 'patched',
-  mode: 'tag',
-  originalId: 'sha256:o',
-  currentId: 'sha256:c',
-  derivative,
-  patches: [patch],
-});
+const patch = patchOf('greet', '1.1.0');
+const patched = (image: string, derivative: string) => patchedImage(image, derivative, patch);
 
 /** Nextflow's rule: a selector applies to a process when it fully matches its declared name, alias or qualified name. */
 const selects = (selector: string, i: ProcessInstance) =>
@@ -198,7 +178,7 @@ describe('renderInclude', () => {
       "container = { workflow.containerEngine in ['docker', 'podman'] ? 'nfhot.local/quay.io/biocontainers/fastqc:0.12.1--hdfd78af_0-bbbbbbbbbbbb' : \"${ workflow.containerEngine == 'singularity'",
     );
     expect(text).toContain(
-      `//   greet 1.1.0 from git+file:///r@fix (fix), commit cccccccccccc, patched 2026-11-21T10:00:00.000Z`,
+      `//   greet 1.1.0 from git+file:///r@fix (fix), commit cccccccccccc, patched 2026-12-07T10:00:00.000Z`,
     );
     // Balanced, so Nextflow parses it: braces outside strings and comments.
     const code = text

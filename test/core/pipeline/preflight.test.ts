@@ -2,37 +2,16 @@
 // run uses the patch in, and what the include does about Wave (read from nf-wave's resolver:
 // the first of wave.strategy a task has wins; the service cannot pull from a local daemon).
 import { describe, expect, it } from 'vitest';
-import type { PatchRecord } from '../../../src/core/image/record.js';
-import type { ImageState } from '../../../src/core/image/state.js';
 import { planInclude, renderInclude } from '../../../src/core/pipeline/include.js';
 import { scanPipeline } from '../../../src/core/pipeline/model.js';
 import { preflight } from '../../../src/core/pipeline/preflight.js';
+import { patchedImage, patchOf } from '../../helpers/patched.js';
 
 const NFCORE = 'test/fixtures/pipelines/nfcore';
-const patch: PatchRecord = {
-  package: 'seqstats',
-  version: '1.0.1',
-  source: 'git+file:///r@fix',
-  kind: 'git',
-  ref: 'fix',
-  commit: 'c'.repeat(40),
-  tree: 't',
-  noDeps: false,
-  python: '/opt/venv/bin/python3',
-  at: '2026-11-30T10:00:00.000Z',
-};
+const patch = patchOf('seqstats');
 const DERIVATIVE = 'nfhot.local/quay.io/nfhot-example/seqstats:dev-aaaaaaaaaaaa';
 const PUSHED = `registry.example.org/team/quay.io/nfhot-example/seqstats@sha256:${'e'.repeat(64)}`;
-const state = (pushed?: string): ImageState => ({
-  image: 'quay.io/nfhot-example/seqstats:dev',
-  state: 'patched',
-  mode: 'tag',
-  originalId: 'sha256:o',
-  currentId: 'sha256:c',
-  derivative: DERIVATIVE,
-  patches: [patch],
-  ...(pushed ? { pushed: [pushed] } : {}),
-});
+const state = (pushed?: string) => patchedImage('quay.io/nfhot-example/seqstats:dev', DERIVATIVE, patch, pushed);
 
 async function run(
   profiles: string[],

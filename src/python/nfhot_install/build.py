@@ -3,9 +3,9 @@
 # git (setuptools_scm and the backends built on it, pdm-backend): the source was exported without
 # .git, so the facts were read where the repository is, and the version is formatted here, with
 # the scheme the project configures and the conventions of the tool's version installed here.
-# install.py runs it in the work container (as a module, or under another interpreter of the
-# image); nfhot runs it on the host. As a program:
-#   python build.py SRC OUT [VERSION-FACTS-JSON]
+# The install runs it in the work container (in its own process, or under another interpreter of
+# the image); nfhot runs it on the host. As a program (the zipapp's `build`):
+#   python nfhot.pyz build SRC OUT [VERSION-FACTS-JSON]
 # prints one JSON line: {"wheel": path} | {"missing": [requirements], "backend": name} |
 # {"failed": reason}; exit 0, 3 (this interpreter lacks the backend) or 1.
 import importlib
@@ -15,9 +15,7 @@ import re
 import sys
 import tempfile
 
-
-def canonical(name):
-    return re.sub(r"[-_.]+", "-", name or "").lower()
+from nfhot_install.util import canonical
 
 
 def installed_version(name):
@@ -366,9 +364,10 @@ def pure(wheel):
     )
 
 
-def main():
-    src, out = sys.argv[1], sys.argv[2]
-    facts = json.loads(sys.argv[3]) if len(sys.argv) > 3 and sys.argv[3] else None
+def main(args):
+    """`build SRC OUT [FACTS]`: the answer, printed, and the exit code."""
+    src, out = args[0], args[1]
+    facts = json.loads(args[2]) if len(args) > 2 and args[2] else None
     result, code = {}, 0
     missing = missing_requirements(src)
     if missing:
@@ -383,8 +382,4 @@ def main():
         except ValueError as e:
             result, code = {"failed": str(e)}, 1
     print(json.dumps(result))
-    sys.exit(code)
-
-
-if __name__ == "__main__":
-    main()
+    return code

@@ -1,0 +1,123 @@
+"""The install's parts, each on its own: what pip's uninstall removes, the bytecode and RECORD rows, whiteouts, what a sync learns."""
+
+import csv
+import hashlib
+import importlib.util
+import os
+
+import pytest
+from helpers import record_hash
+from nfhot_install.environment import conda_files, top_level
+from nfhot_install.layer import compile_staged, hidden, uninstalled
+from nfhot_install.learn import Metadata, source_of
+
+
+def write(path, text=""):
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as fh:
+        fh.write(text)
+    return path
+
+
+def test_uninstall_removes_the_recorded_files_their_bytecode_and_directories_left_empty(tmp_path):
+    site = str(tmp_path)
+    info = os.path.join(site, "greet-1.0.0.dist-info")
+    for p in ("greet/__init__.py", "greet/data/words.txt", "greet-1.0.0.dist-info/METADATA", "shared/mine.py"):
+        write(os.path.join(site, p), "x")
+    pyc = write(importlib.util.cache_from_source(os.path.join(site, "greet", "__init__.py")))
+    write(os.path.join(site, "shared", "theirs.py"))  # another distribution's, in the same directory
+    write(
+        os.path.join(info, "RECORD"),
+        "greet/__init__.py,,\ngreet/data/words.txt,,\ngreet-1.0.0.dist-info/METADATA,,\n"
+        "greet-1.0.0.dist-info/RECORD,,\nshared/mine.py,,\ngreet/missing.py,,\n",
+    )
+    removed = uninstalled(info)
+    # Whole directories where everything under them goes; single files elsewhere; what is not there, nothing.
+    assert removed == {os.path.join(site, "greet"), info, os.path.join(site, "shared", "mine.py")}
+    assert pyc.startswith(os.path.join(site, "greet") + os.sep)
+
+
+def test_bytecode_is_compiled_as_if_in_place_and_listed_in_the_sorted_record(tmp_path):
+    stage, lib, info = str(tmp_path / "stage"), "/opt/env/lib/site", "greet-2.0.0.dist-info"
+    write(stage + lib + "/greet/__init__.py", "X = 1\n")
+    write(stage + lib + "/greet/broken.py", "def (:\n")
+    write(
+        stage + lib + "/" + info + "/RECORD", "greet/__init__.py,sha256=abc,6\ngreet/broken.py,,8\n%s/RECORD,,\n" % info
+    )
+    compile_staged(stage, lib, info)
+    with open(stage + lib + "/" + info + "/RECORD") as fh:
+        rows = [r for r in csv.reader(fh) if r]
+    assert rows == sorted(rows)
+    pyc = os.path.relpath(importlib.util.cache_from_source(lib + "/greet/__init__.py"), lib)
+    row = next(r for r in rows if r[0] == pyc)
+    with open(stage + lib + "/" + pyc, "rb") as fh:
+        data = fh.read()
+    assert row == [pyc, record_hash(data), str(len(data))]
+    assert lib.encode() + b"/greet/__init__.py" in data, "its path in tracebacks is where it goes"
+    assert not any("broken" in r[0] and r[0].endswith(".pyc") for r in rows), "a module that does not compile gets none"
+
+
+def test_whiteouts_hide_what_goes_but_not_the_new_files_under_it(tmp_path):
+    old = tmp_path / "greet"
+    write(str(old / "__init__.py"))
+    write(str(old / "old.py"))
+    write(str(old / "sub" / "gone.py"))
+    files = {str(old / "__init__.py"): None}
+    assert hidden({str(old)}, files) == {str(old / "old.py"), str(old / "sub")}
+    assert hidden({str(old / "old.py")}, files) == {str(old / "old.py")}
+
+
+def test_an_installed_file_is_learned_as_the_one_source_file_it_copies():
+    data = b"def hello():\n    return 1\n"
+    sources = {hashlib.sha256(data).hexdigest(): ["src/greet/core.py", "tests/core.py"]}
+    assert source_of(["greet", "core.py"], data, sources) == "src/greet/core.py", "the longer common tail wins"
+    same = {hashlib.sha256(data).hexdigest(): ["a/core.py", "b/core.py"]}
+    assert source_of(["greet", "core.py"], data, same) is None, "which one cannot be told"
+    empty = {hashlib.sha256(b"").hexdigest(): ["greet/__init__.py", "greet/sub/__init__.py"]}
+    assert source_of(["greet", "sub", "__init__.py"], b"", empty) == "greet/sub/__init__.py"
+    assert source_of(["other", "__init__.py"], b"", empty) is None, "an empty file only at the same path"
+    assert source_of(["greet", "core.py"], b"changed", sources) is None
+
+
+@pytest.mark.parametrize(
+    "files, rel, read",
+    [
+        # setuptools' attr: the module the version is read from
+        ({"setup.cfg": "[metadata]\nversion = attr: greet.about.VERSION\n"}, "greet/about.py", True),
+        ({"setup.cfg": "[metadata]\nversion = attr: greet.about.VERSION\n"}, "greet/core.py", False),
+        # a static version in [project]: __version__ is read by nothing
+        ({"pyproject.toml": '[project]\nname = "greet"\nversion = "1.0"\n'}, "greet/__init__.py", False),
+        ({"pyproject.toml": '[project]\nname = "greet"\ndynamic = ["version"]\n'}, "greet/__init__.py", True),
+        # flit: the top-level package's docstring and version
+        ({"pyproject.toml": '[build-system]\nbuild-backend = "flit_core.buildapi"\n'}, "greet/__init__.py", True),
+        # a file the build configuration names
+        ({"pyproject.toml": '[project]\nname = "greet"\nversion = "1"\nreadme = "README.md"\n'}, "README.md", True),
+    ],
+)
+def test_a_file_the_build_reads_for_metadata_is_marked(tmp_path, files, rel, read):
+    for name, text in files.items():
+        write(str(tmp_path / name), text)
+    text = b"__version__ = '1.0'\n" if rel.endswith("__init__.py") else b"VERSION = '1.0'\n"
+    assert Metadata(str(tmp_path)).read_by_build(rel, rel.split("/"), text) is read
+
+
+def test_top_level_names_are_packages_and_modules():
+    files = ["greet/__init__.py", "greet/core.py", "single.py", "greet-1.0.dist-info/RECORD", "__editable__.x.py"]
+    files += ["../../bin/greet", "nspkg/mod.py", "__pycache__/single.cpython-311.pyc"]
+    assert top_level(files) == ["greet", "single"]
+
+
+def test_the_conda_record_of_a_distribution_is_found_by_what_it_lists(tmp_path):
+    prefix = str(tmp_path)
+    info = os.path.join(prefix, "lib", "site", "greet-1.0.dist-info")
+    write(os.path.join(prefix, "conda-meta", "other-1.json"), '{"files": ["lib/site/other.py"]}')
+    write(
+        os.path.join(prefix, "conda-meta", "py-greet-1.0-0.json"),
+        '{"files": ["lib/site/greet-1.0.dist-info/METADATA", "lib/site/greet/__init__.py"]}',
+    )
+    record, files = conda_files("greet", info, prefix)
+    assert record == "conda-meta/py-greet-1.0-0.json"
+    assert files == [
+        os.path.join(prefix, "lib/site/greet-1.0.dist-info/METADATA"),
+        os.path.join(prefix, "lib/site/greet/__init__.py"),
+    ]
