@@ -4,6 +4,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { activeRef, isNfhotRef, nfhotRepository, readImageRef } from '../../src/core/image/reference.js';
 import { sifName } from '../../src/core/image/singularity.js';
+import { readState } from '../../src/core/image/state.js';
+import type { ImageSummary } from '../../src/core/ports/engine.js';
 import { waveBuildsFrom } from '../../src/core/pipeline/include.js';
 import { waveStrategy } from '../../src/core/pipeline/run-config.js';
 
@@ -15,6 +17,12 @@ interface Cases {
   nfhotRefs: { reference: string; nfhot: boolean }[];
   sifNames: { derivative: string; sif: string }[];
   waveStrategies: { strategy: string; has: ('conda' | 'spack' | 'dockerfile')[]; buildsFrom: string | null }[];
+  patchStates: {
+    why: string;
+    image: string;
+    images: ImageSummary[];
+    patched: { derivative: string; reference: string } | null;
+  }[];
 }
 const cases = JSON.parse(readFileSync('test/shared/plugin-cases.json', 'utf8')) as Cases;
 
@@ -58,6 +66,18 @@ describe('the cases nf-hot shares with the core', () => {
     for (const c of cases.waveStrategies) {
       const has = Object.fromEntries(c.has.map((h) => [h, true]));
       expect(waveBuildsFrom(waveStrategy(c.strategy), has), JSON.stringify(c)).toBe(c.buildsFrom);
+    }
+  });
+
+  it("labels to decisions: what the engine's images say a task runs (the derivative, or the pushed copy), or nothing", () => {
+    expect(cases.patchStates.length).toBeGreaterThan(8);
+    for (const c of cases.patchStates) {
+      const state = readState(c.images).find((s) => s.image === c.image);
+      const runs =
+        state?.state === 'patched'
+          ? { derivative: state.derivative, reference: state.pushed?.[0] ?? state.derivative }
+          : null;
+      expect(runs, c.why).toEqual(c.patched);
     }
   });
 });

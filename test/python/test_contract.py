@@ -2,6 +2,8 @@
 
 import dataclasses
 import json
+import subprocess
+import sys
 
 import jsonschema
 import pytest
@@ -66,3 +68,9 @@ def test_the_answers_exit_codes_stop_the_interpreters_after():
     assert contract.NeedsBackend(needs=[], searched=[]).exit_code == 75
     assert contract.NeedsNetwork(network="why").exit_code == 76
     assert list(contract.Layered(layer=[], installed=[], learned=None).to_json()) == ["layer", "installed", "learned"]
+
+
+def test_a_job_that_does_not_read_is_said_not_run(app):
+    done = subprocess.run([sys.executable, app, "install", '{"root": "/nowhere", "sources": []}'], capture_output=True)
+    assert done.returncode == 2 and done.stdout == b""
+    assert done.stderr.decode().startswith("nfhot: error: the install's job does not read (")

@@ -100,7 +100,7 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
       replace: [...new Set(group.map((i) => i.name).filter(Boolean))],
       checkSyntax: plan.checkSyntax,
       // Where the working copy's files go, for the syncs after this install.
-      learn: group.includes(installs[0]!) && installs[0]!.learn,
+      learn: group.includes(installs[0]!) && installs[0]!.learn === true,
       // Written as a layer by nfhot when the install finds nothing uncertain (one wheel, one environment).
       layer,
       pipWheel:

@@ -28,7 +28,12 @@ except ImportError:  # Python < 3.8
 def run(text):
     """The job (JSON) done: its answer printed, and the exit code that goes with it."""
     try:
-        answer = main(Job.parse(text))
+        job = Job.parse(text)
+    except (ValueError, TypeError, KeyError) as e:
+        sys.stderr.write("nfhot: error: the install's job does not read (%s): nfhot and its zipapp disagree\n" % e)
+        return 2
+    try:
+        answer = main(job)
     except InstallError as e:
         if e.args[0]:
             sys.stderr.write("nfhot: error: %s\n" % e.args[0])

@@ -161,6 +161,7 @@ describe('the work container command', () => {
       pipWheel: { path: '/host/pip-24.0-py3-none-any.whl', fromHost: true },
     });
     const commands = [
+      installCommand([install()], plan, {}, true),
       installCommand([versioned], plan, {}, true),
       installCommand([versioned, install('/usr/bin/python3')], many, { isolated: true }, false),
       installCommand(
@@ -171,10 +172,10 @@ describe('the work container command', () => {
       ),
     ];
     const all = commands.flatMap((argv) => argv.slice(5).filter((_, n) => n % 2 === 1));
-    expect(all).toHaveLength(4); // one interpreter, two, one with two sources
+    expect(all).toHaveLength(5); // one interpreter (twice), two, one with two sources
     for (const job of all) expect(breaksInstallSchema('Job', JSON.parse(job))).toEqual([]);
     // And the check finds what breaks it.
-    const job = JSON.parse(all[0]!) as Record<string, unknown>;
+    const job = JSON.parse(all[1]!) as Record<string, unknown>;
     expect(breaksInstallSchema('Job', { ...job, extra: 1, layer: 'yes', sources: [] })).toEqual([
       'Job.sources: 0 items',
       'Job.layer: string, not boolean',

@@ -13,6 +13,7 @@ import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
+import java.util.stream.Stream;
 
 /**
  * What nfhot has patched, read from the same truth as nfhot: the labels of the images in the
@@ -103,7 +104,7 @@ final class Daemon {
      * nfhot's src/core/image/state.ts decides: an image is a patch set while its derivative's own
      * reference names it (an image built FROM a derivative inherits its labels).
      */
-    private Patch read(ImageName ref, List<Map<String, Object>> images) throws Unreadable {
+    Patch read(ImageName ref, List<Map<String, Object>> images) throws Unreadable {
         String active = ref.activeRef();
         Map<String, Object> tagged = null;
         Map<String, Object> activeImage = null;
@@ -153,19 +154,23 @@ final class Daemon {
         }
         String original = labels.get("io.nfhot.original");
         if (labels.get("io.nfhot.image") == null || labels.get("io.nfhot.derivative") == null || original == null || !IMAGE_ID.matcher(original).matches()) return null;
-        return labels;
+        return packages(labels.get("io.nfhot.patches")) == null ? null : labels;
     }
 
+    /** The patches label's packages ("seqstats 0.2.0, …"); null when it is not a list of patch records (record.ts's isPatchRecord). */
     private static String packages(String json) {
         try {
             List<String> list = new ArrayList<>();
             for (Object p : (List<?>) new JsonSlurper().parseText(json)) {
                 Map<?, ?> m = (Map<?, ?>) p;
+                boolean record = Stream.of("package", "version", "source", "tree", "python").allMatch(k -> m.get(k) instanceof String)
+                        && ("git".equals(m.get("kind")) || "dir".equals(m.get("kind"))) && m.get("noDeps") instanceof Boolean;
+                if (!record) return null;
                 list.add(m.get("package") + " " + m.get("version"));
             }
             return String.join(", ", list);
         } catch (RuntimeException e) {
-            return "?";
+            return null;
         }
     }
 
