@@ -289,6 +289,14 @@ const large = {
 };
 const LARGE_MODULES = 320;
 let largeBytes = 0;
+/** Per round of the large package's first patch: nfhot's peak RSS (MB), the bytes into the work container (the source's archive) and out of it (the layer). */
+const largeIo = { rss: [], in: [], out: [] };
+// nfhot's peak RSS, said by a preload as its process exits.
+const RSS_PRELOAD = join(scratch, 'rss.cjs');
+writeFileSync(
+  RSS_PRELOAD,
+  "process.on('exit', () => process.stderr.write(`nfhot-bench: maxrss ${process.resourceUsage().maxRSS}\\n`));\n",
+);
 if (part('large')) {
   log(`a larger package: ${LARGE_MODULES} modules`);
   const big = join(scratch, 'bigpkg');
@@ -325,7 +333,12 @@ if (part('large')) {
     const dir = mkdtempSync(join(scratch, 'big-src-'));
     await run('sh', ['-c', `git -C "${big}" archive main | tar -x -C "${dir}"`]);
     const floor = (await timed(() => docker('run', '--rm', '-v', `${dir}:/src`, originalId, ...PIP, '/src'))).seconds;
-    const first = (await timed(() => nfhot(['patch', `git+file://${big}@main`, '--image', IMG]))).seconds;
+    const patched = await timed(() =>
+      run('node', ['-r', RSS_PRELOAD, NFHOT[1], 'patch', `git+file://${big}@main`, '--image', IMG]),
+    );
+    const first = patched.seconds;
+    const said = (re) => Number(re.exec(patched.value.stderr)?.[1]);
+    const sent = (await run('sh', ['-c', `git -C "${big}" archive main | wc -c`])).stdout;
     await nfhot(['patch', bigCopy, '--image', IMG]);
     writeFileSync(edited, `${editedText}EDITED = ${round}\n`);
     const sync = await timed(() => nfhot(['patch', bigCopy, '--image', IMG, '--json']));
@@ -335,6 +348,9 @@ if (part('large')) {
     if (round > 0) {
       large['large: floor'].push(floor);
       large['large: nfhot patch (git branch)'].push(first);
+      largeIo.rss.push(said(/nfhot-bench: maxrss (\d+)/) / 1024);
+      largeIo.in.push(Number(sent) / 1e6);
+      largeIo.out.push(said(/loading the layer \(\d+ files, ([\d.]+) MB\)/));
       large['large: nfhot patch (working copy) after a one-line edit'].push(sync.seconds);
     }
   }
@@ -731,6 +747,10 @@ if (ONLY) {
     process.stdout.write(
       `phases (medians): ${JSON.stringify(Object.fromEntries(PHASES.map((k) => [k, +median(phases.slice(1).map((p) => p[k])).toFixed(3)])))}\n`,
     );
+  if (largeIo.rss.length)
+    process.stdout.write(
+      `large, first patch (medians): nfhot's peak RSS ${median(largeIo.rss).toFixed(1)} MB, ${median(largeIo.in).toFixed(1)} MB into the work container, ${median(largeIo.out).toFixed(1)} MB out of it\n`,
+    );
   if (pushedBytes.nfhot.length)
     process.stdout.write(
       `bytes pushed per edit (medians): nfhot ${median(pushedBytes.nfhot)}, docker build + push ${median(pushedBytes.manual)}\n`,
@@ -760,6 +780,7 @@ const targets = [
     m('large: nfhot patch (working copy) after a one-line edit') / m('large: floor'),
     '≤ 0.50',
   ],
+  [`large (${LARGE_MODULES} modules): nfhot's peak RSS (MB)`, median(largeIo.rss), '≤ 150'],
   ['nfhot patch (git branch) / manual', m('nfhot patch (git branch)') / m('manual'), '≤ 0.75'],
   ['nfhot patch (working copy) / manual', m('nfhot patch (working copy)') / m('manual'), '≤ 1.00'],
   ['watch: one-line edit saved → tag runs it (s)', m('watch: one-line edit saved → tag runs it'), '≤ 0.60'],
@@ -802,7 +823,7 @@ const machine = {
 };
 writeFileSync(
   join(ROOT, 'bench/results.json'),
-  `${JSON.stringify({ date: new Date().toISOString(), machine, scenarios: S, targets, phases: avgPhases, growth, watchGrowth, large: { modules: LARGE_MODULES, bytes: largeBytes }, cluster: { pushedBytes }, installedBytes, originalLayers: base.RootFS.Layers.length, originalSize: base.Size }, null, 2)}\n`,
+  `${JSON.stringify({ date: new Date().toISOString(), machine, scenarios: S, targets, phases: avgPhases, growth, watchGrowth, large: { modules: LARGE_MODULES, bytes: largeBytes, io: largeIo }, cluster: { pushedBytes }, installedBytes, originalLayers: base.RootFS.Layers.length, originalSize: base.Size }, null, 2)}\n`,
 );
 
 const f = (x) => x.toFixed(3);
@@ -832,7 +853,7 @@ const md = [
       ', ',
     )}. start-up: to its first line (Node, the command's code, the first Engine API calls); resolve: the fetch of the branch; plan: the images read, the probe's cached answer, the lock, the work container created; build: the container started, the sources in on its stdin, the wheel built; layer: pip's installer staging the wheel, the layer's entries answered; load: \`docker load\` of the layer; tags: the tags, the include, the exit.`,
   '',
-  `The larger package: ${LARGE_MODULES} modules, ${largeBytes} bytes of source; first patch from a branch / its floor ${(m('large: nfhot patch (git branch)') / m('large: floor')).toFixed(2)}, watch edit → tag ${m('large: watch: one-line edit saved → tag runs it').toFixed(3)} s.`,
+  `The larger package: ${LARGE_MODULES} modules, ${largeBytes} bytes of source; first patch from a branch / its floor ${(m('large: nfhot patch (git branch)') / m('large: floor')).toFixed(2)}, watch edit → tag ${m('large: watch: one-line edit saved → tag runs it').toFixed(3)} s. Its first patch (medians): nfhot's peak RSS ${median(largeIo.rss).toFixed(1)} MB, ${median(largeIo.in).toFixed(1)} MB into the work container (the source's archive), ${median(largeIo.out).toFixed(1)} MB out of it (the layer, streamed to the engine).`,
   '',
   ...(pushedBytes.nfhot.length
     ? [

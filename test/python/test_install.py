@@ -3,12 +3,13 @@ Whole installs, run by the zipapp in a throwaway venv as the work container runs
 against what pip itself leaves, and each way back to pip with its reason.
 """
 
-import base64
 import csv
+import hashlib
 import io
 import json
 import os
 import stat
+import tarfile
 
 import jsonschema
 from helpers import make_wheel
@@ -35,6 +36,26 @@ def tree(root):
     return found
 
 
+def layer_of(answer):
+    """The layer's tar, as the engine will read it: files (stat, content), whiteouts and directories (stat), by path in the image."""
+    layer = answer["layer"]
+    with open(layer["tar"], "rb") as fh:
+        assert "sha256:" + hashlib.sha256(fh.read()).hexdigest() == layer["diffId"]
+    assert os.path.getsize(layer["tar"]) == layer["size"]
+    files, whiteouts, dirs = {}, set(), {}
+    with tarfile.open(layer["tar"]) as tar:
+        for m in tar.getmembers():
+            head, _, base = ("/" + m.name).rpartition("/")
+            if base.startswith(".wh."):
+                whiteouts.add(head + "/" + base[4:])
+            elif m.isdir():
+                dirs["/" + m.name] = [m.mode, m.uid, m.gid, m.mtime]
+            else:
+                files["/" + m.name] = ([m.mode, m.uid, m.gid, m.mtime], tar.extractfile(m).read())
+    assert layer["files"] == len(files)
+    return files, whiteouts, dirs
+
+
 def valid(answer, schema, kind):
     jsonschema.validate(answer, dict(schema, **{"$ref": "#/$defs/" + kind}))
     return answer
@@ -59,10 +80,10 @@ def test_an_upgrade_as_a_layer_leaves_what_pip_leaves(env, tmp_path, schema):
     env.pip("--force-reinstall", "--no-deps", new)
     after = tree(env.site)
     site = env.site + os.sep
-    files = {e["path"][len(site) :]: e for e in answer["layer"] if e["kind"] == "file"}
-    whiteouts = {e["path"][len(site) :] for e in answer["layer"] if e["kind"] == "whiteout"}
-    for path, entry in files.items():
-        data = base64.b64decode(entry["data"])
+    in_tar, hidden, dirs = layer_of(answer)
+    files = {p[len(site) :]: entry for p, entry in in_tar.items()}
+    whiteouts = {p[len(site) :] for p in hidden}
+    for path, (st, data) in files.items():
         if path.endswith(".pyc"):
             continue  # compiled at another moment: the same source, another time stamp
         if path.endswith("direct_url.json"):
@@ -71,7 +92,7 @@ def test_an_upgrade_as_a_layer_leaves_what_pip_leaves(env, tmp_path, schema):
         if path.endswith("RECORD"):
             continue  # below, row by row
         assert data == after[path][0], path
-        assert entry["stat"][:3] == [after[path][1] | 0o444, 1234, 2345], path
+        assert st[:3] == [after[path][1] | 0o444, 1234, 2345], path
     assert {p for p in after if before.get(p) != after[p]} <= set(files), "every file pip writes is in the layer"
     hides = lambda w, p: p == w or p.startswith(w + os.sep)
     for gone in set(before) - set(after):
@@ -81,21 +102,15 @@ def test_an_upgrade_as_a_layer_leaves_what_pip_leaves(env, tmp_path, schema):
     assert "greet/old.py" in whiteouts and "greet-1.0.0.dist-info" in whiteouts
     assert "greet/core.py" not in whiteouts, "a file the new version also has is replaced, not hidden"
     # The RECORD lists every file, the bytecode pip compiles included, with hashes of what the layer has.
-    record = [
-        r
-        for r in csv.reader(io.StringIO(base64.b64decode(files["greet-2.0.0.dist-info/RECORD"]["data"]).decode()))
-        if r
-    ]
+    record = [r for r in csv.reader(io.StringIO(files["greet-2.0.0.dist-info/RECORD"][1].decode())) if r]
     assert record == sorted(record)
     by_path = {r[0]: r for r in record}
-    for path, entry in files.items():
+    for path, (_, data) in files.items():
         if path.endswith("RECORD"):
             continue
-        data = base64.b64decode(entry["data"])
         assert by_path[path][2] == str(len(data)), path
     assert any(p.startswith("greet/__pycache__/core.") and p.endswith(".pyc") for p in by_path)
     # Every directory above is in the layer, as it is.
-    dirs = {e["path"]: e["stat"] for e in answer["layer"] if e["kind"] == "dir"}
     assert dirs[env.site][1:3] == [1234, 2345]
 
 

@@ -8,7 +8,7 @@ import os
 import pytest
 from helpers import record_hash
 from nfhot_install.environment import conda_files, top_level
-from nfhot_install.layer import compile_staged, hidden, uninstalled
+from nfhot_install.layer import compile_one, compile_staged, hidden, uninstalled
 from nfhot_install.learn import Metadata, source_of
 
 
@@ -121,3 +121,22 @@ def test_the_conda_record_of_a_distribution_is_found_by_what_it_lists(tmp_path):
         os.path.join(prefix, "lib/site/greet-1.0.dist-info/METADATA"),
         os.path.join(prefix, "lib/site/greet/__init__.py"),
     ]
+
+
+def test_many_modules_compile_in_parallel_to_the_same_bytecode(tmp_path):
+    stage, lib, info = str(tmp_path / "stage"), "/opt/env/lib/site", "big-1.0.dist-info"
+    names = ["big/mod_%02d.py" % i for i in range(80)] + ["big/broken.py"]
+    for n in names:
+        write(stage + lib + "/" + n, "def (:\n" if "broken" in n else "X = %r\n" % n)
+    write(stage + lib + "/" + info + "/RECORD", "".join("%s,,\n" % n for n in names))
+    compile_staged(stage, lib, info)
+    with open(stage + lib + "/" + info + "/RECORD") as fh:
+        pycs = [r[0] for r in csv.reader(fh) if r and r[0].endswith(".pyc")]
+    assert len(pycs) == 80, "each module but the broken one"
+    for pyc in pycs:
+        with open(stage + lib + "/" + pyc, "rb") as fh:
+            parallel = fh.read()
+        source = lib + "/big/" + os.path.basename(pyc).split(".")[0] + ".py"
+        assert compile_one((stage, source, lib + "/again.pyc")) is True
+        with open(stage + lib + "/again.pyc", "rb") as fh:
+            assert fh.read() == parallel, pyc

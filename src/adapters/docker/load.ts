@@ -3,7 +3,7 @@ import type Docker from 'dockerode';
 import type { ImageConfig, LayerEntry } from '../../core/ports/engine.js';
 import { historyFromApi, type HistoryItem } from './history.js';
 import { collect } from './io.js';
-import { tarOf, type TarEntry } from './tar.js';
+import { type StreamedEntry, tarOf, tarStream, type TarEntry } from './tar.js';
 
 /** A layer's entries as tar members: paths without the leading slash, a removal as an OCI whiteout (`.wh.NAME`). */
 export function layerTar(entries: LayerEntry[]): Buffer {
@@ -27,22 +27,26 @@ export function layerTar(entries: LayerEntry[]): Buffer {
   );
 }
 
+/** A layer to load: its tar in memory, or streaming in (its size and digest known before). */
+export type LayerData = { tar: Buffer } | { stream: AsyncIterable<Buffer>; size: number; diffId: string };
+
 /**
  * Loads an image made of `baseId`'s layers, plus `layer` when given, with exactly `config`:
  * a `docker load` archive that carries only the config and the new layer (the daemon reuses the
- * layers it has). Returns the new image's ID.
+ * layers it has), streamed to the daemon. Returns the new image's ID.
  */
 export async function loadOnto(
   docker: Docker,
   baseId: string,
   config: ImageConfig,
-  layer?: { tar: Buffer; comment: string },
+  layer?: LayerData & { comment: string },
 ): Promise<string> {
   const image = docker.getImage(baseId);
   const data = (await image.inspect()) as Docker.ImageInspectInfo & { Variant?: string };
   const diffIds = data.RootFS?.Layers ?? [];
   const history = historyFromApi((await image.history()) as HistoryItem[], diffIds.length);
-  const added = layer && `sha256:${createHash('sha256').update(layer.tar).digest('hex')}`;
+  const added =
+    layer && ('tar' in layer ? `sha256:${createHash('sha256').update(layer.tar).digest('hex')}` : layer.diffId);
   const now = new Date().toISOString(); // the image and its new step were made at the same moment
   const raw = JSON.stringify({
     architecture: data.Architecture,
@@ -57,13 +61,18 @@ export async function loadOnto(
   // The base's layers are named but not carried: docker load finds them by their diff IDs.
   const layers = diffIds.map((_, i) => `layer-${i}.tar`);
   const manifest = [{ Config: `${hex}.json`, RepoTags: null, Layers: layer ? [...layers, 'added.tar'] : layers }];
-  const tar = tarOf({
-    'manifest.json': JSON.stringify(manifest),
-    [`${hex}.json`]: raw,
-    ...(layer ? { 'added.tar': layer.tar } : {}),
-  });
+  const members: (TarEntry | StreamedEntry)[] = [
+    { name: 'manifest.json', content: Buffer.from(JSON.stringify(manifest)) },
+    { name: `${hex}.json`, content: Buffer.from(raw) },
+  ];
+  if (layer)
+    members.push(
+      'tar' in layer
+        ? { name: 'added.tar', content: layer.tar }
+        : { name: 'added.tar', size: layer.size, stream: layer.stream },
+    );
   const text = await collect(
-    (await docker.loadImage(tar as unknown as string, { quiet: true })) as NodeJS.ReadableStream,
+    (await docker.loadImage(tarStream(members) as unknown as string, { quiet: true })) as NodeJS.ReadableStream,
   );
   const failure = /"error(?:Detail)?"\s*:\s*(?:\{"message":)?"([^"]+)"/.exec(text);
   if (failure) throw new Error(`docker load refused the image: ${failure[1]}`);

@@ -106,6 +106,11 @@ class PodmanWorkContainer extends DockerWorkContainer {
     return super.run({ archives: [], files: {} }, onStderr, answered, false);
   }
 
+  /** Podman's load wants every layer of the image in the archive: its engine does not add layers (addsLayers). */
+  override addLayer(): Promise<string> {
+    return Promise.reject(new Error('Podman does not load a layer onto an image it has'));
+  }
+
   override async commit(config: ImageConfig, comment: string): Promise<string> {
     let id: string | undefined;
     try {

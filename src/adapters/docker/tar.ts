@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+
 /** One member of a tar archive: a regular file (`content`) or a directory. */
 export interface TarEntry {
   name: string;
@@ -54,4 +56,73 @@ export function tarOf(entries: TarEntry[] | Record<string, Buffer | string>): Bu
   }
   blocks.push(Buffer.alloc(1024));
   return Buffer.concat(blocks);
+}
+
+/** A member whose content streams in: exactly `size` bytes. */
+export interface StreamedEntry {
+  name: string;
+  size: number;
+  stream: AsyncIterable<Buffer>;
+}
+
+/** A tar archive as a stream, of in-memory members and members whose content streams in (none held whole). */
+export function tarStream(members: (TarEntry | StreamedEntry)[]): Readable {
+  return Readable.from(
+    (async function* () {
+      for (const m of members) {
+        if (!('stream' in m)) {
+          yield tarOf([m]).subarray(0, -1024); // the member alone, without the archive's end
+          continue;
+        }
+        if (Buffer.byteLength(m.name) > 100) yield* paxPath(m.name, m);
+        yield header(m.name, m.size, '0', m);
+        let sent = 0;
+        for await (const chunk of m.stream) {
+          sent += chunk.length;
+          yield chunk;
+        }
+        if (sent !== m.size) throw new Error(`${m.name}: ${sent} bytes came, not ${m.size}`);
+        yield padding(m.size);
+      }
+      yield Buffer.alloc(1024);
+    })(),
+  );
+}
+
+/**
+ * The content of a tar stream's first regular file, as it comes (pax and GNU long-name headers
+ * before it are skipped; what follows it is not read).
+ */
+export async function* firstFile(tar: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let held: Buffer = Buffer.alloc(0);
+  let skip = 0; // bytes of a header's data (and padding) still to pass over
+  let left = -1; // bytes of the file still to give; -1 before its header
+  for await (const chunk of tar) {
+    held = held.length ? Buffer.concat([held, chunk]) : chunk;
+    while (held.length) {
+      if (left > 0) {
+        const part = held.subarray(0, left);
+        left -= part.length;
+        held = held.subarray(part.length);
+        yield part;
+        if (left === 0) return;
+        continue;
+      }
+      if (skip > 0) {
+        const n = Math.min(skip, held.length);
+        skip -= n;
+        held = held.subarray(n);
+        continue;
+      }
+      if (held.length < 512) break;
+      const size = Number.parseInt(held.subarray(124, 136).toString('latin1').replace(/\0.*$/, '').trim() || '0', 8);
+      const type = String.fromCharCode(held[156]!);
+      held = held.subarray(512);
+      if (type === '0' || type === '\0') {
+        if (size === 0) return;
+        left = size;
+      } else skip = Math.ceil(size / 512) * 512;
+    }
+  }
+  if (left !== 0) throw new Error('the archive ended before its file did');
 }

@@ -1,10 +1,10 @@
 import { Readable } from 'node:stream';
 import type Docker from 'dockerode';
 import { ContainerGoneError, UserError } from '../../core/base/errors.js';
-import type { ImageConfig, RunResult, WorkContainer, WorkInput } from '../../core/ports/engine.js';
+import type { ImageConfig, LayerFile, RunResult, WorkContainer, WorkInput } from '../../core/ports/engine.js';
 import { explain, isEmpty, runToEnd, statusOf } from './io.js';
 import { loadOnto } from './load.js';
-import { tarOf } from './tar.js';
+import { firstFile, tarOf } from './tar.js';
 
 export class DockerWorkContainer implements WorkContainer {
   constructor(
@@ -82,6 +82,17 @@ export class DockerWorkContainer implements WorkContainer {
         .getImage(imageId)
         .remove({ noprune: true })
         .catch(() => undefined);
+    }
+  }
+
+  async addLayer(base: string, layer: LayerFile, config: ImageConfig, comment: string): Promise<string> {
+    try {
+      // The Engine API gives a path of the container as a tar holding it: its one file is the layer.
+      const archive = (await this.container.getArchive({ path: layer.tar })) as NodeJS.ReadableStream;
+      const stream = firstFile(archive as AsyncIterable<Buffer>);
+      return await loadOnto(this.docker, base, config, { stream, size: layer.size, diffId: layer.diffId, comment });
+    } catch (err) {
+      throw this.failure(err, 'cannot load the layer');
     }
   }
 

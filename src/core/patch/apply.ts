@@ -343,9 +343,6 @@ async function install(
     const result = await runJob(ctx, plan, installs, retry, work, layered);
     throwIfInterrupted(ctx.signal);
     const { found, learned, layer, pip } = installedBy(result.stdout, installs); // first: a missing backend is said with exit 75
-    // A layer's container has answered and is still exiting: it goes while the layer loads.
-    const removed = layer ? work.remove() : undefined;
-    removed?.catch(() => undefined); // awaited below
     if (result.exitCode !== 0)
       throw pipFailure(
         result.stderr,
@@ -360,10 +357,11 @@ async function install(
     if (pip) ctx.report.info(`${plan.image}: pip installed it: ${pip}`);
     throwIfInterrupted(ctx.signal);
     stopPoint('patch:commit');
+    // A layer's container has answered and may still be exiting: the layer streams from it to the engine.
     const id = layer
       ? await ctx.report.step(
-          `${plan.image}: loading the layer (${layer.filter((e) => e.kind === 'file').length} files)`,
-          () => ctx.engine.addLayer(plan.originalId, layer, config, comment),
+          `${plan.image}: loading the layer (${layer.files} files, ${(layer.size / 1e6).toFixed(1)} MB)`,
+          () => work.addLayer(plan.originalId, layer, config, comment),
         )
       : await ctx.report.step(`${plan.image}: commit`, () => work.commit(config, comment));
     stopPoint('patch:committed');
@@ -372,7 +370,7 @@ async function install(
     const version = versionKey(source);
     await Promise.all([
       retag(ctx, plan, id),
-      removed ?? work.remove(),
+      work.remove(),
       learned && rememberInstall(id, { tree: source.tree.tree, learned, ...(version ? { version } : {}) }),
     ]);
     return record;

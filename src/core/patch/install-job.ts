@@ -3,7 +3,7 @@
 // is in no interpreter of the image.
 import { bootPy, zipapp } from '../base/assets.js';
 import type { Context } from '../base/context.js';
-import type { LayerEntry } from '../ports/engine.js';
+import type { LayerFile } from '../ports/engine.js';
 import type { Described, TreeRef } from '../ports/git.js';
 import type { PatchRecord } from '../image/record.js';
 import { buildOnHost } from './host-build.js';
@@ -128,34 +128,18 @@ export function answeredWithLayer(chunk: string, stdout: () => string): boolean 
   return all.startsWith('{"layer":', all.lastIndexOf('\n', all.length - 2) + 1);
 }
 
-/** A layer entry as the install writes it: stat is [mode, uid, gid, mtime], data the content in base64. */
-type ReportedEntry = {
-  kind: 'file' | 'dir' | 'whiteout';
-  path: string;
-  stat?: [number, number, number, number];
-  data?: string;
-};
-
-const layerEntry = (e: ReportedEntry): LayerEntry => {
-  if (e.kind === 'whiteout') return { kind: 'whiteout', path: e.path };
-  const [mode, uid, gid, mtime] = e.stat!;
-  return e.kind === 'dir'
-    ? { kind: 'dir', path: e.path, mode, uid, gid, mtime }
-    : { kind: 'file', path: e.path, content: Buffer.from(e.data!, 'base64'), mode, uid, gid, mtime };
-};
-
 /**
  * What was installed from which source, and what the install learned of the first's layout, as
- * it reports them (one JSON line per interpreter); the layer it wrote instead of running
- * pip, or why pip ran.
+ * it reports them (one JSON line per interpreter: install.schema.json's Answer); the layer it
+ * wrote in the container instead of running pip, or why pip ran.
  */
 export function installedBy(
   stdout: string,
   installs: Install[],
-): { found: Map<Install, { name: string; version: string }>; learned?: Learned; layer?: LayerEntry[]; pip?: string } {
+): { found: Map<Install, { name: string; version: string }>; learned?: Learned; layer?: LayerFile; pip?: string } {
   const found = new Map<Install, { name: string; version: string }>();
   let learned: Learned | undefined;
-  let layer: LayerEntry[] | undefined;
+  let layer: LayerFile | undefined;
   let pip: string | undefined;
   for (const line of stdout.split('\n').filter((l) => l.startsWith('{'))) {
     const report = JSON.parse(line) as {
@@ -163,14 +147,14 @@ export function installedBy(
       learned?: Learned | null;
       needs?: NeedsBackend['needs'];
       searched?: string[];
-      layer?: ReportedEntry[];
+      layer?: LayerFile;
       pip?: string | null;
       network?: string;
     };
     if (report.needs) throw new NeedsBackend(report.needs, report.searched ?? []);
     if (report.network) throw new NeedsNetwork(report.network);
     learned ??= report.learned ?? undefined;
-    layer ??= report.layer?.map(layerEntry);
+    layer ??= report.layer;
     pip ??= report.pip ?? undefined;
     for (const item of report.installed ?? []) {
       const i = item.source === null ? undefined : installs[item.source];

@@ -75,9 +75,22 @@ export interface WorkContainer {
   ): Promise<RunResult>;
   /** Commits the container's changes on top of its image with exactly `config`. */
   commit(config: ImageConfig, comment: string): Promise<string>;
+  /**
+   * A new image: `base`'s layers and one more, the tar the command wrote (`layer`), streamed from
+   * the container to the engine as it comes, with exactly `config` (only where the engine addsLayers).
+   */
+  addLayer(base: string, layer: LayerFile, config: ImageConfig, comment: string): Promise<string>;
   /** Kills its process (used to interrupt). */
   kill(): Promise<void>;
   remove(): Promise<void>;
+}
+
+/** A layer a work container's command wrote: a tar at `tar` in the container, of `size` bytes, whose digest is `diffId`, with `files` files. */
+export interface LayerFile {
+  tar: string;
+  size: number;
+  diffId: string;
+  files: number;
 }
 
 /** One change a layer makes, by absolute path: a file or directory with its metadata, or a removal. */

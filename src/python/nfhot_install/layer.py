@@ -4,11 +4,13 @@ installer stages the wheel into a copy of the scheme pip would install into, and
 uninstall of the installed distribution would remove becomes whiteouts.
 """
 
-import base64
 import csv
+import hashlib
+import io
 import json
 import os
 import stat
+import tarfile
 
 from nfhot_install.environment import View, check_syntax, top_level
 from nfhot_install.job import Layered
@@ -79,7 +81,7 @@ def as_layer(job, source, wheel, installer, view=None, exported=None):
             where = {row[0]: os.path.normpath(os.path.join(lib, row[0])) for row in csv.reader(fh) if row}
         learned = learn(where, info + "/RECORD", Planned(files, dirs), source.dir, exported)
     return Layered(
-        layer=entries(files, whiteouts, dirs),
+        layer=write_tar(job.root + ".layer.tar", files, whiteouts, dirs),
         installed=[{"name": name, "version": version, "source": source.id}],
         learned=learned,
     )
@@ -207,15 +209,48 @@ def dirs_above(paths, stage, owner):
     return dirs
 
 
-def entries(files, whiteouts, dirs):
-    """The layer's entries, parents first."""
-    layer = [{"kind": "dir", "path": d, "stat": st} for d, st in dirs.items()]
-    layer += [{"kind": "whiteout", "path": p} for p in whiteouts]
-    for real, (path, st) in files.items():
-        with open(path, "rb") as fh:
-            layer.append({"kind": "file", "path": real, "stat": st, "data": base64.b64encode(fh.read()).decode()})
-    layer.sort(key=lambda e: e["path"].split("/"))
-    return layer
+def write_tar(path, files, whiteouts, dirs):
+    """
+    The layer as Docker loads it, written to `path`: a tar of the directories (as they are),
+    whiteouts (`.wh.NAME`) and files with their modes, owners and times, parents first. Its size
+    and digest (the layer's diff ID) are in the answer: nfhot streams it to the engine as it is.
+    """
+    members = [(d, "dir", st) for d, st in dirs.items()]
+    members += [(p, "whiteout", None) for p in whiteouts]
+    members += [(real, "file", st) for real, (_, st) in files.items()]
+    members.sort(key=lambda m: m[0].split("/"))
+    digest = hashlib.sha256()
+
+    class Hashing(io.RawIOBase):
+        def __init__(self, out):
+            self.out = out
+
+        def writable(self):
+            return True
+
+        def write(self, data):
+            digest.update(data)
+            return self.out.write(data)
+
+    with open(path, "wb") as out, tarfile.open(fileobj=Hashing(out), mode="w|", format=tarfile.PAX_FORMAT) as tar:
+        for real, kind, st in members:
+            name = real.lstrip("/")
+            if kind == "whiteout":
+                head, _, base = name.rpartition("/")
+                info = tarfile.TarInfo((head + "/" if head else "") + ".wh." + base)
+                info.mode = 0o644
+                tar.addfile(info)
+                continue
+            info = tarfile.TarInfo(name)
+            info.mode, info.uid, info.gid, info.mtime = st
+            if kind == "dir":
+                info.type = tarfile.DIRTYPE
+                tar.addfile(info)
+            else:
+                with open(files[real][0], "rb") as fh:
+                    info.size = os.fstat(fh.fileno()).st_size
+                    tar.addfile(info, fh)
+    return {"tar": path, "size": os.path.getsize(path), "diffId": "sha256:" + digest.hexdigest(), "files": len(files)}
 
 
 def uninstalled(info):
@@ -248,6 +283,35 @@ def uninstalled(info):
     return paths | whole
 
 
+def compile_one(job):
+    """One module's bytecode (stage + real → stage + pyc, its path in tracebacks `real`); whether it compiled."""
+    import py_compile
+    import warnings
+
+    stage, real, pyc = job
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            py_compile.compile(stage + real, cfile=stage + pyc, dfile=real, doraise=True)
+        return True
+    except py_compile.PyCompileError:
+        return False
+
+
+def compile_all(jobs):
+    """Whether each module compiled: in parallel on every core when there are many (forked workers), else here."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers > 1 and len(jobs) >= 64:
+        try:
+            import multiprocessing
+
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                return pool.map(compile_one, jobs, chunksize=max(1, len(jobs) // (workers * 4)))
+        except (ImportError, OSError, ValueError):
+            pass  # no fork here, or no processes to be had: one by one
+    return [compile_one(j) for j in jobs]
+
+
 def compile_staged(stage, lib, info):
     """
     The bytecode pip compiles as it installs, for each module the wheel put in place (its
@@ -255,22 +319,17 @@ def compile_staged(stage, lib, info):
     and listed in the RECORD, whose rows pip sorts; a module that does not compile gets none.
     """
     import importlib.util
-    import py_compile
-    import warnings
 
     record = os.path.join(stage + lib, info, "RECORD")
     with open(record, encoding="utf-8", newline="") as fh:
         rows = [tuple(r) for r in csv.reader(fh) if r]
-    for row in list(rows):
+    jobs = []
+    for row in rows:
         real = os.path.normpath(os.path.join(lib, row[0]))
-        if not real.endswith(".py") or not os.path.isfile(stage + real):
-            continue
-        pyc = importlib.util.cache_from_source(real)
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")
-                py_compile.compile(stage + real, cfile=stage + pyc, dfile=real, doraise=True)
-        except py_compile.PyCompileError:
+        if real.endswith(".py") and os.path.isfile(stage + real):
+            jobs.append((stage, real, importlib.util.cache_from_source(real)))
+    for (_, _, pyc), compiled in zip(jobs, compile_all(jobs)):
+        if not compiled:
             continue
         with open(stage + pyc, "rb") as fh:
             data = fh.read()

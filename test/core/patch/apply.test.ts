@@ -65,6 +65,7 @@ function world(prunes: number) {
         return { exitCode: 0, stdout: '{"installed":[{"name":"greet","version":"1.1.0","source":0}]}\n', stderr: '' };
       },
       commit: async () => COMMITTED,
+      addLayer: () => Promise.reject(new Error('unused')),
       kill: async () => undefined,
       remove: async () => undefined,
     };
