@@ -17,12 +17,8 @@ import { hashHex } from './reference.js';
  */
 const LOCK_PREFIX = 'nfhot-lock-';
 const WORK_PREFIX = 'nfhot-work-';
-const HOLDER = {
-  host: 'io.nfhot.lock.host',
-  pid: 'io.nfhot.lock.pid',
-  since: 'io.nfhot.lock.since',
-  image: 'io.nfhot.lock.image',
-};
+/** The labels that say who holds a lock: io.nfhot.lock.host, .pid, .since, .image. */
+const holderLabel = (what: 'host' | 'pid' | 'since' | 'image') => `io.nfhot.lock.${what}`;
 const HOST = hostname().replace(/[^a-zA-Z0-9_.-]/g, '_');
 
 export interface Lock {
@@ -62,7 +58,11 @@ export async function withLock<T>(
 
 /** Labels that let a later run tell whether the process that made a container is gone. */
 export function holderLabels(): Record<string, string> {
-  return { [HOLDER.host]: HOST, [HOLDER.pid]: String(process.pid), [HOLDER.since]: new Date().toISOString() };
+  return {
+    [holderLabel('host')]: HOST,
+    [holderLabel('pid')]: String(process.pid),
+    [holderLabel('since')]: new Date().toISOString(),
+  };
 }
 
 /** A throwaway container (a probe) is named under nfhot's prefix and carries holderLabels: the reaper finds it if its run is killed. */
@@ -75,13 +75,13 @@ function isStale(c: ContainerSummary): boolean {
     const [, host, pid] = /^[0-9a-f]+-(.+)-(\d+)$/.exec(c.name.slice(WORK_PREFIX.length)) ?? [];
     return gone(host, pid);
   }
-  return gone(c.labels[HOLDER.host], c.labels[HOLDER.pid]);
+  return gone(c.labels[holderLabel('host')], c.labels[holderLabel('pid')]);
 }
 
 export async function acquireLock(engine: Engine, familiarRef: string, markerImageId: string): Promise<Lock> {
   const key = lockKey(familiarRef);
   const name = LOCK_PREFIX + key;
-  const labels = { ...holderLabels(), [HOLDER.image]: familiarRef };
+  const labels = { ...holderLabels(), [holderLabel('image')]: familiarRef };
   for (let attempt = 0; attempt < 6; attempt++) {
     // The name stays taken while the daemon removes a released or stale lock (reap may be at it too).
     if (attempt > 0) await sleep(25 * 2 ** attempt);
@@ -95,9 +95,9 @@ export async function acquireLock(engine: Engine, familiarRef: string, markerIma
       await engine.removeContainer(holder.id);
       continue;
     }
-    const who = `pid ${holder.labels[HOLDER.pid] ?? '?'} on ${holder.labels[HOLDER.host] ?? '?'}`;
+    const who = `pid ${holder.labels[holderLabel('pid')] ?? '?'} on ${holder.labels[holderLabel('host')] ?? '?'}`;
     throw new BusyError(
-      `busy: another nfhot (${who}, since ${holder.labels[HOLDER.since] ?? '?'}) is changing ${familiarRef}`,
+      `busy: another nfhot (${who}, since ${holder.labels[holderLabel('since')] ?? '?'}) is changing ${familiarRef}`,
       `wait for it to finish and retry; if that process is gone, remove its lock: docker rm -f ${name}`,
     );
   }
