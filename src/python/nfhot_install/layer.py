@@ -23,10 +23,10 @@ SCHEME_KEYS = ("platlib", "purelib", "headers", "scripts", "data")
 
 def as_layer(job, source, wheel, installer, view=None, exported=None):
     """
-    The layer (Layered: its entries, what was installed, what was learned for syncs): the
-    wheel's files as pip installs them (RECORD, INSTALLER, REQUESTED, direct_url.json, console
-    scripts for this interpreter, the bytecode pip compiles), owned and moded as settle() leaves a
-    pip install, the old distribution's files hidden. Or why pip must install it (a string):
+    The layer (Layered: its tar, written beside the job's root; what was installed; what was
+    learned for syncs): the wheel's files as pip installs them (RECORD, INSTALLER, REQUESTED,
+    direct_url.json, console scripts for this interpreter, the bytecode pip compiles), owned and
+    moded as settle() leaves a pip install, the old distribution's files hidden. Or why pip must install it (a string):
     anything this cannot do as pip would. `view`: a View started while the wheel built;
     `exported`: the source's files (learn.source_files) when the syncs are to learn.
     """
