@@ -42,20 +42,24 @@ function paxPath(name: string, e: TarEntry): Buffer[] {
   return [header('PaxHeader', data.length, 'x', e), data, padding(data.length)];
 }
 
+/** One in-memory member's blocks: its pax header for a long path, its header, its data, padded. */
+function member(e: TarEntry): Buffer[] {
+  const name = e.dir && !e.name.endsWith('/') ? `${e.name}/` : e.name;
+  const data = e.dir ? Buffer.alloc(0) : (e.content ?? Buffer.alloc(0));
+  return [
+    ...(Buffer.byteLength(name) > 100 ? paxPath(name, e) : []),
+    header(name, data.length, e.dir ? '5' : '0', e),
+    data,
+    padding(data.length),
+  ];
+}
+
 /** A tar archive (ustar, with pax headers for long paths) of in-memory entries, in the order given. */
 export function tarOf(entries: TarEntry[] | Record<string, Buffer | string>): Buffer {
   const list: TarEntry[] = Array.isArray(entries)
     ? entries
     : Object.entries(entries).map(([name, c]) => ({ name, content: Buffer.isBuffer(c) ? c : Buffer.from(c) }));
-  const blocks: Buffer[] = [];
-  for (const e of list) {
-    const name = e.dir && !e.name.endsWith('/') ? `${e.name}/` : e.name;
-    const data = e.dir ? Buffer.alloc(0) : (e.content ?? Buffer.alloc(0));
-    if (Buffer.byteLength(name) > 100) blocks.push(...paxPath(name, e));
-    blocks.push(header(name, data.length, e.dir ? '5' : '0', e), data, padding(data.length));
-  }
-  blocks.push(Buffer.alloc(1024));
-  return Buffer.concat(blocks);
+  return Buffer.concat([...list.flatMap(member), Buffer.alloc(1024)]);
 }
 
 /** A member whose content streams in: exactly `size` bytes. */
@@ -71,7 +75,7 @@ export function tarStream(members: (TarEntry | StreamedEntry)[]): Readable {
     (async function* () {
       for (const m of members) {
         if (!('stream' in m)) {
-          yield tarOf([m]).subarray(0, -1024); // the member alone, without the archive's end
+          yield* member(m);
           continue;
         }
         if (Buffer.byteLength(m.name) > 100) yield* paxPath(m.name, m);

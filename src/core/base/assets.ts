@@ -40,15 +40,17 @@ export const probePy = asset('src/python/probe.py');
 export const bootPy = asset('src/python/boot.py');
 export const inventoryPy = asset('src/python/inventory.py');
 
-/** nfhot.pyz, the zipapp of src/python/nfhot_install (the install, the build), which the build makes. */
+/** Where nfhot.pyz is: the zipapp of src/python/nfhot_install (the install, the build), which the build makes. */
+export function zipappPath(): string {
+  const path = packagePath('dist/nfhot.pyz');
+  if (!existsSync(path)) throw new Error(`${path} is missing: npm run build makes it`);
+  return path;
+}
+
+/** nfhot.pyz's bytes, read once (the work container gets them with the sources). */
 export const zipapp = (() => {
   let bytes: Buffer | undefined;
-  return () => {
-    if (bytes) return bytes;
-    const path = packagePath('dist/nfhot.pyz');
-    if (!existsSync(path)) throw new Error(`${path} is missing: npm run build makes it`);
-    return (bytes = readFileSync(path));
-  };
+  return () => (bytes ??= readFileSync(zipappPath()));
 })();
 
 /** The include nfhot writes into a pipeline, as it is when nothing is patched. */

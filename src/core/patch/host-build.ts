@@ -1,10 +1,10 @@
 // A pure-Python wheel is the same whoever builds it: when no interpreter of the image has a
 // source's build backend (a conda-forge or pixi environment often has no setuptools, and offline
 // pip cannot fetch one), this machine's python3 builds it, with nfhot.pyz's build as the image would.
-import { mkdtemp, mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, mkdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
-import { zipapp } from '../base/assets.js';
+import { zipappPath } from '../base/assets.js';
 import type { Context } from '../base/context.js';
 import { hostPython } from '../interpreter/host-python.js';
 import type { TreeRef } from '../ports/git.js';
@@ -22,12 +22,11 @@ export async function buildOnHost(ctx: Context, tree: TreeRef, facts: object | u
   if (!python) return { why: 'this machine has no python3', missing: [] };
   const dir = await mkdtemp(join(tmpdir(), 'nfhot-build-'));
   try {
-    const [src, out, app] = [join(dir, 'src'), join(dir, 'out'), join(dir, 'nfhot.pyz')];
+    const [src, out] = [join(dir, 'src'), join(dir, 'out')];
     await mkdir(src);
-    await Promise.all([ctx.git.extract(tree, src), writeFile(app, zipapp())]);
-    const result = await ctx.programs.run(python, [app, 'build', src, out, facts ? JSON.stringify(facts) : ''], {
-      cwd: dir,
-    });
+    await ctx.git.extract(tree, src);
+    const args = [zipappPath(), 'build', src, out, facts ? JSON.stringify(facts) : ''];
+    const result = await ctx.programs.run(python, args, { cwd: dir });
     let answer: { wheel?: string; missing?: string[]; failed?: string; version?: string; how?: string } = {};
     try {
       answer = JSON.parse(result.stdout.trim().split('\n').pop() ?? '{}');

@@ -15,13 +15,12 @@ import re
 import sys
 import tempfile
 
-from nfhot_install.util import canonical
+from nfhot_install.util import canonical, metadata
 
 
 def installed_version(name):
-    try:
-        from importlib import metadata
-    except ImportError:  # Python < 3.8
+    """The installed distribution's version, (major, minor); None when it is not installed (or cannot be told)."""
+    if metadata is None:
         return None
     try:
         return tuple(int(x) for x in re.findall(r"\d+", metadata.version(name))[:2])

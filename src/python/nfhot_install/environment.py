@@ -10,12 +10,7 @@ import subprocess
 import sys
 
 from nfhot_install.job import InstallError
-from nfhot_install.util import canonical, remove_path, say
-
-try:
-    from importlib import metadata
-except ImportError:  # Python < 3.8
-    import importlib_metadata as metadata
+from nfhot_install.util import canonical, metadata, remove_path, say
 
 
 def location(dist):
@@ -163,9 +158,35 @@ def remove_unrecorded(dist, path):
     remove_path(path)
 
 
+class Owners:
+    """
+    Who owns what an install writes, as settle() leaves it: under the site directory, its owner;
+    elsewhere (scripts, headers), the owner of the directory it went into (the nearest that exists).
+    """
+
+    def __init__(self, site):
+        self.site, self.known = site, {}
+
+    def anchor(self, p):
+        anchor = self.site if p.startswith(self.site + os.sep) else os.path.dirname(p)
+        while not os.path.isdir(anchor):
+            anchor = os.path.dirname(anchor)
+        return anchor
+
+    def of_anchor(self, anchor):
+        if anchor not in self.known:
+            st = os.stat(anchor)
+            self.known[anchor] = [st.st_uid, st.st_gid]
+        return self.known[anchor]
+
+    def __call__(self, p):
+        """[uid, gid] for `p`."""
+        return self.of_anchor(self.anchor(p))
+
+
 def settle(paths, site):
     """Readable (and, if executable, runnable) by any uid; owned like the directory they went into."""
-    owners = {}
+    owners = Owners(site)
     for p in paths:
         try:
             mode = os.lstat(p).st_mode
@@ -173,11 +194,8 @@ def settle(paths, site):
                 os.chmod(p, mode | 0o444 | (0o111 if mode & 0o100 else 0))
         except OSError:
             continue
-        anchor = site if p.startswith(site + os.sep) else os.path.dirname(p)
-        if anchor not in owners:
-            st = os.stat(anchor)
-            owners[anchor] = (st.st_uid, st.st_gid)
-        uid, gid = owners[anchor]
+        anchor = owners.anchor(p)
+        uid, gid = owners.of_anchor(anchor)
         if (uid, gid) == (os.getuid(), os.getgid()):
             continue
         q = p

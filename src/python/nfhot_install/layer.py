@@ -12,7 +12,7 @@ import os
 import stat
 import tarfile
 
-from nfhot_install.environment import View, check_syntax, top_level
+from nfhot_install.environment import Owners, View, check_syntax, top_level
 from nfhot_install.job import Layered
 from nfhot_install.learn import Planned, learn, stat_of
 from nfhot_install.pip import record_hash, wheel_info
@@ -140,22 +140,6 @@ def replaced(name, lib, asked, seen):
     if (direct.get("dir_info") or {}).get("editable"):
         return None, "the installed %s is an editable install" % name
     return was, None
-
-
-class Owners:
-    """The owner settle() gives a path: the site directory's under it, else its directory's."""
-
-    def __init__(self, lib):
-        self.lib, self.known = lib, {}
-
-    def __call__(self, p):
-        anchor = self.lib if p.startswith(self.lib + os.sep) else os.path.dirname(p)
-        while not os.path.isdir(anchor):
-            anchor = os.path.dirname(anchor)
-        if anchor not in self.known:
-            st = os.stat(anchor)
-            self.known[anchor] = [st.st_uid, st.st_gid]
-        return self.known[anchor]
 
 
 def staged_files(stage, owner):

@@ -16,13 +16,8 @@ from nfhot_install.job import Answer, Installed, InstallError, Job, NeedsBackend
 from nfhot_install.layer import as_layer
 from nfhot_install.learn import Disk, installed_files, learn, source_files
 from nfhot_install.pip import Pip, install_unmet, installer, unmet_requirements, write_direct_url
-from nfhot_install.util import canonical
+from nfhot_install.util import canonical, metadata
 from nfhot_install.wheels import build_wheels, hand_version
-
-try:
-    from importlib import metadata
-except ImportError:  # Python < 3.8
-    import importlib_metadata as metadata
 
 
 def run(text):
@@ -117,12 +112,12 @@ def with_pip(job, pip, wheels, why_pip, exported):
     if built:
         pip.install(["--force-reinstall", "--no-deps"], built)
     rest = [s for i, s in enumerate(job.sources) if i not in wheels]
-    for s in rest:
-        if build.missing_requirements(s.dir):
-            hand_version(s, only=False)  # pip builds it in isolation, with the backend it fetches
+    lacking = [s for s in rest if build.missing_requirements(s.dir)]
+    for s in lacking:
+        hand_version(s, only=False)  # pip builds it in isolation, with the backend it fetches
     if rest:
         # Offline images can build only with the backend they already have: no isolation when it is here.
-        here = all(not build.missing_requirements(s.dir) for s in rest)
+        here = not lacking
         pip.install(
             (["--no-build-isolation"] if here else []) + (["--no-deps"] if job.no_deps else []), [s.dir for s in rest]
         )

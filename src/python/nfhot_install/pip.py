@@ -7,30 +7,18 @@ import base64
 import hashlib
 import json
 import os
-import re
 import subprocess
 import sys
 
+from nfhot_install.build import installed_version
 from nfhot_install.job import InstallError
-from nfhot_install.util import say
-
-try:
-    from importlib import metadata
-except ImportError:  # Python < 3.8
-    import importlib_metadata as metadata
+from nfhot_install.util import metadata, say
 
 # pip runs in a process of its own. Not even asked for through the import system here: setuptools'
 # distutils hook, told pip is being imported, hands a later build the stdlib's distutils.
 import importlib.machinery  # noqa: E402
 
 BASE = ["install", "--no-cache-dir", "--disable-pip-version-check", "--no-input"]
-
-
-def installed_version(name):
-    try:
-        return tuple(int(x) for x in re.findall(r"\d+", metadata.version(name))[:2])
-    except Exception:
-        return None
 
 
 class Pip:

@@ -5,6 +5,14 @@ import re
 import shutil
 import sys
 
+try:
+    from importlib import metadata
+except ImportError:  # Python < 3.8: the backport, where the interpreter has it (a builder may have neither)
+    try:
+        import importlib_metadata as metadata
+    except ImportError:
+        metadata = None
+
 
 def canonical(name):
     """A distribution's name as PEP 503 compares them."""

@@ -29,13 +29,17 @@ def build_command(python, src, out, facts):
     return [python, APP, "build", src, out, json.dumps(facts) if facts else ""]
 
 
+def say_version(source, version, how):
+    say("%s: version %s from git (%s)" % (source.label, version, how))
+
+
 def hand_version(source, only):
     """Hands the build of `source` the version git gives it, and says which (an interpreter that builds it elsewhere does this itself)."""
     if not source.version:
         return
     try:
         version, how = build.hand_version(source.dir, source.version, source.name, only=only)
-        say("%s: version %s from git (%s)" % (source.label, version, how))
+        say_version(source, version, how)
     except ValueError as e:
         say("%s: the version git gives it cannot be computed here (%s); the build gets none" % (source.label, e))
 
@@ -74,7 +78,7 @@ def build_alongside(job, i, source, built):
     if answer is None:
         answer = {"failed": "the build exited with %d" % building.returncode}
     if answer.get("version"):
-        say("%s: version %s from git (%s)" % (source.label, answer["version"], answer["how"]))
+        say_version(source, answer["version"], answer["how"])
     if answer.get("wheel"):
         built.wheels[i] = answer["wheel"]
         say("built %s with %s" % (os.path.basename(answer["wheel"]), build.build_system(source.dir)["build-backend"]))
@@ -113,7 +117,7 @@ def build_elsewhere(job, i, source, missing):
             continue
         if answer.get("wheel") and usable(answer["wheel"]):
             if answer.get("version"):
-                say("%s: version %s from git (%s)" % (source.label, answer["version"], answer["how"]))
+                say_version(source, answer["version"], answer["how"])
             return answer["wheel"], python
         if answer.get("missing") is not None:
             missing[:] = [m for m in missing if m in answer["missing"]]
