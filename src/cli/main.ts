@@ -1,22 +1,10 @@
-import yargs, { type Argv } from 'yargs';
+import yargs from 'yargs';
 import type { Context } from '../core/base/context.js';
 import { UsageError, UserError } from '../core/base/errors.js';
 import { packageVersion } from '../core/base/assets.js';
 import { redact } from '../core/base/redact.js';
 import { ENGINES, type EngineName } from '../core/ports/engine.js';
-import { patchCommand } from './commands/patch.js';
-import { watchCommand } from './commands/watch.js';
-import { rollbackCommand } from './commands/rollback.js';
-import { pushCommand } from './commands/push.js';
-import { statusCommand } from './commands/status.js';
-import { configCommand } from './commands/config.js';
-import { rerunCommand } from './commands/rerun.js';
-import { shellCommand } from './commands/shell.js';
-import { diffCommand } from './commands/diff.js';
-import { exportCommand } from './commands/export.js';
-import { shimCommand } from './commands/shim.js';
-import { pluginCommand } from './commands/plugin.js';
-import { resolveCommand } from './commands/resolve.js';
+import { withCommands } from './commands/index.js';
 import { out, PartlyFailed, runState } from './common/output.js';
 
 export const VERSION = packageVersion();
@@ -42,27 +30,6 @@ function fail(err: unknown, json: boolean): number {
   return user?.exitCode ?? 1;
 }
 
-/** The commands, in the order --help lists them: each file of commands/ builds one (its options, its help) and calls its function. */
-const COMMANDS = [
-  patchCommand,
-  watchCommand,
-  rollbackCommand,
-  pushCommand,
-  statusCommand,
-  configCommand,
-  rerunCommand,
-  shellCommand,
-  diffCommand,
-  exportCommand,
-  shimCommand,
-  pluginCommand,
-  resolveCommand,
-];
-
-function commands(cli: Argv, context: () => Promise<Context>): Argv {
-  return COMMANDS.reduce((c, add) => add(c, context), cli);
-}
-
 export async function main(argv: string[]): Promise<number> {
   const controller = new AbortController();
   let interrupted = 0;
@@ -85,7 +52,7 @@ export async function main(argv: string[]): Promise<number> {
     (cli as unknown as { getInternalMethods(): { getUsageInstance(): { cacheHelpMessage(): void } } })
       .getInternalMethods()
       .getUsageInstance().cacheHelpMessage = () => undefined;
-    await commands(cli, context)
+    await (await withCommands(cli, argv, context))
       .option('engine', {
         choices: ENGINES,
         global: true,

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import type { Summary } from './index.js';
 import type { Context } from '../../core/base/context.js';
 import { formatIncludes, formatModel } from '../common/format.js';
 import { jsonOption, pipelineOptions, pipelineOf } from '../common/options.js';
@@ -6,10 +7,10 @@ import { out } from '../common/output.js';
 import { PartlyFailed } from '../common/output.js';
 
 /** `nfhot config`: its arguments, options and help, and the call of commands/config.ts. */
-export const configCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
+export const configCommand = (cli: Argv, context: () => Promise<Context>, [usage, describe]: Summary): Argv =>
   cli.command(
-    'config',
-    "show the pipeline's processes and the image each runs under Docker, and rewrite nfhot.config from what is patched",
+    usage,
+    describe,
     (y) =>
       y.options({
         check: {

@@ -1,14 +1,15 @@
 import type { Argv } from 'yargs';
+import type { Summary } from './index.js';
 import type { Context } from '../../core/base/context.js';
 import { formatDiff } from '../common/format.js';
 import { jsonOption } from '../common/options.js';
 import { out } from '../common/output.js';
 
 /** `nfhot diff`: its arguments, options and help, and the call of commands/diff.ts. */
-export const diffCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
+export const diffCommand = (cli: Argv, context: () => Promise<Context>, [usage, describe]: Summary): Argv =>
   cli.command(
-    'diff <image>',
-    'what the patch changed against the original: packages (version before → after, source) and files',
+    usage,
+    describe,
     (y) => y.positional('image', { type: 'string', demandOption: true }).options(jsonOption),
     async (args) => {
       const { diff } = await import('../../commands/diff.js');

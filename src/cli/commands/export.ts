@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import type { Summary } from './index.js';
 import type { Context } from '../../core/base/context.js';
 import { redact } from '../../core/base/redact.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../core/loop/export.js';
@@ -6,10 +7,10 @@ import { jsonOption } from '../common/options.js';
 import { out } from '../common/output.js';
 
 /** `nfhot export`: its arguments, options and help, and the call of commands/export.ts. */
-export const exportCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
+export const exportCommand = (cli: Argv, context: () => Promise<Context>, [usage, describe]: Summary): Argv =>
   cli.command(
-    'export <image>',
-    'what to put in the real image build to make the patch permanent: Dockerfile lines, environment.yml or requirements',
+    usage,
+    describe,
     (y) =>
       y
         .positional('image', { type: 'string', demandOption: true })

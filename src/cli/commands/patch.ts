@@ -1,14 +1,15 @@
 import type { Argv } from 'yargs';
+import type { Summary } from './index.js';
 import type { Context } from '../../core/base/context.js';
 import { redact } from '../../core/base/redact.js';
 import { jsonOption, pipelineOptions, installOptions, pipelineOf } from '../common/options.js';
 import { finish } from '../common/output.js';
 
 /** `nfhot patch`: its arguments, options and help, and the call of commands/patch.ts. */
-export const patchCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
+export const patchCommand = (cli: Argv, context: () => Promise<Context>, [usage, describe]: Summary): Argv =>
   cli.command(
-    'patch <source>',
-    'install a Python package source into images and tag the result under the same tag and an immutable reference',
+    usage,
+    describe,
     (y) =>
       y
         .positional('source', {

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import type { Summary } from './index.js';
 import type { Context } from '../../core/base/context.js';
 import { redact } from '../../core/base/redact.js';
 import { formatPlugin } from '../common/format.js';
@@ -6,10 +7,10 @@ import { jsonOption } from '../common/options.js';
 import { out } from '../common/output.js';
 
 /** `nfhot plugin`: its arguments, options and help, and the call of commands/plugin.ts. */
-export const pluginCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
+export const pluginCommand = (cli: Argv, context: () => Promise<Context>, [usage, describe]: Summary): Argv =>
   cli.command(
-    'plugin <action>',
-    "install, remove or check nf-hot, nfhot's Nextflow plugin: nextflow run … -plugins nf-hot@VERSION gives every task its patch at run time, with no include",
+    usage,
+    describe,
     (y) =>
       y
         .positional('action', { choices: ['install', 'uninstall', 'status'] as const, demandOption: true })

@@ -1,13 +1,14 @@
 import type { Argv } from 'yargs';
+import type { Summary } from './index.js';
 import type { Context } from '../../core/base/context.js';
 import { jsonOption, pipelineOptions, pipelineOf } from '../common/options.js';
 import { finish } from '../common/output.js';
 
 /** `nfhot push`: its arguments, options and help, and the call of commands/push.ts. */
-export const pushCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
+export const pushCommand = (cli: Argv, context: () => Promise<Context>, [usage, describe]: Summary): Argv =>
   cli.command(
-    'push [images..]',
-    'push the patched images (default: all) to a registry, for executors on other machines; the include then pins them by digest',
+    usage,
+    describe,
     (y) =>
       y.positional('images', { type: 'string', array: true, default: [] as string[] }).options({
         to: { type: 'string', demandOption: true, describe: 'REGISTRY[/PREFIX], e.g. registry.example.org/team' },

@@ -1,4 +1,5 @@
 import type { Argv } from 'yargs';
+import type { Summary } from './index.js';
 import type { Context } from '../../core/base/context.js';
 import { redact } from '../../core/base/redact.js';
 import { formatRerun } from '../common/format.js';
@@ -6,10 +7,10 @@ import { jsonOption } from '../common/options.js';
 import { out, runState } from '../common/output.js';
 
 /** `nfhot rerun`: its arguments, options and help, and the call of commands/rerun.ts. */
-export const rerunCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
+export const rerunCommand = (cli: Argv, context: () => Promise<Context>, [usage, describe]: Summary): Argv =>
   cli.command(
-    'rerun <dir>',
-    'run a task of the pipeline again, from its work directory, with the image as nfhot has it patched now',
+    usage,
+    describe,
     (y) =>
       y
         .positional('dir', {

@@ -1,13 +1,14 @@
 import type { Argv } from 'yargs';
+import type { Summary } from './index.js';
 import type { Context } from '../../core/base/context.js';
 import { jsonOption } from '../common/options.js';
 import { out } from '../common/output.js';
 
 /** `nfhot resolve`: its arguments, options and help, and the call of commands/resolve.ts. */
-export const resolveCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
+export const resolveCommand = (cli: Argv, context: () => Promise<Context>, [usage, describe]: Summary): Argv =>
   cli.command(
-    'resolve <image>',
-    'print the reference a runner should use for IMAGE: its immutable derivative when patched, else IMAGE',
+    usage,
+    describe,
     (y) => y.positional('image', { type: 'string', demandOption: true }).options(jsonOption),
     async (args) => {
       const { resolve } = await import('../../commands/resolve.js');

@@ -1,14 +1,15 @@
 import type { Argv } from 'yargs';
+import type { Summary } from './index.js';
 import type { Context } from '../../core/base/context.js';
 import { formatRollback } from '../common/format.js';
 import { jsonOption, pipelineOptions, pipelineOf } from '../common/options.js';
 import { finish } from '../common/output.js';
 
 /** `nfhot rollback`: its arguments, options and help, and the call of commands/rollback.ts. */
-export const rollbackCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
+export const rollbackCommand = (cli: Argv, context: () => Promise<Context>, [usage, describe]: Summary): Argv =>
   cli.command(
-    'rollback [images..]',
-    'point each tag at its exact original image again',
+    usage,
+    describe,
     (y) =>
       y.positional('images', { type: 'string', array: true, default: [] as string[] }).options({
         all: { type: 'boolean', default: false, describe: 'every patched image' },

@@ -1,14 +1,15 @@
 import type { Argv } from 'yargs';
+import type { Summary } from './index.js';
 import type { Context } from '../../core/base/context.js';
 import { pipelineOptions, runOf, profilesOf } from '../common/options.js';
 import { runState } from '../common/output.js';
 import { choose } from '../common/prompt.js';
 
 /** `nfhot shell`: its arguments, options and help, and the call of commands/shell.ts. */
-export const shellCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
+export const shellCommand = (cli: Argv, context: () => Promise<Context>, [usage, describe]: Summary): Argv =>
   cli.command(
-    'shell [image]',
-    'an interactive shell (or -- COMMAND) in the patched image, the current directory mounted, as a task sees it',
+    usage,
+    describe,
     (y) =>
       y
         .positional('image', {

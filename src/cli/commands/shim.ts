@@ -1,12 +1,13 @@
 import type { Argv } from 'yargs';
+import type { Summary } from './index.js';
 import { packagePath } from '../../core/base/assets.js';
 import { out } from '../common/output.js';
 
 /** `nfhot shim`: its arguments, options and help, and the call of commands/shim.ts. */
-export const shimCommand = (cli: Argv): Argv =>
+export const shimCommand = (cli: Argv, _context: unknown, [usage, describe]: Summary): Argv =>
   cli.command(
-    'shim',
-    "print the line that puts nfhot's docker shim first on PATH, for runners other than Nextflow",
+    usage,
+    describe,
     (y) => y,
     () => out(`export PATH="${packagePath('shims')}:$PATH"`),
   );

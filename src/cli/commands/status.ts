@@ -1,14 +1,15 @@
 import type { Argv } from 'yargs';
+import type { Summary } from './index.js';
 import type { Context } from '../../core/base/context.js';
 import { formatStatus } from '../common/format.js';
 import { jsonOption } from '../common/options.js';
 import { out } from '../common/output.js';
 
 /** `nfhot status`: its arguments, options and help, and the call of commands/status.ts. */
-export const statusCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
+export const statusCommand = (cli: Argv, context: () => Promise<Context>, [usage, describe]: Summary): Argv =>
   cli.command(
-    'status',
-    'list patched images, their original and active patches, read from the daemon',
+    usage,
+    describe,
     (y) => y.options(jsonOption),
     async (args) => {
       const { status } = await import('../../commands/status.js');

@@ -1,13 +1,14 @@
 import type { Argv } from 'yargs';
+import type { Summary } from './index.js';
 import type { Context } from '../../core/base/context.js';
 import { pipelineOptions, installOptions, pipelineOf } from '../common/options.js';
 import { out, runState } from '../common/output.js';
 
 /** `nfhot watch`: its arguments, options and help, and the call of commands/watch.ts. */
-export const watchCommand = (cli: Argv, context: () => Promise<Context>): Argv =>
+export const watchCommand = (cli: Argv, context: () => Promise<Context>, [usage, describe]: Summary): Argv =>
   cli.command(
-    'watch <dir>',
-    'patch a working copy into its images, then again on every change (hot reload); run a command after each patch',
+    usage,
+    describe,
     (y) =>
       y
         .positional('dir', { type: 'string', demandOption: true, describe: "the package's working copy" })
