@@ -17,6 +17,8 @@ out = {
     "pipWheel": None,
     "externallyManaged": False,
     "dist": None,
+    # A directory the work container can mount in memory without adding one to a commit.
+    "tmp": os.path.isdir("/tmp") and not os.path.islink("/tmp"),
 }
 try:
     import pip

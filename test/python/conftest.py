@@ -71,7 +71,7 @@ class Env:
             "replace": [s["name"] for s in sources if s.get("name")],
             "checkSyntax": True,
             "learn": False,
-            "layer": True,
+            "layer": self.work + ".layer.tar",
             "pipWheel": None,
         }
         job.update(settings)

@@ -50,7 +50,7 @@ def test_a_job_is_read_strictly(schema):
         "replace": ["greet"],
         "checkSyntax": True,
         "learn": False,
-        "layer": True,
+        "layer": "/nfhot-work.layer.tar",
         "pipWheel": None,
     }
     jsonschema.validate(raw, dict(schema, **{"$ref": "#/$defs/Job"}))

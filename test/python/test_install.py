@@ -212,7 +212,7 @@ def test_a_distribution_pip_cannot_uninstall_is_removed_first(env, tmp_path):
     with open(os.path.join(meta, "greet-1.0.0-py_0.json"), "w") as fh:
         json.dump({"files": [rel + "/" + p for p in GREET_1] + [rel + "/greet-1.0.0.dist-info/METADATA"]}, fh)
     new = make_wheel(str(tmp_path), "greet", "2.0.0", GREET_2)
-    code, answer, err = env.install(env.job([{"dir": str(tmp_path), "name": "greet", "wheel": new}], layer=False))
+    code, answer, err = env.install(env.job([{"dir": str(tmp_path), "name": "greet", "wheel": new}], layer=None))
     assert code == 0, err
     assert (
         "has no record of its files that pip can use (greet-1.0.0.dist-info): removing the 4 files conda-meta/greet-1.0.0-py_0.json lists"
@@ -234,7 +234,7 @@ def test_an_old_checkout_on_sys_path_is_taken_off_it(env, tmp_path):
     with open(os.path.join(env.site, "develop.pth"), "w") as fh:
         fh.write("%s\n" % checkout)
     new = make_wheel(str(tmp_path), "greet", "2.0.0", GREET_2)
-    code, answer, err = env.install(env.job([{"dir": str(tmp_path), "name": "greet", "wheel": new}], layer=False))
+    code, answer, err = env.install(env.job([{"dir": str(tmp_path), "name": "greet", "wheel": new}], layer=None))
     assert code == 0, err
     stale = checkout / "greet.egg-info"
     assert "greet is listed a second time by %s; taking %s off sys.path" % (stale, checkout) in err
@@ -246,7 +246,7 @@ def test_pythonpath_that_shadows_the_patch_fails_it(env, tmp_path):
     (checkout / "greet").mkdir(parents=True)
     (checkout / "greet" / "__init__.py").write_text("OLD = True\n")
     new = make_wheel(str(tmp_path), "greet", "2.0.0", GREET_2)
-    job = env.job([{"dir": str(tmp_path), "name": "greet", "wheel": new}], layer=False)
+    job = env.job([{"dir": str(tmp_path), "name": "greet", "wheel": new}], layer=None)
     os.makedirs(env.work, exist_ok=True)
     with open(os.path.join(env.work, "pip-env.json"), "w") as fh:
         json.dump({"PYTHONPATH": str(checkout)}, fh)  # the install's environment, as the image's would be

@@ -8,8 +8,10 @@ import os
 import pytest
 from helpers import record_hash
 from nfhot_install.environment import conda_files, top_level
-from nfhot_install.layer import compile_one, compile_staged, hidden, uninstalled
+from nfhot_install.bytecode import Early, compile_one, compile_staged
+from nfhot_install.layer import hidden, uninstalled
 from nfhot_install.learn import Metadata, source_of
+from nfhot_install.wheels import source_modules
 
 
 def write(path, text=""):
@@ -55,6 +57,43 @@ def test_bytecode_is_compiled_as_if_in_place_and_listed_in_the_sorted_record(tmp
     assert row == [pyc, record_hash(data), str(len(data))]
     assert lib.encode() + b"/greet/__init__.py" in data, "its path in tracebacks is where it goes"
     assert not any("broken" in r[0] and r[0].endswith(".pyc") for r in rows), "a module that does not compile gets none"
+
+
+@pytest.mark.parametrize("epoch", [None, "315532800"])
+def test_bytecode_compiled_early_from_the_source_is_what_py_compile_writes(tmp_path, monkeypatch, epoch):
+    if epoch:
+        monkeypatch.setenv("SOURCE_DATE_EPOCH", epoch)  # py_compile writes hash-based bytecode then
+    src, stage, lib, info = str(tmp_path / "src"), str(tmp_path / "stage"), "/opt/env/lib/site", "big-1.0.dist-info"
+    texts = {"big/__init__.py": "", "big/a.py": "A = 1\n", "big/sub/b.py": "B = 'b'\n", "big/c.py": "C = 1\n"}
+    for n, text in texts.items():
+        write(src + "/src/" + n, text)
+    write(src + "/src/big/sub/__init__.py")
+    write(src + "/setup.py", "raise SystemExit\n")
+    assert sorted(rel for _, rel in source_modules(src)) == sorted(list(texts) + ["big/sub/__init__.py", "setup.py"])
+    early = Early.compiled(source_modules(src), lib, lambda: True)
+    assert lib + "/big/sub/b.py" in early.codes
+    for n, text in texts.items():  # the build changed c.py: its early code must not serve
+        write(stage + lib + "/" + n, "C = 2\n" if n == "big/c.py" else text)
+    write(stage + lib + "/" + info + "/RECORD", "".join("%s,,\n" % n for n in texts))
+    compile_staged(stage, lib, info, early)
+    for n in texts:
+        pyc = importlib.util.cache_from_source(lib + "/" + n)
+        with open(stage + pyc, "rb") as fh:
+            written = fh.read()
+        assert compile_one((stage, lib + "/" + n, lib + "/again.pyc")) is True
+        with open(stage + lib + "/again.pyc", "rb") as fh:
+            assert fh.read() == written, n
+        assert os.stat(stage + pyc).st_mode == os.stat(stage + lib + "/again.pyc").st_mode
+
+
+def test_early_compiling_stops_when_the_build_is_done(tmp_path):
+    src = str(tmp_path)
+    for i in range(5):
+        write(src + "/pkg/m%d.py" % i, "X = %d\n" % i)
+    write(src + "/pkg/__init__.py")
+    calls = iter([True, True])
+    early = Early.compiled(source_modules(src), "/lib", lambda: next(calls, False))
+    assert len(early.codes) == 2
 
 
 def test_whiteouts_hide_what_goes_but_not_the_new_files_under_it(tmp_path):

@@ -174,6 +174,7 @@ export class DockerodeEngine implements Engine {
     config: ImageConfig;
     argv: string[];
     network?: 'host' | 'none';
+    memory?: string;
   }): Promise<WorkContainer> {
     // Commit fills an empty Cmd or Entrypoint of the config it is given from the container's: the
     // command goes where the original has one (or, when it has none, in Cmd, fixed at commit).
@@ -183,7 +184,9 @@ export class DockerodeEngine implements Engine {
     try {
       // Root runs pip; set only when the image names another user (an empty User would be committed as '0').
       const user = options.config.User ? { User: '0' } : {};
-      const network = options.network ? { HostConfig: { NetworkMode: options.network } } : {};
+      // Its files in memory when they come on stdin (files copied in before it starts would be hidden).
+      const memory = options.memory && this.streamsInput ? { Tmpfs: { [options.memory]: 'rw,exec,nosuid,nodev' } } : {};
+      const hostConfig = { ...(options.network ? { NetworkMode: options.network } : {}), ...memory };
       // Its input comes on stdin, closed once sent.
       const stdin = this.streamsInput ? { OpenStdin: true, StdinOnce: true, AttachStdin: true } : {};
       const container = await this.docker.createContainer({
@@ -191,7 +194,7 @@ export class DockerodeEngine implements Engine {
         Image: options.image,
         ...command,
         ...user,
-        ...network,
+        ...(Object.keys(hostConfig).length ? { HostConfig: hostConfig } : {}),
         ...stdin,
       } as Docker.ContainerCreateOptions);
       return this.workContainer(container);

@@ -13,7 +13,7 @@ import {
   NeedsBackend,
   NeedsNetwork,
   wheelsFromHost,
-  WORK_ROOT,
+  workRoot,
   type Install,
   type Retry,
 } from './install-job.js';
@@ -271,10 +271,11 @@ async function runJob(
   work: WorkContainer,
   layered: boolean,
 ): Promise<RunResult> {
-  const archives = installs.map((i, n) => ctx.git.archive(i.tree, `${WORK_ROOT}/${n}/`));
+  const root = workRoot(plan);
+  const archives = installs.map((i, n) => ctx.git.archive(i.tree, `${root}/${n}/`));
   const files = {
     ...jobFiles(plan, retry),
-    ...(plan.pipWheel?.fromHost ? { [`${WORK_ROOT}/${HOST_PIP_WHEEL}`]: await readFile(plan.pipWheel.path) } : {}),
+    ...(plan.pipWheel?.fromHost ? { [`${root}/${HOST_PIP_WHEEL}`]: await readFile(plan.pipWheel.path) } : {}),
   };
   stopPoint('patch:export');
   const pipFrom = plan.pipWheel
@@ -335,6 +336,7 @@ async function install(
     image: plan.originalId,
     config: plan.target.original.config,
     argv: installCommand(installs, plan, retry, layered),
+    ...(plan.tmp ? { memory: '/tmp' } : {}),
     ...(network ? { network } : {}),
   });
   const interrupt = () => void work.kill();

@@ -10,8 +10,14 @@ import { buildOnHost } from './host-build.js';
 import type { directUrlOf, PatchPlan } from './plan.js';
 import type { Learned } from './sync.js';
 
-/** Where the work container gets the sources (and a pip wheel): a directory of its own, as some images have no /tmp; the install removes it. */
-export const WORK_ROOT = 'nfhot-work';
+/**
+ * Where the work container gets the job's files (sources, the zipapp, wheels): in the image's /tmp
+ * when it has one, which the engine mounts in memory (faster to write, never part of a commit),
+ * else a directory of its own (some images have no /tmp). The install removes it.
+ */
+export const workRoot = (plan: PatchPlan): string => (plan.tmp ? 'tmp/nfhot-work' : 'nfhot-work');
+/** Where the install writes a layer: in the container's own files, where the engine reads it. */
+export const LAYER_TAR = '/nfhot-work.layer.tar';
 export const HOST_PIP_WHEEL = 'pip.whl';
 
 /** One thing to pip-install: the new source, or an active patch installed again. */
@@ -69,6 +75,7 @@ export class NeedsBackend extends Error {
  * it. A fixed shell loop over arguments: no user string is ever parsed.
  */
 export function installCommand(installs: Install[], plan: PatchPlan, retry: Retry, layer: boolean): string[] {
+  const root = `/${workRoot(plan)}`;
   const groups = new Map<string, Install[]>();
   for (const i of installs) {
     const key = `${i.python}\0${i.noDeps}`;
@@ -77,7 +84,7 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
   const jobs = [...groups.values()].flatMap((group, g, all) => [
     group[0]!.python,
     JSON.stringify({
-      root: `/${WORK_ROOT}`,
+      root,
       receive: g === 0,
       last: g === all.length - 1,
       noDeps: group[0]!.noDeps,
@@ -86,11 +93,11 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
         const wheel = retry.wheels?.get(n);
         return {
           id: n,
-          dir: `/${WORK_ROOT}/${n}`,
+          dir: `${root}/${n}`,
           directUrl: i.directUrl,
           ...(i.name ? { name: i.name } : {}),
           ...(i.version ? { version: i.version } : {}),
-          ...(wheel ? { wheel: `/${WORK_ROOT}/host-wheels/${n}/${wheel.name}` } : {}),
+          ...(wheel ? { wheel: `${root}/host-wheels/${n}/${wheel.name}` } : {}),
         };
       }),
       // Another interpreter of the image may have a backend this one lacks.
@@ -102,11 +109,11 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
       // Where the working copy's files go, for the syncs after this install.
       learn: group.includes(installs[0]!) && installs[0]!.learn === true,
       // Written as a layer by nfhot when the install finds nothing uncertain (one wheel, one environment).
-      layer,
+      layer: layer ? LAYER_TAR : null,
       pipWheel:
         group[0]!.python === plan.python && plan.pipWheel
           ? plan.pipWheel.fromHost
-            ? `/${WORK_ROOT}/${HOST_PIP_WHEEL}`
+            ? `${root}/${HOST_PIP_WHEEL}`
             : plan.pipWheel.path
           : null,
     }),
@@ -166,14 +173,13 @@ export function installedBy(
 
 /** The files the install finds beside the sources: the zipapp, the user's index settings (read and removed before pip runs), wheels built on this machine. */
 export function jobFiles(plan: PatchPlan, retry: Retry): Record<string, Buffer> {
+  const root = workRoot(plan);
   return {
-    [`${WORK_ROOT}/nfhot.pyz`]: zipapp(),
+    [`${root}/nfhot.pyz`]: zipapp(),
     ...(Object.keys(plan.pip.env).length
-      ? { [`${WORK_ROOT}/pip-env.json`]: Buffer.from(JSON.stringify(plan.pip.env)) }
+      ? { [`${root}/pip-env.json`]: Buffer.from(JSON.stringify(plan.pip.env)) }
       : {}),
-    ...Object.fromEntries(
-      [...(retry.wheels ?? [])].map(([n, w]) => [`${WORK_ROOT}/host-wheels/${n}/${w.name}`, w.content]),
-    ),
+    ...Object.fromEntries([...(retry.wheels ?? [])].map(([n, w]) => [`${root}/host-wheels/${n}/${w.name}`, w.content])),
   };
 }
 

@@ -40,6 +40,8 @@ export interface PatchPlan {
   pythonVersion: string;
   pythonReason: string;
   externallyManaged: boolean;
+  /** The image has /tmp: the work container's files go there, in memory. */
+  tmp: boolean;
   /** The environment has no pip: this wheel runs as its pip (a path in the image, or on this machine). */
   pipWheel?: PipWheel;
   /** Every Python of the image (the one installed into among them): another may have a backend it lacks. */
@@ -174,6 +176,7 @@ export function planPatch(
     pythonVersion: interpreter.env.version,
     pythonReason: interpreter.reason,
     externallyManaged: interpreter.env.externallyManaged,
+    tmp: interpreter.env.tmp ?? false,
     ...(options.pipWheel ? { pipWheel: options.pipWheel } : {}),
     pythons: options.pythons ?? [python],
     pip: options.pip ?? NO_PIP_SETTINGS,

@@ -126,13 +126,19 @@ export interface Engine {
    * `user` unset runs as the image's user. Killed after `timeoutMs`; always removed.
    */
   run(image: string, argv: string[], options: RunOptions): Promise<RunResult>;
-  /** A container from `image` (whose config is `config`) that will run `argv` as root; network `host`: on the host's (to reach an index on its loopback), `none`: none; else the engine's default. */
+  /**
+   * A container from `image` (whose config is `config`) that will run `argv` as root; network
+   * `host`: on the host's (to reach an index on its loopback), `none`: none; else the engine's
+   * default. `memory`: a directory of the image to mount in memory over it (an engine that copies
+   * the job's files in before the container starts keeps it as it is).
+   */
   createWorkContainer(options: {
     name: string;
     image: string;
     config: ImageConfig;
     argv: string[];
     network?: 'host' | 'none';
+    memory?: string;
   }): Promise<WorkContainer>;
   /** Whether addLayer works here (Podman's load wants every layer in the archive: it does not). */
   readonly addsLayers: boolean;

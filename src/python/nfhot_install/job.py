@@ -45,7 +45,7 @@ class Job:
     replace: List[str]  # what pip cannot uninstall is removed first: the distributions this replaces
     check_syntax: bool
     learn: bool  # say where the first source's files went, for later syncs
-    layer: bool  # one new wheel, when certain, as a layer nfhot writes (no pip, no network)
+    layer: Optional[str]  # where to write one new wheel, when certain, as a layer's tar (no pip, no network)
     pip_wheel: Optional[str]  # pip to run from, when the interpreter has none
     receive: bool = False  # the first interpreter's job: it reads root's files from stdin
     last: bool = True  # the last interpreter's job: it removes root

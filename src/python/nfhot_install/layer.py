@@ -12,23 +12,25 @@ import os
 import stat
 import tarfile
 
+from nfhot_install.bytecode import compile_staged
 from nfhot_install.environment import Owners, View, check_syntax, top_level
 from nfhot_install.job import Layered
 from nfhot_install.learn import Planned, learn, stat_of
-from nfhot_install.pip import record_hash, wheel_info
+from nfhot_install.pip import wheel_info
 from nfhot_install.util import canonical
 
 SCHEME_KEYS = ("platlib", "purelib", "headers", "scripts", "data")
 
 
-def as_layer(job, source, wheel, installer, view=None, exported=None):
+def as_layer(job, source, wheel, installer, view=None, exported=None, early=None):
     """
-    The layer (Layered: its tar, written beside the job's root; what was installed; what was
+    The layer (Layered: its tar, written where the job says; what was installed; what was
     learned for syncs): the wheel's files as pip installs them (RECORD, INSTALLER, REQUESTED,
     direct_url.json, console scripts for this interpreter, the bytecode pip compiles), owned and
     moded as settle() leaves a pip install, the old distribution's files hidden. Or why pip must install it (a string):
     anything this cannot do as pip would. `view`: a View started while the wheel built;
-    `exported`: the source's files (learn.source_files) when the syncs are to learn.
+    `exported`: the source's files (learn.source_files) when the syncs are to learn; `early`: a
+    bytecode.Early, code compiled from the source while the wheel built.
     """
     if isinstance(installer, str):
         return installer
@@ -64,7 +66,7 @@ def as_layer(job, source, wheel, installer, view=None, exported=None):
         )
     except Exception as e:
         return "pip's installer could not stage it (%s: %s)" % (type(e).__name__, e)
-    compile_staged(stage, lib, info)
+    compile_staged(stage, lib, info, early)
     owner = Owners(lib)
     files = staged_files(stage, owner)
     if isinstance(files, str):
@@ -81,7 +83,7 @@ def as_layer(job, source, wheel, installer, view=None, exported=None):
             where = {row[0]: os.path.normpath(os.path.join(lib, row[0])) for row in csv.reader(fh) if row}
         learned = learn(where, info + "/RECORD", Planned(files, dirs), source.dir, exported)
     return Layered(
-        layer=write_tar(job.root + ".layer.tar", files, whiteouts, dirs),
+        layer=write_tar(job.layer, files, whiteouts, dirs),
         installed=[{"name": name, "version": version, "source": source.id}],
         learned=learned,
     )
@@ -265,58 +267,3 @@ def uninstalled(info):
             paths -= every
             whole.add(root)
     return paths | whole
-
-
-def compile_one(job):
-    """One module's bytecode (stage + real → stage + pyc, its path in tracebacks `real`); whether it compiled."""
-    import py_compile
-    import warnings
-
-    stage, real, pyc = job
-    try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            py_compile.compile(stage + real, cfile=stage + pyc, dfile=real, doraise=True)
-        return True
-    except py_compile.PyCompileError:
-        return False
-
-
-def compile_all(jobs):
-    """Whether each module compiled: in parallel on every core when there are many (forked workers), else here."""
-    workers = min(os.cpu_count() or 1, 8)
-    if workers > 1 and len(jobs) >= 64:
-        try:
-            import multiprocessing
-
-            with multiprocessing.get_context("fork").Pool(workers) as pool:
-                return pool.map(compile_one, jobs, chunksize=max(1, len(jobs) // (workers * 4)))
-        except (ImportError, OSError, ValueError):
-            pass  # no fork here, or no processes to be had: one by one
-    return [compile_one(j) for j in jobs]
-
-
-def compile_staged(stage, lib, info):
-    """
-    The bytecode pip compiles as it installs, for each module the wheel put in place (its
-    __pycache__, this interpreter's tag), compiled as if where it goes (its path in tracebacks),
-    and listed in the RECORD, whose rows pip sorts; a module that does not compile gets none.
-    """
-    import importlib.util
-
-    record = os.path.join(stage + lib, info, "RECORD")
-    with open(record, encoding="utf-8", newline="") as fh:
-        rows = [tuple(r) for r in csv.reader(fh) if r]
-    jobs = []
-    for row in rows:
-        real = os.path.normpath(os.path.join(lib, row[0]))
-        if real.endswith(".py") and os.path.isfile(stage + real):
-            jobs.append((stage, real, importlib.util.cache_from_source(real)))
-    for (_, _, pyc), compiled in zip(jobs, compile_all(jobs)):
-        if not compiled:
-            continue
-        with open(stage + pyc, "rb") as fh:
-            data = fh.read()
-        rows.append((os.path.relpath(pyc, lib).replace(os.sep, "/"), record_hash(data), str(len(data))))
-    with open(record, "w", encoding="utf-8", newline="") as fh:
-        csv.writer(fh).writerows(sorted(rows))

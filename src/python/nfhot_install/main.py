@@ -101,7 +101,9 @@ def layer_or_why(job, built, exported):
         return "what it requires cannot be checked", True
     if unmet:
         return "it requires %s, which the environment lacks" % ", ".join(unmet), True
-    return as_layer(job, job.sources[0], built.wheels[0], built.installer or installer(), built.view, exported), False
+    return as_layer(
+        job, job.sources[0], built.wheels[0], built.installer or installer(), built.view, exported, built.early
+    ), False
 
 
 def with_pip(job, pip, wheels, why_pip, exported):

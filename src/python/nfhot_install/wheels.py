@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 from nfhot_install import build, pip
+from nfhot_install.bytecode import Early
 from nfhot_install.environment import View
 from nfhot_install.util import canonical, last_json_line, say
 
@@ -19,10 +20,11 @@ APP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 class Built:
     """The wheels ({source's index: path}), the needs (sources no interpreter here can build), and
-    what was readied while a wheel built: pip's installer, a View of the names it will install."""
+    what was readied while a wheel built: pip's installer, a View of the names it will install,
+    the source's modules compiled (bytecode.Early)."""
 
     def __init__(self):
-        self.wheels, self.needs, self.installer, self.view = {}, [], None, None
+        self.wheels, self.needs, self.installer, self.view, self.early = {}, [], None, None, None
 
 
 def build_command(python, src, out, facts):
@@ -44,16 +46,35 @@ def hand_version(source, only):
         say("%s: the version git gives it cannot be computed here (%s); the build gets none" % (source.label, e))
 
 
+def source_tops(src):
+    """The top-level modules and packages of a source's tree where a build likely takes them from: [(directory, name, path)]."""
+    found = []
+    for base in (src, os.path.join(src, "src"), os.path.join(src, "lib"), os.path.join(src, "python")):
+        for n in sorted(os.listdir(base)) if os.path.isdir(base) else ():
+            path = os.path.join(base, n)
+            if n.endswith(".py") and os.path.isfile(path):
+                found.append((base, n[:-3], path))
+            elif os.path.isfile(os.path.join(path, "__init__.py")):
+                found.append((base, n, path))
+    return found
+
+
 def guess_names(src, name):
     """The distribution and top-level names a source's wheel is likely to install (to look for them while it builds)."""
-    tops = set()
-    for base in (src, os.path.join(src, "src"), os.path.join(src, "lib"), os.path.join(src, "python")):
-        for n in os.listdir(base) if os.path.isdir(base) else ():
-            if n.endswith(".py") and os.path.isfile(os.path.join(base, n)):
-                tops.add(n[:-3])
-            elif os.path.isfile(os.path.join(base, n, "__init__.py")):
-                tops.add(n)
-    return {canonical(name): sorted(tops)} if name else {}
+    return {canonical(name): sorted({n for _, n, _ in source_tops(src)})} if name else {}
+
+
+def source_modules(src):
+    """The modules of a source's top-level packages and modules, and where each likely goes under site-packages: [(path, relative path)]."""
+    for base, _, path in source_tops(src):
+        if os.path.isfile(path):
+            yield path, os.path.relpath(path, base)
+            continue
+        for d, dirs, files in os.walk(path):
+            dirs[:] = sorted(x for x in dirs if x != "__pycache__")
+            for f in sorted(files):
+                if f.endswith(".py"):
+                    yield os.path.join(d, f), os.path.relpath(os.path.join(d, f), base)
 
 
 def usable(wheel):
@@ -74,6 +95,10 @@ def build_alongside(job, i, source, built):
         build_command(sys.executable, source.dir, out, source.facts()), stdout=subprocess.PIPE, cwd="/"
     )
     built.installer = pip.installer()
+    if source.name and not isinstance(built.installer, str) and Early.possible():
+        # The core the build leaves free compiles the modules it will likely install, until it is done.
+        lib = os.path.normpath(built.installer[1](source.name).purelib)
+        built.early = Early.compiled(source_modules(source.dir), lib, lambda: building.poll() is None)
     answer = last_json_line(building.communicate()[0].decode())
     if answer is None:
         answer = {"failed": "the build exited with %d" % building.returncode}

@@ -3,10 +3,12 @@ import {
   answeredWithLayer,
   installCommand,
   installedBy,
+  jobFiles,
+  LAYER_TAR,
   NeedsNetwork,
   type Install,
 } from '../../../src/core/patch/install-job.js';
-import { planPatch, type Target } from '../../../src/core/patch/plan.js';
+import { type PatchPlan, planPatch, type Target } from '../../../src/core/patch/plan.js';
 import type { ImageInfo } from '../../../src/core/ports/engine.js';
 import type { Interpreter } from '../../../src/core/interpreter/python.js';
 import { parseImageRef } from '../../../src/core/image/reference.js';
@@ -97,6 +99,7 @@ describe('the work container command', () => {
       venv: true,
       pip: '23',
       externallyManaged: false,
+      tmp: true,
       dist: null,
     },
     reason: 'test',
@@ -116,7 +119,7 @@ describe('the work container command', () => {
     argv
       .slice(5)
       .filter((_, n) => n % 2 === 1)
-      .map((j) => JSON.parse(j) as { receive: boolean; last: boolean; layer: boolean });
+      .map((j) => JSON.parse(j) as { root: string; receive: boolean; last: boolean; layer: string | null });
 
   it("writes jobs that are install.schema.json's Job, whatever the plan", () => {
     const versioned: Install = {
@@ -155,20 +158,29 @@ describe('the work container command', () => {
     for (const job of all) expect(breaksInstallSchema('Job', JSON.parse(job))).toEqual([]);
     // And the check finds what breaks it.
     const job = JSON.parse(all[1]!) as Record<string, unknown>;
-    expect(breaksInstallSchema('Job', { ...job, extra: 1, layer: 'yes', sources: [] })).toEqual([
+    expect(breaksInstallSchema('Job', { ...job, extra: 1, layer: true, sources: [] })).toEqual([
       'Job.sources: 0 items',
-      'Job.layer: string, not boolean',
+      'Job.layer: boolean, not string|null',
       'Job.extra: not in the schema',
     ]);
   });
 
   it('asks for a layer when told to; the first interpreter reads the input, the last removes it', () => {
     expect(jobs(installCommand([install()], plan, {}, true))).toEqual([
-      expect.objectContaining({ receive: true, last: true, layer: true }),
+      expect.objectContaining({ receive: true, last: true, layer: LAYER_TAR }),
     ]);
     expect(jobs(installCommand([install(), install('/usr/bin/python3')], plan, {}, false))).toEqual([
-      expect.objectContaining({ receive: true, last: false, layer: false }),
-      expect.objectContaining({ receive: false, last: true, layer: false }),
+      expect.objectContaining({ receive: true, last: false, layer: null }),
+      expect.objectContaining({ receive: false, last: true, layer: null }),
     ]);
+  });
+
+  it("puts the job's files in the image's /tmp when it has one (mounted in memory), else in a directory of their own", () => {
+    const root = (p: PatchPlan) => jobs(installCommand([install()], p, {}, true))[0]!.root;
+    expect(root(plan)).toBe('/tmp/nfhot-work');
+    expect(root({ ...plan, tmp: false })).toBe('/nfhot-work');
+    expect(Object.keys(jobFiles({ ...plan, tmp: false }, {}))).toEqual(['nfhot-work/nfhot.pyz']);
+    // The layer stays in the container's own files, where the engine reads it.
+    expect(LAYER_TAR.startsWith('/tmp/')).toBe(false);
   });
 });

@@ -1,0 +1,133 @@
+"""
+The bytecode pip compiles as it installs, for the modules a layer stages: compiled early, from the
+source's modules while its wheel builds (on the core the build leaves free), and for the rest
+after staging, in parallel when there are many.
+"""
+
+import csv
+import hashlib
+import importlib.machinery
+import importlib.util
+import os
+import warnings
+
+from nfhot_install.pip import record_hash
+
+
+def compile_one(job):
+    """One module's bytecode (stage + real → stage + pyc, its path in tracebacks `real`); whether it compiled."""
+    import py_compile
+
+    stage, real, pyc = job
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            py_compile.compile(stage + real, cfile=stage + pyc, dfile=real, doraise=True)
+        return True
+    except py_compile.PyCompileError:
+        return False
+
+
+def compile_all(jobs):
+    """Whether each module compiled: in parallel on every core when there are many (forked workers), else here."""
+    workers = min(os.cpu_count() or 1, 8)
+    if workers > 1 and len(jobs) >= 64:
+        try:
+            import multiprocessing
+
+            with multiprocessing.get_context("fork").Pool(workers) as pool:
+                return pool.map(compile_one, jobs, chunksize=max(1, len(jobs) // (workers * 4)))
+        except (ImportError, OSError, ValueError):
+            pass  # no fork here, or no processes to be had: one by one
+    return [compile_one(j) for j in jobs]
+
+
+class Early:
+    """
+    Code compiled from a source's modules before its wheel is staged: {where a module goes: (the
+    digest of its bytes, its code)}. A staged module with those bytes, at that place, gets its
+    bytecode written from it as py_compile writes it (header, mode); any other is compiled then.
+    """
+
+    def __init__(self):
+        self.codes = {}
+
+    @staticmethod
+    def possible():
+        """Whether this Python has what py_compile writes bytecode with (3.8 on), and a core to spare."""
+        import py_compile
+        from importlib import _bootstrap_external as bx
+
+        names = ("_code_to_timestamp_pyc", "_code_to_hash_pyc", "_calc_mode", "_write_atomic")
+        spare = (os.cpu_count() or 1) > 1
+        return spare and all(hasattr(bx, n) for n in names) and hasattr(py_compile, "_get_default_invalidation_mode")
+
+    @classmethod
+    def compiled(cls, modules, lib, busy):
+        """`modules` ([(path, path under lib)]) compiled as if in `lib`, for as long as busy() (the build runs)."""
+        early = cls()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            for path, rel in modules:
+                if not busy():
+                    break
+                real = os.path.join(lib, rel)
+                try:
+                    with open(path, "rb") as fh:
+                        data = fh.read()
+                    code = importlib.machinery.SourceFileLoader("<py_compile>", path).source_to_code(data, real)
+                except Exception:
+                    continue  # compiled again after staging, and failing there as it would
+                early.codes[real] = (hashlib.sha256(data).digest(), code)
+        return early
+
+    def write(self, job):
+        """The module's bytecode written from its early code, if the staged bytes are those compiled; whether it was."""
+        import py_compile
+        from importlib import _bootstrap_external as bx
+
+        stage, real, pyc = job
+        entry = self.codes.get(real)
+        if entry is None:
+            return False
+        file = stage + real
+        with open(file, "rb") as fh:
+            data = fh.read()
+        if hashlib.sha256(data).digest() != entry[0]:
+            return False
+        os.makedirs(os.path.dirname(stage + pyc), exist_ok=True)
+        mode = py_compile._get_default_invalidation_mode()
+        if mode == py_compile.PycInvalidationMode.TIMESTAMP:
+            st = os.stat(file)
+            bytecode = bx._code_to_timestamp_pyc(entry[1], st.st_mtime, st.st_size)
+        else:
+            checked = mode == py_compile.PycInvalidationMode.CHECKED_HASH
+            bytecode = bx._code_to_hash_pyc(entry[1], importlib.util.source_hash(data), checked)
+        bx._write_atomic(stage + pyc, bytecode, bx._calc_mode(file))
+        return True
+
+
+def compile_staged(stage, lib, info, early=None):
+    """
+    The bytecode pip compiles as it installs, for each module the wheel put in place (its
+    __pycache__, this interpreter's tag), compiled as if where it goes (its path in tracebacks),
+    and listed in the RECORD, whose rows pip sorts; a module that does not compile gets none.
+    `early`: an Early, whose code serves the modules it has.
+    """
+    record = os.path.join(stage + lib, info, "RECORD")
+    with open(record, encoding="utf-8", newline="") as fh:
+        rows = [tuple(r) for r in csv.reader(fh) if r]
+    jobs = []
+    for row in rows:
+        real = os.path.normpath(os.path.join(lib, row[0]))
+        if real.endswith(".py") and os.path.isfile(stage + real):
+            jobs.append((stage, real, importlib.util.cache_from_source(real)))
+    written = {j for j in jobs if early is not None and early.write(j)}
+    rest = [j for j in jobs if j not in written]
+    compiled = written | {j for j, ok in zip(rest, compile_all(rest)) if ok}
+    for _, _, pyc in (j for j in jobs if j in compiled):
+        with open(stage + pyc, "rb") as fh:
+            data = fh.read()
+        rows.append((os.path.relpath(pyc, lib).replace(os.sep, "/"), record_hash(data), str(len(data))))
+    with open(record, "w", encoding="utf-8", newline="") as fh:
+        csv.writer(fh).writerows(sorted(rows))
