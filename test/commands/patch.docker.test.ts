@@ -234,6 +234,24 @@ describe('nfhot patch', () => {
     expect((await rawInspect(image)).RootFS.Layers).toHaveLength(originalLayers.length + 1);
   });
 
+  it("keeps its work out of the image: the job's files in the image's /tmp (in memory) or, without one, in a directory it removes", async () => {
+    const withTmp = await fixtureTag('venv');
+    const withoutTmp = await fixtureTag('venv', 'no-tmp'); // as BioContainers' base
+    await execa('docker', ['build', '-q', '-t', withoutTmp, '-'], { input: `FROM ${withoutTmp}\nRUN rm -rf /tmp\n` });
+    const listing = (image: string) =>
+      docker('run', '--rm', '-u', '0', '--entrypoint', '/bin/sh', image, '-c', 'ls -A /; ls -A /tmp 2>&1; true');
+    const repo = await greetRepo();
+    const other = await otherRepo();
+    for (const image of [withTmp, withoutTmp]) {
+      const before = await listing(image);
+      // The first patch is a layer nfhot writes; the second installs both packages with pip, and commits.
+      await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
+      await patch({ source: `git+${other.url}@main`, images: [image] }, testContext());
+      expect(await runIn(image, 'other')).toBe('other 0.1.0 other');
+      expect(await listing(image), image).toBe(before);
+    }
+  });
+
   it('leaves satisfied dependencies alone and installs the package alone with --no-deps', async () => {
     const image = await fixtureTag('venv');
     const repo = await greetRepo();
