@@ -84,7 +84,7 @@ describe('the nfhot command', () => {
     const result = JSON.parse(patched.stdout);
     expect(result.images[0]).toMatchObject({ image, action: 'built' });
     expect(patched.stderr).toMatch(/pip\| nfhot: built greet-1\.1\.0-py3-none-any\.whl/);
-    expect(patched.stderr).toMatch(/^nfhot: .*: loading the layer \(\d+ files, [\d.]+ MB\) done/m);
+    expect(patched.stderr).toMatch(/^nfhot: .*: loading the layer \(\d+ files, [\d.]+ [kM]B\) done/m);
     expect(await runIn(image, 'greet')).toBe('greet 1.1.0 feature');
 
     const plain = await nfhot(['patch', `git+${repo.url}@feature`, '--image', image], { env });

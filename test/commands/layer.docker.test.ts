@@ -152,7 +152,7 @@ describe('a full install as a layer, against pip', () => {
       const dir = project(NEW);
       const r = await nfhot(['patch', dir, '--image', original, '--json']);
       expect(r.exitCode, r.stderr).toBe(0);
-      expect(r.stderr).toMatch(/loading the layer \(\d+ files, [\d.]+ MB\)/);
+      expect(r.stderr).toMatch(/loading the layer \(\d+ files, [\d.]+ [kM]B\)/);
       expect(r.stderr).not.toMatch(/pip installed it|\$ pip install/);
       expect((await rawInspect(original)).RootFS.Layers.length).toBe(
         (await rawInspect(reference)).RootFS.Layers.length,

@@ -114,7 +114,7 @@ describe('images pipelines run', () => {
           pip === 'image' ? "pip run from the image's pip-" : "pip run from this machine's pip-",
         );
       if (pipBecause) expect(patched.stderr).toMatch(new RegExp(`pip installed it: ${pipBecause.source}`));
-      else expect(patched.stderr).toMatch(/loading the layer \(\d+ files, [\d.]+ MB\)/);
+      else expect(patched.stderr).toMatch(/loading the layer \(\d+ files, [\d.]+ [kM]B\)/);
       expect(patched.stderr.includes('$ pip install'), patched.stderr).toBe(pipBecause !== undefined);
       if (UNRECORDED.has(kind))
         expect(patched.stderr).toMatch(

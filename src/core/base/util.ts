@@ -85,3 +85,8 @@ export async function withHostLock<T>(path: string, work: () => Promise<T>): Pro
     await rm(path, { recursive: true, force: true });
   }
 }
+
+/** A size as a person reads it: kB under a megabyte, else MB. */
+export function sizeOf(bytes: number): string {
+  return bytes < 1e6 ? `${(bytes / 1e3).toFixed(1)} kB` : `${(bytes / 1e6).toFixed(1)} MB`;
+}

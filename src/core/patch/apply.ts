@@ -25,6 +25,7 @@ import { toLabels, type DerivativeRecord, type PatchRecord } from '../image/reco
 import { activeRef, keeperRef } from '../image/reference.js';
 import type { ResolvedSource } from '../source/source.js';
 import { stopPoint } from '../base/stop-point.js';
+import { sizeOf } from '../base/util.js';
 import { rememberInstall, rememberSync, syncLayer, versionKey, type SyncPlan } from './sync.js';
 
 /** The tree of an active patch, from nfhot's cache or fetched again at its recorded commit. */
@@ -361,9 +362,8 @@ async function install(
     stopPoint('patch:commit');
     // A layer's container has answered and may still be exiting: the layer streams from it to the engine.
     const id = layer
-      ? await ctx.report.step(
-          `${plan.image}: loading the layer (${layer.files} files, ${(layer.size / 1e6).toFixed(1)} MB)`,
-          () => work.addLayer(plan.originalId, layer, config, comment),
+      ? await ctx.report.step(`${plan.image}: loading the layer (${layer.files} files, ${sizeOf(layer.size)})`, () =>
+          work.addLayer(plan.originalId, layer, config, comment),
         )
       : await ctx.report.step(`${plan.image}: commit`, () => work.commit(config, comment));
     stopPoint('patch:committed');

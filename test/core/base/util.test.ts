@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
-import { withHostLock, writeFileAtomic } from '../../../src/core/base/util.js';
+import { sizeOf, withHostLock, writeFileAtomic } from '../../../src/core/base/util.js';
 import { tempDir } from '../../helpers/repos.js';
 
 describe('withHostLock', () => {
@@ -43,5 +43,11 @@ describe('writeFileAtomic', () => {
     expect(existsSync(`${path}.tmp-${process.pid}`)).toBe(false);
     await writeFileAtomic(path, 'three');
     expect(readFileSync(path, 'utf8')).toBe('three');
+  });
+});
+
+describe('sizeOf', () => {
+  it('says kB under a megabyte, else MB', () => {
+    expect([6066, 999_949, 1_000_000, 11_489_280].map(sizeOf)).toEqual(['6.1 kB', '999.9 kB', '1.0 MB', '11.5 MB']);
   });
 });
