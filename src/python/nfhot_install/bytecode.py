@@ -8,7 +8,9 @@ import csv
 import hashlib
 import importlib.machinery
 import importlib.util
+import marshal
 import os
+import struct
 import warnings
 
 from nfhot_install.pip import record_hash
@@ -45,8 +47,9 @@ def compile_all(jobs):
 class Early:
     """
     Code compiled from a source's modules before its wheel is staged: {where a module goes: (the
-    digest of its bytes, its code)}. A staged module with those bytes, at that place, gets its
-    bytecode written from it as py_compile writes it (header, mode); any other is compiled then.
+    digest of its bytes, its code marshalled)}. A staged module with those bytes, at that place,
+    gets its bytecode written from it as py_compile writes it (header, mode); any other is
+    compiled then.
     """
 
     def __init__(self):
@@ -58,9 +61,9 @@ class Early:
         import py_compile
         from importlib import _bootstrap_external as bx
 
-        names = ("_code_to_timestamp_pyc", "_code_to_hash_pyc", "_calc_mode", "_write_atomic")
         spare = (os.cpu_count() or 1) > 1
-        return spare and all(hasattr(bx, n) for n in names) and hasattr(py_compile, "_get_default_invalidation_mode")
+        written = all(hasattr(bx, n) for n in ("_calc_mode", "_write_atomic"))
+        return spare and written and hasattr(py_compile, "_get_default_invalidation_mode")
 
     @classmethod
     def compiled(cls, modules, lib, busy):
@@ -78,7 +81,7 @@ class Early:
                     code = importlib.machinery.SourceFileLoader("<py_compile>", path).source_to_code(data, real)
                 except Exception:
                     continue  # compiled again after staging, and failing there as it would
-                early.codes[real] = (hashlib.sha256(data).digest(), code)
+                early.codes[real] = (hashlib.sha256(data).digest(), marshal.dumps(code))
         return early
 
     def write(self, job):
@@ -96,14 +99,15 @@ class Early:
         if hashlib.sha256(data).digest() != entry[0]:
             return False
         os.makedirs(os.path.dirname(stage + pyc), exist_ok=True)
+        # PEP 552's header: by the source's time and size, or (SOURCE_DATE_EPOCH set) by its hash.
         mode = py_compile._get_default_invalidation_mode()
         if mode == py_compile.PycInvalidationMode.TIMESTAMP:
             st = os.stat(file)
-            bytecode = bx._code_to_timestamp_pyc(entry[1], st.st_mtime, st.st_size)
+            head = struct.pack("<III", 0, int(st.st_mtime) & 0xFFFFFFFF, st.st_size & 0xFFFFFFFF)
         else:
             checked = mode == py_compile.PycInvalidationMode.CHECKED_HASH
-            bytecode = bx._code_to_hash_pyc(entry[1], importlib.util.source_hash(data), checked)
-        bx._write_atomic(stage + pyc, bytecode, bx._calc_mode(file))
+            head = struct.pack("<I", 0b1 | checked << 1) + importlib.util.source_hash(data)
+        bx._write_atomic(stage + pyc, importlib.util.MAGIC_NUMBER + head + entry[1], bx._calc_mode(file))
         return True
 
 
