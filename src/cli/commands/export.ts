@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { Summary } from './index.js';
+import type { Summary } from '../common/command.js';
 import type { Context } from '../../core/base/context.js';
 import { redact } from '../../core/base/redact.js';
 import { EXPORT_FORMATS, type ExportFormat } from '../../core/loop/export.js';

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { Summary } from './index.js';
+import type { Summary } from '../common/command.js';
 import type { Context } from '../../core/base/context.js';
 import { formatRollback } from '../common/format.js';
 import { jsonOption, pipelineOptions, pipelineOf } from '../common/options.js';

@@ -1,5 +1,5 @@
 import type { Argv } from 'yargs';
-import type { Summary } from './index.js';
+import type { Summary } from '../common/command.js';
 import { packagePath } from '../../core/base/assets.js';
 import { out } from '../common/output.js';
 
