@@ -717,7 +717,11 @@ if (part('cluster')) {
   } finally {
     await nfhot(['rollback', original], { reject: false, env });
     await cluster.stop();
-    await run('docker', ['rmi', original, coreutils], { reject: false });
+    // The pushed copies' tags on this machine's daemon (nfhot push keeps them) go with the registry.
+    const pushed = (await docker('images', '--format', '{{.Repository}}:{{.Tag}}')).stdout
+      .split('\n')
+      .filter((r) => r.startsWith(`${registry}/`));
+    await run('docker', ['rmi', original, coreutils, ...pushed], { reject: false });
   }
 }
 
