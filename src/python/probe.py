@@ -17,9 +17,14 @@ out = {
     "pipWheel": None,
     "externallyManaged": False,
     "dist": None,
-    # A directory the work container can mount in memory without adding one to a commit.
-    "tmp": os.path.isdir("/tmp") and not os.path.islink("/tmp"),
+    "tmp": False,
 }
+# An empty /tmp: the work container can mount it in memory, hiding nothing of the image's and
+# adding no directory to a commit.
+try:
+    out["tmp"] = os.path.isdir("/tmp") and not os.path.islink("/tmp") and not os.listdir("/tmp")
+except OSError:
+    pass
 try:
     import pip
 

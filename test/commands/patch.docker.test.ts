@@ -234,15 +234,19 @@ describe('nfhot patch', () => {
     expect((await rawInspect(image)).RootFS.Layers).toHaveLength(originalLayers.length + 1);
   });
 
-  it("keeps its work out of the image: the job's files in the image's /tmp (in memory) or, without one, in a directory it removes", async () => {
+  it("keeps its work out of the image: the job's files in the image's empty /tmp (in memory), else in a directory it removes", async () => {
     const withTmp = await fixtureTag('venv');
     const withoutTmp = await fixtureTag('venv', 'no-tmp'); // as BioContainers' base
     await execa('docker', ['build', '-q', '-t', withoutTmp, '-'], { input: `FROM ${withoutTmp}\nRUN rm -rf /tmp\n` });
+    const keeping = await fixtureTag('venv', 'keeps-tmp'); // files of its own in /tmp
+    await execa('docker', ['build', '-q', '-t', keeping, '-'], {
+      input: `FROM ${keeping}\nRUN echo kept > /tmp/kept\n`,
+    });
     const listing = (image: string) =>
       docker('run', '--rm', '-u', '0', '--entrypoint', '/bin/sh', image, '-c', 'ls -A /; ls -A /tmp 2>&1; true');
     const repo = await greetRepo();
     const other = await otherRepo();
-    for (const image of [withTmp, withoutTmp]) {
+    for (const image of [withTmp, withoutTmp, keeping]) {
       const before = await listing(image);
       // The first patch is a layer nfhot writes; the second installs both packages with pip, and commits.
       await patch({ source: `git+${repo.url}@feature`, images: [image] }, testContext());
@@ -250,6 +254,18 @@ describe('nfhot patch', () => {
       expect(await runIn(image, 'other')).toBe('other 0.1.0 other');
       expect(await listing(image), image).toBe(before);
     }
+    // What an image keeps in /tmp, its install sees (a build that reads it).
+    const reads = tempDir();
+    writeFileSync(
+      join(reads, 'pyproject.toml'),
+      '[build-system]\nrequires = ["setuptools"]\nbuild-backend = "setuptools.build_meta"\n\n[project]\nname = "tmpseen"\nversion = "1.0"\n\n[tool.setuptools]\npackages = ["tmpseen"]\n',
+    );
+    writeFileSync(
+      join(reads, 'setup.py'),
+      "import os\nfrom setuptools import setup\nos.makedirs('tmpseen', exist_ok=True)\nwith open('tmpseen/__init__.py', 'w') as fh:\n    fh.write('SEEN = %r\\n' % open('/tmp/kept').read().strip())\nsetup()\n",
+    );
+    await patch({ source: reads, images: [keeping] }, testContext());
+    expect(await runIn(keeping, 'python3', '-c', 'import tmpseen; print(tmpseen.SEEN)')).toBe('kept');
   });
 
   it('leaves satisfied dependencies alone and installs the package alone with --no-deps', async () => {

@@ -15,7 +15,7 @@ export interface PythonEnv {
   /** Without pip: a pip wheel in the image that can run as pip (ensurepip's, Debian's). */
   pipWheel?: string | null;
   externallyManaged: boolean;
-  /** The image has a directory /tmp (read from this environment's probe). */
+  /** The image has a directory /tmp with nothing in it (read from this environment's probe). */
   tmp?: boolean;
   /** The distribution asked about, when this environment has it. */
   dist: { name: string; version: string; directUrl: DirectUrl | null; projectUrls: [string, string][] } | null;

@@ -12,8 +12,9 @@ import type { Learned } from './sync.js';
 
 /**
  * Where the work container gets the job's files (sources, the zipapp, wheels): in the image's /tmp
- * when it has one, which the engine mounts in memory (faster to write, never part of a commit),
- * else a directory of its own (some images have no /tmp). The install removes it.
+ * when it is there and empty, which the engine mounts in memory (faster to write, never part of a
+ * commit, hiding nothing of the image's), else a directory of its own (some images have no /tmp,
+ * some keep files there). The install removes it.
  */
 export const workRoot = (plan: PatchPlan): string => (plan.tmp ? 'tmp/nfhot-work' : 'nfhot-work');
 /** Where the install writes a layer: in the container's own files, where the engine reads it. */

@@ -40,7 +40,7 @@ export interface PatchPlan {
   pythonVersion: string;
   pythonReason: string;
   externallyManaged: boolean;
-  /** The image has /tmp: the work container's files go there, in memory. */
+  /** The image has an empty /tmp: the work container's files go there, in memory. */
   tmp: boolean;
   /** The environment has no pip: this wheel runs as its pip (a path in the image, or on this machine). */
   pipWheel?: PipWheel;

@@ -95,9 +95,10 @@ def build_alongside(job, i, source, built):
         build_command(sys.executable, source.dir, out, source.facts()), stdout=subprocess.PIPE, cwd="/"
     )
     built.installer = pip.installer()
-    if source.name and not isinstance(built.installer, str) and Early.possible():
-        # The core the build leaves free compiles the modules it will likely install, until it is done.
-        lib = os.path.normpath(built.installer[1](source.name).purelib)
+    if not isinstance(built.installer, str) and Early.possible():
+        # The core the build leaves free compiles the modules it will likely install, until it is
+        # done (where they go does not depend on the distribution's name: only headers' does).
+        lib = os.path.normpath(built.installer[1](source.name or "UNKNOWN").purelib)
         built.early = Early.compiled(source_modules(source.dir), lib, lambda: building.poll() is None)
     answer = last_json_line(building.communicate()[0].decode())
     if answer is None:
