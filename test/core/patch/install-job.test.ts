@@ -175,7 +175,7 @@ describe('the work container command', () => {
     ]);
   });
 
-  it("puts the job's files in the image's /tmp when it has one (mounted in memory), else in a directory of their own", () => {
+  it("puts the job's files in the image's /tmp when it is there and empty (mounted in memory), else in a directory of their own", () => {
     const root = (p: PatchPlan) => jobs(installCommand([install()], p, {}, true))[0]!.root;
     expect(root(plan)).toBe('/tmp/nfhot-work');
     expect(root({ ...plan, tmp: false })).toBe('/nfhot-work');
