@@ -380,8 +380,12 @@ describe.skipIf(unavailable)("the example pipeline on a real SLURM cluster, task
     expect(check.stdout).toMatch(/does NOT use the patch \(it runs on the 'slurm' executor/);
     // Pushed where the registry answers, the nodes have it again.
     expect(
-      (await nfhot(['push', '--to', `${cluster.registry.host}/lab`, '--profile', 'docker,slurm'], { cwd: dir, env }))
-        .exitCode,
+      (
+        await nfhot(['push', SEQSTATS, '--to', `${cluster.registry.host}/lab`, '--profile', 'docker,slurm'], {
+          cwd: dir,
+          env,
+        })
+      ).exitCode,
     ).toBe(0);
     expect((await nfhot(['config', '--check', '--profile', 'docker,slurm'], { cwd: dir, env })).exitCode).toBe(0);
   });
