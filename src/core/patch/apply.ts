@@ -13,6 +13,7 @@ import {
   NeedsBackend,
   NeedsNetwork,
   wheelsFromHost,
+  workMemory,
   workRoot,
   type Install,
   type Retry,
@@ -337,7 +338,7 @@ async function install(
     image: plan.originalId,
     config: plan.target.original.config,
     argv: installCommand(installs, plan, retry, layered),
-    ...(plan.tmp ? { memory: '/tmp' } : {}),
+    memory: workMemory(plan),
     ...(network ? { network } : {}),
   });
   const interrupt = () => void work.kill();

@@ -17,6 +17,8 @@ import type { Learned } from './sync.js';
  * some keep files there). The install removes it.
  */
 export const workRoot = (plan: PatchPlan): string => (plan.tmp ? 'tmp/nfhot-work' : 'nfhot-work');
+/** The image's directory the engine mounts in memory for the job's files, when workRoot puts them there. */
+export const workMemory = (plan: PatchPlan): string | undefined => (plan.tmp ? '/tmp' : undefined);
 /** Where the install writes a layer: in the container's own files, where the engine reads it. */
 export const LAYER_TAR = '/nfhot-work.layer.tar';
 export const HOST_PIP_WHEEL = 'pip.whl';

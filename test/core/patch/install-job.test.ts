@@ -6,6 +6,7 @@ import {
   jobFiles,
   LAYER_TAR,
   NeedsNetwork,
+  workMemory,
   type Install,
 } from '../../../src/core/patch/install-job.js';
 import { type PatchPlan, planPatch, type Target } from '../../../src/core/patch/plan.js';
@@ -179,6 +180,7 @@ describe('the work container command', () => {
     const root = (p: PatchPlan) => jobs(installCommand([install()], p, {}, true))[0]!.root;
     expect(root(plan)).toBe('/tmp/nfhot-work');
     expect(root({ ...plan, tmp: false })).toBe('/nfhot-work');
+    expect([workMemory(plan), workMemory({ ...plan, tmp: false })]).toEqual(['/tmp', undefined]);
     expect(Object.keys(jobFiles({ ...plan, tmp: false }, {}))).toEqual(['nfhot-work/nfhot.pyz']);
     // The layer stays in the container's own files, where the engine reads it.
     expect(LAYER_TAR.startsWith('/tmp/')).toBe(false);
