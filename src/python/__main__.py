@@ -1,7 +1,7 @@
 """
 nfhot.pyz, the zipapp of nfhot_install (scripts/build.js makes it from this directory; run from
 the source, `python src/python ...` does the same):
-  python nfhot.pyz install JOB-JSON          the install in the work container (nfhot_install.main)
+  python nfhot.pyz install JOB-JSON          the install in the work container (nfhot_install.entry)
   python nfhot.pyz build SRC OUT [FACTS]     a source's wheel (nfhot_install.build)
 """
 
@@ -10,9 +10,9 @@ import sys
 
 def main(argv):
     if argv[:1] == ["install"] and len(argv) == 2:
-        from nfhot_install.main import run
+        from nfhot_install.entry import install
 
-        return run(argv[1])
+        return install(argv[1])
     if argv[:1] == ["build"] and len(argv) in (3, 4):
         from nfhot_install.build import main as build
 

@@ -15,6 +15,6 @@ if job.get("receive"):
     except tarfile.ReadError:
         pass  # nothing came
 sys.path.insert(0, os.path.join(job["root"], "nfhot.pyz"))
-from nfhot_install.main import run  # noqa: E402
+from nfhot_install.entry import install  # noqa: E402
 
-sys.exit(run(sys.argv[1]))
+sys.exit(install(sys.argv[1]))

@@ -114,6 +114,49 @@ def test_an_upgrade_as_a_layer_leaves_what_pip_leaves(env, tmp_path, schema):
     assert dirs[env.site][1:3] == [1234, 2345]
 
 
+# A build backend that says what the process it runs in was given, then writes greet 2.0.0.
+RECORDER = """
+import json, os, sys
+sys.path.insert(0, %r)
+from helpers import make_wheel
+
+def build_wheel(out, config_settings=None, metadata_directory=None):
+    mask = os.umask(0)
+    os.umask(mask)
+    seen = {"tmp": os.environ.get("TMPDIR"), "umask": mask, "index": os.environ.get("PIP_INDEX_URL"),
+            "bytecode": os.environ.get("PYTHONDONTWRITEBYTECODE")}
+    with open(%r, "w") as fh:
+        json.dump(seen, fh)
+    return os.path.basename(make_wheel(out, "greet", "2.0.0", %r))
+"""
+
+
+def test_the_build_started_first_runs_as_the_install_readies_it(env, tmp_path, schema):
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / "pyproject.toml").write_text(
+        '[build-system]\nrequires = ["pip"]\nbuild-backend = "recorder"\nbackend-path = ["."]\n'
+    )
+    seen = tmp_path / "seen.json"
+    (src / "recorder.py").write_text(RECORDER % (os.path.dirname(__file__), str(seen), GREET_2))
+    os.makedirs(env.work)
+    with open(os.path.join(env.work, "pip-env.json"), "w") as fh:
+        json.dump({"PIP_INDEX_URL": "http://127.0.0.1:9/simple"}, fh)
+    mask = os.umask(0o077)  # the install's own is 022 whatever it is given: files readable by the tasks' uid
+    try:
+        code, answer, err = env.install(env.job([{"dir": str(src), "name": "greet"}]))
+    finally:
+        os.umask(mask)
+    assert code == 0, err
+    assert valid(answer, schema, "Layered")["installed"] == [{"name": "greet", "version": "2.0.0", "source": 0}]
+    assert json.loads(seen.read_text()) == {
+        "tmp": os.path.join(env.work, "tmp"),
+        "umask": 0o022,
+        "index": "http://127.0.0.1:9/simple",
+        "bytecode": "1",
+    }
+
+
 def test_a_new_install_learns_where_each_source_file_went(env, tmp_path, schema):
     src = tmp_path / "src"
     for path, text in GREET_2.items():

@@ -5,46 +5,29 @@ files readable by any uid and owned like the environment, no older copy of the p
 importable or listed. pip's output goes to stderr; the answer, one JSON line, to stdout.
 """
 
-import json
 import os
 import shutil
 import sys
 
 from nfhot_install import build
 from nfhot_install.environment import check_syntax, location, replace_unrecorded, settle, unshadow
-from nfhot_install.job import Answer, Installed, InstallError, Job, NeedsBackend, NeedsNetwork
+from nfhot_install.job import Answer, Installed, NeedsBackend, NeedsNetwork
 from nfhot_install.layer import as_layer
-from nfhot_install.learn import Disk, installed_files, learn, source_files
+from nfhot_install.learn import Disk, installed_files, learn
 from nfhot_install.pip import Pip, install_unmet, installer, unmet_requirements, write_direct_url
 from nfhot_install.util import canonical, metadata
 from nfhot_install.wheels import build_wheels, hand_version
 
 
-def run(text):
-    """The job (JSON) done: its answer printed, and the exit code that goes with it."""
-    try:
-        job = Job.parse(text)
-    except (ValueError, TypeError, KeyError) as e:
-        sys.stderr.write("nfhot: error: the install's job does not read (%s): nfhot and its zipapp disagree\n" % e)
-        return 2
-    try:
-        answer = main(job)
-    except InstallError as e:
-        if e.args[0]:
-            sys.stderr.write("nfhot: error: %s\n" % e.args[0])
-        return e.exit_code
-    sys.stdout.write(json.dumps(answer.to_json()) + "\n")
-    sys.stdout.flush()
-    return answer.exit_code
-
-
-def main(job):
-    """The job done, and the answer (job.Answer)."""
-    prepare(job)
+def main(job, exported, building):
+    """
+    The job done, and the answer (job.Answer). `exported`: the first source's files
+    (learn.source_files) when the syncs are to learn; `building`: its build, started
+    (entry.start_build), or None.
+    """
     try:
         pip = Pip(job.root, job.pip_wheel)
-        exported = source_files(job.sources[0].dir) if job.learn else None
-        built = build_wheels(job)
+        built = build_wheels(job, building)
         if built.needs and not job.isolated:
             return NeedsBackend(needs=built.needs, searched=[sys.executable] + job.builders)
         why_pip = None
@@ -58,33 +41,12 @@ def main(job):
             why_pip = answer
         return with_pip(job, pip, built.wheels, why_pip, exported)
     finally:
+        if building is not None and building.poll() is None:  # the install failed first
+            building.kill()
+            building.wait()
         # The job's files go with the last interpreter's job (the others' sources are there too).
         if job.last:
             shutil.rmtree(job.root, ignore_errors=True)
-
-
-def prepare(job):
-    """The process as the install needs it: no bytecode of its own, files readable by all, temporary files in the job's root, pip's settings."""
-    sys.dont_write_bytecode = True
-    os.umask(0o022)  # tasks run as the caller's uid: everything installed must be world-readable
-    # Temporary files stay under the job's root: some images have no /tmp (BioContainers' base).
-    tmp = os.path.join(job.root, "tmp")
-    os.makedirs(tmp, exist_ok=True)
-    os.environ.update(TMPDIR=tmp, TEMP=tmp, TMP=tmp)
-    import tempfile
-
-    tempfile.tempdir = tmp
-    # PIP_BREAK_SYSTEM_PACKAGES: the image is the user's. PIP_USER=0: into the environment or fail;
-    # never into root's ~/.local, which the tasks' uid cannot see.
-    os.environ.update(
-        PIP_BREAK_SYSTEM_PACKAGES="1", PIP_ROOT_USER_ACTION="ignore", PIP_USER="0", PYTHONDONTWRITEBYTECODE="1"
-    )
-    # The user's index for this install (read and removed before pip runs).
-    settings = os.path.join(job.root, "pip-env.json")
-    if os.path.exists(settings):
-        with open(settings) as fh:
-            os.environ.update(json.load(fh))
-        os.remove(settings)
 
 
 def layer_or_why(job, built, exported):

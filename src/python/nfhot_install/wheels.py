@@ -4,18 +4,15 @@ process of its own while pip's installer is readied), or built by another interp
 image that has the source's backend. What none can build is a need nfhot answers, or pip builds.
 """
 
-import json
 import os
 import subprocess
 import sys
 
 from nfhot_install import build, pip
 from nfhot_install.bytecode import Early
+from nfhot_install.entry import build_command
 from nfhot_install.environment import View
 from nfhot_install.util import canonical, last_json_line, say
-
-# The program this package is part of (the zipapp, or its source directory): `build` runs from it.
-APP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
 class Built:
@@ -25,10 +22,6 @@ class Built:
 
     def __init__(self):
         self.wheels, self.needs, self.installer, self.view, self.early = {}, [], None, None, None
-
-
-def build_command(python, src, out, facts):
-    return [python, APP, "build", src, out, json.dumps(facts) if facts else ""]
 
 
 def say_version(source, version, how):
@@ -83,17 +76,14 @@ def usable(wheel):
     return build.pure(wheel) or tags[0] == "cp%d%d" % sys.version_info[:2]
 
 
-def build_alongside(job, i, source, built):
+def build_alongside(source, building, built):
     """
-    The one source's wheel, built in a process of its own while this one readies pip's installer
-    and looks at what the wheel will replace: the layer needs both.
+    The one source's wheel, its build started (entry.start_build) while this process readies
+    pip's installer and looks at what the wheel will replace: the layer needs both. Returns what
+    of the build's backend this interpreter lacks (the build said so at once), or [].
     """
     guessed = guess_names(source.dir, source.name)
     built.view = View(guessed) if guessed else None
-    out = os.path.join(job.root, "wheels", str(i))
-    building = subprocess.Popen(
-        build_command(sys.executable, source.dir, out, source.facts()), stdout=subprocess.PIPE, cwd="/"
-    )
     built.installer = pip.installer()
     if not isinstance(built.installer, str) and Early.possible():
         # The core the build leaves free compiles the modules it will likely install, until it is
@@ -103,13 +93,16 @@ def build_alongside(job, i, source, built):
     answer = last_json_line(building.communicate()[0].decode())
     if answer is None:
         answer = {"failed": "the build exited with %d" % building.returncode}
+    if answer.get("missing"):
+        return answer["missing"]
     if answer.get("version"):
         say_version(source, answer["version"], answer["how"])
     if answer.get("wheel"):
-        built.wheels[i] = answer["wheel"]
+        built.wheels[0] = answer["wheel"]
         say("built %s with %s" % (os.path.basename(answer["wheel"]), build.build_system(source.dir)["build-backend"]))
     else:
         say("the wheel did not build (%s): pip builds the source" % str(answer.get("failed") or answer).split(":")[0])
+    return []
 
 
 def build_here(job, i, source, built):
@@ -155,21 +148,22 @@ def build_elsewhere(job, i, source, missing):
     return None
 
 
-def build_wheels(job):
-    """Each source's wheel, where it can be had (see the module)."""
+def build_wheels(job, building=None):
+    """Each source's wheel, where it can be had (see the module). `building`: the one source's build, started (entry.start_build)."""
     built, alone = Built(), len(job.sources) == 1
     for i, source in enumerate(job.sources):
         if source.wheel:
             built.wheels[i] = source.wheel
             continue
-        missing = build.missing_requirements(source.dir)
-        if not missing and job.layer and alone:
-            build_alongside(job, i, source, built)
-        elif not missing:
-            hand_version(source, only=alone)
-            if alone:
-                build_here(job, i, source, built)
+        if building is not None:
+            missing = build_alongside(source, building, built)
         else:
+            missing = build.missing_requirements(source.dir)
+            if not missing:
+                hand_version(source, only=alone)
+                if alone:
+                    build_here(job, i, source, built)
+        if missing:
             lacking = list(missing)
             elsewhere = build_elsewhere(job, i, source, lacking)
             if elsewhere:
