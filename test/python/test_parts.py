@@ -70,8 +70,9 @@ def test_bytecode_compiled_early_from_the_source_is_what_py_compile_writes(tmp_p
     write(src + "/src/big/sub/__init__.py")
     write(src + "/setup.py", "raise SystemExit\n")
     assert sorted(rel for _, rel in source_modules(src)) == sorted(list(texts) + ["big/sub/__init__.py", "setup.py"])
-    early = Early.compiled(source_modules(src), lib, lambda: True)
+    early = Early.compiled(source_modules(src), lib)
     assert lib + "/big/sub/b.py" in early.codes
+    assert Early.forked(source_modules(src), lib)().codes == early.codes, "a forked process compiles the same"
     for n, text in texts.items():  # the build changed c.py: its early code must not serve
         write(stage + lib + "/" + n, "C = 2\n" if n == "big/c.py" else text)
     write(stage + lib + "/" + info + "/RECORD", "".join("%s,,\n" % n for n in texts))
@@ -84,16 +85,9 @@ def test_bytecode_compiled_early_from_the_source_is_what_py_compile_writes(tmp_p
         with open(stage + lib + "/again.pyc", "rb") as fh:
             assert fh.read() == written, n
         assert os.stat(stage + pyc).st_mode == os.stat(stage + lib + "/again.pyc").st_mode
-
-
-def test_early_compiling_stops_when_the_build_is_done(tmp_path):
-    src = str(tmp_path)
-    for i in range(5):
-        write(src + "/pkg/m%d.py" % i, "X = %d\n" % i)
-    write(src + "/pkg/__init__.py")
-    calls = iter([True, True])
-    early = Early.compiled(source_modules(src), "/lib", lambda: next(calls, False))
-    assert len(early.codes) == 2
+        row = [os.path.relpath(pyc, lib), record_hash(written), str(len(written))]
+        with open(stage + lib + "/" + info + "/RECORD") as fh:
+            assert row in [r for r in csv.reader(fh) if r], "the RECORD lists it as it is"
 
 
 def test_whiteouts_hide_what_goes_but_not_the_new_files_under_it(tmp_path):

@@ -1,7 +1,7 @@
 """
 The bytecode pip compiles as it installs, for the modules a layer stages: compiled early, from the
-source's modules while its wheel builds (on the core the build leaves free), and for the rest
-after staging, in parallel when there are many.
+source's modules while its wheel builds (in a process forked for it), and for the rest after
+staging, in parallel when there are many.
 """
 
 import csv
@@ -66,14 +66,12 @@ class Early:
         return spare and written and hasattr(py_compile, "_get_default_invalidation_mode")
 
     @classmethod
-    def compiled(cls, modules, lib, busy):
-        """`modules` ([(path, path under lib)]) compiled as if in `lib`, for as long as busy() (the build runs)."""
+    def compiled(cls, modules, lib):
+        """`modules` ([(path, path under lib)]) compiled as if in `lib`."""
         early = cls()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             for path, rel in modules:
-                if not busy():
-                    break
                 real = os.path.join(lib, rel)
                 try:
                     with open(path, "rb") as fh:
@@ -84,20 +82,56 @@ class Early:
                 early.codes[real] = (hashlib.sha256(data).digest(), marshal.dumps(code))
         return early
 
+    @classmethod
+    def forked(cls, modules, lib):
+        """
+        `modules` compiled as compiled() does, all of them, in a process forked for it: the build
+        and pip's installer's imports take this process's core and another meanwhile, and it
+        fills what they leave. Returns a callable that gives the Early once it is done (an empty
+        one when no process could be had or it failed: its modules are then compiled after staging).
+        """
+        modules = list(modules)
+        try:
+            r, w = os.pipe()
+            pid = os.fork()
+        except OSError:
+            return cls
+        if pid == 0:
+            try:
+                os.close(r)
+                with os.fdopen(w, "wb") as out:
+                    out.write(marshal.dumps(cls.compiled(modules, lib).codes))
+            finally:
+                os._exit(0)  # nothing of the install's process runs here: no flushing, no exit handlers
+        os.close(w)
+
+        def result():
+            early = cls()
+            with os.fdopen(r, "rb") as fh:
+                data = fh.read()
+            os.waitpid(pid, 0)
+            try:
+                early.codes = marshal.loads(data)
+            except (EOFError, ValueError, TypeError):
+                pass
+            return early
+
+        return result
+
     def write(self, job):
-        """The module's bytecode written from its early code, if the staged bytes are those compiled; whether it was."""
+        """The module's bytecode written from its early code, if the staged bytes are those compiled: its bytes (else None)."""
         import py_compile
         from importlib import _bootstrap_external as bx
 
         stage, real, pyc = job
         entry = self.codes.get(real)
         if entry is None:
-            return False
+            return None
         file = stage + real
         with open(file, "rb") as fh:
             data = fh.read()
         if hashlib.sha256(data).digest() != entry[0]:
-            return False
+            return None
         os.makedirs(os.path.dirname(stage + pyc), exist_ok=True)
         # PEP 552's header: by the source's time and size, or (SOURCE_DATE_EPOCH set) by its hash.
         mode = py_compile._get_default_invalidation_mode()
@@ -107,8 +141,9 @@ class Early:
         else:
             checked = mode == py_compile.PycInvalidationMode.CHECKED_HASH
             head = struct.pack("<I", 0b1 | checked << 1) + importlib.util.source_hash(data)
-        bx._write_atomic(stage + pyc, importlib.util.MAGIC_NUMBER + head + entry[1], bx._calc_mode(file))
-        return True
+        pyc_data = importlib.util.MAGIC_NUMBER + head + entry[1]
+        bx._write_atomic(stage + pyc, pyc_data, bx._calc_mode(file))
+        return pyc_data
 
 
 def compile_staged(stage, lib, info, early=None):
@@ -126,12 +161,19 @@ def compile_staged(stage, lib, info, early=None):
         real = os.path.normpath(os.path.join(lib, row[0]))
         if real.endswith(".py") and os.path.isfile(stage + real):
             jobs.append((stage, real, importlib.util.cache_from_source(real)))
-    written = {j for j in jobs if early is not None and early.write(j)}
+    written = {}  # {job: the bytecode written from early code}
+    for j in jobs if early is not None else ():
+        data = early.write(j)
+        if data is not None:
+            written[j] = data
     rest = [j for j in jobs if j not in written]
-    compiled = written | {j for j, ok in zip(rest, compile_all(rest)) if ok}
-    for _, _, pyc in (j for j in jobs if j in compiled):
-        with open(stage + pyc, "rb") as fh:
-            data = fh.read()
-        rows.append((os.path.relpath(pyc, lib).replace(os.sep, "/"), record_hash(data), str(len(data))))
+    compiled = {j for j, ok in zip(rest, compile_all(rest)) if ok}
+    for j in jobs:
+        if j in compiled:
+            with open(j[0] + j[2], "rb") as fh:
+                written[j] = fh.read()
+        if j in written:
+            data = written[j]
+            rows.append((os.path.relpath(j[2], lib).replace(os.sep, "/"), record_hash(data), str(len(data))))
     with open(record, "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(sorted(rows))

@@ -7,6 +7,7 @@ image that has the source's backend. What none can build is a need nfhot answers
 import os
 import subprocess
 import sys
+import sysconfig
 
 from nfhot_install import build, pip
 from nfhot_install.bytecode import Early
@@ -84,13 +85,15 @@ def build_alongside(source, building, built):
     """
     guessed = guess_names(source.dir, source.name)
     built.view = View(guessed) if guessed else None
+    early = None
+    if Early.possible():
+        # The modules the wheel will likely install, compiled meanwhile for where this interpreter
+        # installs pure modules (pip's scheme is that in all but odd set-ups, whose modules are
+        # then compiled after staging).
+        early = Early.forked(source_modules(source.dir), os.path.normpath(sysconfig.get_paths()["purelib"]))
     built.installer = pip.installer()
-    if not isinstance(built.installer, str) and Early.possible():
-        # The core the build leaves free compiles the modules it will likely install, until it is
-        # done (where they go does not depend on the distribution's name: only headers' does).
-        lib = os.path.normpath(built.installer[1](source.name or "UNKNOWN").purelib)
-        built.early = Early.compiled(source_modules(source.dir), lib, lambda: building.poll() is None)
     answer = last_json_line(building.communicate()[0].decode())
+    built.early = early() if early else None
     if answer is None:
         answer = {"failed": "the build exited with %d" % building.returncode}
     if answer.get("missing"):
