@@ -777,7 +777,7 @@ const targets = [
   [
     `large (${LARGE_MODULES} modules): patch from a branch / floor`,
     m('large: nfhot patch (git branch)') / m('large: floor'),
-    '≤ 0.90',
+    '≤ 0.80',
   ],
   [
     `large (${LARGE_MODULES} modules): patch after a one-line edit / floor`,

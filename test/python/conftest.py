@@ -78,7 +78,7 @@ class Env:
         return job
 
     def install(self, job):
-        """The install run by the zipapp: (exit code, answer or None, stderr); a layer's bytes, which follow its answer, in self.layer."""
+        """The install run by the zipapp: (exit code, answer or None, stderr)."""
         os.makedirs(self.work, exist_ok=True)
         env = dict(os.environ, PIP_NO_INDEX="1")
         for key in ("PYTHONPATH", "VIRTUAL_ENV"):
@@ -90,12 +90,7 @@ class Env:
             env=env,
             cwd="/",
         )
-        out, self.layer = done.stdout, None
-        at = out.find(b'{"layer":')
-        if at >= 0:
-            end = out.index(b"\n", at) + 1
-            out, self.layer = out[:end], out[end:]
-        lines = out.decode().strip().splitlines()
+        lines = done.stdout.decode().strip().splitlines()
         return done.returncode, json.loads(lines[-1]) if lines else None, done.stderr.decode()
 
 

@@ -62,52 +62,21 @@ export function collect(stream: NodeJS.ReadableStream): Promise<string> {
   });
 }
 
-/** What a container wrote: its stdout up to its answer (see demux), its stderr, and stdout's bytes after the answer. */
-export interface Output {
-  stdout: string;
-  stderr: string;
-  after?: Readable;
-}
-
-/**
- * Splits Docker's multiplexed stdout/stderr stream; resolves when it ends. With `answer`, stdout
- * is taken until `answer.end` (given all of it so far) says where the command's answer ends:
- * `answer.given` gets the output then, with `after`, what stdout brings after the answer as it
- * comes (the attached stream waits while `after` is not read).
- */
+/** Splits Docker's multiplexed stdout/stderr stream; resolves when it ends. `onStdout` gets each chunk, and what came so far. */
 export function demux(
   docker: Docker,
   stream: NodeJS.ReadableStream,
   onStderr?: (chunk: string) => void,
-  answer?: { end: (stdout: Buffer) => number | undefined; given: (output: Output) => void },
-): Promise<Output> {
+  onStdout?: (chunk: string, sofar: () => { stdout: string; stderr: string }) => void,
+): Promise<{ stdout: string; stderr: string }> {
   const out = new PassThrough();
   const err = new PassThrough();
   const stdout: Buffer[] = [];
   const stderr: string[] = [];
-  let after: PassThrough | undefined;
-  const sofar = (): Output => ({
-    stdout: Buffer.concat(stdout).toString('utf8'),
-    stderr: stderr.join(''),
-    ...(after ? { after } : {}),
-  });
+  const sofar = () => ({ stdout: Buffer.concat(stdout).toString('utf8'), stderr: stderr.join('') });
   out.on('data', (c: Buffer) => {
-    if (after) {
-      if (!after.destroyed && !after.write(c)) {
-        stream.pause();
-        after.once('drain', () => stream.resume());
-      }
-      return;
-    }
     stdout.push(Buffer.from(c));
-    const all = answer && Buffer.concat(stdout);
-    const end = all && answer.end(all);
-    if (end === undefined || !all) return;
-    stdout.splice(0, stdout.length, all.subarray(0, end));
-    after = new PassThrough();
-    after.once('close', () => stream.resume()); // its reader has what it wanted
-    if (end < all.length) after.write(all.subarray(end));
-    answer!.given(sofar());
+    onStdout?.(c.toString('utf8'), sofar);
   });
   err.on('data', (c: Buffer) => {
     const text = c.toString('utf8');
@@ -120,10 +89,7 @@ export function demux(
       out.end();
       err.end();
       // The PassThroughs hand on what they hold before they end.
-      out.once('end', () => {
-        after?.end();
-        resolve(sofar());
-      });
+      out.once('end', () => resolve(sofar()));
       out.resume();
     };
     stream.on('end', finish);
@@ -137,26 +103,31 @@ export const isEmpty = (v: unknown) => v == null || (Array.isArray(v) && v.lengt
 
 /**
  * Starts a created container and waits for its end, with its output (attached first, so none is
- * lost). With `answered`, it returns (exit code 0) as soon as that says where the command's
- * answer ends in its stdout so far, with what stdout brings after it (`after`): what a container
- * does after it has answered (sending a layer, exiting, tearing down) is not waited for.
+ * lost). With `answered`, it returns (exit code 0) as soon as that says the output so far (asked
+ * with its last chunk) is a whole answer: what a container does after it has answered (exiting,
+ * tearing down) is not waited for.
  */
 export async function runToEnd(
   docker: Docker,
   container: Docker.Container,
   onStderr?: (chunk: string) => void,
-  answered?: (stdout: Buffer) => number | undefined,
+  answered?: (chunk: string, stdout: () => string) => boolean,
   input?: Readable[],
-): Promise<Output & { exitCode: number }> {
+): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const stream = (await container.attach({
     stream: true,
     stdout: true,
     stderr: true,
     ...(input ? { stdin: true, hijack: true } : {}),
   })) as NodeJS.ReadWriteStream;
-  let answer: (output: Output) => void = () => undefined;
-  const early = new Promise<Output>((resolve) => (answer = resolve));
-  const output = demux(docker, stream, onStderr, answered && { end: answered, given: answer });
+  let answer: (output: { stdout: string; stderr: string }) => void = () => undefined;
+  const early = new Promise<{ stdout: string; stderr: string }>((resolve) => (answer = resolve));
+  const output = demux(
+    docker,
+    stream,
+    onStderr,
+    answered && ((chunk, sofar) => answered(chunk, () => sofar().stdout) && answer(sofar())),
+  );
   await container.start();
   // The input goes in as the container starts; its end closes the command's stdin.
   const sent = input && sendAll(input, stream);

@@ -95,7 +95,7 @@ class PodmanWorkContainer extends DockerWorkContainer {
   override async run(
     input: WorkInput,
     onStderr?: (chunk: string) => void,
-    answered?: (stdout: Buffer) => number | undefined,
+    answered?: (chunk: string, stdout: () => string) => boolean,
   ): Promise<RunResult> {
     try {
       for (const tar of this.archives(input)) await this.container.putArchive(tar, { path: '/' });

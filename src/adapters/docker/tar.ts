@@ -93,14 +93,40 @@ export function tarStream(members: (TarEntry | StreamedEntry)[]): Readable {
   );
 }
 
-/** The first `size` bytes of `stream`, as they come (what follows is not read). */
-export async function* firstBytes(stream: AsyncIterable<Buffer>, size: number): AsyncGenerator<Buffer> {
-  let left = size;
-  if (left === 0) return;
-  for await (const chunk of stream) {
-    const part = chunk.length > left ? chunk.subarray(0, left) : chunk;
-    left -= part.length;
-    yield part;
-    if (left === 0) return;
+/**
+ * The content of a tar stream's first regular file, as it comes (pax and GNU long-name headers
+ * before it are skipped; what follows it is not read).
+ */
+export async function* firstFile(tar: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+  let held: Buffer = Buffer.alloc(0);
+  let skip = 0; // bytes of a header's data (and padding) still to pass over
+  let left = -1; // bytes of the file still to give; -1 before its header
+  for await (const chunk of tar) {
+    held = held.length ? Buffer.concat([held, chunk]) : chunk;
+    while (held.length) {
+      if (left > 0) {
+        const part = held.subarray(0, left);
+        left -= part.length;
+        held = held.subarray(part.length);
+        yield part;
+        if (left === 0) return;
+        continue;
+      }
+      if (skip > 0) {
+        const n = Math.min(skip, held.length);
+        skip -= n;
+        held = held.subarray(n);
+        continue;
+      }
+      if (held.length < 512) break;
+      const size = Number.parseInt(held.subarray(124, 136).toString('latin1').replace(/\0.*$/, '').trim() || '0', 8);
+      const type = String.fromCharCode(held[156]!);
+      held = held.subarray(512);
+      if (type === '0' || type === '\0') {
+        if (size === 0) return;
+        left = size;
+      } else skip = Math.ceil(size / 512) * 512;
+    }
   }
+  if (left !== 0) throw new Error('the archive ended before its file did');
 }

@@ -4,7 +4,7 @@ import { ContainerGoneError, UserError } from '../../core/base/errors.js';
 import type { ImageConfig, LayerFile, RunResult, WorkContainer, WorkInput } from '../../core/ports/engine.js';
 import { explain, isEmpty, runToEnd, statusOf } from './io.js';
 import { loadOnto } from './load.js';
-import { firstBytes, tarOf } from './tar.js';
+import { firstFile, tarOf } from './tar.js';
 
 export class DockerWorkContainer implements WorkContainer {
   constructor(
@@ -32,26 +32,15 @@ export class DockerWorkContainer implements WorkContainer {
     return [...input.archives, Readable.from([tarOf(input.files)])];
   }
 
-  /** What the command wrote to stdout after its answer: a layer's bytes (addLayer). */
-  private after: Readable | undefined;
-
   /** `stdin` false: the input is in the container already (copied in), stdin not attached. */
   async run(
     input: WorkInput,
     onStderr?: (chunk: string) => void,
-    answered?: (stdout: Buffer) => number | undefined,
+    answered?: (chunk: string, stdout: () => string) => boolean,
     stdin = true,
   ): Promise<RunResult> {
     try {
-      const { after, ...result } = await runToEnd(
-        this.docker,
-        this.container,
-        onStderr,
-        answered,
-        stdin ? this.archives(input) : undefined,
-      );
-      this.after = after;
-      return result;
+      return await runToEnd(this.docker, this.container, onStderr, answered, stdin ? this.archives(input) : undefined);
     } catch (err) {
       for (const a of input.archives) a.destroy(); // not sent: their writers stop
       const failure = this.failure(err, 'cannot run the container');
@@ -98,8 +87,9 @@ export class DockerWorkContainer implements WorkContainer {
 
   async addLayer(base: string, layer: LayerFile, config: ImageConfig, comment: string): Promise<string> {
     try {
-      if (!this.after) throw new Error('the container wrote no layer after its answer');
-      const stream = firstBytes(this.after, layer.size);
+      // The Engine API gives a path of the container as a tar holding it: its one file is the layer.
+      const archive = (await this.container.getArchive({ path: layer.tar })) as NodeJS.ReadableStream;
+      const stream = firstFile(archive as AsyncIterable<Buffer>);
       return await loadOnto(this.docker, base, config, { stream, size: layer.size, diffId: layer.diffId, comment });
     } catch (err) {
       throw this.failure(err, 'cannot load the layer');

@@ -361,7 +361,7 @@ async function install(
     if (pip) ctx.report.info(`${plan.image}: pip installed it: ${pip}`);
     throwIfInterrupted(ctx.signal);
     stopPoint('patch:commit');
-    // A layer's container has answered, and sends the layer after its answer: it streams to the engine as it comes.
+    // A layer's container has answered and may still be exiting: the layer streams from it to the engine.
     const id = layer
       ? await ctx.report.step(`${plan.image}: loading the layer (${layer.files} files, ${sizeOf(layer.size)})`, () =>
           work.addLayer(plan.originalId, layer, config, comment),

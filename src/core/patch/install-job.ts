@@ -19,8 +19,8 @@ import type { Learned } from './sync.js';
 export const workRoot = (plan: PatchPlan): string => (plan.tmp ? 'tmp/nfhot-work' : 'nfhot-work');
 /** The image's directory the engine mounts in memory for the job's files, when workRoot puts them there. */
 export const workMemory = (plan: PatchPlan): string | undefined => (plan.tmp ? '/tmp' : undefined);
-/** Where the install writes a layer before it sends it after its answer: beside the work root (in memory with it). */
-export const layerTar = (plan: PatchPlan): string => `/${workRoot(plan)}.layer.tar`;
+/** Where the install writes a layer: in the container's own files, where the engine reads it. */
+export const LAYER_TAR = '/nfhot-work.layer.tar';
 export const HOST_PIP_WHEEL = 'pip.whl';
 
 /** One thing to pip-install: the new source, or an active patch installed again. */
@@ -112,7 +112,7 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
       // Where the working copy's files go, for the syncs after this install.
       learn: group.includes(installs[0]!) && installs[0]!.learn === true,
       // Written as a layer by nfhot when the install finds nothing uncertain (one wheel, one environment).
-      layer: layer ? layerTar(plan) : null,
+      layer: layer ? LAYER_TAR : null,
       pipWheel:
         group[0]!.python === plan.python && plan.pipWheel
           ? plan.pipWheel.fromHost
@@ -131,17 +131,11 @@ export function installCommand(installs: Install[], plan: PatchPlan, retry: Retr
   ];
 }
 
-const LAYER_ANSWER = Buffer.from('{"layer":');
-
-/**
- * Where the install's answer ends when it has answered with a layer (its line, `{"layer": …}`,
- * whole; the layer's bytes follow it, then it exits 0); undefined until then.
- */
-export function answeredWithLayer(stdout: Buffer): number | undefined {
-  const first = stdout.subarray(0, LAYER_ANSWER.length).equals(LAYER_ANSWER);
-  const at = first ? 0 : stdout.indexOf(`\n${LAYER_ANSWER}`) + 1;
-  const end = at > 0 || first ? stdout.indexOf('\n', at) : -1;
-  return end < 0 ? undefined : end + 1;
+/** Whether the install has answered with a layer: its last line, `{"layer": …}`, whole (it exits 0 next). */
+export function answeredWithLayer(chunk: string, stdout: () => string): boolean {
+  if (!chunk.endsWith('}\n')) return false;
+  const all = stdout();
+  return all.startsWith('{"layer":', all.lastIndexOf('\n', all.length - 2) + 1);
 }
 
 /**

@@ -64,22 +64,20 @@ export interface WorkContainer {
   /**
    * Runs the container's command to its end. `input` goes to its stdin as tar archives, one after
    * another (an engine that cannot stream them copies them to / before it starts; stdin is empty
-   * then). `onStderr` gets what it writes to stderr as it comes. `answered` (given all of stdout
-   * so far, as it comes) may say where the command's whole answer ends (its length): the run ends
-   * there, as if with exit code 0, the container still running; what it writes to stdout after is
-   * a layer's bytes (addLayer).
+   * then). `onStderr` gets what it writes to stderr as it comes. `answered` (given each stdout
+   * chunk, and all of stdout so far) may say the command has given its whole answer: the run ends
+   * there, as if with exit code 0, the container still exiting.
    */
   run(
     input: WorkInput,
     onStderr?: (chunk: string) => void,
-    answered?: (stdout: Buffer) => number | undefined,
+    answered?: (chunk: string, stdout: () => string) => boolean,
   ): Promise<RunResult>;
   /** Commits the container's changes on top of its image with exactly `config`. */
   commit(config: ImageConfig, comment: string): Promise<string>;
   /**
-   * A new image: `base`'s layers and one more, the tar the command wrote to stdout after its
-   * answer (`layer` says what it is), streamed to the engine as it comes, with exactly `config`
-   * (only where the engine addsLayers).
+   * A new image: `base`'s layers and one more, the tar the command wrote (`layer`), streamed from
+   * the container to the engine as it comes, with exactly `config` (only where the engine addsLayers).
    */
   addLayer(base: string, layer: LayerFile, config: ImageConfig, comment: string): Promise<string>;
   /** Kills its process (used to interrupt). */
@@ -87,8 +85,9 @@ export interface WorkContainer {
   remove(): Promise<void>;
 }
 
-/** A layer a work container's command wrote to stdout after its answer: a tar of `size` bytes, whose digest is `diffId`, with `files` files. */
+/** A layer a work container's command wrote: a tar at `tar` in the container, of `size` bytes, whose digest is `diffId`, with `files` files. */
 export interface LayerFile {
+  tar: string;
   size: number;
   diffId: string;
   files: number;

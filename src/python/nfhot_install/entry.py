@@ -10,7 +10,7 @@ import os
 import subprocess
 import sys
 
-from nfhot_install.job import InstallError, Job, Layered
+from nfhot_install.job import InstallError, Job
 
 # The program this package is part of (the zipapp, or its source directory): `build` runs from it.
 APP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
@@ -40,21 +40,7 @@ def install(text):
         return e.exit_code
     sys.stdout.write(json.dumps(answer.to_json()) + "\n")
     sys.stdout.flush()
-    if isinstance(answer, Layered):
-        send(job.layer)
     return answer.exit_code
-
-
-def send(path):
-    """The layer's bytes, after the answer on stdout (nfhot streams them to the engine as they come), and its file removed."""
-    with open(path, "rb") as fh:
-        while True:
-            data = fh.read(1 << 20)
-            if not data:
-                break
-            sys.stdout.buffer.write(data)
-    sys.stdout.buffer.flush()
-    os.remove(path)
 
 
 def prepare(job):

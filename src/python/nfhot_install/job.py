@@ -102,7 +102,7 @@ class Layered(Answer):
     """Installed as a layer nfhot writes (no pip run, no commit). "layer" comes first: nfhot
     takes the answer as whole when its last line starts so."""
 
-    layer: Dict  # the layer's tar: {size, diffId, files}; its bytes follow the answer on stdout
+    layer: Dict  # the layer's tar, written in the container: {tar: its path, size, diffId, files}
     installed: List[Dict]
     learned: Optional[dict]
 

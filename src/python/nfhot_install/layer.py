@@ -199,7 +199,7 @@ def write_tar(path, files, whiteouts, dirs):
     """
     The layer as Docker loads it, written to `path`: a tar of the directories (as they are),
     whiteouts (`.wh.NAME`) and files with their modes, owners and times, parents first. Its size
-    and digest (the layer's diff ID) are in the answer, its bytes after it (entry.send).
+    and digest (the layer's diff ID) are in the answer: nfhot streams it to the engine as it is.
     """
     members = [(d, "dir", st) for d, st in dirs.items()]
     members += [(p, "whiteout", None) for p in whiteouts]
@@ -236,7 +236,7 @@ def write_tar(path, files, whiteouts, dirs):
                 with open(files[real][0], "rb") as fh:
                     info.size = os.fstat(fh.fileno()).st_size
                     tar.addfile(info, fh)
-    return {"size": os.path.getsize(path), "diffId": "sha256:" + digest.hexdigest(), "files": len(files)}
+    return {"tar": path, "size": os.path.getsize(path), "diffId": "sha256:" + digest.hexdigest(), "files": len(files)}
 
 
 def uninstalled(info):

@@ -2,8 +2,7 @@
 The install in the work container, under one interpreter of the image: the sources nfhot
 exported, installed as pip would (or as a layer nfhot writes), leaving only the install behind:
 files readable by any uid and owned like the environment, no older copy of the packages still
-importable or listed. pip's output goes to stderr; the answer, one JSON line, to stdout (a
-layer's bytes after it).
+importable or listed. pip's output goes to stderr; the answer, one JSON line, to stdout.
 """
 
 import os
