@@ -42,9 +42,12 @@ export async function loadOnto(
   layer?: LayerData & { comment: string },
 ): Promise<string> {
   const image = docker.getImage(baseId);
-  const data = (await image.inspect()) as Docker.ImageInspectInfo & { Variant?: string };
+  const [data, items] = (await Promise.all([image.inspect(), image.history()])) as [
+    Docker.ImageInspectInfo & { Variant?: string },
+    HistoryItem[],
+  ];
   const diffIds = data.RootFS?.Layers ?? [];
-  const history = historyFromApi((await image.history()) as HistoryItem[], diffIds.length);
+  const history = historyFromApi(items, diffIds.length);
   const added =
     layer && ('tar' in layer ? `sha256:${createHash('sha256').update(layer.tar).digest('hex')}` : layer.diffId);
   const now = new Date().toISOString(); // the image and its new step were made at the same moment
