@@ -21,10 +21,10 @@ import { layerTar, loadOnto } from './load.js';
 import { DockerWorkContainer } from './work-container.js';
 
 /**
- * A container without a network: its own empty network namespace, and no sandbox on Docker's
- * 'none' network (`NetworkDisabled`), which Docker takes about 0.1 s to set up as it starts it.
+ * What a container on the 'none' network gets too: no sandbox on it (`NetworkDisabled`), which
+ * Docker takes about 0.1 s to set up as it starts it; its own empty network namespace instead.
  */
-const NO_NETWORK = { NetworkDisabled: true, HostConfig: { NetworkMode: 'none' } };
+const NO_SANDBOX = { NetworkDisabled: true };
 
 export function splitRef(ref: string): { repo: string; tag: string } {
   const colon = ref.lastIndexOf(':');
@@ -161,7 +161,8 @@ export class DockerodeEngine implements Engine {
         ...(options.entrypoint ? { Cmd: argv } : { Entrypoint: argv, Cmd: [] }),
         ...(options.user === undefined ? {} : { User: options.user }),
         Labels: options.labels,
-        ...NO_NETWORK,
+        ...NO_SANDBOX,
+        HostConfig: { NetworkMode: 'none' },
       });
       const started = container;
       if (options.timeoutMs) timer = setTimeout(() => void started.kill().catch(() => undefined), options.timeoutMs);
@@ -200,7 +201,7 @@ export class DockerodeEngine implements Engine {
         Image: options.image,
         ...command,
         ...user,
-        ...(options.network === 'none' ? { NetworkDisabled: true } : {}), // as NO_NETWORK's
+        ...(options.network === 'none' ? NO_SANDBOX : {}),
         ...(Object.keys(hostConfig).length ? { HostConfig: hostConfig } : {}),
         ...stdin,
       } as Docker.ContainerCreateOptions);
